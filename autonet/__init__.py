@@ -1,0 +1,40 @@
+"""autonet: a small, readable, fast autograd engine on numpy.
+
+    import autonet as an
+    x = an.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # array([2., 4.], dtype=float32)
+"""
+
+from autonet.autograd.functional import grad, hvp, jvp, vjp
+from autonet.autograd.graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autonet.creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from autonet.ops import *  # noqa: F403  (every op is also an.<op>)
+from autonet.ops import __all__ as _ops_all
+from autonet.tensor import Tensor, get_default_dtype, set_default_dtype
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "arange", "enable_grad", "eye", "from_numpy", "full", "full_like",
+    "get_default_dtype", "grad", "hvp", "is_grad_enabled", "jvp", "linspace", "manual_seed",
+    "no_grad", "ones", "ones_like", "rand", "rand_like", "randn", "randn_like",
+    "set_default_dtype", "set_grad_enabled", "tensor", "vjp", "zeros", "zeros_like", *_ops_all,
+]

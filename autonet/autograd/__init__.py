@@ -1,0 +1,1 @@
+"""The autograd machinery: graph recording, the backward engine, functional gradients."""

@@ -1,0 +1,242 @@
+"""Reverse-mode autodiff: walk the recorded graph from the outputs back to the leaves.
+
+The only place that knows about ordering, accumulation, broadcasting and freeing:
+
+* order: an iterative topological sort (Kahn's algorithm on consumer counts), so graph depth is
+  limited by memory only, never by Python's recursion limit;
+* accumulation: gradients are keyed by Node (by the Tensor itself for leaves), popped as soon as
+  their node runs; the first contribution is kept as is, a second one makes a fresh sum that later
+  ones are added into in place;
+* broadcasting: a rule's result is summed back to its input's shape here, once, for every op;
+* freeing: after a node's rules ran, its saved arrays and parent links are dropped unless
+  ``retain_graph`` is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autonet.autograd.graph import Node, enable_grad
+from autonet.ops.namespace import AUTONET, NUMPY
+from autonet.ops.shape import sum_to
+from autonet.tensor import Tensor
+
+FREED_MESSAGE = (
+    "backward: the graph through '{op}' was already freed by an earlier backward. Pass "
+    "retain_graph=True to the first backward (or an.grad) to run backward through it again, or "
+    "recompute the forward pass")
+
+
+class _Observers:
+    """Optional hooks for anomaly detection and warnings; None costs one check per node."""
+
+    __slots__ = ("on_gradient", "on_backward_start")
+
+    def __init__(self) -> None:
+        self.on_gradient = None  # (node, input index, gradient) -> None
+        self.on_backward_start = None  # (root nodes, retain_graph) -> None
+
+
+observers = _Observers()
+
+
+def topological_order(roots: Iterable[Node]) -> list[Node]:
+    """Nodes reachable from ``roots``, each after every node that consumes its output."""
+    roots = list(dict.fromkeys(roots))
+    consumers: dict[Node, int] = {}
+    stack = list(roots)
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        if node.parents is None:
+            raise RuntimeError(FREED_MESSAGE.format(op=node.name))
+        for parent in node.parents:
+            if parent is not None and (up := parent._node) is not None:
+                consumers[up] = consumers.get(up, 0) + 1
+                if up not in seen:
+                    seen.add(up)
+                    stack.append(up)
+    ready = [n for n in roots if n not in consumers]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in node.parents:
+            if parent is not None and (up := parent._node) is not None:
+                consumers[up] -= 1
+                if consumers[up] == 0:
+                    ready.append(up)
+    return order
+
+
+def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
+    if not root._requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad and has no graph; create "
+                           "the inputs with requires_grad=True (and outside an.no_grad())")
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: output has shape {root.shape}; the gradient is implicit only for "
+                f"one-element outputs. Reduce it first (e.g. .sum() or .mean()) or pass "
+                f"grad= an array of shape {root.shape}")
+        grad = np.ones_like(root.data)
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad, root.dtype))
+    grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+    if grad.shape != root.shape:
+        if grad.size != root.size:
+            raise ValueError(f"backward: grad has shape {grad.shape} but the output has shape "
+                             f"{root.shape}; pass a gradient of the output's shape")
+        grad = grad.reshape(root.shape)
+    return grad.astype(root.dtype, copy=False)
+
+
+def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph: bool,
+                 create_graph: bool = False, targets: Sequence[Tensor] | None = None,
+                 ) -> dict[Any, Any]:
+    """Propagate ``grads`` (one per root) back through the graph.
+
+    Returns the gradient of every leaf reached (keyed by the leaf Tensor) or, with ``targets``, of
+    each target (keyed by the target's Node, or by the Tensor for leaf targets).
+    """
+    accumulated: dict[Any, Any] = {}
+    owned: set = set()  # keys whose array was made here, so adding into it in place is safe
+    for root, grad in zip(roots, grads):
+        key = root._node if root._node is not None else root
+        _accumulate(accumulated, owned, key, _seed(root, grad, create_graph), create_graph)
+    order = topological_order(r._node for r in roots if r._node is not None)
+    if observers.on_backward_start is not None:
+        observers.on_backward_start(order, retain_graph)
+
+    wanted = None
+    results: dict[Any, Any] = {}
+    if targets is not None:
+        wanted = _on_path_to(order, targets)
+        target_keys = {t._node if t._node is not None else t for t in targets}
+    xp = AUTONET if create_graph else NUMPY
+    for node in order:
+        g = accumulated.pop(node, None)
+        if targets is not None:
+            if node in target_keys:
+                results[node] = g
+        elif node.retained is not None and (kept := node.retained()) is not None:
+            _store_grad(kept, g, node in owned)
+        owned.discard(node)
+        if g is None or (wanted is not None and node not in wanted):
+            if not retain_graph:
+                node.free()
+            continue
+        rules = node.primitive.vjps
+        if create_graph:
+            y = _output_tensor(node) if node.out is not None else None
+            inputs = [p if p is not None else a for p, a in zip(node.parents, node.inputs)]
+        else:
+            y = node.out
+            inputs = node.inputs
+        attrs = node.attrs or {}
+        for i, parent in enumerate(node.parents):
+            if parent is None:
+                continue
+            key = parent._node if parent._node is not None else parent
+            if wanted is not None and key not in wanted:
+                continue
+            rule = _rule(rules, i, node)
+            if create_graph:
+                with enable_grad():
+                    gi = rule(xp, g, y, *inputs, **attrs)
+            else:
+                gi = rule(xp, g, y, *inputs, **attrs)
+            if observers.on_gradient is not None:
+                observers.on_gradient(node, i, gi)
+            gi = _fit(gi, parent, xp, create_graph)
+            if key in accumulated:
+                _accumulate(accumulated, owned, key, gi, create_graph)
+            else:
+                accumulated[key] = gi
+                if gi is not g and type(gi) is np.ndarray and gi.base is None:
+                    owned.add(key)
+        if not retain_graph:
+            node.free()
+
+    if targets is not None:
+        for t in targets:
+            if t._node is None and t in accumulated:
+                results[t] = accumulated[t]
+        return results
+    return {key: (g, key in owned) for key, g in accumulated.items()}
+
+
+def _output_tensor(node: Node) -> Tensor:
+    """A Tensor standing for ``node``'s output, so rules under create_graph can differentiate
+    through ``y`` as well (it is keyed by the same Node)."""
+    t = Tensor._wrap(node.out)
+    t._requires_grad = True
+    t._node = node
+    return t
+
+
+def _rule(rules, i: int, node: Node):
+    try:
+        rule = rules[i]
+    except IndexError:
+        rule = None
+    if rule is None:
+        raise RuntimeError(f"backward: '{node.name}' has no gradient with respect to its input {i}; "
+                           "pass that input as a constant (e.g. .detach()) instead")
+    return rule
+
+
+def _fit(g: Any, parent: Tensor, xp: Any, create_graph: bool) -> Any:
+    """Sum a broadcast gradient back to the parent's shape and give it the parent's dtype."""
+    if g.shape != parent.data.shape:
+        g = sum_to(xp, g, parent.data.shape)
+    if g.dtype != parent.data.dtype:
+        g = xp.astype(g, dtype=parent.data.dtype) if create_graph else g.astype(parent.data.dtype)
+    return g
+
+
+def _accumulate(accumulated: dict, owned: set, key: Any, g: Any, create_graph: bool) -> None:
+    if key not in accumulated:
+        accumulated[key] = g
+    elif create_graph:
+        accumulated[key] = accumulated[key] + g
+    elif key in owned:
+        total = accumulated[key]
+        total += g
+        accumulated[key] = total
+    else:
+        accumulated[key] = accumulated[key] + g
+        owned.add(key)
+
+
+def _on_path_to(order: list[Node], targets: Sequence[Tensor]) -> set:
+    """Keys (Nodes and leaf Tensors) from which some target can be reached: only their gradients
+    are worth computing."""
+    wanted = {t._node if t._node is not None else t for t in targets}
+    for node in reversed(order):  # parents before consumers
+        if node in wanted:
+            continue
+        for parent in node.parents:
+            if parent is not None:
+                key = parent._node if parent._node is not None else parent
+                if key in wanted:
+                    wanted.add(node)
+                    break
+    return wanted
+
+
+def _store_grad(tensor: Tensor, g: np.ndarray, owned: bool) -> None:
+    """Add ``g`` into ``tensor.grad`` (a fresh array the first time, so grads never alias)."""
+    if tensor.grad is None:
+        tensor.grad = g if owned and g.flags.writeable else np.array(g, dtype=tensor.dtype)
+    else:
+        tensor.grad += g
+
+
+def backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool = False) -> None:
+    """Accumulate the gradients of ``roots`` into ``.grad`` of every leaf that requires grad."""
+    for leaf, (g, owned) in run_backward(roots, grads, retain_graph=retain_graph).items():
+        _store_grad(leaf, g, owned)

@@ -1,0 +1,102 @@
+"""The recorded computation graph: grad mode and the Node an op leaves behind.
+
+A Node is what one primitive op call leaves in the graph: which primitive ran, the tensors it read that need
+a gradient (``parents``), the raw input arrays and attributes its gradient rule needs, and, only when the
+rule asks for it, the output array. Nodes hold no closures and never point at their output tensor, so a
+graph is a tree of plain references with no cycles: dropping the last tensor frees it.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from contextlib import ContextDecorator
+from typing import Any
+
+
+class _GradMode(threading.local):
+    """Per-thread switch: when off, ops run on raw arrays and record nothing."""
+
+    def __init__(self) -> None:
+        self.enabled = True
+
+
+grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph (the default)."""
+    return grad_mode.enabled
+
+
+class set_grad_enabled(ContextDecorator):
+    """Context manager and decorator that switches graph recording on or off, then restores it."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> set_grad_enabled:
+        self._previous.append(grad_mode.enabled)
+        grad_mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        grad_mode.enabled = self._previous.pop()
+
+
+class no_grad(set_grad_enabled):
+    """``with an.no_grad():`` (or ``@an.no_grad()``): run ops without recording a graph."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """``with an.enable_grad():``: record the graph again inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+class Node:
+    """One recorded op call.
+
+    Attributes:
+        primitive: the op that ran (its name and gradient rules).
+        parents: per input, the Tensor if it requires grad, else None.
+        inputs: per input, the raw array (or Python scalar) the forward saw.
+        attrs: keyword attributes of the call (axis, shape, ...), or None.
+        out: the output array when the rule needs it, else None.
+        retained: weak reference to the output tensor after ``retain_grad()``.
+        site: where user code created it (only under ``detect_anomaly``).
+    """
+
+    __slots__ = ("primitive", "parents", "inputs", "attrs", "out", "retained", "site", "__weakref__")
+
+    def __init__(self, primitive: Any, parents: tuple, inputs: tuple, attrs: dict | None,
+                 out: Any) -> None:
+        self.primitive = primitive
+        self.parents = parents
+        self.inputs = inputs
+        self.attrs = attrs
+        self.out = out
+        self.retained: weakref.ref | None = None
+        self.site: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.primitive.name
+
+    @property
+    def freed(self) -> bool:
+        return self.inputs is None
+
+    def free(self) -> None:
+        """Drop saved arrays and the links to the parents (backward without retain_graph)."""
+        self.parents = None
+        self.inputs = None
+        self.out = None
+
+    def __repr__(self) -> str:
+        return f"<Node {self.name}{' (freed)' if self.freed else ''}>"

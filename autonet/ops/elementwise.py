@@ -1,0 +1,89 @@
+"""Elementwise ops: forward on arrays and gradient rules side by side (see primitive.py for the rule
+signature). Broadcasting is the engine's business: rules return gradients of the broadcast shape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autonet.ops.primitive import Primitive
+
+
+def _sigmoid(x):
+    # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows.
+    out = np.tanh(x * 0.5)
+    out += 1
+    out *= 0.5
+    return out
+
+
+def _elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _pow(a, b):
+    return np.power(a, b)
+
+
+def _log_base(xp, a):
+    # d(a**b)/db = a**b * log(a); where a == 0 the product is 0 for b > 0, so read log(1) = 0 there.
+    return xp.log(xp.where(a == 0, 1, a))
+
+
+add = Primitive("add", np.add, (lambda xp, g, y, a, b: g, lambda xp, g, y, a, b: g))
+sub = Primitive("sub", np.subtract, (lambda xp, g, y, a, b: g, lambda xp, g, y, a, b: -g))
+mul = Primitive("mul", np.multiply, (lambda xp, g, y, a, b: g * b, lambda xp, g, y, a, b: g * a))
+div = Primitive("div", np.true_divide, (
+    lambda xp, g, y, a, b: g / b,
+    lambda xp, g, y, a, b: -g * y / b,
+), saves_output=True)
+neg = Primitive("neg", np.negative, (lambda xp, g, y, x: -g,))
+pow = Primitive("pow", _pow, (
+    lambda xp, g, y, a, b: g * b * a ** (b - 1),
+    lambda xp, g, y, a, b: g * y * _log_base(xp, a),
+), saves_output=True)
+exp = Primitive("exp", np.exp, (lambda xp, g, y, x: g * y,), saves_output=True)
+log = Primitive("log", np.log, (lambda xp, g, y, x: g / x,))
+sqrt = Primitive("sqrt", np.sqrt, (lambda xp, g, y, x: g * 0.5 / y,), saves_output=True)
+# |x| has a kink at 0; sign(0) = 0 picks the subgradient 0 there, as numpy and PyTorch do.
+abs = Primitive("abs", np.abs, (lambda xp, g, y, x: g * xp.sign(x),))
+sin = Primitive("sin", np.sin, (lambda xp, g, y, x: g * xp.cos(x),))
+cos = Primitive("cos", np.cos, (lambda xp, g, y, x: -g * xp.sin(x),))
+tanh = Primitive("tanh", np.tanh, (lambda xp, g, y, x: g * (1 - y * y),), saves_output=True)
+sigmoid = Primitive("sigmoid", _sigmoid, (lambda xp, g, y, x: g * y * (1 - y),),
+                    saves_output=True)
+# relu'(0) = 0 (the convention of PyTorch and numpy-based courses).
+relu = Primitive("relu", lambda x: np.maximum(x, 0), (lambda xp, g, y, x: g * (x > 0),))
+leaky_relu = Primitive(
+    "leaky_relu",
+    lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
+    (lambda xp, g, y, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
+)
+# elu'(x) = alpha * exp(x) = y + alpha for x <= 0.
+elu = Primitive("elu", _elu, (
+    lambda xp, g, y, x, alpha=1.0: xp.where(x > 0, g, g * (y + alpha)),
+), saves_output=True)
+# softplus(x) = log(1 + exp(x)) computed as logaddexp(0, x): finite for any x.
+softplus = Primitive("softplus", lambda x: np.logaddexp(0, x),
+                     (lambda xp, g, y, x: g * xp.sigmoid(x),))
+clip = Primitive(
+    "clip",
+    lambda x, a_min=None, a_max=None: np.clip(x, a_min, a_max),
+    (lambda xp, g, y, x, a_min=None, a_max=None: g * (x == y),),
+    saves_output=True,
+)
+# At ties the gradient is split evenly between the two inputs (as in PyTorch).
+maximum = Primitive("maximum", np.maximum, (
+    lambda xp, g, y, a, b: g * (a > b) + g * (a == b) * 0.5,
+    lambda xp, g, y, a, b: g * (a < b) + g * (a == b) * 0.5,
+))
+minimum = Primitive("minimum", np.minimum, (
+    lambda xp, g, y, a, b: g * (a < b) + g * (a == b) * 0.5,
+    lambda xp, g, y, a, b: g * (a > b) + g * (a == b) * 0.5,
+))
+where = Primitive("where", np.where, (
+    None,
+    lambda xp, g, y, c, a, b: xp.where(c, g, 0),
+    lambda xp, g, y, c, a, b: xp.where(c, 0, g),
+))
+astype = Primitive("astype", lambda x, dtype: x.astype(dtype),
+                   (lambda xp, g, y, x, dtype: xp.astype(g, dtype=x.dtype),))

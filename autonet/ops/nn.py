@@ -1,0 +1,28 @@
+"""Fused ops for networks, where fusing buys numerical stability or speed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autonet.ops.primitive import Primitive
+
+
+def _softmax(x, axis=-1):
+    # Shifting by the max leaves softmax unchanged and keeps exp from overflowing (logits of 1e4).
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax(x, axis=-1):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+# softmax: dx = y * (g - sum(g * y));  log_softmax: dx = g - softmax(x) * sum(g).
+softmax = Primitive("softmax", _softmax, (
+    lambda xp, g, y, x, axis=-1: y * (g - xp.sum(g * y, axis=axis, keepdims=True)),
+), saves_output=True)
+log_softmax = Primitive("log_softmax", _log_softmax, (
+    lambda xp, g, y, x, axis=-1: g - xp.exp(y) * xp.sum(g, axis=axis, keepdims=True),
+), saves_output=True)

@@ -1,0 +1,131 @@
+"""Primitive: one differentiable op, its numpy forward and its gradient rules side by side.
+
+A gradient rule (a vector-Jacobian product) for input ``i`` has the signature::
+
+    rule(xp, g, y, *inputs, **attrs) -> gradient for input i
+
+``g`` is the gradient of the final output with respect to this op's output ``y``; ``inputs`` are what the
+forward received. Rules are written with Python operators and the functions of the namespace ``xp``:
+
+* in an ordinary backward ``xp`` is numpy (plus a few helpers) and ``g``, ``y``, ``inputs`` are arrays, so
+  backward costs numpy calls and nothing more;
+* under ``create_graph=True`` ``xp`` is autonet itself and they are Tensors, so the same rule records a
+  graph of its own and can be differentiated again. There is no second rulebook.
+
+Rules may return a gradient of a broadcast shape; the engine sums it back to the input's shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autonet.autograd.graph import Node, grad_mode
+from autonet.tensor import Tensor
+
+Rule = Callable[..., Any]
+
+
+class Primitive:
+    """A differentiable op. Calling it on Tensors (or arrays and scalars) runs the forward and, when
+    grad mode is on and some input requires grad, records a Node for backward.
+
+    Args:
+        name: the op's name, shown in errors and graph drawings.
+        forward: ``forward(*arrays, **attrs) -> array``, numpy in and out.
+        vjps: one rule per positional input (None for an input that is never differentiable),
+            or a ``PerInput`` for ops with any number of inputs.
+        saves_output: keep the output array for the rules (they receive it as ``y``).
+    """
+
+    __slots__ = ("name", "forward", "vjps", "saves_output", "doc")
+
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Rule | None],
+                 saves_output: bool = False, doc: str | None = None) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.saves_output = saves_output
+        self.doc = doc
+
+    def __call__(self, *args: Any, **attrs: Any) -> Tensor:
+        inputs = []
+        parents = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                inputs.append(a.data)
+                if a._requires_grad:
+                    parents.append(a)
+                    record = True
+                    continue
+            else:
+                inputs.append(a)
+            parents.append(None)
+        try:
+            out = self.forward(*inputs, **attrs)
+        except (ValueError, TypeError, IndexError) as error:
+            raise type(error)(f"{self.name}: {error} {_describe(inputs, attrs)}") from error
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        result = Tensor.__new__(Tensor)
+        result.data = out
+        result.grad = None
+        result.name = None
+        if record and grad_mode.enabled and out.dtype.kind in "fc":
+            result._requires_grad = True
+            result._node = Node(self, tuple(parents), tuple(inputs), attrs or None,
+                                out if self.saves_output else None)
+            if _hooks.on_forward is not None:
+                _hooks.on_forward(result._node, out)
+        else:
+            result._requires_grad = False
+            result._node = None
+        return result
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+class PerInput:
+    """The gradient rules of an op that takes any number of inputs (concatenate): ``rule(i, xp, g, y,
+    *inputs, **attrs)`` gives the gradient for input ``i``."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Callable[..., Any]) -> None:
+        self.rule = rule
+
+    def __getitem__(self, i: int) -> Rule:
+        return lambda *args, **attrs: self.rule(i, *args, **attrs)
+
+
+class _Hooks:
+    """Optional observers (anomaly detection); None keeps the hot path to one check."""
+
+    __slots__ = ("on_forward",)
+
+    def __init__(self) -> None:
+        self.on_forward: Callable[[Node, np.ndarray], None] | None = None
+
+
+_hooks = _Hooks()
+
+
+def _describe(inputs: Sequence[Any], attrs: dict) -> str:
+    parts = []
+    for a in inputs:
+        shape = getattr(a, "shape", None)
+        dtype = getattr(a, "dtype", None)
+        parts.append(f"array{tuple(shape)} {dtype}" if shape is not None else repr(a)[:40])
+    text = "(inputs: " + ", ".join(parts)
+    if attrs:
+        text += "; " + ", ".join(f"{k}={v!r}"[:60] for k, v in attrs.items())
+    return text + ")"
+
+
+def as_array(x: Any) -> Any:
+    """The raw array behind a Tensor; other values pass through."""
+    return x.data if isinstance(x, Tensor) else x

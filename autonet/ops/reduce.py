@@ -1,0 +1,112 @@
+"""Reductions with numpy's ``axis=`` and ``keepdims=``: forward and gradient rules side by side."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autonet.ops.primitive import Primitive
+
+
+def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
+        out.append(int(a) % max(ndim, 1))
+    return tuple(sorted(out))
+
+
+def expand_reduced(xp, g, shape, axis, keepdims):
+    """Give a reduced gradient ``g`` back its reduced axes as size 1, so it broadcasts over ``shape``."""
+    if keepdims:
+        return g
+    kept = list(g.shape)
+    for a in normalize_axis(axis, len(shape)):
+        kept.insert(a, 1)
+    return xp.reshape(g, tuple(kept))
+
+
+def _count(shape, axis) -> int:
+    return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))
+
+
+def _spread(xp, g, x, axis, keepdims):
+    return xp.broadcast_to(expand_reduced(xp, g, x.shape, axis, keepdims), x.shape)
+
+
+def _extreme_grad(xp, g, y, x, axis=None, keepdims=False):
+    # The gradient goes to the positions that attain the max (min); ties share it evenly.
+    hit = x == expand_reduced(xp, y, x.shape, axis, keepdims)
+    share = expand_reduced(xp, g, x.shape, axis, keepdims) / xp.sum(hit, axis=axis, keepdims=True)
+    return share * hit
+
+
+def _var(x, axis=None, keepdims=False, ddof=0):
+    _check_ddof("var", x, axis, ddof)
+    return np.var(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def _std(x, axis=None, keepdims=False, ddof=0):
+    _check_ddof("std", x, axis, ddof)
+    return np.std(x, axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def _check_ddof(name, x, axis, ddof):
+    n = _count(np.shape(x), axis)
+    if n - ddof <= 0:
+        raise ValueError(f"{name}: reducing {n} element(s) with ddof={ddof} divides by {n - ddof}; "
+                         f"use a smaller ddof or reduce over more elements")
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    # log(sum(exp(x))) = m + log(sum(exp(x - m))) with m the max, so exp never overflows.
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _prod_grad(xp, g, y, x, axis=None, keepdims=False):
+    # d prod / d x_i = prod of the others. Dividing y by x_i fails at zeros, so: with no zero in the
+    # slice use y / x; with exactly one zero only that position gets the product of the others;
+    # with two or more zeros every partial is 0.
+    zero = x == 0
+    nonzero_x = xp.where(zero, 1, x)
+    others = expand_reduced(xp, y, x.shape, axis, keepdims) / nonzero_x
+    n_zeros = xp.sum(zero, axis=axis, keepdims=True)
+    prod_without_zero = xp.prod(nonzero_x, axis=axis, keepdims=True)
+    at_zero = xp.where(n_zeros == 1, prod_without_zero, 0)
+    return expand_reduced(xp, g, x.shape, axis, keepdims) * xp.where(zero, at_zero, others)
+
+
+sum = Primitive("sum", np.sum, (
+    lambda xp, g, y, x, axis=None, keepdims=False: _spread(xp, g, x, axis, keepdims),
+))
+mean = Primitive("mean", np.mean, (
+    lambda xp, g, y, x, axis=None, keepdims=False:
+        _spread(xp, g, x, axis, keepdims) * (1.0 / _count(x.shape, axis)),
+))
+max = Primitive("max", np.max, (_extreme_grad,), saves_output=True)
+min = Primitive("min", np.min, (_extreme_grad,), saves_output=True)
+# d var / dx = 2 (x - mean) / (n - ddof);  d std / dx = (x - mean) / ((n - ddof) std).
+var = Primitive("var", _var, (
+    lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
+        expand_reduced(xp, g, x.shape, axis, keepdims)
+        * (x - xp.mean(x, axis=axis, keepdims=True)) * (2.0 / (_count(x.shape, axis) - ddof)),
+))
+std = Primitive("std", _std, (
+    lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
+        expand_reduced(xp, g / y, x.shape, axis, keepdims)
+        * (x - xp.mean(x, axis=axis, keepdims=True)) * (1.0 / (_count(x.shape, axis) - ddof)),
+), saves_output=True)
+# d logsumexp / dx = softmax(x) = exp(x - logsumexp(x)).
+logsumexp = Primitive("logsumexp", _logsumexp, (
+    lambda xp, g, y, x, axis=None, keepdims=False:
+        expand_reduced(xp, g, x.shape, axis, keepdims)
+        * xp.exp(x - expand_reduced(xp, y, x.shape, axis, keepdims)),
+), saves_output=True)
+prod = Primitive("prod", np.prod, (_prod_grad,), saves_output=True)

@@ -1,0 +1,165 @@
+"""Shape ops: they move values around and never change them, so every gradient rule moves the gradient
+back the same way (reshape back, transpose back, scatter back, slice back)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autonet.ops.primitive import PerInput, Primitive, as_array
+from autonet.tensor import Tensor
+
+
+def sum_to(xp, g, shape: tuple[int, ...]):
+    """Sum a broadcast gradient ``g`` back to ``shape`` (the inverse of broadcasting)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = xp.sum(g, axis=axes, keepdims=True)
+    return xp.reshape(g, shape) if lead or g.shape != shape else g
+
+
+def _inverse_axes(axes, ndim: int):
+    if axes is None:
+        return None
+    return tuple(np.argsort([a % ndim for a in axes]))
+
+
+def _pad_slices(pad_width, shape) -> tuple[slice, ...]:
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (len(shape), 2))
+    return tuple(slice(int(before), n - int(after)) for (before, after), n in zip(widths, shape))
+
+
+def _scatter_add(g, index, shape):
+    out = np.zeros(shape, dtype=g.dtype)
+    if _has_integer_array(index):
+        np.add.at(out, index, g)  # repeated indices accumulate
+    else:
+        out[index] = g
+    return out
+
+
+def _has_integer_array(index) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return builtins.any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
+
+
+def _concatenate_grad(i, xp, g, y, *xs, axis=0):
+    start = builtins.sum(np.shape(x)[axis] for x in xs[:i])
+    index = [slice(None)] * g.ndim
+    index[axis] = slice(start, start + np.shape(xs[i])[axis])
+    return xp.getitem(g, tuple(index))
+
+
+reshape = Primitive("reshape", np.reshape, (lambda xp, g, y, x, shape: xp.reshape(g, x.shape),))
+transpose = Primitive("transpose", np.transpose, (
+    lambda xp, g, y, x, axes=None: xp.transpose(g, _inverse_axes(axes, x.ndim)),
+))
+broadcast_to = Primitive("broadcast_to", np.broadcast_to, (
+    lambda xp, g, y, x, shape: sum_to(xp, g, x.shape),
+))
+getitem = Primitive("getitem", lambda x, index: x[index], (
+    lambda xp, g, y, x, index: xp.scatter_add(g, index, x.shape),
+))
+# scatter_add is getitem's adjoint: it places g at ``index`` in zeros of ``shape``.
+scatter_add = Primitive("scatter_add", _scatter_add, (
+    lambda xp, g, y, src, index, shape: xp.getitem(g, index),
+))
+concatenate_ = Primitive("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+                         PerInput(_concatenate_grad))
+pad_ = Primitive("pad", lambda x, pad_width, constant_values=0:
+                 np.pad(x, pad_width, mode="constant", constant_values=constant_values), (
+    lambda xp, g, y, x, pad_width, constant_values=0:
+        xp.getitem(g, _pad_slices(pad_width, g.shape)),
+))
+
+
+# ---- the public functions built on the primitives above ------------------------------------------
+def _normalize_index(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_normalize_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def index(x: Any, key: Any) -> Tensor:
+    """``x[key]`` with numpy semantics: ints, slices, None, Ellipsis, integer arrays, boolean masks."""
+    return getitem(x, index=_normalize_index(key))
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (numpy.concatenate)."""
+    if not tensors:
+        raise ValueError("concatenate: need at least one tensor")
+    return concatenate_(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new axis (numpy.stack)."""
+    if not tensors:
+        raise ValueError("stack: need at least one tensor")
+    shapes = {np.shape(as_array(t)) for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    return concatenate_(*(expand_dims(t, axis) for t in tensors), axis=axis)
+
+
+def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """Split into pieces along ``axis`` (numpy.split): a number of equal parts or a list of cuts."""
+    n = np.shape(as_array(x))[axis]
+    if isinstance(indices_or_sections, int | np.integer):
+        if indices_or_sections <= 0 or n % indices_or_sections:
+            raise ValueError(f"split: axis {axis} of length {n} does not split into "
+                             f"{indices_or_sections} equal parts; pass a list of cut points")
+        step = n // indices_or_sections
+        cuts = list(range(step, n, step))
+    else:
+        cuts = [int(c) for c in indices_or_sections]
+    bounds = [0, *cuts, n]
+    prefix = (slice(None),) * (axis % np.ndim(as_array(x)))
+    return [getitem(x, index=(*prefix, slice(lo, hi))) for lo, hi in zip(bounds, bounds[1:])]
+
+
+def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
+    """Pad with a constant (numpy.pad, mode='constant'); ``pad_width`` as in numpy."""
+    return pad_(x, pad_width=pad_width, constant_values=constant_values)
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
+    """Exchange two axes (numpy.swapaxes)."""
+    axes = list(range(np.ndim(as_array(x))))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, axes=tuple(axes))
+
+
+def _shape_after(name: str, numpy_fn: Any, x: Any, axis: Any) -> tuple[int, ...]:
+    shape = np.shape(as_array(x))
+    view = np.broadcast_to(np.empty((), dtype=bool), shape)  # no memory, only the shape
+    try:
+        return numpy_fn(view, axis).shape
+    except (ValueError, np.exceptions.AxisError) as error:
+        raise ValueError(f"{name}: {error} (input shape {shape}, axis={axis!r})") from error
+
+
+def squeeze(x: Any, axis: Any = None) -> Tensor:
+    """Remove size-1 axes (all, or those in ``axis``)."""
+    return reshape(x, shape=_shape_after("squeeze", np.squeeze, x, axis))
+
+
+def expand_dims(x: Any, axis: Any) -> Tensor:
+    """Insert size-1 axes at ``axis`` (numpy.expand_dims)."""
+    return reshape(x, shape=_shape_after("expand_dims", np.expand_dims, x, axis))
+
+
+def flatten(x: Any) -> Tensor:
+    """All values in one axis, row-major."""
+    return reshape(x, shape=(-1,))
