@@ -8,6 +8,7 @@
 
 from autonet.autograd.functional import grad, hvp, jvp, vjp
 from autonet.autograd.graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autonet.check import GradcheckError, check_gradients, gradcheck, gradgradcheck
 from autonet.creation import (
     arange,
     eye,
@@ -33,7 +34,7 @@ from autonet.tensor import Tensor, get_default_dtype, set_default_dtype
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "arange", "enable_grad", "eye", "from_numpy", "full", "full_like",
+    "GradcheckError", "Tensor", "check_gradients", "gradcheck", "gradgradcheck", "arange", "enable_grad", "eye", "from_numpy", "full", "full_like",
     "get_default_dtype", "grad", "hvp", "is_grad_enabled", "jvp", "linspace", "manual_seed",
     "no_grad", "ones", "ones_like", "rand", "rand_like", "randn", "randn_like",
     "set_default_dtype", "set_grad_enabled", "tensor", "vjp", "zeros", "zeros_like", *_ops_all,

@@ -19,6 +19,7 @@ class _GradMode(threading.local):
 
     def __init__(self) -> None:
         self.enabled = True
+        self.scope: tuple = ()  # the Modules being called, outermost first (see module_scope)
 
 
 grad_mode = _GradMode()
@@ -59,6 +60,23 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+class module_scope:
+    """While active, every recorded Node remembers ``module`` (innermost last in ``node.scope``), so
+    drawings can box the ops a Module made. ``nn.Module.__call__`` enters it."""
+
+    __slots__ = ("module", "_previous")
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def __enter__(self) -> None:
+        self._previous = grad_mode.scope
+        grad_mode.scope = (*self._previous, self.module)
+
+    def __exit__(self, *exc: object) -> None:
+        grad_mode.scope = self._previous
+
+
 class Node:
     """One recorded op call.
 
@@ -69,10 +87,12 @@ class Node:
         attrs: keyword attributes of the call (axis, shape, ...), or None.
         out: the output array when the rule needs it, else None.
         retained: weak reference to the output tensor after ``retain_grad()``.
+        scope: the Modules whose call made it, outermost first (empty outside modules).
         site: where user code created it (only under ``detect_anomaly``).
     """
 
-    __slots__ = ("primitive", "parents", "inputs", "attrs", "out", "retained", "site", "__weakref__")
+    __slots__ = ("primitive", "parents", "inputs", "attrs", "out", "retained", "scope", "site",
+                 "__weakref__")
 
     def __init__(self, primitive: Any, parents: tuple, inputs: tuple, attrs: dict | None,
                  out: Any) -> None:
@@ -82,6 +102,7 @@ class Node:
         self.attrs = attrs
         self.out = out
         self.retained: weakref.ref | None = None
+        self.scope: tuple = grad_mode.scope
         self.site: str | None = None
 
     @property
