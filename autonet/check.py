@@ -145,7 +145,7 @@ def check_gradients(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 
         report.numeric.append(numeric)
         report.names.append(x.name or f"input {i}")
         bad = ~(np.abs(a - numeric) <= atol + rtol * np.abs(numeric))
-        for index in zip(*np.nonzero(bad)):
+        for index in np.argwhere(bad):  # argwhere, unlike nonzero, handles 0-d arrays
             index = tuple(int(t) for t in index)
             report.mismatches.append(Mismatch(k, index, float(a[index]), float(numeric[index])))
     return report

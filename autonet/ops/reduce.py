@@ -60,7 +60,7 @@ def _std(x, axis=None, keepdims=False, ddof=0):
 def _check_ddof(name, x, axis, ddof):
     n = _count(np.shape(x), axis)
     if n - ddof <= 0:
-        raise ValueError(f"{name}: reducing {n} element(s) with ddof={ddof} divides by {n - ddof}; "
+        raise ValueError(f"reducing {n} element(s) with ddof={ddof} divides by {n - ddof}; "
                          f"use a smaller ddof or reduce over more elements")
 
 

@@ -1,0 +1,176 @@
+"""autonet benchmarks: ratios against hand-written numpy doing the same work.
+
+    python benchmarks/run.py            # everything
+    python benchmarks/run.py --quick    # fewer repeats
+
+(a) per-op overhead: a chain of 200 elementwise ops on 16x16 float32 plus backward, against numpy
+    forward + hand-written backward of the same chain (numpy itself is the floor);
+(b) depth: backward through chains of 10k, 30k and 100k ops (time per op should stay flat);
+(c) one MLP training step (benchmarks/mlp_step.py), when present.
+PyTorch (CPU) is timed on (a) too when it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import autonet as an  # noqa: E402
+
+CHAIN = 200
+SHAPE = (16, 16)
+
+
+def best_of(fn, repeats: int) -> float:
+    """Smallest wall time of ``repeats`` runs (the least disturbed by the rest of the machine)."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _inputs(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(SHAPE).astype(np.float32)
+    w = (rng.uniform(0.5, 1.5, SHAPE)).astype(np.float32)
+    b = (rng.standard_normal(SHAPE) * 0.1).astype(np.float32)
+    return x, w, b
+
+
+def chain_autonet(x, w, b):
+    """tanh, *w, +b, sigmoid repeated: 200 ops, then backward."""
+    xt = an.tensor(x, requires_grad=True)
+    wt = an.tensor(w, requires_grad=True)
+    bt = an.tensor(b, requires_grad=True)
+    y = xt
+    for i in range(CHAIN):
+        step = i % 4
+        if step == 0:
+            y = y.tanh()
+        elif step == 1:
+            y = y * wt
+        elif step == 2:
+            y = y + bt
+        else:
+            y = y.sigmoid()
+    y.backward(np.ones(SHAPE, np.float32))
+    return xt.grad, wt.grad, bt.grad
+
+
+def chain_numpy(x, w, b):
+    """The same chain with a hand-written backward: what a careful numpy programmer would write."""
+    saved = []
+    y = x
+    for i in range(CHAIN):
+        step = i % 4
+        if step == 0:
+            y = np.tanh(y)
+            saved.append(y)
+        elif step == 1:
+            saved.append(y)
+            y = y * w
+        elif step == 2:
+            y = y + b
+            saved.append(None)
+        else:
+            y = np.tanh(y * 0.5) * 0.5 + 0.5
+            saved.append(y)
+    g = np.ones(SHAPE, np.float32)
+    gw = np.zeros_like(w)
+    gb = np.zeros_like(b)
+    for i in reversed(range(CHAIN)):
+        step = i % 4
+        s = saved[i]
+        if step == 0:
+            g = g * (1 - s * s)
+        elif step == 1:
+            gw += g * s
+            g = g * w
+        elif step == 2:
+            gb += g
+        else:
+            g = g * s * (1 - s)
+    return g, gw, gb
+
+
+def chain_torch(x, w, b):
+    import torch
+
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    y = xt
+    for i in range(CHAIN):
+        step = i % 4
+        y = y.tanh() if step == 0 else y * wt if step == 1 else y + bt if step == 2 else y.sigmoid()
+    y.backward(torch.ones(SHAPE))
+    return xt.grad
+
+
+def bench_chain(repeats: int) -> None:
+    x, w, b = _inputs()
+    ours = chain_autonet(x, w, b)
+    reference = chain_numpy(x, w, b)
+    for got, want in zip(ours, reference):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    t_an = best_of(lambda: chain_autonet(x, w, b), repeats)
+    t_np = best_of(lambda: chain_numpy(x, w, b), repeats)
+    print(f"(a) chain of {CHAIN} elementwise ops on {SHAPE} float32, forward + backward")
+    print(f"    numpy hand-written : {t_np / CHAIN * 1e6:7.2f} us/op")
+    print(f"    autonet            : {t_an / CHAIN * 1e6:7.2f} us/op   ratio {t_an / t_np:.2f}x "
+          f"(target <= 4x)")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("    pytorch            :  not installed")
+    else:
+        t_torch = best_of(lambda: chain_torch(x, w, b), repeats)
+        print(f"    pytorch (CPU)      : {t_torch / CHAIN * 1e6:7.2f} us/op   ratio "
+              f"{t_torch / t_np:.2f}x")
+
+
+def bench_depth(repeats: int) -> None:
+    print("(b) backward through a chain of n ops (x * 1.0 on 4 float32), time per op")
+    for n in (10_000, 30_000, 100_000):
+        def run() -> float:
+            x = an.tensor(np.ones(4, np.float32), requires_grad=True)
+            y = x
+            for _ in range(n):
+                y = y * 1.0
+            start = time.perf_counter()
+            y.sum().backward()
+            return time.perf_counter() - start
+
+        t = min(run() for _ in range(max(1, repeats // 10)))
+        print(f"    n = {n:>7,}: backward {t * 1e3:8.1f} ms  ({t / n * 1e6:.2f} us/op)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args(argv)
+    repeats = 5 if args.quick else 30
+    print(f"autonet {an.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
+    bench_chain(repeats)
+    bench_depth(repeats)
+    try:
+        import mlp_step  # noqa: PLC0415  (benchmarks/mlp_step.py)
+    except ImportError:
+        print("(c) MLP training step: benchmarks/mlp_step.py not present")
+    else:
+        mlp_step.main(["--quick"] if args.quick else [])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    raise SystemExit(main())

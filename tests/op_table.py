@@ -1,0 +1,346 @@
+"""The op table: one row per differentiable op, with its numpy reference and input domain.
+
+tests/test_ops.py drives every row through forward-vs-numpy, gradcheck and (for smooth ops)
+gradgradcheck on hypothesis-drawn shapes, including broadcasting, size-1 and 0-d. A meta-test fails
+when a primitive has no row, so adding an op means adding its row here.
+
+Values are drawn by a seeded numpy generator (the seed comes from hypothesis): shapes and seeds are
+what hypothesis explores and shrinks; domains keep values away from kinks and poles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autonet as an
+
+MAX_SIDE = 3
+
+
+# ---- value domains: rng, shape -> float64 array ---------------------------------------------
+def real(lo: float = -2.0, hi: float = 2.0) -> Callable:
+    return lambda rng, shape: rng.uniform(lo, hi, size=shape)
+
+
+def away_from_zero(scale: float = 2.0, gap: float = 0.1) -> Callable:
+    """Values with |x| >= gap: keeps kinks (relu, abs at 0) and poles (1/x) out of reach."""
+    return lambda rng, shape: (rng.choice([-1.0, 1.0], size=shape)
+                               * rng.uniform(gap, scale, size=shape))
+
+
+def positive(lo: float = 0.2, hi: float = 3.0) -> Callable:
+    return real(lo, hi)
+
+
+def distinct(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """A permutation of well-separated values: no ties for max/min/maximum/prod."""
+    n = int(np.prod(shape, dtype=np.int64))
+    values = (rng.permutation(n) - n / 2) * 0.37 + 0.11
+    return values.reshape(shape)
+
+
+# ---- shape strategies ------------------------------------------------------------------------
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=MAX_SIDE)
+nonscalar_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=MAX_SIDE)
+seeds = st.integers(0, 2**32 - 1)
+
+
+@st.composite
+def axis_args(draw: Any, shape: tuple, allow_none: bool = True, allow_tuple: bool = True) -> dict:
+    """axis (None, int, negative int or tuple) and keepdims for a reduction over ``shape``."""
+    ndim = len(shape)
+    options = [st.none()] if allow_none or ndim == 0 else []
+    if ndim:
+        options.append(st.integers(-ndim, ndim - 1))
+        if allow_tuple:
+            options.append(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim,
+                                    unique=True).map(tuple))
+    return {"axis": draw(st.one_of(options)), "keepdims": draw(st.booleans())}
+
+
+@dataclass
+class OpCase:
+    """One row: ``fn(*tensors, **kwargs)`` must equal ``reference(*arrays, **kwargs)``.
+
+    ``draw`` is a hypothesis strategy of (arrays, kwargs); ``smooth`` rows also get a second-order
+    check; ``primitives`` names the primitives this row covers (for the meta-test).
+    """
+
+    name: str
+    fn: Callable
+    reference: Callable
+    draw: Any
+    smooth: bool = True
+    primitives: tuple[str, ...] = field(default=())
+    differentiable: tuple[int, ...] | None = None  # which inputs to check (default: all)
+
+    def __post_init__(self) -> None:
+        if not self.primitives:
+            self.primitives = (self.name,)
+
+
+def _arrays(domains, shape_list, seed) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.asarray(d(rng, s), dtype=np.float64) for d, s in zip(domains, shape_list)]
+
+
+def unary(domain: Callable = real(), shape_strategy: Any = shapes, **fixed: Any) -> Any:
+    return st.tuples(shape_strategy, seeds).map(
+        lambda t: (_arrays([domain], [t[0]], t[1]), dict(fixed)))
+
+
+def broadcasting(*domains: Callable, **fixed: Any) -> Any:
+    """Arrays of mutually broadcastable shapes (size-1 and missing axes, 0-d included)."""
+    shape_sets = hnp.mutually_broadcastable_shapes(num_shapes=len(domains), min_dims=0,
+                                                   max_dims=3, max_side=MAX_SIDE)
+    return st.tuples(shape_sets, seeds).map(
+        lambda t: (_arrays(domains, t[0].input_shapes, t[1]), dict(fixed)))
+
+
+def reduction(domain: Callable = real(), allow_tuple: bool = True, shape_strategy: Any = shapes,
+              **fixed: Any) -> Any:
+    @st.composite
+    def draw(d: Any) -> tuple:
+        shape = d(shape_strategy)
+        kwargs = d(axis_args(shape, allow_tuple=allow_tuple))
+        return _arrays([domain], [shape], d(seeds)), {**kwargs, **fixed}
+
+    return draw()
+
+
+@st.composite
+def matmul_args(draw: Any) -> tuple:
+    """1-D and n-D operands with broadcast batch dimensions, as numpy.matmul takes them."""
+    n, k, m = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    batch = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=2))
+    a_shape = draw(st.sampled_from([(k,), (*batch.input_shapes[0], n, k)]))
+    b_shape = draw(st.sampled_from([(k,), (*batch.input_shapes[1], k, m)]))
+    return _arrays([real(), real()], [a_shape, b_shape], draw(seeds)), {}
+
+
+@st.composite
+def axis_of(draw: Any, domain: Callable = real()) -> tuple:
+    shape = draw(nonscalar_shapes)
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return _arrays([domain], [shape], draw(seeds)), {"axis": axis}
+
+
+@st.composite
+def reshape_args(draw: Any) -> tuple:
+    shape = draw(shapes)
+    n = int(np.prod(shape, dtype=np.int64))
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    first = draw(st.sampled_from(divisors))
+    target = draw(st.sampled_from([(n,), (first, n // first), (first, -1), (n // first, 1, first)]))
+    return _arrays([real()], [shape], draw(seeds)), {"shape": target}
+
+
+@st.composite
+def transpose_args(draw: Any) -> tuple:
+    shape = draw(shapes)
+    axes = draw(st.one_of(st.none(), st.permutations(range(len(shape))).map(tuple)))
+    return _arrays([real()], [shape], draw(seeds)), {"axes": axes}
+
+
+@st.composite
+def broadcast_to_args(draw: Any) -> tuple:
+    shapes_ = draw(hnp.mutually_broadcastable_shapes(num_shapes=1, max_dims=3, max_side=MAX_SIDE))
+    return _arrays([real()], [shapes_.input_shapes[0]], draw(seeds)), \
+        {"shape": shapes_.result_shape}
+
+
+@st.composite
+def index_args(draw: Any) -> tuple:
+    """Basic indices (ints, negative steps, None, Ellipsis) and advanced ones (integer arrays with
+    repeats, boolean masks)."""
+    shape = draw(nonscalar_shapes)
+    n = shape[0]
+    kind = draw(st.sampled_from(["int", "slice", "reverse", "none_ellipsis", "int_array", "mask"]))
+    if kind == "int":
+        index = draw(st.integers(-n, n - 1))
+    elif kind == "slice":
+        index = slice(draw(st.integers(0, n - 1)), None, draw(st.integers(1, 2)))
+    elif kind == "reverse":
+        index = (Ellipsis, slice(None, None, -1))
+    elif kind == "none_ellipsis":
+        index = (None, Ellipsis, draw(st.integers(0, shape[-1] - 1)))
+    elif kind == "int_array":
+        index = np.array(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5)))
+    else:
+        mask = draw(hnp.arrays(bool, shape))
+        index = mask
+    return _arrays([real()], [shape], draw(seeds)), {"key": index}
+
+
+@st.composite
+def concatenate_args(draw: Any) -> tuple:
+    shape = draw(nonscalar_shapes)
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    count = draw(st.integers(1, 3))
+    shape_list = []
+    for _ in range(count):
+        s = list(shape)
+        s[axis] = draw(st.integers(1, MAX_SIDE))
+        shape_list.append(tuple(s))
+    return _arrays([real()] * count, shape_list, draw(seeds)), {"axis": axis}
+
+
+@st.composite
+def stack_args(draw: Any) -> tuple:
+    shape = draw(shapes)
+    count = draw(st.integers(1, 3))
+    axis = draw(st.integers(-len(shape) - 1, len(shape)))
+    return _arrays([real()] * count, [shape] * count, draw(seeds)), {"axis": axis}
+
+
+@st.composite
+def pad_args(draw: Any) -> tuple:
+    shape = draw(nonscalar_shapes)
+    width = draw(st.one_of(st.integers(0, 2), st.tuples(*[
+        st.tuples(st.integers(0, 2), st.integers(0, 2)) for _ in shape])))
+    return _arrays([real()], [shape], draw(seeds)), {"pad_width": width,
+                                                     "constant_values": 0.5}
+
+
+@st.composite
+def squeeze_args(draw: Any) -> tuple:
+    shape = draw(shapes)
+    ones = [i for i, s in enumerate(shape) if s == 1]
+    axis = draw(st.one_of(st.none(), st.sampled_from(ones))) if ones else None
+    return _arrays([real()], [shape], draw(seeds)), {"axis": axis}
+
+
+@st.composite
+def split_args(draw: Any) -> tuple:
+    shape = draw(nonscalar_shapes)
+    axis = draw(st.integers(0, len(shape) - 1))
+    parts = draw(st.sampled_from([d for d in range(1, shape[axis] + 1) if shape[axis] % d == 0]))
+    return _arrays([real()], [shape], draw(seeds)), {"indices_or_sections": parts, "axis": axis}
+
+
+@st.composite
+def where_args(draw: Any) -> tuple:
+    shape_sets = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3,
+                                                        max_side=MAX_SIDE))
+    cond_shape, a_shape, b_shape = shape_sets.input_shapes
+    cond = draw(hnp.arrays(bool, cond_shape))
+    a, b = _arrays([real(), real()], [a_shape, b_shape], draw(seeds))
+    return [cond, a, b], {}
+
+
+@st.composite
+def tie_free_pair(draw: Any) -> tuple:
+    (a, b), kwargs = draw(broadcasting(real(), real()))
+    b = np.where(np.abs(a - b) < 0.1, b + 0.3, b)  # keep away from the tie a == b
+    return [a, b], kwargs
+
+
+def _clip_reference(x, a_min, a_max):
+    return np.clip(x, a_min, a_max)
+
+
+def _elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * (np.exp(x) - 1))
+
+
+def _split_stack(x, indices_or_sections, axis):
+    pieces = an.split(x, indices_or_sections, axis=axis)
+    return an.concatenate([p * (i + 1) for i, p in enumerate(pieces)], axis=axis)
+
+
+def _split_stack_reference(x, indices_or_sections, axis):
+    pieces = np.split(x, indices_or_sections, axis=axis)
+    return np.concatenate([p * (i + 1) for i, p in enumerate(pieces)], axis=axis)
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+# ---- the table ---------------------------------------------------------------------------------
+CASES: list[OpCase] = [
+    # elementwise, binary with broadcasting
+    OpCase("add", an.add, np.add, broadcasting(real(), real())),
+    OpCase("sub", an.sub, np.subtract, broadcasting(real(), real())),
+    OpCase("mul", an.mul, np.multiply, broadcasting(real(), real())),
+    OpCase("div", an.div, np.divide, broadcasting(real(), away_from_zero(gap=0.5))),
+    OpCase("pow", an.pow, np.power, broadcasting(positive(), real())),
+    OpCase("pow_scalar", lambda x, p: x ** p, lambda x, p: x ** p, unary(real(), p=3),
+           primitives=("pow",)),
+    OpCase("maximum", an.maximum, np.maximum, tie_free_pair(), smooth=False),
+    OpCase("minimum", an.minimum, np.minimum, tie_free_pair(), smooth=False),
+    OpCase("where", an.where, np.where, where_args(), differentiable=(1, 2)),
+    # elementwise, unary
+    OpCase("neg", an.neg, np.negative, unary()),
+    OpCase("exp", an.exp, np.exp, unary()),
+    OpCase("log", an.log, np.log, unary(positive())),
+    OpCase("sqrt", an.sqrt, np.sqrt, unary(positive())),
+    OpCase("abs", an.abs, np.abs, unary(away_from_zero()), smooth=False),
+    OpCase("sin", an.sin, np.sin, unary()),
+    OpCase("cos", an.cos, np.cos, unary()),
+    OpCase("tanh", an.tanh, np.tanh, unary()),
+    OpCase("sigmoid", an.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary(real(-6, 6))),
+    OpCase("relu", an.relu, lambda x: np.maximum(x, 0), unary(away_from_zero()), smooth=False),
+    OpCase("leaky_relu", an.leaky_relu, lambda x, negative_slope: np.where(
+        x > 0, x, negative_slope * x), unary(away_from_zero(), negative_slope=0.2), smooth=False),
+    OpCase("elu", an.elu, _elu, unary(away_from_zero(), alpha=1.5), smooth=False),
+    OpCase("softplus", an.softplus, lambda x: np.log1p(np.exp(x)), unary(real(-5, 5))),
+    OpCase("clip", an.clip, _clip_reference, unary(away_from_zero(gap=0.05), a_min=-1.0,
+                                                   a_max=1.0), smooth=False),
+    # via extended precision and back, so the numerical derivative stays exact
+    OpCase("astype", lambda x: an.astype(an.astype(x, dtype=np.longdouble) * 2, dtype=np.float64),
+           lambda x: x * 2, unary()),
+    # reductions
+    OpCase("sum", an.sum, np.sum, reduction()),
+    OpCase("mean", an.mean, np.mean, reduction()),
+    OpCase("max", an.max, np.max, reduction(distinct), smooth=False),
+    OpCase("min", an.min, np.min, reduction(distinct), smooth=False),
+    OpCase("var", an.var, np.var, reduction(distinct)),
+    OpCase("var_ddof", an.var, np.var, st.tuples(
+        hnp.array_shapes(min_dims=1, max_dims=2, min_side=2, max_side=MAX_SIDE), seeds).map(
+        lambda t: (_arrays([distinct], [t[0]], t[1]), {"axis": 0, "ddof": 1})),
+        primitives=("var",)),
+    # std = sqrt(var) has a kink where var = 0, e.g. over a single element: at least 2 per axis
+    OpCase("std", an.std, np.std, reduction(distinct, shape_strategy=hnp.array_shapes(
+        min_dims=1, max_dims=3, min_side=2, max_side=MAX_SIDE))),
+    OpCase("logsumexp", an.logsumexp, _logsumexp, reduction()),
+    OpCase("prod", an.prod, np.prod, reduction(away_from_zero(gap=0.3))),
+    # shape
+    OpCase("reshape", an.reshape, np.reshape, reshape_args()),
+    OpCase("transpose", an.transpose, np.transpose, transpose_args()),
+    OpCase("broadcast_to", an.broadcast_to, np.broadcast_to, broadcast_to_args()),
+    OpCase("getitem", an.index, lambda x, key: x[key], index_args(),
+           primitives=("getitem", "scatter_add")),
+    OpCase("concatenate", lambda *xs, axis: an.concatenate(xs, axis=axis),
+           lambda *xs, axis: np.concatenate(xs, axis=axis), concatenate_args()),
+    OpCase("stack", lambda *xs, axis: an.stack(xs, axis=axis),
+           lambda *xs, axis: np.stack(xs, axis=axis), stack_args(), primitives=()),
+    OpCase("split", _split_stack, _split_stack_reference, split_args(), primitives=()),
+    OpCase("pad", an.pad, lambda x, pad_width, constant_values: np.pad(
+        x, pad_width, constant_values=constant_values), pad_args()),
+    OpCase("squeeze", an.squeeze, np.squeeze, squeeze_args(), primitives=()),
+    OpCase("expand_dims", an.expand_dims, np.expand_dims,
+           st.tuples(shapes, seeds).map(lambda t: (_arrays([real()], [t[0]], t[1]),
+                                                   {"axis": -1 - len(t[0]) % 2})), primitives=()),
+    OpCase("swapaxes", an.swapaxes, np.swapaxes, st.tuples(nonscalar_shapes, seeds).map(
+        lambda t: (_arrays([real()], [t[0]], t[1]), {"axis1": 0, "axis2": -1})), primitives=()),
+    OpCase("flatten", an.flatten, np.ravel, unary(), primitives=()),
+    # linear algebra
+    OpCase("matmul", an.matmul, np.matmul, matmul_args()),
+    # fused network ops
+    OpCase("softmax", an.softmax, _softmax, axis_of()),
+    OpCase("log_softmax", an.log_softmax, lambda x, axis: np.log(_softmax(x, axis)), axis_of()),
+]
