@@ -1,0 +1,143 @@
+"""Datasets: indexable collections of samples, and ways to split them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autonet.tensor import Tensor
+
+
+class Dataset:
+    """A sized, indexable collection of samples; ``dataset[i]`` returns one sample (often a tuple
+    ``(features, label)``). Subclass it and define ``__len__`` and ``__getitem__``."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def batch(self, indices: np.ndarray) -> Any:
+        """Samples ``indices`` stacked along a new first axis (DataLoader calls this). The default
+        gathers one sample at a time; array-backed datasets override it with one fancy index."""
+        samples = [self[int(i)] for i in indices]
+        if isinstance(samples[0], tuple | list):
+            return tuple(np.stack([np.asarray(s[k]) for s in samples])
+                         for k in range(len(samples[0])))
+        return np.stack([np.asarray(s) for s in samples])
+
+
+def _as_array(a: Any) -> np.ndarray:
+    return a.data if isinstance(a, Tensor) else np.asarray(a)
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of equally long arrays: ``TensorDataset(X, y)[i] == (X[i], y[i])``.
+
+    Args:
+        *arrays: arrays or Tensors, all with the same first dimension N (X of shape (N, ...),
+            y of shape (N,) for class indices or (N, k) for targets).
+    """
+
+    def __init__(self, *arrays: Any) -> None:
+        if not arrays:
+            raise ValueError("TensorDataset: give at least one array, e.g. TensorDataset(X, y)")
+        self.arrays = tuple(_as_array(a) for a in arrays)
+        lengths = [len(a) for a in self.arrays]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"TensorDataset: arrays have different lengths {lengths}; "
+                             "every array needs one row per sample")
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
+        return tuple(a[index] for a in self.arrays)
+
+    def batch(self, indices: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(a[indices] for a in self.arrays)
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int] | np.ndarray) -> None:
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[int(self.indices[index])]
+
+    def batch(self, indices: np.ndarray) -> Any:
+        return self.dataset.batch(self.indices[np.asarray(indices)])
+
+
+def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _split_sizes(n: int, lengths: Sequence[float]) -> list[int]:
+    if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1.0) < 1e-6:
+        sizes = [int(np.floor(n * f)) for f in lengths]
+        for k in range(n - sum(sizes)):  # hand out the remainder one by one, as PyTorch does
+            sizes[k % len(sizes)] += 1
+        return sizes
+    sizes = [int(x) for x in lengths]
+    if sum(sizes) != n or any(s < 0 for s in sizes):
+        raise ValueError(f"random_split: lengths {list(lengths)} must be non-negative counts "
+                         f"summing to {n}, or fractions summing to 1")
+    return sizes
+
+
+def random_split(dataset: Dataset, lengths: Sequence[float],
+                 seed: int | np.random.Generator | None = 0) -> list[Subset]:
+    """Split ``dataset`` into non-overlapping random subsets of the given sizes (counts, or
+    fractions summing to 1). Deterministic for a given ``seed``."""
+    sizes = _split_sizes(len(dataset), lengths)
+    order = _generator(seed).permutation(len(dataset))
+    bounds = np.cumsum([0, *sizes])
+    return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def train_test_split(*arrays: Any, test_size: float = 0.25, seed: int | None = 0,
+                     stratify: Any = None) -> list[np.ndarray]:
+    """Shuffle and split arrays of N rows into train and test parts, like scikit-learn's:
+    ``X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, seed=0)``.
+
+    ``test_size`` is a fraction in (0, 1) or a count. ``stratify`` (labels, shape (N,)) keeps each
+    class's share the same in both parts."""
+    if not arrays:
+        raise ValueError("train_test_split: give at least one array")
+    arrays = tuple(_as_array(a) for a in arrays)
+    n = len(arrays[0])
+    if any(len(a) != n for a in arrays):
+        raise ValueError(f"train_test_split: arrays have lengths {[len(a) for a in arrays]}; "
+                         "they must all have the same number of rows")
+    n_test = int(round(test_size * n)) if isinstance(test_size, float) else int(test_size)
+    if not 0 < n_test < n:
+        raise ValueError(f"train_test_split: test_size={test_size} leaves {n_test} of {n} rows "
+                         "for testing; use a fraction in (0, 1) or a count in [1, N-1]")
+    rng = _generator(seed)
+    if stratify is None:
+        order = rng.permutation(n)
+        test, train = order[:n_test], order[n_test:]
+    else:
+        labels = _as_array(stratify)
+        test_parts, train_parts = [], []
+        for c in np.unique(labels):
+            idx = rng.permutation(np.flatnonzero(labels == c))
+            k = int(round(len(idx) * n_test / n))
+            test_parts.append(idx[:k])
+            train_parts.append(idx[k:])
+        test = rng.permutation(np.concatenate(test_parts))
+        train = rng.permutation(np.concatenate(train_parts))
+    out: list[np.ndarray] = []
+    for a in arrays:
+        out += [a[train], a[test]]
+    return out
