@@ -141,7 +141,7 @@ def bench_chain(repeats: int) -> None:
 def bench_depth(repeats: int) -> None:
     print("(b) backward through a chain of n ops (x * 1.0 on 4 float32), time per op")
     for n in (10_000, 30_000, 100_000):
-        def run() -> float:
+        def run(n: int = n) -> float:
             x = an.tensor(np.ones(4, np.float32), requires_grad=True)
             y = x
             for _ in range(n):

@@ -34,6 +34,9 @@ def away_from_zero(scale: float = 2.0, gap: float = 0.1) -> Callable:
                                * rng.uniform(gap, scale, size=shape))
 
 
+REAL = real()
+
+
 def positive(lo: float = 0.2, hi: float = 3.0) -> Callable:
     return real(lo, hi)
 
@@ -90,7 +93,7 @@ def _arrays(domains, shape_list, seed) -> list[np.ndarray]:
     return [np.asarray(d(rng, s), dtype=np.float64) for d, s in zip(domains, shape_list)]
 
 
-def unary(domain: Callable = real(), shape_strategy: Any = shapes, **fixed: Any) -> Any:
+def unary(domain: Callable = REAL, shape_strategy: Any = shapes, **fixed: Any) -> Any:
     return st.tuples(shape_strategy, seeds).map(
         lambda t: (_arrays([domain], [t[0]], t[1]), dict(fixed)))
 
@@ -103,7 +106,7 @@ def broadcasting(*domains: Callable, **fixed: Any) -> Any:
         lambda t: (_arrays(domains, t[0].input_shapes, t[1]), dict(fixed)))
 
 
-def reduction(domain: Callable = real(), allow_tuple: bool = True, shape_strategy: Any = shapes,
+def reduction(domain: Callable = REAL, allow_tuple: bool = True, shape_strategy: Any = shapes,
               **fixed: Any) -> Any:
     @st.composite
     def draw(d: Any) -> tuple:
@@ -125,7 +128,7 @@ def matmul_args(draw: Any) -> tuple:
 
 
 @st.composite
-def axis_of(draw: Any, domain: Callable = real()) -> tuple:
+def axis_of(draw: Any, domain: Callable = REAL) -> tuple:
     shape = draw(nonscalar_shapes)
     axis = draw(st.integers(-len(shape), len(shape) - 1))
     return _arrays([domain], [shape], draw(seeds)), {"axis": axis}

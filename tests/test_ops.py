@@ -1,5 +1,5 @@
-"""Every row of the op table: forward against numpy, gradients against central differences (float64),
-second derivatives for smooth ops, dtype preservation, no mutation, no aliasing."""
+"""Every row of the op table: forward against numpy, gradients against central differences
+(float64), second derivatives for smooth ops, dtype preservation, no mutation, no aliasing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Backward semantics: accumulation, freeing, retain_graph, retain_grad, grad modes, depth, memory."""
+"""Backward semantics: accumulation, freeing, retain_graph, retain_grad, grad modes, depth,
+memory."""
 
 from __future__ import annotations
 
