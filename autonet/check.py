@@ -7,7 +7,14 @@
     numeric:   (<v, fn(x + eps e_j)> - <v, fn(x - eps e_j)>) / (2 eps)
 
 A wrong rule makes them differ for almost every ``v``, so one random ``v`` checks the whole Jacobian
-with a single backward. ``gradgradcheck`` runs the same check on the gradient function itself.
+with a single backward. ``fast=True`` instead compares one random direction ``u`` over all inputs at
+once, ``<grad, u>`` against ``(<v, fn(x + eps u)> - <v, fn(x - eps u)>) / (2 eps)``: two
+evaluations at any input size (on failure, one more pair per input names the input).
+
+Kinks: relu, abs, leaky_relu, clip, maximum/minimum and max/min reductions have no derivative at
+their kink (0, ties, the clip bounds). When a perturbation moves a value across one, the numeric
+estimate averages the two sides and disagrees with any subgradient; such elements are reported as
+"on a kink" and not counted as errors. ``gradgradcheck`` runs the same check on the gradient.
 """
 
 from __future__ import annotations
@@ -19,26 +26,99 @@ from typing import Any
 
 import numpy as np
 
+from autonet.autograd.anomaly import forward_hooks
 from autonet.autograd.functional import grad
+from autonet.ops.reduce import expand_reduced
 from autonet.tensor import Tensor
 
-
-class GradcheckError(RuntimeError):
-    """Raised by gradcheck when analytic and numerical gradients disagree; ``.report`` has details."""
-
-    def __init__(self, report: GradcheckReport) -> None:
-        super().__init__(str(report))
-        self.report = report
+# ---- kinks ---------------------------------------------------------------------------------------
+# Per op: a function of (inputs, attrs, output) giving a "region" array that changes exactly when a
+# value crosses the op's kink (a sign, or which positions attain a max), and where the kink is.
+RegionFn = Callable[[Sequence[Any], dict, np.ndarray], np.ndarray]
 
 
+def _sign_of_first(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    return np.sign(inputs[0])
+
+
+def _sign_of_difference(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    return np.sign(np.subtract(inputs[0], inputs[1]))
+
+
+def _clip_region(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    x = np.asarray(inputs[0])
+    region = np.zeros(x.shape)
+    if attrs.get("a_min") is not None:
+        region = region + np.sign(x - attrs["a_min"])
+    if attrs.get("a_max") is not None:
+        region = region + 3 * np.sign(x - attrs["a_max"])
+    return region
+
+
+def _attaining(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    x = np.asarray(inputs[0])
+    return x == expand_reduced(np, out, x.shape, attrs.get("axis"), attrs.get("keepdims", False))
+
+
+KINKS: dict[str, tuple[RegionFn, str]] = {
+    "relu": (_sign_of_first, "at 0"),
+    "abs": (_sign_of_first, "at 0"),
+    "leaky_relu": (_sign_of_first, "at 0"),
+    "maximum": (_sign_of_difference, "where its two inputs tie"),
+    "minimum": (_sign_of_difference, "where its two inputs tie"),
+    "clip": (_clip_region, "at a_min/a_max"),
+    "max": (_attaining, "where two elements tie for the max"),
+    "min": (_attaining, "where two elements tie for the min"),
+}
+
+
+def register_kink(op_name: str, region: RegionFn, where: str) -> None:
+    """Teach the checkers where a (custom) op is not differentiable: ``region(inputs, attrs, out)``
+    returns an array that changes value exactly when an input crosses a kink."""
+    KINKS[op_name] = (region, where)
+
+
+class _KinkRecorder:
+    """While installed, keeps the region array of every kinked op that runs (in call order)."""
+
+    def __init__(self) -> None:
+        self.regions: list[tuple[str, np.ndarray]] = []
+
+    def __call__(self, node: Any, out: np.ndarray) -> None:
+        entry = KINKS.get(node.primitive.name)
+        if entry is not None:
+            self.regions.append((node.primitive.name, np.asarray(entry[0](
+                node.inputs, node.attrs or {}, out))))
+
+    def __enter__(self) -> _KinkRecorder:
+        forward_hooks.add(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        forward_hooks.remove(self)
+
+
+def crossed_kink(base: list, *others: list) -> str | None:
+    """The first op whose region differs between the runs ``base`` and ``others``, described."""
+    for run in others:
+        for (name, r0), (name1, r1) in zip(base, run):
+            if name != name1 or r0.shape != r1.shape or not np.array_equal(r0, r1):
+                return f"{name} {KINKS[name][1]}" if name in KINKS else name
+    return None
+
+
+# ---- report --------------------------------------------------------------------------------------
 @dataclass
 class Mismatch:
-    """One element whose analytic and numerical derivatives disagree."""
+    """One element (or, in fast mode, one direction) whose analytic and numerical derivatives
+    disagree. ``kink`` says which op's kink the perturbation crossed (then it is no bug)."""
 
     input: int
     index: tuple[int, ...]
     analytic: float
     numeric: float
+    kink: str | None = None
+    tolerance: float = 0.0
 
     @property
     def abs_error(self) -> float:
@@ -51,7 +131,8 @@ class Mismatch:
 
 @dataclass
 class GradcheckReport:
-    """What gradcheck compared: per input, the analytic and numeric gradients and the mismatches."""
+    """What gradcheck compared: per checked input its name, shape, analytic and (elementwise mode)
+    numeric gradients, and every mismatch. Printing it gives a table per input, worst first."""
 
     analytic: list[np.ndarray] = field(default_factory=list)
     numeric: list[np.ndarray] = field(default_factory=list)
@@ -59,28 +140,117 @@ class GradcheckReport:
     mismatches: list[Mismatch] = field(default_factory=list)
     atol: float = 0.0
     rtol: float = 0.0
+    fast: bool = False
+    directional: list[Mismatch] = field(default_factory=list)  # fast mode: every direction tried
+    max_rows: int = 10
+
+    @property
+    def failures(self) -> list[Mismatch]:
+        """Mismatches that are not explained by a kink: the errors."""
+        return [m for m in self.mismatches if m.kink is None]
+
+    @property
+    def on_kinks(self) -> list[Mismatch]:
+        """Mismatches where the perturbation crossed a kink (not counted as errors)."""
+        return [m for m in self.mismatches if m.kink is not None]
 
     @property
     def passed(self) -> bool:
-        return not self.mismatches
+        return not self.failures
 
     def __str__(self) -> str:
+        if self.fast:
+            return self._fast_text()
+        n_checked = sum(a.size for a in self.analytic)
         if self.passed:
-            return f"gradcheck passed: {len(self.analytic)} input(s), all elements within " \
-                   f"atol={self.atol:g} + rtol={self.rtol:g} * |numeric|"
-        worst = sorted(self.mismatches, key=lambda m: -m.rel_error)
-        lines = [f"gradcheck failed: {len(self.mismatches)} element(s) differ "
-                 f"(atol={self.atol:g}, rtol={self.rtol:g}); worst first:",
-                 f"  {'input':<12}{'index':<16}{'analytic':>14}{'numeric':>14}"
-                 f"{'abs err':>12}{'rel err':>12}"]
-        for m in worst[:20]:
-            lines.append(f"  {self.names[m.input]:<12}{str(m.index):<16}{m.analytic:>14.6g}"
-                         f"{m.numeric:>14.6g}{m.abs_error:>12.3g}{m.rel_error:>12.3g}")
-        if len(worst) > 20:
-            lines.append(f"  ... and {len(worst) - 20} more")
+            n_kinks = len(self.on_kinks)
+            head = (f"gradcheck passed: {len(self.analytic)} input(s), {n_checked - n_kinks} "
+                    f"element(s) within atol={self.atol:g} + rtol={self.rtol:g} * |numeric|"
+                    + (f" ({n_kinks} on a kink, not counted)" if n_kinks else ""))
+        else:
+            head = (f"gradcheck failed: {len(self.failures)} of {n_checked} element(s) differ "
+                    f"beyond atol={self.atol:g} + rtol={self.rtol:g} * |numeric|")
+        lines = [head]
+        for k, name in enumerate(self.names):
+            lines.extend(self._input_text(k, name))
+        return "\n".join(lines)
+
+    def _input_text(self, k: int, name: str) -> list[str]:
+        a, n = self.analytic[k], self.numeric[k]
+        failures = [m for m in self.failures if m.input == k]
+        kinks = [m for m in self.on_kinks if m.input == k]
+        if not failures and not kinks:
+            err = float(np.max(np.abs(a - n))) if a.size else 0.0
+            return [f"  {name} {a.shape}: ok (max abs error {err:.2g})"]
+        lines = []
+        if failures:
+            lines.append(f"  {name} {a.shape}: {len(failures)} of {a.size} element(s) differ, "
+                         "worst first:")
+            lines.extend(_table(failures, self.max_rows))
+            lines.extend(f"    hint: {h}" for h in _hints(a, n, failures))
+        if kinks:
+            lines.append(f"  {name} {a.shape}: {len(kinks)} element(s) sit on a kink "
+                         f"({kinks[0].kink}): no derivative exists there, the numeric estimate "
+                         "averages both sides; not counted as errors:")
+            lines.extend(_table(kinks, min(self.max_rows, 5)))
+        return lines
+
+    def _fast_text(self) -> str:
+        status = "passed" if self.passed else "failed"
+        lines = [f"gradcheck (fast, random directions) {status}: <grad, u> against "
+                 f"(f(x + eps u) - f(x - eps u)) / (2 eps), atol={self.atol:g}, "
+                 f"rtol={self.rtol:g}",
+                 f"    {'direction over':<28}{'analytic':>14}{'numeric':>14}{'abs err':>11}"
+                 f"{'rel err':>11}  verdict"]
+        for m in self.directional:
+            over = "all inputs" if m.input < 0 else self.names[m.input]
+            bad = m.abs_error > m.tolerance
+            verdict = ("ok" if not bad else f"kink ({m.kink})" if m.kink else "MISMATCH")
+            lines.append(f"    {over:<28}{m.analytic:>14.6g}{m.numeric:>14.6g}"
+                         f"{m.abs_error:>11.3g}{m.rel_error:>11.3g}  {verdict}")
+        if not self.passed:
+            lines.append("    hint: rerun with fast=False on a smaller input to see which elements "
+                         "differ")
         return "\n".join(lines)
 
 
+def _table(rows: list[Mismatch], limit: int) -> list[str]:
+    worst = sorted(rows, key=lambda m: -m.abs_error / max(m.tolerance, 1e-300))
+    lines = [f"    {'index':<16}{'analytic':>14}{'numeric':>14}{'abs err':>11}{'rel err':>11}"]
+    for m in worst[:limit]:
+        lines.append(f"    {str(m.index):<16}{m.analytic:>14.6g}{m.numeric:>14.6g}"
+                     f"{m.abs_error:>11.3g}{m.rel_error:>11.3g}")
+    if len(worst) > limit:
+        lines.append(f"    ... and {len(worst) - limit} more")
+    return lines
+
+
+def _hints(a: np.ndarray, n: np.ndarray, failures: list[Mismatch]) -> list[str]:
+    """Patterns a learner's hand-derived gradient often shows."""
+    hints = []
+    big = np.abs(n) > 1e-8
+    if not np.any(a) and np.any(big):
+        return ["the analytic gradient is 0 everywhere: is the input used through numpy (or "
+                ".data / .detach()) so the graph never reaches it, or does the rule return zeros?"]
+    if np.count_nonzero(big) >= 1:
+        ratio = a[big] / n[big]
+        r = float(np.median(ratio))
+        if np.allclose(ratio, r, rtol=1e-3) and not np.isclose(r, 1, rtol=1e-3):
+            if np.isclose(r, -1, rtol=1e-3):
+                hints.append("analytic = -numeric everywhere: a sign is flipped")
+            else:
+                hints.append(f"analytic = {r:.4g} x numeric for every element: a constant factor "
+                             f"is off (a missing or extra 1/m, or a factor 2?)")
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 \
+            and np.allclose(a.T, n, rtol=1e-3, atol=1e-6):
+        hints.append("analytic equals numeric transposed: check the order of a matmul (X^T dZ "
+                     "versus dZ X^T) or a missing .T")
+    if len(failures) == a.size and a.size > 1 and not hints:
+        hints.append("every element differs: the rule itself is likely wrong (not a corner case)")
+    return hints
+
+
+# ---- checking ------------------------------------------------------------------------------------
 def _as_outputs(out: Any) -> list[Tensor]:
     outs = list(out) if isinstance(out, list | tuple) else [out]
     for o in outs:
@@ -106,73 +276,175 @@ def _prepare(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
                          "requires_grad=True")
     if low:
         warnings.warn(f"gradcheck: {', '.join(low)}; checking in float64 copies (numerical "
-                      "derivatives in lower precision are too noisy to compare)", stacklevel=3)
+                      "derivatives in lower precision are too noisy to compare)", stacklevel=4)
     return xs, checked
 
 
+class _Problem:
+    """``fn`` at float64 copies of the inputs, projected on random output weights ``v``."""
+
+    def __init__(self, fn: Callable[..., Any], inputs: Sequence[Any], seed: int) -> None:
+        self.fn = fn
+        self.xs, self.checked = _prepare(inputs)
+        self.targets = [self.xs[i] for i in self.checked]
+        with _KinkRecorder() as recorder:
+            self.outs = _as_outputs(fn(*self.xs))
+        self.base_regions = recorder.regions
+        self.rng = np.random.default_rng(seed)
+        self.vs = [self.rng.standard_normal(o.shape) for o in self.outs]
+
+    def analytic(self) -> list[np.ndarray]:
+        used = [(o, v) for o, v in zip(self.outs, self.vs) if o.requires_grad]
+        found = [None] * len(self.targets)
+        if used:
+            found = grad([o for o, _ in used], self.targets, [v for _, v in used],
+                         allow_unused=True)
+        return [np.zeros_like(x.data) if a is None else a.data
+                for x, a in zip(self.targets, found)]
+
+    def projected(self, record: list | None = None) -> float:
+        """<v, fn(xs)> at the current values of xs (appending kink regions to ``record``)."""
+        if record is None:
+            outs = _as_outputs(self.fn(*self.xs))
+        else:
+            with _KinkRecorder() as recorder:
+                outs = _as_outputs(self.fn(*self.xs))
+            record.extend(recorder.regions)
+        return float(sum(np.sum(v * o.data) for v, o in zip(self.vs, outs)))
+
+    def name(self, k: int) -> str:
+        x = self.targets[k]
+        return f"'{x.name}'" if x.name else f"input {self.checked[k]}"
+
+
 def check_gradients(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
-                    atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0) -> GradcheckReport:
-    """Compare analytic and numerical gradients of ``fn`` at ``inputs``; return the report."""
-    xs, checked = _prepare(inputs)
-    outs = _as_outputs(fn(*xs))
-    rng = np.random.default_rng(seed)
-    vs = [rng.standard_normal(o.shape) for o in outs]
-
-    def projected() -> float:
-        return float(sum(np.sum(v * o.data) for v, o in zip(vs, _as_outputs(fn(*xs)))))
-
-    targets = [xs[i] for i in checked]
-    used = [o for o in outs if o.requires_grad]
-    if used:
-        analytic = grad(used, targets, [v for v, o in zip(vs, outs) if o.requires_grad],
-                        allow_unused=True)
-    else:
-        analytic = [None] * len(targets)
-    report = GradcheckReport(atol=atol, rtol=rtol)
-    for k, (i, x, a) in enumerate(zip(checked, targets, analytic)):
-        a = np.zeros_like(x.data) if a is None else a.data
+                    atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0, fast: bool = False,
+                    directions: int = 1, max_kink_checks: int = 200) -> GradcheckReport:
+    """Compare analytic and numerical gradients of ``fn`` at ``inputs``; return the report
+    (arguments as in ``gradcheck``)."""
+    problem = _Problem(fn, inputs, seed)
+    analytic = problem.analytic()
+    report = GradcheckReport(atol=atol, rtol=rtol, fast=fast,
+                             names=[problem.name(k) for k in range(len(analytic))],
+                             analytic=analytic)
+    if fast:
+        _check_directions(problem, report, eps, directions)
+        return report
+    for k, (x, a) in enumerate(zip(problem.targets, analytic)):
         numeric = np.empty_like(x.data)
         flat = x.data.reshape(-1)  # a view: writing into it moves x
         for j in range(flat.size):
             original = flat[j]
             flat[j] = original + eps
-            plus = projected()
+            plus = problem.projected()
             flat[j] = original - eps
-            minus = projected()
+            minus = problem.projected()
             flat[j] = original
             numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
-        report.analytic.append(a)
         report.numeric.append(numeric)
-        report.names.append(x.name or f"input {i}")
-        bad = ~(np.abs(a - numeric) <= atol + rtol * np.abs(numeric))
+        tolerance = atol + rtol * np.abs(numeric)
+        bad = ~(np.abs(a - numeric) <= tolerance)
         for index in np.argwhere(bad):  # argwhere, unlike nonzero, handles 0-d arrays
             index = tuple(int(t) for t in index)
-            report.mismatches.append(Mismatch(k, index, float(a[index]), float(numeric[index])))
+            report.mismatches.append(Mismatch(k, index, float(a[index]), float(numeric[index]),
+                                              tolerance=float(tolerance[index])))
+    _explain_kinks(problem, report, eps, max_kink_checks)
     return report
 
 
+def _explain_kinks(problem: _Problem, report: GradcheckReport, eps: float, limit: int) -> None:
+    """Rerun the perturbations of (up to ``limit``) mismatched elements, recording kinked ops."""
+    if not problem.base_regions:
+        return
+    for m in report.mismatches[:limit]:
+        x = problem.targets[m.input]
+        original = x.data[m.index]
+        plus: list = []
+        minus: list = []
+        x.data[m.index] = original + eps
+        problem.projected(plus)
+        x.data[m.index] = original - eps
+        problem.projected(minus)
+        x.data[m.index] = original
+        m.kink = crossed_kink(problem.base_regions, plus, minus)
+
+
+def _check_directions(problem: _Problem, report: GradcheckReport, eps: float,
+                      directions: int) -> None:
+    """One random direction over all inputs (twice ``directions`` evaluations); when it fails,
+    one direction per input to name the input."""
+
+    def compare(which: list[int]) -> Mismatch:
+        us = [problem.rng.standard_normal(x.shape) if k in which else None
+              for k, x in enumerate(problem.targets)]
+        originals = [x.data.copy() for x in problem.targets]
+        plus: list = []
+        minus: list = []
+        for x, u in zip(problem.targets, us):
+            if u is not None:
+                x.data += eps * u
+        f_plus = problem.projected(plus)
+        for x, o, u in zip(problem.targets, originals, us):
+            if u is not None:
+                x.data[...] = o - eps * u
+        f_minus = problem.projected(minus)
+        for x, o in zip(problem.targets, originals):
+            x.data[...] = o
+        analytic = float(sum(np.sum(a * u) for a, u in zip(report.analytic, us) if u is not None))
+        numeric = (f_plus - f_minus) / (2 * eps)
+        tolerance = report.atol + report.rtol * abs(numeric)
+        m = Mismatch(which[0] if len(which) == 1 else -1, (), analytic, numeric,
+                     tolerance=tolerance)
+        if m.abs_error > tolerance:
+            m.kink = crossed_kink(problem.base_regions, plus, minus)
+        report.directional.append(m)
+        return m
+
+    everything = list(range(len(problem.targets)))
+    failed = False
+    for _ in range(max(1, directions)):
+        m = compare(everything)
+        if m.abs_error > m.tolerance:
+            if m.kink is None:
+                failed = True
+            report.mismatches.append(m)
+    if failed and len(everything) > 1:
+        for k in everything:
+            m = compare([k])
+            if m.abs_error > m.tolerance:
+                report.mismatches.append(m)
+
+
 def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0, fast: bool = False,
+              directions: int = 1) -> bool:
     """True when the gradients of ``fn`` at ``inputs`` match central differences in float64.
 
     Args:
-        fn: maps the inputs (Tensors, or other values passed through) to a Tensor or a tuple of them.
-        inputs: the point to check at; every Tensor with ``requires_grad=True`` is checked.
+        fn: maps the inputs (Tensors, or other values passed through) to a Tensor or a tuple
+            of them.
+        inputs: the point to check at; every Tensor with ``requires_grad=True`` is checked (on a
+            float64 copy; lower precision inputs are upcast with a warning).
         eps: step of the central differences.
         atol, rtol: an element passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
-        raise_exception: raise GradcheckError with a per-element report on failure (else return
-            False).
-        seed: seed of the random projection of the outputs.
+        raise_exception: raise GradcheckError with a per-input report on failure (else return
+            False). Mismatches on a kink (relu at 0, a tie of max, ...) are reported, not failed.
+        seed: seed of the random projection of the outputs (and of the directions).
+        fast: compare ``directions`` random directions over all inputs instead of every element:
+            two evaluations of ``fn`` each, whatever the input size (for big inputs).
+        directions: how many random directions ``fast`` tries.
     """
-    report = check_gradients(fn, inputs, eps, atol, rtol, seed)
+    report = check_gradients(fn, inputs, eps, atol, rtol, seed, fast=fast, directions=directions)
     if not report.passed and raise_exception:
         raise GradcheckError(report)
+    if report.passed and report.on_kinks:
+        warnings.warn(str(report), KinkWarning, stacklevel=2)
     return report.passed
 
 
 def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
-                  seed: int = 0) -> bool:
+                  seed: int = 0, fast: bool = False, directions: int = 1) -> bool:
     """gradcheck of the gradient of ``fn``: checks second derivatives (the rules run under
     ``create_graph=True``) against central differences of the first."""
     rng = np.random.default_rng(seed + 1)
@@ -187,4 +459,17 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e
                   allow_unused=True)
         return tuple(g if g is not None else Tensor(np.zeros(t.shape)) for g, t in zip(gs, targets))
 
-    return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception, seed)
+    return gradcheck(first_derivatives, inputs, eps, atol, rtol, raise_exception, seed, fast,
+                     directions)
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when analytic and numerical gradients disagree; see ``.report``."""
+
+    def __init__(self, report: GradcheckReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+class KinkWarning(UserWarning):
+    """gradcheck passed, but some elements sat on a kink where the derivative is undefined."""

@@ -2,7 +2,7 @@
 
     with an.detect_anomaly():
         loss = model(x).mean()   # each recorded op remembers the user line that created it
-        loss.backward()          # the first NaN/Inf raises AnomalyError naming op, shapes, ranges, line
+        loss.backward()          # the first NaN/Inf raises AnomalyError: op, shapes, ranges, line
 
 Only ops that are recorded (some input requires grad, grad mode on) are watched. Outside anomaly
 mode nothing is installed, so the hot path pays nothing.

@@ -1,0 +1,308 @@
+"""Localize a wrong gradient to one op: check every node of a computed graph on its own.
+
+    loss = model(x)                      # build the graph (before backward frees it)
+    report = an.check_graph(loss)
+    print(report)                        # one line per op, then the first op whose rule is wrong
+    report.bad_nodes                     # the Nodes to colour in a drawing of the graph
+
+For each recorded node, the op's forward runs again on float64 copies of the inputs it saw, and its
+gradient rule for each input that requires grad, ``rule(numpy, v, y, *inputs, **attrs)`` with a
+random ``v``, is compared with central differences of ``<v, forward(inputs)>``: element by element
+for small inputs, along random directions for big ones. Since each op is checked alone, a wrong
+rule is blamed on that op only, however deep it sits. Values on a kink of the op (relu at 0, ties
+of max) are left out, since no derivative exists there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autonet.autograd.engine import topological_order
+from autonet.autograd.graph import Node
+from autonet.check import KINKS, Mismatch, _table
+from autonet.function import FunctionCtx, FunctionPrimitive
+from autonet.ops.namespace import NUMPY
+from autonet.ops.shape import sum_to
+from autonet.tensor import Tensor
+
+
+@dataclass
+class InputCheck:
+    """The comparison for one input of one node."""
+
+    input: int
+    shape: tuple[int, ...]
+    mode: str  # "elements" or "directions"
+    max_abs_error: float = 0.0
+    max_rel_error: float = 0.0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    on_kinks: int = 0
+    error: str | None = None  # the rule raised or returned something unusable
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and self.error is None
+
+
+@dataclass
+class NodeCheck:
+    """The verdict on one node: ``status`` is "ok", "wrong" or "skipped" (with ``note``)."""
+
+    node: Node
+    position: int  # 1-based, in the order the forward pass ran the ops
+    label: str
+    status: str = "ok"
+    inputs: list[InputCheck] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class GraphCheckReport:
+    """Per node of the graph (forward order) whether its gradient rules match numerical
+    derivatives. ``bad_nodes`` and ``status_of(node)`` let a graph drawing colour the culprits."""
+
+    checks: list[NodeCheck] = field(default_factory=list)
+    atol: float = 0.0
+    rtol: float = 0.0
+
+    @property
+    def bad_nodes(self) -> list[Node]:
+        """Nodes whose rule disagrees with the numerical derivative, in forward order."""
+        return [c.node for c in self.checks if c.status == "wrong"]
+
+    @property
+    def first_bad(self) -> NodeCheck | None:
+        """The first (in forward order) node whose rule disagrees, or None."""
+        return next((c for c in self.checks if c.status == "wrong"), None)
+
+    @property
+    def passed(self) -> bool:
+        return self.first_bad is None
+
+    def status_of(self, node: Node) -> str | None:
+        """"ok", "wrong", "skipped", or None for a node that was not checked."""
+        return next((c.status for c in self.checks if c.node is node), None)
+
+    def __str__(self) -> str:
+        n_wrong = len(self.bad_nodes)
+        head = (f"check_graph: {len(self.checks)} op(s) checked against numerical derivatives "
+                f"(atol={self.atol:g}, rtol={self.rtol:g}): ")
+        head += "all rules agree" if not n_wrong else f"{n_wrong} rule(s) disagree"
+        lines = [head, f"  {'#':>3}  {'op':<30}{'inputs':<26}verdict"]
+        for c in self.checks:
+            shapes = " ".join(str(tuple(np.shape(a))) for a in _inputs_of(c))
+            lines.append(f"  {c.position:>3}  {c.label[:29]:<30}{shapes[:25]:<26}{_verdict(c)}")
+        first = self.first_bad
+        if first is not None:
+            lines.append("")
+            lines.append(f"first wrong rule: {first.label} (op #{first.position})")
+            site = first.node.site
+            if site:
+                lines.append(f"  created at {site}")
+            if first.node.scope:
+                lines.append("  inside " + " > ".join(type(m).__name__ for m in first.node.scope))
+            for ic in first.inputs:
+                if ic.error:
+                    lines.append(f"  input {ic.input} {ic.shape}: {ic.error}")
+                elif ic.mismatches:
+                    what = "element(s)" if ic.mode == "elements" else "random direction(s)"
+                    lines.append(f"  input {ic.input} {ic.shape}: {len(ic.mismatches)} "
+                                 f"{what} differ (gradient rule vs central differences):")
+                    lines.extend(_table(ic.mismatches, 8))
+        return "\n".join(lines)
+
+
+def _inputs_of(c: NodeCheck) -> tuple:
+    return c.node.inputs if c.node.inputs is not None else ()
+
+
+def _verdict(c: NodeCheck) -> str:
+    if c.status == "skipped":
+        return f"skipped ({c.note})"
+    checked = c.inputs
+    if c.status == "ok":
+        err = max((ic.max_abs_error for ic in checked), default=0.0)
+        kinks = sum(ic.on_kinks for ic in checked)
+        return f"ok (max abs err {err:.1g})" + (f", {kinks} on a kink" if kinks else "")
+    bad = [ic for ic in checked if not ic.passed]
+    return "WRONG: " + "; ".join(
+        f"input {ic.input} " + (ic.error[:40] if ic.error else
+                                f"rel err {ic.max_rel_error:.2g}") for ic in bad)
+
+
+def label_of(node: Node) -> str:
+    """How reports name a node's op: custom Functions by class name."""
+    if isinstance(node.primitive, FunctionPrimitive):
+        return f"{node.primitive.function.__name__} (custom Function)"
+    return node.name
+
+
+def check_graph(root: Tensor, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                seed: int = 0, max_elements: int = 100, directions: int = 3) -> GraphCheckReport:
+    """Check the gradient rule of every op in the graph that computed ``root``.
+
+    Args:
+        root: a Tensor whose graph is still alive (call before ``backward()``, or after
+            ``backward(retain_graph=True)``).
+        eps: step of the central differences.
+        atol, rtol: a value passes when ``|rule - numeric| <= atol + rtol * |numeric|``.
+        seed: seed of the random output weights and directions.
+        max_elements: inputs up to this size are checked element by element; bigger ones along
+            ``directions`` random directions (two forward calls each).
+
+    Returns:
+        A GraphCheckReport; ``print`` it, or read ``.first_bad`` / ``.bad_nodes``.
+    """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"check_graph: expected a Tensor, got {type(root).__name__}")
+    if root._node is None:
+        raise ValueError("check_graph: this tensor has no recorded graph (it is a leaf, or was "
+                         "computed under no_grad or from inputs without requires_grad=True)")
+    try:
+        order = topological_order([root._node])
+    except RuntimeError as error:
+        raise RuntimeError("check_graph: the graph was freed by backward(); call check_graph "
+                           "before backward, or run backward(retain_graph=True)") from error
+    rng = np.random.default_rng(seed)
+    report = GraphCheckReport(atol=atol, rtol=rtol)
+    for position, node in enumerate(reversed(order), start=1):
+        report.checks.append(_check_node(node, position, eps, atol, rtol, rng, max_elements,
+                                         directions))
+    return report
+
+
+def _fresh(attrs: dict) -> dict:
+    """The node's attributes, with a new context for custom Functions (so re-running forward
+    never overwrites what the real backward will read)."""
+    return {k: (v.fresh() if isinstance(v, FunctionCtx) else v) for k, v in attrs.items()}
+
+
+def _float64(a: Any) -> Any:
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        return a.astype(np.float64)
+    return a
+
+
+def _check_node(node: Node, position: int, eps: float, atol: float, rtol: float,
+                rng: np.random.Generator, max_elements: int, directions: int) -> NodeCheck:
+    check = NodeCheck(node, position, label_of(node))
+    primitive = node.primitive
+    inputs = [_float64(a) for a in node.inputs]
+    attrs = _fresh(node.attrs or {})  # this context serves the base forward and the rules
+
+    def forward(xs: list, fresh: bool = True) -> np.ndarray:
+        return np.asarray(primitive.forward(*xs, **(_fresh(attrs) if fresh else attrs)))
+
+    try:
+        out = forward(inputs, fresh=False)
+        again = forward(inputs)
+    except Exception as error:  # noqa: BLE001  (a forward that fails on float64 is reported)
+        check.status, check.note = "skipped", f"forward failed on float64 inputs: {error}"[:80]
+        return check
+    if out.dtype != np.float64:
+        check.status, check.note = "skipped", f"output is {out.dtype} even from float64 inputs"
+        return check
+    if not np.array_equal(out, again, equal_nan=True):
+        check.status, check.note = "skipped", "forward is random (gives different outputs)"
+        return check
+    region = KINKS.get(primitive.name, (None, ""))[0]
+    base_region = region(inputs, attrs, out) if region else None
+    v = rng.standard_normal(out.shape)
+    for i, parent in enumerate(node.parents):
+        if parent is None:
+            continue
+        ic = InputCheck(i, tuple(np.shape(inputs[i])), "elements")
+        check.inputs.append(ic)
+        try:
+            rule = primitive.vjps[i]
+            if rule is None:
+                raise RuntimeError("has no gradient rule")
+            analytic = rule(NUMPY, v, out if primitive.saves_output else None, *inputs, **attrs)
+            if analytic is None:
+                raise RuntimeError("rule returned None")
+            analytic = np.asarray(analytic, dtype=np.float64)
+            if analytic.shape != ic.shape:
+                analytic = sum_to(NUMPY, analytic, ic.shape)
+        except Exception as error:  # noqa: BLE001  (a crashing rule is a wrong rule)
+            ic.error = f"rule raised {type(error).__name__}: {error}"[:160]
+            continue
+
+        def projected(xs: list, record: list | None = None) -> float:
+            y = forward(xs)
+            if record is not None and region is not None:
+                record.append(region(xs, attrs, y))
+            return float(np.sum(v * y))
+
+        if inputs[i].size <= max_elements:
+            _by_elements(ic, inputs, i, analytic, projected, base_region, eps, atol, rtol)
+        else:
+            ic.mode = "directions"
+            _by_directions(ic, inputs, i, analytic, projected, base_region, eps, atol, rtol, rng,
+                           directions)
+    if any(not ic.passed for ic in check.inputs):
+        check.status = "wrong"
+    return check
+
+
+def _by_elements(ic: InputCheck, inputs: list, i: int, analytic: np.ndarray, projected: Any,
+                 base_region: np.ndarray | None, eps: float, atol: float, rtol: float) -> None:
+    x = inputs[i] = inputs[i].copy()
+    flat = x.reshape(-1)
+    for j in range(flat.size):
+        original = flat[j]
+        regions: list = []
+        flat[j] = original + eps
+        plus = projected(inputs, regions)
+        flat[j] = original - eps
+        minus = projected(inputs, regions)
+        flat[j] = original
+        if base_region is not None and any(not np.array_equal(r, base_region) for r in regions):
+            ic.on_kinks += 1
+            continue
+        index = np.unravel_index(j, x.shape)
+        _compare(ic, tuple(int(t) for t in index), float(analytic[index]),
+                 (plus - minus) / (2 * eps), atol, rtol)
+
+
+def _by_directions(ic: InputCheck, inputs: list, i: int, analytic: np.ndarray, projected: Any,
+                   base_region: np.ndarray | None, eps: float, atol: float, rtol: float,
+                   rng: np.random.Generator, directions: int) -> None:
+    x0 = inputs[i]
+    for d in range(directions):
+        u = rng.standard_normal(x0.shape)
+        for _ in range(4):  # drop the components that cross a kink, then measure again
+            regions: list = []
+            inputs[i] = x0 + eps * u
+            plus = projected(inputs, regions)
+            inputs[i] = x0 - eps * u
+            minus = projected(inputs, regions)
+            inputs[i] = x0
+            if base_region is None:
+                break
+            moved = np.zeros(base_region.shape, dtype=bool)
+            for r in regions:
+                moved |= r != base_region
+            if not moved.any():
+                break
+            mask = moved if moved.shape == x0.shape else _any_to(moved, x0.shape)
+            ic.on_kinks += int(np.count_nonzero(mask & (u != 0)))
+            u = np.where(mask, 0.0, u)
+        _compare(ic, (d,), float(np.sum(analytic * u)), (plus - minus) / (2 * eps), atol, rtol)
+
+
+def _any_to(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Reduce a broadcast-shaped boolean mask to ``shape`` with any()."""
+    return sum_to(NUMPY, mask.astype(np.int64), shape) > 0
+
+
+def _compare(ic: InputCheck, index: tuple[int, ...], analytic: float, numeric: float,
+             atol: float, rtol: float) -> None:
+    tolerance = atol + rtol * abs(numeric)
+    m = Mismatch(ic.input, index, analytic, numeric, tolerance=tolerance)
+    ic.max_abs_error = max(ic.max_abs_error, m.abs_error)
+    ic.max_rel_error = max(ic.max_rel_error, m.rel_error if m.abs_error > atol else 0.0)
+    if not m.abs_error <= tolerance:
+        ic.mismatches.append(m)
