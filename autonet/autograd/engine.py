@@ -41,6 +41,7 @@ class _Observers:
 
 
 observers = _Observers()
+_NO_ATTRS: dict = {}
 
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
@@ -117,6 +118,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         wanted = _on_path_to(order, targets)
         target_keys = {t._node if t._node is not None else t for t in targets}
     xp = AUTONET if create_graph else NUMPY
+    on_gradient = observers.on_gradient
     for node in order:
         g = accumulated.pop(node, None)
         if targets is not None:
@@ -125,41 +127,49 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         elif node.retained is not None and (kept := node.retained()) is not None:
             _store_grad(kept, g, node in owned)
         owned.discard(node)
-        if g is None or (wanted is not None and node not in wanted):
-            if not retain_graph:
-                node.free()
-            continue
-        rules = node.primitive.vjps
-        if create_graph:
-            y = _output_tensor(node) if node.out is not None else None
-            inputs = [p if p is not None else a for p, a in zip(node.parents, node.inputs)]
-        else:
-            y = node.out
-            inputs = node.inputs
-        attrs = node.attrs or {}
-        for i, parent in enumerate(node.parents):
-            if parent is None:
-                continue
-            key = parent._node if parent._node is not None else parent
-            if wanted is not None and key not in wanted:
-                continue
-            rule = _rule(rules, i, node)
+        parents = node.parents
+        if g is not None and (wanted is None or node in wanted):
+            rules = node.primitive.vjps
+            attrs = node.attrs or _NO_ATTRS
             if create_graph:
-                with enable_grad():
+                y = _output_tensor(node) if node.out is not None else None
+                inputs = [p if p is not None else a for p, a in zip(parents, node.inputs)]
+            else:
+                y = node.out
+                inputs = node.inputs
+            for i, parent in enumerate(parents):
+                if parent is None:
+                    continue
+                up = parent._node
+                key = parent if up is None else up
+                if wanted is not None and key not in wanted:
+                    continue
+                try:
+                    rule = rules[i]
+                except IndexError:
+                    rule = None
+                if rule is None:
+                    raise RuntimeError(
+                        f"backward: '{node.name}' has no gradient with respect to its input "
+                        f"{i}; pass that input as a constant (e.g. .detach()) instead")
+                if create_graph:
+                    with enable_grad():
+                        gi = _fit(rule(xp, g, y, *inputs, **attrs), parent, xp, True)
+                else:
                     gi = rule(xp, g, y, *inputs, **attrs)
-            else:
-                gi = rule(xp, g, y, *inputs, **attrs)
-            if observers.on_gradient is not None:
-                observers.on_gradient(node, i, gi)
-            gi = _fit(gi, parent, xp, create_graph)
-            if key in accumulated:
-                _accumulate(accumulated, owned, key, gi, create_graph)
-            else:
-                accumulated[key] = gi
-                if gi is not g and type(gi) is np.ndarray and gi.base is None:
-                    owned.add(key)
+                    if on_gradient is not None:
+                        on_gradient(node, i, gi)
+                    data = parent.data
+                    if gi.shape != data.shape or gi.dtype != data.dtype:
+                        gi = _fit(gi, parent, xp, False)
+                if key in accumulated:
+                    _accumulate(accumulated, owned, key, gi, create_graph)
+                else:
+                    accumulated[key] = gi
+                    if gi is not g and type(gi) is np.ndarray and gi.base is None:
+                        owned.add(key)
         if not retain_graph:
-            node.free()
+            node.parents = node.inputs = node.out = None
 
     if targets is not None:
         for t in targets:
@@ -176,17 +186,6 @@ def _output_tensor(node: Node) -> Tensor:
     t._requires_grad = True
     t._node = node
     return t
-
-
-def _rule(rules, i: int, node: Node):
-    try:
-        rule = rules[i]
-    except IndexError:
-        rule = None
-    if rule is None:
-        raise RuntimeError(f"backward: '{node.name}' has no gradient with respect to its input {i}; "
-                           "pass that input as a constant (e.g. .detach()) instead")
-    return rule
 
 
 def _fit(g: Any, parent: Tensor, xp: Any, create_graph: bool) -> Any:
