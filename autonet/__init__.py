@@ -39,3 +39,10 @@ __all__ = [
     "no_grad", "ones", "ones_like", "rand", "rand_like", "randn", "randn_like",
     "set_default_dtype", "set_grad_enabled", "tensor", "vjp", "zeros", "zeros_like", *_ops_all,
 ]
+from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly  # noqa: E402
+from autonet.check_graph import check_graph  # noqa: E402
+from autonet.function import Function  # noqa: E402
+from autonet.warnings import set_warn_broadcast, set_warn_double_backward  # noqa: E402
+
+__all__ += ["AnomalyError", "Function", "check_graph", "detect_anomaly", "set_detect_anomaly",
+            "set_warn_broadcast", "set_warn_double_backward"]

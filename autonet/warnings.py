@@ -1,0 +1,123 @@
+"""Opt-in warnings about mistakes the course teaches to avoid.
+
+* ``an.set_warn_broadcast(True)``: an elementwise op broadcasting a rank-1 array of shape (n,)
+  against a column of shape (n, 1) into an (n, n) matrix, almost always the "rank-1 array" bug
+  (``Y - A`` with ``Y.shape == (m,)`` and ``A.shape == (m, 1)``).
+* ``an.set_warn_double_backward(True)``: ``backward()`` running a second time through a graph kept
+  with ``retain_graph=True``, so leaf gradients silently add up.
+
+Both watch recorded ops only (those with an input that requires grad) and are installed only while
+on: switched off, they cost nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+import weakref
+from typing import Any
+
+import numpy as np
+
+from autonet.autograd.anomaly import backward_start_hooks, forward_hooks, user_frame
+from autonet.autograd.graph import Node
+
+# Ops that combine their inputs element by element with numpy broadcasting.
+ELEMENTWISE_BINARY = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"}
+
+
+class BroadcastWarning(UserWarning):
+    """An elementwise op turned (n,) and (n, 1) into (n, n)."""
+
+
+class DoubleBackwardWarning(UserWarning):
+    """backward ran again through a retained graph; gradients accumulated."""
+
+
+def _warn_at_user_code(message: str, category: type[Warning]) -> None:
+    frame = user_frame(2)
+    if frame is None:
+        warnings.warn(message, category, stacklevel=3)
+        return
+    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                           module=frame.f_globals.get("__name__"),
+                           registry=frame.f_globals.setdefault("__warningregistry__", {}))
+
+
+def rank1_pair(shapes: list[tuple[int, ...]]) -> tuple[tuple, tuple] | None:
+    """The first pair (n,), (n, 1) with n > 1 among ``shapes``, or None."""
+    vectors = [s for s in shapes if len(s) == 1 and s[0] > 1]
+    for v in vectors:
+        for s in shapes:
+            if s == (v[0], 1):
+                return v, s
+    return None
+
+
+def _on_forward(node: Node, out: np.ndarray) -> None:
+    if node.primitive.name not in ELEMENTWISE_BINARY:
+        return
+    pair = rank1_pair([np.shape(a) for a in node.inputs])
+    if pair is None:
+        return
+    (n,), column = pair
+    _warn_at_user_code(
+        f"{node.name}: broadcasting an array of shape ({n},) against one of shape {column} gives "
+        f"shape {out.shape}, every element paired with every other (the rank-1 array bug). If "
+        f"you meant elementwise, give both the same shape: x.reshape(-1, 1) makes the ({n},) "
+        f"array a ({n}, 1) column. Silence with an.set_warn_broadcast(False)", BroadcastWarning)
+
+
+class _Seen:
+    roots: weakref.WeakSet = weakref.WeakSet()
+
+
+def _accumulates() -> bool:
+    """True when the running backward stores into ``.grad`` (Tensor.backward), not an.grad."""
+    frame: Any = sys._getframe(1)
+    for _ in range(8):
+        if frame is None:
+            break
+        if frame.f_code.co_name == "run_backward":
+            return frame.f_locals.get("targets") is None
+        frame = frame.f_back
+    return True
+
+
+def _on_backward_start(order: list[Node], retain_graph: bool) -> None:
+    if not order:
+        return
+    root = order[0]
+    if root in _Seen.roots and _accumulates():
+        _warn_at_user_code(
+            f"backward: running backward again through the graph of '{root.name}' that an "
+            f"earlier backward kept with retain_graph=True; leaf gradients accumulate, so each "
+            f".grad now holds the sum of both passes. Zero them in between (optimizer.zero_grad() "
+            f"or t.grad = None) unless you meant to add them. Silence with "
+            f"an.set_warn_double_backward(False)", DoubleBackwardWarning)
+    if retain_graph:
+        _Seen.roots.add(root)
+
+
+_enabled = {"broadcast": False, "double_backward": False}
+
+
+def set_warn_broadcast(enabled: bool = True) -> None:
+    """Warn (BroadcastWarning, at your line) when an elementwise op broadcasts (n,) against (n, 1)
+    into (n, n)."""
+    if enabled and not _enabled["broadcast"]:
+        forward_hooks.add(_on_forward)
+    elif not enabled and _enabled["broadcast"]:
+        forward_hooks.remove(_on_forward)
+    _enabled["broadcast"] = bool(enabled)
+
+
+def set_warn_double_backward(enabled: bool = True) -> None:
+    """Warn (DoubleBackwardWarning) when backward runs again through a graph retained by an earlier
+    backward, so gradients add up in ``.grad``."""
+    if enabled and not _enabled["double_backward"]:
+        backward_start_hooks.add(_on_backward_start)
+    elif not enabled and _enabled["double_backward"]:
+        backward_start_hooks.remove(_on_backward_start)
+        _Seen.roots = weakref.WeakSet()
+    _enabled["double_backward"] = bool(enabled)
