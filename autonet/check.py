@@ -47,17 +47,21 @@ def _sign_of_difference(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> 
 
 def _clip_region(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
     x = np.asarray(inputs[0])
+    a_min = attrs.get("a_min", inputs[1] if len(inputs) > 1 else None)
+    a_max = attrs.get("a_max", inputs[2] if len(inputs) > 2 else None)
     region = np.zeros(x.shape)
-    if attrs.get("a_min") is not None:
-        region = region + np.sign(x - attrs["a_min"])
-    if attrs.get("a_max") is not None:
-        region = region + 3 * np.sign(x - attrs["a_max"])
+    if a_min is not None:
+        region = region + np.sign(x - a_min)
+    if a_max is not None:
+        region = region + 3 * np.sign(x - a_max)
     return region
 
 
 def _attaining(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
     x = np.asarray(inputs[0])
-    return x == expand_reduced(np, out, x.shape, attrs.get("axis"), attrs.get("keepdims", False))
+    axis = attrs.get("axis", inputs[1] if len(inputs) > 1 else None)
+    keepdims = attrs.get("keepdims", inputs[2] if len(inputs) > 2 else False)
+    return x == expand_reduced(np, out, x.shape, axis, keepdims)
 
 
 KINKS: dict[str, tuple[RegionFn, str]] = {
