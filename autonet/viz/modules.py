@@ -1,0 +1,158 @@
+"""Group the ops a Module made, and name Linear+activation stacks in the course's notation.
+
+Every Node remembers ``scope``: the Modules whose ``__call__`` was running when it was recorded,
+outermost first. ``module_scope`` makes a new tuple per call, so the identity of a node's scope
+tuple tells one call of its innermost module from another (a ReLU module reused in three places
+gives three boxes). Outer levels are grouped by module.
+
+Course notation: going through the module calls in forward order, the l-th Linear call is layer
+``l``: its weight is ``W[l]``, its bias ``b[l]``, its output ``Z[l]``; an activation call right
+after it, reading ``Z[l]``, outputs ``A[l]``; the input of layer 1 is ``A[0]`` (the data X).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from autonet.tensor import Tensor
+from autonet.viz.walk import Value, Walk
+
+ACTIVATION_OPS = {"relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "softmax",
+                  "log_softmax"}
+ACTIVATION_CLASSES = {"relu", "tanh", "sigmoid", "leakyrelu", "elu", "softplus", "softmax",
+                      "logsoftmax", "gelu", "silu", "identity"}
+
+
+@dataclass(eq=False)
+class Call:
+    """One call of an innermost module: its ops, the values it reads from and gives to the rest."""
+
+    index: int
+    module: Any
+    scope: tuple
+    ops: list[int] = field(default_factory=list)
+    inputs: list[Value] = field(default_factory=list)
+    outputs: list[Value] = field(default_factory=list)
+    internal: list[Value] = field(default_factory=list)  # produced and consumed only inside
+    forward_position: int = 0
+    title: str = ""
+    notation: str = ""
+
+
+@dataclass(eq=False)
+class Grouping:
+    """Module calls found in a walk, with course-notation aliases for values."""
+
+    calls: list[Call]
+    call_of_op: dict[int, Call]
+    aliases: dict[int, str]  # value index -> "W[1]", "Z[1]", ...
+
+
+def module_label(module: Any, names: dict[int, str]) -> str:
+    """``layers.0 (Linear)`` when the dotted name is known, else the class name."""
+    cls = type(module).__name__
+    name = names.get(id(module))
+    return f"{name} ({cls})" if name else cls
+
+
+def is_linear(module: Any) -> bool:
+    """A Linear layer: class named Linear, or a module with a 2-D ``weight`` and ``in_features``."""
+    weight = getattr(module, "weight", None)
+    if type(module).__name__ == "Linear":
+        return True
+    return isinstance(weight, Tensor) and weight.ndim == 2 and hasattr(module, "in_features")
+
+
+def is_activation(module: Any, op_names: list[str]) -> bool:
+    if type(module).__name__.lower() in ACTIVATION_CLASSES:
+        return True
+    return bool(op_names) and all(name in ACTIVATION_OPS for name in op_names)
+
+
+def group_calls(walk: Walk, forward_order: list[int], names: dict[int, str],
+                notation: bool = True) -> Grouping:
+    """Find the module calls of ``walk`` and their boundary values.
+
+    Args:
+        walk: the walked graph.
+        forward_order: op indices in a valid forward (producer-first) order.
+        names: ``{id(module): dotted name}`` for titles.
+        notation: name Linear+activation stacks W[l], b[l], Z[l], A[l].
+    """
+    calls: dict[int, Call] = {}
+    call_of_op: dict[int, Call] = {}
+    for op in walk.ops:
+        scope = op.node.scope
+        if not scope:
+            continue
+        call = calls.get(id(scope))
+        if call is None:
+            call = calls[id(scope)] = Call(len(calls), scope[-1], scope)
+        call.ops.append(op.index)
+        call_of_op[op.index] = call
+    position = {op_index: k for k, op_index in enumerate(forward_order)}
+    for call in calls.values():
+        call.ops.sort(key=lambda i: position.get(i, 0))
+        call.forward_position = position.get(call.ops[0], 0)
+        _boundary(walk, call, call_of_op)
+        call.title = module_label(call.module, names)
+    ordered = sorted(calls.values(), key=lambda c: (c.forward_position, c.index))
+    aliases: dict[int, str] = {}
+    if notation:
+        _course_notation(walk, ordered, aliases)
+    return Grouping(list(calls.values()), call_of_op, aliases)
+
+
+def _boundary(walk: Walk, call: Call, call_of_op: dict[int, Call]) -> None:
+    inside = set(call.ops)
+    seen: set[int] = set()
+    for op_index in call.ops:
+        op = walk.ops[op_index]
+        out = op.output
+        consumed_outside = any(c not in inside for c, _ in out.consumers)
+        if out.index == 0 or consumed_outside:
+            call.outputs.append(out)
+        else:
+            call.internal.append(out)
+        for _, value in op.inputs:
+            producer = walk.op_of_node.get(value.node) if value.node is not None else None
+            if (producer is None or producer.index not in inside) and value.index not in seen:
+                seen.add(value.index)
+                call.inputs.append(value)
+    call.outputs.sort(key=lambda v: v.index)
+    call.inputs.sort(key=lambda v: v.index)
+
+
+def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -> None:
+    layer = 0
+    last_z: Value | None = None
+    tensor_value = {id(v.tensor): v for v in walk.values if v.tensor is not None}
+    for call in ordered:
+        ops = [walk.ops[i].node.name for i in call.ops]
+        if is_linear(call.module):
+            layer += 1
+            weight = tensor_value.get(id(getattr(call.module, "weight", None)))
+            bias = tensor_value.get(id(getattr(call.module, "bias", None)))
+            for value, alias in ((weight, f"W[{layer}]"), (bias, f"b[{layer}]")):
+                if value is not None:
+                    aliases.setdefault(value.index, alias)
+            data_inputs = [v for v in call.inputs if v is not weight and v is not bias]
+            if layer == 1:
+                for value in data_inputs:
+                    if value.node is None:
+                        aliases.setdefault(value.index, "A[0]")
+            last_z = call.outputs[0] if len(call.outputs) == 1 else None
+            if last_z is not None:
+                aliases.setdefault(last_z.index, f"Z[{layer}]")
+            call.notation = f"Z[{layer}] = W[{layer}] A[{layer - 1}] + b[{layer}]"
+        elif (last_z is not None and is_activation(call.module, ops)
+              and call.inputs == [last_z] and len(call.outputs) == 1):
+            aliases.setdefault(call.outputs[0].index, f"A[{layer}]")
+            g = type(call.module).__name__.lower()
+            if g not in ACTIVATION_CLASSES:
+                g = ops[-1]
+            call.notation = f"A[{layer}] = {g}(Z[{layer}])"
+            last_z = None
+        else:
+            last_z = None

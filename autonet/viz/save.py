@@ -1,0 +1,164 @@
+"""Writing drawings to files: one picture (format from the suffix), or one frame per backward step
+with an HTML page that flips through them."""
+
+from __future__ import annotations
+
+import html
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+from autonet.autograd.engine import topological_order
+from autonet.tensor import Tensor
+from autonet.viz.graph import draw_graph
+from autonet.viz.walk import FREED_MESSAGE
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
+INSTALL_HINT = ("install Graphviz to render it (apt install graphviz | brew install graphviz | "
+                "conda install -c conda-forge graphviz | https://graphviz.org/download)")
+
+
+def render(graph: graphviz.Digraph, path: str | Path) -> Path:
+    """Write ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv).
+
+    Without Graphviz's ``dot`` program the DOT source is written next to it (suffix ``.dot``) with a
+    warning saying how to install Graphviz. Returns the path written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"save_graph: cannot tell the format from '{path.name}'; end the path "
+                         f"with one of {', '.join(FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = FORMATS[suffix]
+    if fmt is None:
+        path.write_text(graph.source, encoding="utf-8")
+        return path
+    try:
+        data = graph.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        fallback = path.with_suffix(".dot")
+        fallback.write_text(graph.source, encoding="utf-8")
+        warnings.warn(f"save_graph: Graphviz's 'dot' program was not found, so the DOT source was "
+                      f"written to {fallback} instead of {path.name}; {INSTALL_HINT}",
+                      RuntimeWarning, stacklevel=3)
+        return fallback
+    path.write_bytes(data)
+    return path
+
+
+def save_graph(root: Tensor | graphviz.Digraph, path: str | Path, **options: Any) -> Path:
+    """Draw ``root`` (``draw_graph`` options apply) or take a drawn Digraph, and write it to
+    ``path``; the suffix picks the format (.svg, .png, .pdf, or .dot for the source).
+
+    Returns the path written (``.dot`` instead when Graphviz's ``dot`` program is missing).
+    """
+    if isinstance(root, graphviz.Digraph):
+        if options:
+            raise TypeError(f"save_graph: drawing options {sorted(options)} apply only when "
+                            "drawing a Tensor, not to an already drawn Digraph")
+        graph = root
+    else:
+        graph = draw_graph(root, **options)
+    return render(graph, path)
+
+
+def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "svg",
+                        max_frames: int = 200, **options: Any) -> list[Path]:
+    """Write one picture per backward step and an ``index.html`` that flips through them.
+
+    ``frame_000`` shows the forward values and the seed gradient at the root; frame ``k`` shows
+    the graph after backward visited ``k`` ops: the op of that step outlined, the gradients that
+    arrived so far on edges and values ("grad so far" until every consumer has sent its part).
+
+    Args:
+        root: the tensor to draw from.
+        directory: created if needed; existing frames of the same names are overwritten.
+        format: ``svg`` (default), ``png``, ``pdf`` or ``dot``.
+        max_frames: refuse graphs with more backward steps than this (ValueError).
+        **options: passed to ``draw_graph`` (``model=``, ``precision=``...).
+
+    Returns:
+        The frame paths in order, then the index.html path.
+    """
+    suffix = "." + format.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise ValueError(f"save_backward_steps: format={format!r}; use svg, png, pdf or dot")
+    if not isinstance(root, Tensor):
+        raise TypeError(f"save_backward_steps: expected a Tensor, got {type(root).__name__}")
+    if root._node is not None and root._node.freed:
+        raise RuntimeError(FREED_MESSAGE.format(op=root._node.name))
+    order = topological_order([root._node]) if root._node is not None else []
+    if len(order) + 1 > max_frames:
+        raise ValueError(f"save_backward_steps: {len(order)} backward steps make "
+                         f"{len(order) + 1} frames, more than max_frames={max_frames}; draw a "
+                         "smaller computation or pass a larger max_frames=")
+    options.pop("step", None)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    captions: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(len(order) + 1):
+            if k == 0:
+                caption = "step 0: forward done; backward starts with grad 1 at the output"
+            else:
+                caption = (f"step {k} of {len(order)}: backward visits '{order[k - 1].name}' and "
+                           "sends the gradient to its inputs")
+            graph = draw_graph(root, step=k, title=caption, **options)
+            written.append(render(graph, directory / f"frame_{k:03d}{suffix}"))
+            captions.append(caption)
+    seen: set[str] = set()
+    for w in caught:  # one warning per kind, not one per frame
+        text = str(w.message)
+        key = text.split(" was not found")[0] if "was not found" in text else text
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(text, w.category, stacklevel=2)
+    index = directory / "index.html"
+    index.write_text(_flipbook([p.name for p in written], captions), encoding="utf-8")
+    return [*written, index]
+
+
+def _flipbook(frames: list[str], captions: list[str]) -> str:
+    """A self-contained page: previous/next buttons, a slider, arrow keys."""
+    data = json.dumps([{"src": f, "caption": c} for f, c in zip(frames, captions)])
+    first = html.escape(frames[0])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>autonet: backward, step by step</title>
+<style>body{{font-family:sans-serif;margin:1em}} img,object{{max-width:100%}}
+#bar{{display:flex;gap:.5em;align-items:center}} #range{{flex:1}}</style></head>
+<body>
+<h1>Backward, step by step</h1>
+<div id="bar"><button id="prev">&larr; previous</button>
+<input id="range" type="range" min="0" max="{len(frames) - 1}" value="0">
+<button id="next">next &rarr;</button><span id="count"></span></div>
+<p id="caption"></p>
+<div id="frame"><img id="picture" src="{first}" alt="frame"></div>
+<p><a id="link" href="{first}">open this frame</a></p>
+<script>
+const frames = {data};
+let k = 0;
+function show(i) {{
+  k = Math.max(0, Math.min(frames.length - 1, i));
+  document.getElementById("picture").src = frames[k].src;
+  document.getElementById("link").href = frames[k].src;
+  document.getElementById("caption").textContent = frames[k].caption;
+  document.getElementById("count").textContent = (k + 1) + " / " + frames.length;
+  document.getElementById("range").value = k;
+}}
+document.getElementById("prev").onclick = () => show(k - 1);
+document.getElementById("next").onclick = () => show(k + 1);
+document.getElementById("range").oninput = (e) => show(Number(e.target.value));
+document.addEventListener("keydown", (e) => {{
+  if (e.key === "ArrowLeft") show(k - 1);
+  if (e.key === "ArrowRight") show(k + 1);
+}});
+show(0);
+</script>
+</body></html>
+"""
