@@ -46,3 +46,4 @@ from autonet.warnings import set_warn_broadcast, set_warn_double_backward  # noq
 
 __all__ += ["AnomalyError", "Function", "check_graph", "detect_anomaly", "set_detect_anomaly",
             "set_warn_broadcast", "set_warn_double_backward"]
+from autonet import viz  # noqa: E402  (an.viz.draw_graph, save_graph, save_backward_steps)
