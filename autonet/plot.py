@@ -1,0 +1,143 @@
+"""Training plots with matplotlib (``pip install autonet[plot]``), each written to a PNG or SVG
+file: loss/metric curves, the decision boundary of a 2-D classifier, the learning-rate schedule,
+and a hyperparameter search's metric against each hyperparameter.
+
+Figures are made without pyplot (no global state, no display needed, safe in worker processes).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["plot_decision_boundary", "plot_history", "plot_lr_schedule", "plot_search"]
+
+
+def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]]:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as err:
+        raise ImportError("autonet.plot needs matplotlib: pip install autonet[plot]") from err
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    return fig, axes
+
+
+def _save(fig: Any, path: str | os.PathLike) -> None:
+    suffix = os.path.splitext(str(path))[1].lower()
+    if suffix not in (".png", ".svg", ".pdf"):
+        raise ValueError(f"plot: save as .png, .svg or .pdf, got {path!r}")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def plot_history(history: Any, path: str | os.PathLike, title: str | None = None) -> None:
+    """Loss curves (train and validation) and, when recorded, accuracy curves, by epoch."""
+    panels = [("loss", "val_loss")]
+    if "accuracy" in history or "val_accuracy" in history:
+        panels.append(("accuracy", "val_accuracy"))
+    fig, axes = _figure(5.0 * len(panels), 3.6, len(panels))
+    for ax, keys in zip(axes, panels):
+        for key, style in zip(keys, ("-", "--")):
+            if key in history:
+                ax.plot(history.epoch, history[key], style, label=key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(keys[0])
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if panels[0][0] in history and min(history["loss"]) > 0:
+        values = np.asarray(history["loss"])
+        if values.max() / values.min() > 50:
+            axes[0].set_yscale("log")
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+
+
+def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x: Any, y: Any,
+                           path: str | os.PathLike, resolution: int = 200,
+                           title: str | None = None) -> None:
+    """Shade the plane by the predicted class and scatter the points, for 2-D inputs.
+
+    Args:
+        predict: a model (called in eval mode on float32 batches) or a function mapping inputs of
+            shape (M, 2) to outputs (M, C) (argmax taken) or (M,)/(M, 1) logits (class = > 0).
+        x: points of shape (N, 2) in the model's input space; y: labels of shape (N,).
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: needs 2-D inputs of shape (N, 2), got {x.shape}")
+    if not callable(predict):
+        raise TypeError("plot_decision_boundary: predict must be a model or a function")
+    if hasattr(predict, "parameters"):
+        from autonet.train import predict as model_predict
+
+        model = predict
+        predict = lambda points: model_predict(model, points)
+    pad = 0.1 * (x.max(0) - x.min(0)) + 1e-6
+    lo, hi = x.min(0) - pad, x.max(0) + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                         np.linspace(lo[1], hi[1], resolution))
+    grid = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+    out = np.asarray(predict(grid))
+    classes = out.argmax(1) if out.ndim == 2 and out.shape[1] > 1 else (out.ravel() > 0)
+    fig, (ax,) = _figure(5.0, 4.4)
+    n_classes = int(max(classes.max(), y.max())) + 1
+    ax.contourf(gx, gy, classes.reshape(gx.shape).astype(float),
+                levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm", alpha=0.35)
+    ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=12, edgecolors="k", linewidths=0.3,
+               vmin=0, vmax=max(n_classes - 1, 1))
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title or "decision boundary")
+    _save(fig, path)
+
+
+def plot_lr_schedule(lrs: Sequence[float] | Any, path: str | os.PathLike,
+                     title: str | None = None) -> None:
+    """Learning rate by epoch, from a History (its "lr") or a list of rates."""
+    values = list(lrs["lr"]) if hasattr(lrs, "history") else [float(v) for v in lrs]
+    fig, (ax,) = _figure(5.0, 3.4)
+    ax.plot(range(1, len(values) + 1), values, "-")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "learning-rate schedule")
+    _save(fig, path)
+
+
+def plot_search(results: Any, path: str | os.PathLike) -> None:
+    """One panel per hyperparameter: the validation metric of each successful trial against the
+    hyperparameter's value (log axis for log-uniform ranges; categories spaced evenly)."""
+    from autonet.tune import LogUniform
+
+    names = list(results.space)
+    ok = results.ok
+    if not ok:
+        raise ValueError("plot_search: no successful trials to plot")
+    cols = min(len(names), 3)
+    rows = math.ceil(len(names) / cols)
+    fig, _ = _figure(4.2 * cols, 3.4 * rows, 0)
+    metric = [t["metrics"][results.metric] for t in ok]
+    for k, name in enumerate(names):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        values = [t["params"][name] for t in ok]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            ax.scatter(values, metric, s=18)
+            if isinstance(results.space[name], LogUniform) or (
+                    min(values) > 0 and max(values) / min(values) >= 100):
+                ax.set_xscale("log")
+        else:
+            labels = sorted({str(v) for v in values})
+            ax.scatter([labels.index(str(v)) for v in values], metric, s=18)
+            ax.set_xticks(range(len(labels)), labels, rotation=30)
+        best = results.best["params"][name]
+        ax.set_title(f"{name} (best {best})", fontsize=9)
+        ax.set_xlabel(name)
+        ax.set_ylabel(results.metric)
+        ax.grid(alpha=0.3)
+    _save(fig, path)

@@ -1,0 +1,207 @@
+"""fit: learning, History, early stopping, bit-identical resume, NaN stop, penalties."""
+
+import numpy as np
+import pytest
+
+import autonet as an
+from autonet import nn, optim
+from autonet.data import DataLoader, TensorDataset, flower, standardize
+from autonet.train import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    History,
+    TrainingDiverged,
+    accuracy,
+    evaluate,
+    fit,
+    load_checkpoint,
+    predict,
+)
+
+
+def _data(n=200, seed=0):
+    x, y = flower(n, seed=seed)
+    (x,) = standardize(x)
+    return x, y
+
+
+def _model(seed=0, dropout=0.0):
+    an.manual_seed(seed)
+    layers = [nn.Linear(2, 12), nn.Tanh()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers, nn.Linear(12, 2))
+
+
+def _params(model):
+    return [p.data.copy() for p in model.parameters()]
+
+
+def test_fit_learns_the_flower_and_records_history():
+    x, y = _data(300)
+    model = _model()
+    opt = optim.Adam(model.parameters(), lr=0.03)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=20, gamma=0.5)
+    before = evaluate(model, nn.CrossEntropyLoss(), (x, y))
+    history = fit(model, nn.CrossEntropyLoss(), opt, (x[:240], y[:240]), epochs=60,
+                  val_data=(x[240:], y[240:]), scheduler=sched, verbose=0)
+    assert isinstance(history, History) and len(history) == 60
+    assert history.epoch == list(range(1, 61))
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"} <= set(history.keys())
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert history["val_accuracy"][-1] > 0.8 > before["accuracy"]
+    assert history["lr"][0] == pytest.approx(0.03) and history["lr"][20] == pytest.approx(0.015)
+    assert all(t > 0 for t in history["time"])
+    epoch, best = history.best("val_loss")
+    assert best == min(history["val_loss"]) and history["val_loss"][epoch - 1] == best
+    final = evaluate(model, nn.CrossEntropyLoss(), (x[240:], y[240:]))
+    assert final["loss"] == pytest.approx(history["val_loss"][-1], rel=1e-5)
+
+
+def test_train_loss_is_the_mean_over_samples():
+    # With lr=0 nothing changes, so the epoch's training loss equals a plain evaluation.
+    x, y = _data(50)
+    model = _model()
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (x, y),
+                  epochs=1, batch_size=7, verbose=0)
+    assert history["loss"][0] == pytest.approx(evaluate(model, nn.CrossEntropyLoss(),
+                                                        (x, y))["loss"], rel=1e-5)
+
+
+def test_full_batch_equals_one_manual_gradient_step():
+    x, y = _data(40)
+    a, b = _model(1), _model(1)
+    fit(a, nn.CrossEntropyLoss(), optim.SGD(a.parameters(), lr=0.1), (x, y), epochs=1,
+        batch_size=40, verbose=0)
+    opt = optim.SGD(b.parameters(), lr=0.1)
+    nn.CrossEntropyLoss()(b(an.tensor(x)), an.tensor(y)).backward()
+    opt.step()
+    for pa, pb in zip(_params(a), _params(b)):
+        np.testing.assert_allclose(pa, pb, rtol=1e-6, atol=1e-7)
+
+
+def test_early_stopping_restores_best_weights():
+    x, y = _data(200)
+    model = _model()
+    snapshots = {}
+
+    class Snap(Callback):
+        def on_epoch_end(self, state):
+            snapshots[state.epoch] = _params(state.model)
+
+    stopper = EarlyStopping(monitor="val_loss", patience=3)
+    # A large learning rate makes validation loss bounce, so it stops early.
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=3.0),
+                  (x[:150], y[:150]), epochs=200, val_data=(x[150:], y[150:]),
+                  callbacks=[Snap(), stopper], verbose=0)
+    assert len(history) < 200 and stopper.stopped_epoch == len(history)
+    best_epoch, best = history.best("val_loss")
+    assert stopper.best_epoch == best_epoch and len(history) == best_epoch + 4
+    for p, q in zip(_params(model), snapshots[best_epoch]):
+        np.testing.assert_array_equal(p, q)
+    assert evaluate(model, nn.CrossEntropyLoss(), (x[150:], y[150:]))["loss"] == \
+        pytest.approx(best, rel=1e-5)
+
+
+def test_early_stopping_needs_the_monitored_key():
+    x, y = _data(20)
+    model = _model()
+    with pytest.raises(KeyError, match="val_data"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
+            epochs=2, callbacks=[EarlyStopping()], verbose=0)
+
+
+def _run(tmp_path, epochs, resume=None, every=3):
+    x, y = _data(120)
+    model = _model(seed=5, dropout=0.2)  # dropout: the global generator must resume too
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=8)
+    loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True, seed=11)
+    history = fit(model, nn.CrossEntropyLoss(), opt, loader, epochs=epochs, val_data=(x, y),
+                  scheduler=sched, callbacks=[Checkpoint(tmp_path / "ckpt.npz", every=every)],
+                  l2=1e-3, verbose=0, resume=resume)
+    return model, opt, history
+
+
+def test_resume_is_bit_identical(tmp_path):
+    straight, _, h_straight = _run(tmp_path / "a", 8)
+    _run(tmp_path / "b", 5)  # writes checkpoints at epochs 3 and 5 (the end)
+    assert load_checkpoint(tmp_path / "b" / "ckpt.npz")["epoch"] == 5
+    an.manual_seed(999)  # a different global stream: the checkpoint must restore it
+    resumed, _, h_resumed = _run(tmp_path / "c", 8, resume=tmp_path / "b" / "ckpt.npz")
+    for p, q in zip(_params(straight), _params(resumed)):
+        np.testing.assert_array_equal(p, q)
+    for key in ("loss", "val_loss", "lr", "accuracy"):
+        assert h_resumed[key] == h_straight[key]
+    assert h_resumed.epoch == list(range(1, 9))
+
+
+def test_checkpoint_every_n_epochs(tmp_path):
+    saved = []
+
+    class Spy(Checkpoint):
+        def on_epoch_end(self, state):
+            super().on_epoch_end(state)
+            if self.path.exists():
+                saved.append(load_checkpoint(self.path)["epoch"])
+
+    x, y = _data(30)
+    model = _model()
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=7,
+        callbacks=[Spy(tmp_path / "c.npz", every=3)], verbose=0)
+    assert sorted(set(saved)) == [3, 6] and load_checkpoint(tmp_path / "c.npz")["epoch"] == 7
+
+
+def test_nan_loss_names_epoch_and_batch():
+    x, y = _data(64)
+    x[40] = np.nan  # batch 3 of 4 with batch_size 16, no shuffling
+    model = _model()
+    with pytest.raises(TrainingDiverged, match=r"nan at epoch 1, batch 3 of 4") as info:
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
+            epochs=2, batch_size=16, shuffle=False, verbose=0)
+    assert len(info.value.history) == 0
+
+
+def test_diverging_learning_rate_stops_with_message():
+    x = np.linspace(-1, 1, 32, dtype=np.float32)[:, None] * 100
+    model = nn.Linear(1, 1)
+    with np.errstate(over="ignore", invalid="ignore"), \
+            pytest.raises(TrainingDiverged, match=r"at epoch \d+, batch \d+ .*lower the learn"):
+        fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=10.0), (x, 3 * x),
+            epochs=50, verbose=0)
+
+
+def test_l1_and_l2_shrink_weights():
+    x, y = _data(100)
+    norms = {}
+    for name, kw in {"none": {}, "l2": {"l2": 0.1}, "l1": {"l1": 0.01}}.items():
+        model = _model(3)
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.2), (x, y),
+            epochs=30, verbose=0, **kw)
+        norms[name] = sum(np.abs(p.data).sum() for p in model.parameters() if p.ndim == 2)
+    assert norms["l2"] < norms["none"] and norms["l1"] < norms["none"]
+
+
+def test_binary_logit_accuracy_and_predict():
+    assert accuracy(np.array([[2.0], [-1.0], [0.5]]), np.array([[1.0], [0.0], [0.0]])) == \
+        pytest.approx(2 / 3)
+    assert accuracy(np.array([[0.1, 0.9]]), np.array([1])) == 1.0
+    assert accuracy(np.array([1.5, 2.5]), np.array([1.2, 3.3])) is None
+    x, y = _data(40)
+    model = _model()
+    out = predict(model, x, batch_size=7)
+    assert out.shape == (40, 2)
+    np.testing.assert_allclose(out, model(an.tensor(x)).data, rtol=1e-6)
+
+
+def test_bad_arguments():
+    x, y = _data(10)
+    model = _model()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="epochs"):
+        fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=-1)
+    with pytest.raises(TypeError, match="train_data"):
+        fit(model, nn.CrossEntropyLoss(), opt, x, epochs=1)
+    with pytest.raises(ValueError, match="patience"):
+        EarlyStopping(patience=-1)
