@@ -47,3 +47,5 @@ from autonet.warnings import set_warn_broadcast, set_warn_double_backward  # noq
 __all__ += ["AnomalyError", "Function", "check_graph", "detect_anomaly", "set_detect_anomaly",
             "set_warn_broadcast", "set_warn_double_backward"]
 from autonet import viz  # noqa: E402  (an.viz.draw_graph, save_graph, save_backward_steps)
+from autonet import nn, optim  # noqa: E402  (an.nn, an.optim)
+from autonet.io import load, save  # noqa: E402  (an.save, an.load: .npz checkpoints, no pickle)

@@ -1,0 +1,40 @@
+"""Neural networks: Module and Parameter, layers, activations, losses, initialization.
+
+    import autonet as an
+    from autonet import nn
+
+    model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    loss = nn.functional.binary_cross_entropy_with_logits(model(x), y)
+"""
+
+from autonet.nn import functional, init, utils
+from autonet.nn.activations import (
+    ELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from autonet.nn.containers import ModuleDict, ModuleList, Sequential
+from autonet.nn.layers import Dropout, Flatten, Identity, Linear
+from autonet.nn.losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+from autonet.nn.module import Module, Parameter
+from autonet.nn.summary import course_names, summary
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "HuberLoss",
+    "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
+    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
+    "Tanh", "course_names", "functional", "init", "summary", "utils",
+]

@@ -1,0 +1,140 @@
+"""Containers: Sequential (a chain of layers), ModuleList and ModuleDict (registered
+collections)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from autonet.nn.module import Module
+
+
+def _index(name: str, i: int, n: int) -> int:
+    if not -n <= i < n:
+        raise IndexError(f"{name}: index {i} is out of range for {n} modules")
+    return i % n
+
+
+class Sequential(Module):
+    """Calls its modules in order, each on the previous one's output:
+    ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``. Also accepts one dict of name -> module."""
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                self.add_module(str(name), _checked("Sequential", module))
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), _checked("Sequential", module))
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, i: int | slice) -> Any:
+        items = list(self._modules.items())
+        if isinstance(i, slice):
+            return Sequential(dict(items[i]))
+        return items[_index("Sequential", i, len(items))][1]
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), _checked("Sequential", module))
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (a plain list would hide them)."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, i: int | slice) -> Any:
+        values = list(self._modules.values())
+        if isinstance(i, slice):
+            return ModuleList(values[i])
+        return values[_index("ModuleList", i, len(values))]
+
+    def __setitem__(self, i: int, module: Module) -> None:
+        self.add_module(str(_index("ModuleList", i, len(self))), _checked("ModuleList", module))
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), _checked("ModuleList", module))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        values = list(self._modules.values())
+        values.insert(index, _checked("ModuleList", module))
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(values)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ModuleList has no forward; iterate over it in your own "
+                                  "module's forward (or use Sequential)")
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered, in insertion order."""
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        for name, module in (modules or {}).items():
+            self[name] = module
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(str(key), _checked("ModuleDict", module))
+
+    def __delitem__(self, key: str) -> None:
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> list[str]:
+        return list(self._modules)
+
+    def values(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        return list(self._modules.items())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ModuleDict has no forward; pick modules by key in your own "
+                                  "module's forward")
+
+
+def _checked(container: str, module: Any) -> Module:
+    if not isinstance(module, Module):
+        raise TypeError(f"{container}: expected a Module, got {type(module).__name__}; wrap "
+                        "functions in a Module subclass")
+    return module

@@ -1,0 +1,291 @@
+"""Functional forms of layers, activations, losses and penalties (``an.nn.functional``, usually
+imported as ``F``). Losses take ``reduction='mean' | 'sum' | 'none'``.
+
+Shapes: N examples, C classes. Inputs are batch-first (rows are examples), so the course's
+Z[l] = W[l] A[l-1] + b[l] with A of shape (n[l-1], m) is written here as A @ W.T + b with A of
+shape (m, n[l-1]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from autonet import ops
+from autonet.creation import rng
+from autonet.ops import losses as fused
+from autonet.ops.primitive import Primitive, as_array
+from autonet.tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---- layers ------------------------------------------------------------------------------------
+def _linear(x, w, b=None):
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out += b
+    return out
+
+
+def _rows(xp, a):
+    """(..., n) -> (prod(...), n): the batch axes of a linear layer's input flattened."""
+    return xp.reshape(a, (-1, a.shape[-1]))
+
+
+# One fused node for Z = X @ W.T + b. Its rules give dW = dZ.T @ X directly in W's (out, in) layout
+# (no transposed view to copy into .grad) and db = dZ summed over the batch axes.
+linear_ = Primitive("linear", _linear, (
+    lambda xp, g, y, x, w, b=None: xp.matmul(g, w),
+    lambda xp, g, y, x, w, b=None: xp.matmul(xp.transpose(_rows(xp, g)), _rows(xp, x)),
+    lambda xp, g, y, x, w, b=None: xp.sum(_rows(xp, g), axis=0),
+))
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """x (..., in) @ weight.T (in, out) + bias (out,) -> (..., out), one graph node."""
+    w_shape, x_shape = np.shape(as_array(weight)), np.shape(as_array(x))
+    if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[-1]:
+        raise ValueError(f"linear: input of shape {x_shape} does not fit weight of shape {w_shape} "
+                         f"(out_features, in_features): the input's last dimension must be "
+                         f"{w_shape[-1] if w_shape else '?'}; flatten or reshape the input, or "
+                         "change in_features")
+    if bias is not None and np.shape(as_array(bias)) != w_shape[:1]:
+        raise ValueError(f"linear: bias of shape {np.shape(as_array(bias))} does not fit weight "
+                         f"of shape {w_shape}; it needs shape ({w_shape[0]},)")
+    if bias is None:
+        return linear_(x, weight)
+    return linear_(x, weight, bias)
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted dropout),
+    so nothing changes at evaluation time. Identity when not training or p == 0."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * np.zeros((), dtype=x.dtype)
+    keep = rng().random(x.shape) >= p
+    mask = keep.astype(x.dtype)
+    mask *= 1.0 / (1.0 - p)
+    return x * mask
+
+
+# ---- activations (the ops themselves, re-exported under their PyTorch names) -------------------
+relu = ops.relu
+sigmoid = ops.sigmoid
+tanh = ops.tanh
+softplus = ops.softplus
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    return ops.leaky_relu(x, negative_slope=negative_slope)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    return ops.elu(x, alpha=alpha)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    return ops.softmax(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    return ops.log_softmax(x, axis=axis)
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return ops.mean(loss)
+    if reduction == "sum":
+        return ops.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _same_shape(name: str, input: Any, target: Any) -> None:
+    a, b = np.shape(as_array(input)), np.shape(as_array(target))
+    if a != b:
+        raise ValueError(f"{name}: input has shape {a} but target has shape {b}; they must match "
+                         f"(a silent broadcast would compare every prediction with every target). "
+                         f"Reshape the target, e.g. target.reshape({a})")
+
+
+def _float_target(name: str, target: Any, like: Tensor) -> Any:
+    array = as_array(target)
+    if np.asarray(array).dtype.kind not in "f":
+        # integer or bool labels (0/1) become floats of the input's dtype
+        return np.asarray(array).astype(like.dtype)
+    return target
+
+
+# ---- regression losses ---------------------------------------------------------------------------
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error (input - target)^2; input and target of the same shape."""
+    _check_reduction("mse_loss", reduction)
+    _same_shape("mse_loss", input, target)
+    diff = ops.sub(input, target)
+    return _reduce("mse_loss", diff * diff, reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |input - target|."""
+    _check_reduction("l1_loss", reduction)
+    _same_shape("l1_loss", input, target)
+    return _reduce("l1_loss", ops.abs(ops.sub(input, target)), reduction)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta), with d = input - target."""
+    _check_reduction("huber_loss", reduction)
+    _same_shape("huber_loss", input, target)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    diff = ops.sub(input, target)
+    size = ops.abs(diff)
+    loss = ops.where(size.data <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    return _reduce("huber_loss", loss, reduction)
+
+
+# ---- classification losses -----------------------------------------------------------------------
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
+                                     reduction: str = "mean") -> Tensor:
+    """-[t log s(x) + (1 - t) log(1 - s(x))] from logits x, stable for any x (one fused op).
+    Targets in [0, 1] of the input's shape; for multi-label problems use one logit per label."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    _same_shape("binary_cross_entropy_with_logits", input, target)
+    input = input if isinstance(input, Tensor) else Tensor(input)
+    loss = fused.binary_cross_entropy_with_logits(
+        input, _float_target("binary_cross_entropy_with_logits", target, input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce("binary_cross_entropy_with_logits", loss, reduction)
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """-[t log p + (1 - t) log(1 - p)] from probabilities p in [0, 1] (e.g. after sigmoid).
+    Each log is clamped at -100, as PyTorch does, so p = 0 or 1 gives a finite loss. Prefer
+    binary_cross_entropy_with_logits on the logits: it is exact where sigmoid saturates."""
+    _check_reduction("binary_cross_entropy", reduction)
+    _same_shape("binary_cross_entropy", input, target)
+    p = as_array(input)
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got "
+                         f"values in [{np.min(p):.4g}, {np.max(p):.4g}]; apply sigmoid first or "
+                         "use binary_cross_entropy_with_logits on the raw scores")
+    input = input if isinstance(input, Tensor) else Tensor(input)
+    target = _float_target("binary_cross_entropy", target, input)
+    loss = fused.binary_cross_entropy(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce("binary_cross_entropy", loss, reduction)
+
+
+def _check_logits(name: str, logits: Any) -> tuple[int, int]:
+    shape = np.shape(as_array(logits))
+    if len(shape) != 2:
+        raise ValueError(f"{name}: expected input of shape (N, C) (examples x classes), got "
+                         f"{shape}; for one example use x.reshape(1, -1)")
+    return shape
+
+
+def _check_class_targets(name: str, target: np.ndarray, n: int, c: int) -> np.ndarray:
+    if target.shape != (n,):
+        raise ValueError(f"{name}: integer targets must have shape (N,) = ({n},), one class index "
+                         f"per example, got {target.shape}")
+    if target.size and (target.min() < 0 or target.max() >= c):
+        bad = target[(target < 0) | (target >= c)]
+        raise ValueError(f"{name}: target class index {int(bad[0])} is out of range for {c} "
+                         f"classes; targets must be integers in [0, {c - 1}]")
+    return target
+
+
+def cross_entropy(input: Any, target: Any, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from logits ``input`` (N, C).
+
+    ``target`` is either class indices (N,) of an integer dtype (one fused, stable op), or class
+    probabilities (N, C) of a float dtype (soft labels). ``label_smoothing`` eps in [0, 1) mixes the
+    targets with the uniform distribution: (1 - eps) target + eps / C.
+    """
+    _check_reduction("cross_entropy", reduction)
+    n, c = _check_logits("cross_entropy", input)
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1), got {label_smoothing}")
+    t = np.asarray(as_array(target))
+    if t.dtype.kind in "iu":
+        t = _check_class_targets("cross_entropy", t, n, c)
+        loss = fused.softmax_cross_entropy(input, t, label_smoothing=float(label_smoothing))
+        return _reduce("cross_entropy", loss, reduction)
+    if t.dtype.kind == "f":
+        if t.shape != (n, c):
+            raise ValueError(f"cross_entropy: float targets are class probabilities and must have "
+                             f"the input's shape {(n, c)}, got {t.shape}; for class indices pass "
+                             "an integer array of shape (N,), e.g. target.astype('int64')")
+        if label_smoothing:
+            target = ops.mul(target, 1 - label_smoothing) + label_smoothing / c
+        loss = -ops.sum(ops.mul(target, ops.log_softmax(input, axis=1)), axis=1)
+        return _reduce("cross_entropy", loss, reduction)
+    raise TypeError(f"cross_entropy: target dtype {t.dtype} is neither integer class indices nor "
+                    "float class probabilities")
+
+
+def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood from log-probabilities ``input`` (N, C) (e.g. log_softmax) and
+    integer class indices ``target`` (N,): -input[i, target[i]]."""
+    _check_reduction("nll_loss", reduction)
+    n, c = _check_logits("nll_loss", input)
+    t = np.asarray(as_array(target))
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {t.dtype}; "
+                        "convert with target.astype('int64')")
+    t = _check_class_targets("nll_loss", t, n, c)
+    return _reduce("nll_loss", -ops.index(input, (np.arange(n), t)), reduction)
+
+
+# ---- regularization penalties --------------------------------------------------------------------
+def _params(name: str, params: Iterable[Any]) -> list[Any]:
+    if isinstance(params, Tensor):
+        params = [params]
+    params = list(params)
+    if not params:
+        raise ValueError(f"{name}: got no parameters; pass e.g. model.parameters() or a list of "
+                         "weights")
+    return params
+
+
+def l1_penalty(params: Iterable[Any]) -> Tensor:
+    """sum over params of sum |p| (lasso). Add ``lam * l1_penalty(weights)`` to the loss."""
+    return _total([ops.sum(ops.abs(p)) for p in _params("l1_penalty", params)])
+
+
+def l2_penalty(params: Iterable[Any]) -> Tensor:
+    """sum over params of sum p^2 (squared Frobenius norms). The course's L2 term is
+    ``lambd / (2 * m) * l2_penalty(weights)``."""
+    return _total([ops.sum(ops.mul(p, p)) for p in _params("l2_penalty", params)])
+
+
+def elastic_net_penalty(params: Iterable[Any], l1: float = 0.5, l2: float = 0.5) -> Tensor:
+    """l1 * l1_penalty + l2 * l2_penalty."""
+    params = _params("elastic_net_penalty", params)
+    return l1 * l1_penalty(params) + l2 * l2_penalty(params)
+
+
+def _total(terms: list[Tensor]) -> Tensor:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total

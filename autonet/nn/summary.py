@@ -1,0 +1,124 @@
+"""``model.summary(input_shape)``: a per-layer table in the course's notation.
+
+Layer l is a Linear layer: W[l] (n[l], n[l-1]), b[l] (n[l],), Z[l] = A[l-1] @ W[l].T + b[l] of shape
+(m, n[l]); the activation after it gives A[l] of the same shape (m examples, batch first). The
+table ends with the totals and separates parameters (learned by training) from hyperparameters
+(chosen by you: number of layers L, units n[l], activations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autonet.autograd.graph import no_grad
+from autonet.nn.activations import (
+    ELU,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from autonet.nn.layers import Linear
+from autonet.nn.module import Module
+from autonet.tensor import Tensor
+
+_ACTIVATIONS = (ReLU, Sigmoid, Tanh, LeakyReLU, ELU, Softplus, Softmax, LogSoftmax)
+
+
+def course_names(model: Module) -> dict[int, str]:
+    """id(parameter) -> 'W[l]' or 'b[l]', numbering the Linear layers 1..L in registration order
+    (other parameters get their dotted name). For labelling graph drawings."""
+    names: dict[int, str] = {}
+    layer = 0
+    for _, module in model.named_modules():
+        if isinstance(module, Linear):
+            layer += 1
+            names[id(module.weight)] = f"W[{layer}]"
+            if module.bias is not None:
+                names[id(module.bias)] = f"b[{layer}]"
+    for name, param in model.named_parameters():
+        names.setdefault(id(param), name)
+    return names
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(["m", *map(str, shape[1:])]) + ")" if shape else "()"
+
+
+def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
+            print_fn: Callable[[str], Any] | None = print) -> str:
+    """Run one forward pass on zeros of shape (batch_size, *input_shape) and tabulate each leaf
+    module it called: its parameters in W[l]/b[l] notation, its output (Z[l] or A[l]) and counts.
+    ``input_shape`` is one example's shape, e.g. (784,). Returns the text (and prints it)."""
+    input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
+    records: list[tuple[Module, tuple[int, ...]]] = []
+    leaves = [m for m in model.modules() if not m._modules]
+    handles = [m.register_forward_hook(
+        lambda mod, args, out: records.append((mod, tuple(np.shape(getattr(out, "data", out))))))
+        for m in leaves]
+    dtype = next((p.dtype for p in model.parameters()), np.float32)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            model(Tensor(np.zeros((batch_size, *input_shape), dtype=dtype)))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+
+    names = course_names(model)
+    rows = [("l", "module", "parameters", "output", "#params")]
+    units, activations = [input_shape[-1] if input_shape else 1], []
+    layer = 0
+    for module, out_shape in records:
+        params = [p for p in module.parameters(recurse=False)]
+        count = sum(p.size for p in params)
+        label = ""
+        if isinstance(module, Linear):
+            layer += 1
+            label = str(layer)
+            units.append(module.out_features)
+            activations.append("none")
+            output = f"Z[{layer}] {_shape_text(out_shape)}"
+        elif isinstance(module, _ACTIVATIONS) and layer:
+            activations[-1] = type(module).__name__
+            output = f"A[{layer}] {_shape_text(out_shape)}"
+        else:
+            output = _shape_text(out_shape)
+        text = ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
+        rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
+
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = [f"{type(model).__name__} summary: input X = A[0] of shape "
+             f"{_shape_text((0, *input_shape))} (m examples)"]
+    rule = "-" * (sum(widths) + 8)
+    lines.append(rule)
+    for i, row in enumerate(rows):
+        lines.append("  ".join(cell.rjust(w) if j in (0, 4) else cell.ljust(w)
+                               for j, (cell, w) in enumerate(zip(row, widths))).rstrip())
+        if i == 0:
+            lines.append(rule)
+    lines.append(rule)
+    total = sum(p.size for p in model.parameters())
+    trainable = sum(p.size for p in model.parameters() if p.requires_grad)
+    lines.append(f"Parameters (learned by training): {total:,} total, {trainable:,} trainable")
+    lines.append(f"Hyperparameters (chosen by you): L = {layer} layers, units n[l] = {units}, "
+                 f"activations = {activations}")
+    text = "\n".join(lines)
+    if print_fn is not None:
+        print_fn(text)
+    return text
+
+
+def _module_text(module: Module) -> str:
+    if isinstance(module, Linear):
+        return f"Linear({module.in_features} -> {module.out_features})"
+    extra = module.extra_repr()
+    return f"{type(module).__name__}({extra})" if extra else type(module).__name__

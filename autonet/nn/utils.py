@@ -1,0 +1,75 @@
+"""Gradient clipping and calling a module with substitute parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from autonet.nn.module import Module
+from autonet.tensor import Tensor
+
+
+def _grads(params: Iterable[Tensor] | Tensor) -> list[np.ndarray]:
+    if isinstance(params, Tensor):
+        params = [params]
+    return [p.grad for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
+    """Scale all gradients together, in place, so their joint norm is at most ``max_norm``.
+
+    The norm is taken over all gradients as if concatenated into one vector (``norm_type`` may be
+    ``inf``). Returns the norm before clipping.
+    """
+    if max_norm < 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    grads = _grads(parameters)
+    if not grads:
+        return 0.0
+    norm_type = float(norm_type)
+    if norm_type == np.inf:
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    else:
+        total = float(sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads)
+                      ** (1.0 / norm_type))
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total gradient norm is {total}; some gradient "
+                           "holds NaN or Inf (try an.detect_anomaly() to find the op)")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            g *= coef
+    return total
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clamp every gradient element, in place, to [-clip_value, clip_value]."""
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    for g in _grads(parameters):
+        np.clip(g, -clip_value, clip_value, out=g)
+
+
+def functional_call(module: Module, params: Mapping[str, Tensor], *args: Any,
+                    **kwargs: Any) -> Any:
+    """Call ``module(*args)`` with the parameters named in ``params`` (dotted names) replaced by
+    the given tensors, then restore them. Useful to differentiate with respect to tensors that
+    are not the module's own (gradcheck of a layer, meta-learning)."""
+    owners = dict(module.named_modules())
+    swapped = []
+    try:
+        for name, value in params.items():
+            owner_name, _, attr = name.rpartition(".")
+            owner = owners.get(owner_name)
+            if owner is None or attr not in owner._parameters:
+                raise KeyError(f"functional_call: {type(module).__name__} has no parameter "
+                               f"{name!r}; names are those of named_parameters()")
+            swapped.append((owner, attr, owner.__dict__[attr]))
+            object.__setattr__(owner, attr, value)
+        return module(*args, **kwargs)
+    finally:
+        for owner, attr, original in reversed(swapped):
+            object.__setattr__(owner, attr, original)

@@ -1,0 +1,189 @@
+"""Optimizer base: parameter groups, per-parameter state, zero_grad, state_dict.
+
+Subclasses implement ``_update(group, param, grad, state)`` with in-place numpy arithmetic on
+``param.data``; no graph is recorded and no Tensor is made. Parameters whose ``grad`` is None (not
+reached by the last backward) are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from autonet.autograd.graph import enable_grad
+from autonet.tensor import Tensor
+
+_REQUIRED = object()  # a hyperparameter without a default (none so far; kept for subclasses)
+
+
+class Optimizer:
+    """Base class. ``params`` is an iterable of Tensors or of dicts ``{'params': [...], 'lr': ...}``
+    (parameter groups, each with its own hyperparameters; missing ones come from ``defaults``).
+
+    Attributes:
+        param_groups: list of dicts, each with 'params' (list of Tensors) and the hyperparameters.
+        state: per-parameter dict of buffers (momentum, moments, step counts), keyed by the Tensor.
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors (e.g. "
+                            "model.parameters() or [w, b]), not a single Tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list; pass "
+                             "model.parameters() after the model has layers")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (e.g. a new layer to train)."""
+        name = type(self).__name__
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{name}: a parameter group is a dict with a 'params' key")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: can only optimize Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (the result of an op); "
+                                 "optimize the leaves (parameters) it was computed from")
+            if not p.requires_grad:
+                raise ValueError(f"{name}: parameter {p.name or tuple(p.shape)} does not require "
+                                 "grad, so it never gets a gradient; set requires_grad=True or "
+                                 "leave it out")
+        known = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params) or any(id(p) in known for p in params):
+            raise ValueError(f"{name}: a parameter appears twice (in one group or in two groups); "
+                             "list each parameter once")
+        full = {"params": params}
+        for key, default in self.defaults.items():
+            value = group.get(key, default)
+            if value is _REQUIRED:
+                raise ValueError(f"{name}: parameter group needs a value for {key!r}")
+            full[key] = value
+        for key in group:
+            if key not in full:
+                raise ValueError(f"{name}: unknown hyperparameter {key!r}; known: "
+                                 f"{sorted(self.defaults)}")
+        self._validate(full)
+        self.param_groups.append(full)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        for key in ("lr", "weight_decay", "eps", "momentum"):
+            if key in group and group[key] < 0:
+                raise ValueError(f"{type(self).__name__}: {key} must be >= 0, got {group[key]}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (None, or zeros with ``set_to_none=False``)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place. ``closure`` (optional)
+        re-evaluates the model and returns the loss; it runs first and its loss is returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            self._begin_group(group)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                self._update(group, p.data, p.grad, state)
+        return loss
+
+    def _begin_group(self, group: dict[str, Any]) -> None:
+        """Hook before a group's updates (nothing by default)."""
+
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
+                state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # ---- state -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {index: {name: array or number}}, 'param_groups': [{hyperparameters,
+        'params': [indices]}]}: plain numpy arrays and numbers (copies), ready for ``an.save``.
+        Parameters are numbered in group order."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                           for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and buffers saved by ``state_dict()`` of an optimizer over
+        parameters of the same shapes in the same order."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and "
+                             "'param_groups' (from Optimizer.state_dict())")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state has {len(saved_groups)} "
+                             f"parameter groups, this optimizer {len(self.param_groups)}")
+        by_index: dict[int, Tensor] = {}
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}.load_state_dict: group {i} has "
+                                 f"{len(saved['params'])} parameters in the state but "
+                                 f"{len(group['params'])} here")
+            for k, p in zip(saved["params"], group["params"]):
+                by_index[int(k)] = p
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for k, buffers in state_dict["state"].items():
+            p = by_index.get(int(k))
+            if p is None:
+                raise ValueError(f"{name}.load_state_dict: state for parameter {k}, which no "
+                                 "group lists")
+            entry = {}
+            for key, value in buffers.items():
+                if isinstance(value, np.ndarray | Tensor):
+                    value = np.array(value.data if isinstance(value, Tensor) else value)
+                    if value.shape == p.shape:
+                        value = value.astype(p.dtype)
+                    elif value.ndim:
+                        raise ValueError(f"{name}.load_state_dict: buffer {key!r} of parameter "
+                                         f"{k} has shape {value.shape}, the parameter "
+                                         f"{tuple(p.shape)}")
+                entry[key] = value
+            new_state[p] = entry
+        for saved, group in zip(saved_groups, self.param_groups):
+            for key, value in saved.items():
+                if key != "params":
+                    group[key] = value
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        return "\n".join(lines) + "\n)"

@@ -1,0 +1,45 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from autonet.optim.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD. With g = grad + weight_decay * p:
+
+        b = g                                  (first step)
+        b = momentum * b + (1 - dampening) * g (later steps)
+        d = g + momentum * b if nesterov else b    (d = g when momentum == 0)
+        p = p - lr * d
+
+    Plain gradient descent of the course is ``SGD(params, lr=alpha)``.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False) -> None:
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
+                                  "weight_decay": weight_decay, "nesterov": nesterov})
+
+    def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
+                state: dict[str, Any]) -> None:
+        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if wd:
+            grad = grad + wd * param
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(grad, copy=True)
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        param -= lr * grad

@@ -1,0 +1,165 @@
+"""One training step of an MLP 784-256-128-10 (ReLU, batch 128, float32): autonet vs hand-written
+numpy forward/backward/SGD update of the same network on the same data.
+
+    python benchmarks/mlp_step.py
+
+Checks first that both compute the same loss and gradients, then prints the time ratio (median of
+repeated steps) and the peak-memory ratio (tracemalloc, one step each). Targets: <= 1.15x time,
+<= 1.3x memory.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+import autonet as an
+from autonet import nn
+
+SIZES = (784, 256, 128, 10)
+BATCH = 128
+LR = 0.01
+
+
+def make_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], size=BATCH)
+    return x, y
+
+
+def make_model() -> nn.Sequential:
+    an.manual_seed(0)
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(SIZES, SIZES[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(SIZES) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def numpy_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float = LR,
+               update: bool = True) -> tuple[float, list[np.ndarray]]:
+    """Forward, softmax cross-entropy, backward and SGD update by hand. params = [W1, b1, ...]."""
+    n_layers = len(params) // 2
+    activations = [x]
+    pre = []
+    a = x
+    for layer in range(n_layers):
+        w, b = params[2 * layer], params[2 * layer + 1]
+        z = a @ w.T
+        z += b
+        pre.append(z)
+        a = np.maximum(z, 0) if layer < n_layers - 1 else z
+        activations.append(a)
+    logits = activations[-1]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, y]))
+    dz = exp / total
+    dz[rows, y] -= 1
+    dz /= len(y)
+    grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
+    for layer in reversed(range(n_layers)):
+        w = params[2 * layer]
+        grads[2 * layer] = dz.T @ activations[layer]
+        grads[2 * layer + 1] = dz.sum(axis=0)
+        if layer:
+            da = dz @ w
+            dz = da * (pre[layer - 1] > 0)
+    if update:
+        for p, g in zip(params, grads):
+            p -= lr * g
+    return loss, grads
+
+
+def autonet_step(model: nn.Module, optimizer: an.optim.Optimizer, x: an.Tensor,
+                 y: np.ndarray) -> float:
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def check_same_gradients(model: nn.Module, x: np.ndarray, y: np.ndarray) -> None:
+    params = [p.data.copy() for p in model.parameters()]
+    loss_np, grads_np = numpy_step(params, x, y, update=False)
+    model.zero_grad()
+    loss = nn.functional.cross_entropy(model(an.tensor(x)), y)
+    loss.backward()
+    if not np.isclose(loss.item(), loss_np, rtol=1e-5):
+        raise RuntimeError(f"losses differ: autonet {loss.item()} vs numpy {loss_np}")
+    for (name, p), g in zip(model.named_parameters(), grads_np):
+        if not np.allclose(p.grad, g, rtol=1e-4, atol=1e-6):
+            raise RuntimeError(f"gradient of {name} differs: max abs diff "
+                               f"{np.max(np.abs(p.grad - g))}")
+    model.zero_grad()
+
+
+def _median_time(step: Callable[[], object], repeats: int) -> float:
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def _peak_memory(step: Callable[[], object]) -> int:
+    step()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def main(repeats: int = 50) -> dict[str, float]:
+    """Run the comparison, print it, and return the measurements."""
+    x, y = make_data()
+    model = make_model()
+    check_same_gradients(model, x, y)
+    params = [p.data.copy() for p in model.parameters()]
+    optimizer = an.optim.SGD(model.parameters(), lr=LR)
+    xt = an.tensor(x)
+
+    def run_numpy() -> object:
+        return numpy_step(params, x, y)
+
+    def run_autonet() -> object:
+        return autonet_step(model, optimizer, xt, y)
+
+    # interleave the timings so both see the same machine load
+    t_np, t_an = [], []
+    for _ in range(5):
+        t_np.append(_median_time(run_numpy, repeats // 5 or 1))
+        t_an.append(_median_time(run_autonet, repeats // 5 or 1))
+    time_np, time_an = float(np.median(t_np)), float(np.median(t_an))
+    mem_np, mem_an = _peak_memory(run_numpy), _peak_memory(run_autonet)
+    result = {
+        "numpy_ms": time_np * 1e3, "autonet_ms": time_an * 1e3, "time_ratio": time_an / time_np,
+        "numpy_peak_kb": mem_np / 1024, "autonet_peak_kb": mem_an / 1024,
+        "memory_ratio": mem_an / mem_np,
+    }
+    print(f"MLP {'-'.join(map(str, SIZES))} ReLU, batch {BATCH}, float32, one SGD step "
+          "(gradients checked equal)")
+    print(f"  time:   numpy {result['numpy_ms']:.3f} ms, autonet {result['autonet_ms']:.3f} ms, "
+          f"ratio {result['time_ratio']:.3f}x (target <= 1.15x)")
+    print(f"  memory: numpy {result['numpy_peak_kb']:.0f} KiB, autonet "
+          f"{result['autonet_peak_kb']:.0f} KiB, ratio {result['memory_ratio']:.3f}x "
+          "(target <= 1.3x)")
+    return result
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 50)
