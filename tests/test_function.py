@@ -1,0 +1,200 @@
+"""an.Function: hand-written forward/backward in PyTorch's shape, validated with gradcheck."""
+
+import numpy as np
+import pytest
+
+import autonet as an
+
+rng = np.random.default_rng(2)
+
+
+class LogisticCost(an.Function):
+    """J = -mean(Y log A + (1 - Y) log(1 - A)), A = sigmoid(W X + b).
+
+    Shapes: X (n, m), Y (1, m), W (1, n), b (1, 1); J a scalar."""
+
+    @staticmethod
+    def forward(ctx, W, b, X, Y):
+        A = 1 / (1 + np.exp(-(W @ X + b)))
+        ctx.save_for_backward(A, X, Y)
+        return np.asarray(-np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        A, X, Y = ctx.saved_tensors
+        m = X.shape[1]
+        dZ = A - Y
+        return grad * dZ @ X.T / m, grad * np.sum(dZ, keepdims=True) / m, None, None
+
+
+class LogisticCostWrong(LogisticCost):
+    @staticmethod
+    def backward(ctx, grad):
+        A, X, Y = ctx.saved_tensors
+        dZ = A - Y
+        return grad * dZ @ X.T, grad * np.sum(dZ, keepdims=True), None, None  # forgot 1/m
+
+
+def _data(n=3, m=5):
+    X = an.tensor(rng.normal(size=(n, m)))
+    Y = an.tensor((rng.random((1, m)) > 0.5).astype(np.float64))
+    W = an.tensor(rng.normal(size=(1, n)) * 0.5, requires_grad=True, name="W")
+    b = an.tensor(np.zeros((1, 1)), requires_grad=True, name="b")
+    return W, b, X, Y
+
+
+def test_hand_written_logistic_backward_passes_gradcheck():
+    W, b, X, Y = _data()
+    assert an.gradcheck(lambda W, b: LogisticCost.apply(W, b, X, Y), [W, b])
+
+
+def test_matches_the_same_model_built_from_autonet_ops():
+    W, b, X, Y = _data()
+    LogisticCost.apply(W, b, X, Y).backward()
+    custom = W.grad.copy(), b.grad.copy()
+    W.grad = b.grad = None
+    A = an.sigmoid(W @ X + b)
+    (-an.mean(Y * an.log(A) + (1 - Y) * an.log(1 - A))).backward()
+    np.testing.assert_allclose(custom[0], W.grad, rtol=1e-10)
+    np.testing.assert_allclose(custom[1], b.grad, rtol=1e-10)
+
+
+def test_the_wrong_backward_is_caught_with_the_factor_named():
+    W, b, X, Y = _data(m=5)
+    with pytest.raises(an.GradcheckError) as caught:
+        an.gradcheck(lambda W, b: LogisticCostWrong.apply(W, b, X, Y), [W, b])
+    text = str(caught.value)
+    assert "'W' (1, 3): 3 of 3 element(s) differ" in text
+    assert "analytic = 5 x numeric" in text  # m = 5
+    graph = an.check_graph(LogisticCostWrong.apply(W, b, X, Y))
+    assert "LogisticCostWrong (custom Function)" in str(graph)
+
+
+def test_ctx_attributes_needs_input_grad_and_constants():
+    seen = {}
+
+    class Scale(an.Function):
+        @staticmethod
+        def forward(ctx, x, factor):
+            ctx.factor = factor
+            seen["needs"] = ctx.needs_input_grad
+            return x * factor
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.factor, None
+
+    x = an.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    y = Scale.apply(x, 3.0)
+    assert seen["needs"] == (True, False)
+    assert y.grad_fn.name == "Scale"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+    assert an.gradcheck(lambda x: Scale.apply(x, 3.0), [x])
+
+
+def test_backward_runs_once_per_backward_pass_for_all_inputs():
+    calls = []
+
+    class Mul(an.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            calls.append(1)
+            a, b = ctx.saved_tensors
+            return grad * b, grad * a
+
+    a, b = (an.tensor(rng.normal(size=3), requires_grad=True) for _ in range(2))
+    y = Mul.apply(a, b).sum()
+    y.backward(retain_graph=True)
+    assert len(calls) == 1
+    y.backward()  # a second pass gets a fresh call, not the cached one
+    assert len(calls) == 2
+    np.testing.assert_allclose(a.grad, 2 * b.data)
+
+
+def test_no_grad_and_constant_inputs_record_nothing():
+    class Double(an.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2 * grad
+
+    assert Double.apply(an.tensor([1.0])).grad_fn is None
+    with an.no_grad():
+        assert Double.apply(an.tensor([1.0], requires_grad=True)).grad_fn is None
+
+
+def test_clear_errors_for_misuse():
+    class TwoGrads(an.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad
+
+    class WrongShape(an.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return np.ones(7)
+
+    class TwoOutputs(an.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x, x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    class NoBackward(an.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+    x = an.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError, match="TwoGrads.backward returned 2 gradient"):
+        TwoGrads.apply(x).sum().backward()
+    with pytest.raises(ValueError, match=r"WrongShape.backward.*\(7,\).*\(3,\)"):
+        WrongShape.apply(x).backward()
+    with pytest.raises(TypeError, match="one output"):
+        TwoOutputs.apply(x)
+    with pytest.raises(TypeError, match="NoBackward"):
+        NoBackward.apply(x)
+
+
+def test_second_derivatives_need_a_differentiable_backward():
+    class Cube(an.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * grad
+
+    class CubeTwice(Cube):
+        differentiable_backward = True
+
+    x = an.tensor(rng.normal(size=4), requires_grad=True)
+    with pytest.raises(RuntimeError, match="first derivatives only"):
+        an.gradgradcheck(lambda x: Cube.apply(x), [x])
+    assert an.gradgradcheck(lambda x: CubeTwice.apply(x), [x])
+    (g,) = an.grad(CubeTwice.apply(x).sum(), x, create_graph=True)
+    (h,) = an.grad(g.sum(), x)
+    np.testing.assert_allclose(h.data, 6 * x.data)

@@ -1,0 +1,111 @@
+"""Opt-in course warnings: the rank-1 broadcast bug and gradients adding up over two backwards."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autonet as an
+from autonet.autograd.engine import observers
+from autonet.ops.primitive import _hooks
+from autonet.warnings import BroadcastWarning, DoubleBackwardWarning, rank1_pair
+
+
+@pytest.fixture
+def warn_broadcast():
+    an.set_warn_broadcast(True)
+    yield
+    an.set_warn_broadcast(False)
+
+
+@pytest.fixture
+def warn_double_backward():
+    an.set_warn_double_backward(True)
+    yield
+    an.set_warn_double_backward(False)
+
+
+@pytest.mark.parametrize("shapes, pair", [
+    ([(5,), (5, 1)], ((5,), (5, 1))),
+    ([(5, 1), (5,)], ((5,), (5, 1))),
+    ([(5,), (1, 5)], None),
+    ([(5, 1), (5, 1)], None),
+    ([(1,), (1, 1)], None),
+    ([(4,), (5, 1)], None),
+    ([(), (5, 1)], None),
+])
+def test_rank1_pair_table(shapes, pair):
+    assert rank1_pair(shapes) == pair
+
+
+@pytest.mark.parametrize("op", [lambda a, y: a - y, lambda a, y: y * a, lambda a, y: a / (y + 2),
+                                lambda a, y: an.maximum(a, y)])
+def test_rank1_broadcast_warns_at_the_users_line(warn_broadcast, op):
+    A = an.tensor(np.ones((4, 1)), requires_grad=True)
+    Y = an.tensor(np.zeros(4))
+    with pytest.warns(BroadcastWarning, match=r"\(4,\).*\(4, 1\).*\(4, 4\)") as seen:
+        out = op(A, Y)
+    assert out.shape == (4, 4)
+    assert seen[0].filename == __file__
+
+
+def test_matching_shapes_do_not_warn(warn_broadcast):
+    A = an.tensor(np.ones((4, 1)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        A - an.tensor(np.zeros((4, 1)))
+        A.reshape(4) - an.tensor(np.zeros(4))
+        A - an.tensor(np.zeros((1, 4)))  # an explicit outer difference is fine
+
+
+def test_broadcast_warning_is_off_by_default_and_uninstalls():
+    assert _hooks.on_forward is None
+    A = an.tensor(np.ones((3, 1)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        A - an.tensor(np.zeros(3))
+    an.set_warn_broadcast(True)
+    assert _hooks.on_forward is not None
+    an.set_warn_broadcast(False)
+    assert _hooks.on_forward is None
+
+
+def test_broadcast_warning_and_anomaly_mode_share_the_hook(warn_broadcast):
+    A = an.tensor(np.ones((3, 1)), requires_grad=True)
+    with an.detect_anomaly(), pytest.warns(BroadcastWarning):
+        d = A - an.tensor(np.zeros(3))
+    assert d.grad_fn.site is not None
+    assert _hooks.on_forward is not None  # broadcast warning still on after anomaly mode ends
+    with pytest.warns(BroadcastWarning):
+        A - an.tensor(np.zeros(3))
+
+
+def test_second_backward_through_a_retained_graph_warns(warn_double_backward):
+    x = an.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    with pytest.warns(DoubleBackwardWarning, match="accumulate") as seen:
+        y.backward()
+    assert seen[0].filename == __file__
+    np.testing.assert_array_equal(x.grad, 2 * (2 * x.data))  # the sum of both passes
+
+
+def test_no_double_backward_warning_for_fresh_graphs_or_an_grad(warn_double_backward):
+    x = an.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            (x * x).sum().backward()  # a new graph each time: the usual loop
+        y = (x * x).sum()
+        an.grad(y, x, retain_graph=True)
+        an.grad(y, x)  # an.grad returns gradients, nothing accumulates
+
+
+def test_double_backward_warning_is_off_by_default():
+    assert observers.on_backward_start is None
+    x = an.tensor(np.array([1.0]), requires_grad=True)
+    y = (x * 3.0).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward(retain_graph=True)
+        y.backward()
