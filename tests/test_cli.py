@@ -1,0 +1,147 @@
+"""The autonet command end to end in temporary directories, and bad input."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import autonet as an
+from autonet.cli import build_model, main, parse_layers
+
+
+def test_demo_with_no_arguments_writes_its_files(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    out = tmp_path / "autonet-demo"
+    names = {p.name for p in out.iterdir()}
+    assert {"loss.png", "decision_boundary.png", "model.npz", "history.csv"} <= names
+    assert "graph.svg" in names or "graph.dot" in names
+    printed = capsys.readouterr().out
+    accuracy = float(printed.split("val_accuracy=")[1].split()[0])
+    assert accuracy > 0.8  # the flower is learned, not merely run
+    state = an.load(out / "model.npz")
+    assert state["0.weight"].shape == (16, 2)
+    for png in ("loss.png", "decision_boundary.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_writes_history_plots_and_a_resumable_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["train", "--dataset", "moons", "--layers", "8,8", "--activation", "relu",
+                 "--lr", "0.05", "--epochs", "12", "--batch-size", "16", "--optimizer", "sgd",
+                 "--init", "he", "--l2", "1e-4", "--l1", "1e-5", "--dropout", "0.1",
+                 "--schedule", "cosine", "--seed", "3", "--checkpoint-every", "5",
+                 "--verbose", "0", "--out", str(out)])
+    assert code == 0
+    for name in ("history.csv", "history.json", "checkpoint.npz", "model.npz", "loss.png",
+                 "lr_schedule.png", "decision_boundary.png"):
+        assert (out / name).exists(), name
+    with open(out / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12 and {"loss", "val_loss", "accuracy", "lr"} <= set(rows[0])
+    lrs = [float(r["lr"]) for r in rows]
+    assert lrs[0] == pytest.approx(0.05) and lrs[-1] < lrs[0]  # cosine schedule
+    assert json.loads((out / "history.json").read_text())["epoch"][-1] == 12
+    ckpt = an.load(out / "checkpoint.npz")
+    assert ckpt["epoch"] == 12 and "optimizer" in ckpt
+    assert "final: val_loss=" in capsys.readouterr().out
+
+
+def test_train_on_bundled_iris(tmp_path, capsys):
+    assert main(["train", "--dataset", "iris", "--epochs", "40", "--lr", "0.05", "--verbose",
+                 "0", "--out", str(tmp_path)]) == 0
+    accuracy = float(capsys.readouterr().out.split("val_accuracy=")[1].split()[0])
+    assert accuracy > 0.85
+    assert not (tmp_path / "decision_boundary.png").exists()  # 4-D inputs: no boundary plot
+
+
+def test_tune_grid_ranks_trials_and_writes_csv(tmp_path, capsys):
+    out = tmp_path / "tune"
+    code = main(["tune", "--dataset", "flower", "--grid", "lr=0.0001,0.05;layers=8|16,16",
+                 "--epochs", "15", "--out", str(out)])
+    assert code == 0
+    with open(out / "trials.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and all(r["status"] == "ok" for r in rows)
+    losses = [float(r["val_loss"]) for r in rows]
+    assert losses == sorted(losses)
+    assert float(rows[0]["lr"]) == 0.05  # a tiny learning rate barely moves in 15 epochs
+    assert {r["layers"] for r in rows} == {"8", "16-16"}
+    assert (out / "search.png").exists()
+    assert "best:" in capsys.readouterr().out
+
+
+def test_tune_random_and_bayes_with_jobs(tmp_path):
+    assert main(["tune", "--grid", "lr=log:1e-3:1e-1;dropout=uniform:0:0.3", "--method",
+                 "random", "--trials", "3", "--jobs", "2", "--epochs", "3",
+                 "--out", str(tmp_path / "r")]) == 0
+    assert main(["tune", "--grid", "lr=log:1e-3:1e-1;activation=relu,tanh", "--method", "bayes",
+                 "--trials", "3", "--epochs", "3", "--out", str(tmp_path / "b")]) == 0
+    for sub in ("r", "b"):
+        with open(tmp_path / sub / "trials.csv") as f:
+            assert len(list(csv.DictReader(f))) == 3
+
+
+def test_graph_command(tmp_path, capsys):
+    path = tmp_path / "g.svg"
+    assert main(["graph", "--out", str(path)]) == 0
+    written = path if path.exists() else path.with_suffix(".dot")
+    assert written.exists() and written.stat().st_size > 200
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--lr", "abc"], "--lr"),
+    (["train", "--lr", "-1"], "--lr"),
+    (["train", "--epochs", "0"], "positive integer"),
+    (["train", "--layers", "8,x"], "layers"),
+    (["train", "--activation", "swish"], "invalid choice"),
+    (["train", "--dataset", "mnist-huge"], "invalid choice"),
+    (["train", "--bogus"], "unrecognized arguments"),
+    (["tune"], "--grid"),
+    (["tune", "--grid", "lr"], "name=v1,v2"),
+    (["tune", "--grid", "color=red", "--epochs", "1"], "unknown hyperparameters"),
+    (["nonsense"], "invalid choice"),
+    ([], "required"),
+])
+def test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        code = main([*argv, *(["--out", str(tmp_path)] if argv[:1] == ["tune"] and
+                               len(argv) > 2 else [])])
+        raise SystemExit(code)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_help_shows_defaults(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--dataset", "--layers", "--activation", "--lr", "--epochs", "--batch-size",
+                 "--optimizer", "--init", "--l2", "--l1", "--dropout", "--schedule", "--seed",
+                 "--out"):
+        assert flag in text
+    assert "(default: 0.01)" in text and "(default: adam)" in text
+
+
+def test_console_script_module_entry(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "autonet", "train", "--epochs", "x"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_build_model_and_layers():
+    assert parse_layers("16, 8") == (16, 8) and parse_layers("none") == ()
+    an.manual_seed(0)
+    model = build_model(2, (64,), 3, activation="relu", init="he")
+    w = model[0].weight.data
+    assert w.shape == (64, 2) and abs(w.std() - 1.0) < 0.25  # he: std sqrt(2 / fan_in) = 1
+    assert np.all(model[0].bias.data == 0)
+    small = build_model(2, (), 2, init="normal")
+    assert len(list(small.parameters())) == 2 and small[0].weight.data.std() < 0.05

@@ -1,0 +1,73 @@
+"""Plots write real image files; a missing matplotlib gives the install hint."""
+
+import builtins
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from autonet import tune  # noqa: E402
+from autonet.plot import (  # noqa: E402
+    plot_decision_boundary,
+    plot_history,
+    plot_lr_schedule,
+    plot_search,
+)
+from autonet.train import History  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _history():
+    h = History()
+    for e in range(1, 6):
+        h.append(e, {"loss": 1.0 / e, "accuracy": 0.5 + e / 20, "val_loss": 1.2 / e,
+                     "val_accuracy": 0.5 + e / 25, "lr": 0.1 * 0.5 ** e})
+    return h
+
+
+def test_history_and_schedule_plots(tmp_path):
+    plot_history(_history(), tmp_path / "h.png", title="t")
+    plot_lr_schedule(_history(), tmp_path / "lr.svg")
+    plot_lr_schedule([0.1, 0.05, 0.01], tmp_path / "lr2.png")
+    assert (tmp_path / "h.png").read_bytes()[:8] == PNG
+    assert b"<svg" in (tmp_path / "lr.svg").read_bytes()[:500]
+    with pytest.raises(ValueError, match=".png"):
+        plot_history(_history(), tmp_path / "h.jpg2")
+
+
+def test_decision_boundary_with_a_function(tmp_path):
+    x = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    calls = []
+
+    def predict(points):
+        calls.append(points.shape)
+        return points[:, :1]  # one logit: class 1 where x1 > 0
+
+    plot_decision_boundary(predict, x, y, tmp_path / "b.png", resolution=30)
+    assert calls == [(900, 2)] and (tmp_path / "b.png").read_bytes()[:8] == PNG
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plot_decision_boundary(predict, np.zeros((5, 3)), y[:5], tmp_path / "c.png")
+
+
+def test_search_plot(tmp_path):
+    space = {"lr": tune.LogUniform(1e-3, 1), "act": ["relu", "tanh"]}
+    fn = lambda lr, act: (np.log10(lr) + 1) ** 2 + (act == "tanh")
+    results = tune.RandomSearch(fn, space, n_trials=8, seed=0).run()
+    plot_search(results, tmp_path / "s.png")
+    assert (tmp_path / "s.png").read_bytes()[:8] == PNG
+
+
+def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(ImportError, match=r"pip install autonet\[plot\]"):
+        plot_history(_history(), tmp_path / "h.png")
