@@ -49,3 +49,6 @@ __all__ += ["AnomalyError", "Function", "check_graph", "detect_anomaly", "set_de
 from autonet import viz  # noqa: E402  (an.viz.draw_graph, save_graph, save_backward_steps)
 from autonet import nn, optim  # noqa: E402  (an.nn, an.optim)
 from autonet.io import load, save  # noqa: E402  (an.save, an.load: .npz checkpoints, no pickle)
+from autonet import data, tune  # noqa: E402  (an.data: datasets and DataLoader; an.tune: search)
+from autonet.train import History, fit  # noqa: E402  (an.fit, an.train.EarlyStopping, ...)
+__all__ += ["History", "data", "fit", "tune"]
