@@ -41,6 +41,7 @@ class InputCheck:
     mismatches: list[Mismatch] = field(default_factory=list)
     on_kinks: int = 0
     error: str | None = None  # the rule raised or returned something unusable
+    name: str | None = None  # the parent tensor's name, if it has one
 
     @property
     def passed(self) -> bool:
@@ -91,10 +92,12 @@ class GraphCheckReport:
         head = (f"check_graph: {len(self.checks)} op(s) checked against numerical derivatives "
                 f"(atol={self.atol:g}, rtol={self.rtol:g}): ")
         head += "all rules agree" if not n_wrong else f"{n_wrong} rule(s) disagree"
-        lines = [head, f"  {'#':>3}  {'op':<30}{'inputs':<26}verdict"]
+        width = max([len(c.label) for c in self.checks] + [2]) + 2
+        lines = [head, f"  {'#':>3}  {'op':<{width}}{'input shapes':<28}verdict"]
         for c in self.checks:
             shapes = " ".join(str(tuple(np.shape(a))) for a in _inputs_of(c))
-            lines.append(f"  {c.position:>3}  {c.label[:29]:<30}{shapes[:25]:<26}{_verdict(c)}")
+            shapes = shapes if len(shapes) <= 26 else shapes[:23] + "..."
+            lines.append(f"  {c.position:>3}  {c.label:<{width}}{shapes:<28}{_verdict(c)}")
         first = self.first_bad
         if first is not None:
             lines.append("")
@@ -105,11 +108,12 @@ class GraphCheckReport:
             if first.node.scope:
                 lines.append("  inside " + " > ".join(type(m).__name__ for m in first.node.scope))
             for ic in first.inputs:
+                called = f"input {ic.input}" + (f" '{ic.name}'" if ic.name else "")
                 if ic.error:
-                    lines.append(f"  input {ic.input} {ic.shape}: {ic.error}")
+                    lines.append(f"  {called} {ic.shape}: {ic.error}")
                 elif ic.mismatches:
                     what = "element(s)" if ic.mode == "elements" else "random direction(s)"
-                    lines.append(f"  input {ic.input} {ic.shape}: {len(ic.mismatches)} "
+                    lines.append(f"  {called} {ic.shape}: {len(ic.mismatches)} "
                                  f"{what} differ (gradient rule vs central differences):")
                     lines.extend(_table(ic.mismatches, 8))
         return "\n".join(lines)
@@ -214,7 +218,7 @@ def _check_node(node: Node, position: int, eps: float, atol: float, rtol: float,
     for i, parent in enumerate(node.parents):
         if parent is None:
             continue
-        ic = InputCheck(i, tuple(np.shape(inputs[i])), "elements")
+        ic = InputCheck(i, tuple(np.shape(inputs[i])), "elements", name=parent.name)
         check.inputs.append(ic)
         try:
             rule = primitive.vjps[i]

@@ -198,3 +198,23 @@ def test_second_derivatives_need_a_differentiable_backward():
     (g,) = an.grad(CubeTwice.apply(x).sum(), x, create_graph=True)
     (h,) = an.grad(g.sum(), x)
     np.testing.assert_allclose(h.data, 6 * x.data)
+
+
+def test_example_runs_and_docs_show_its_real_output(capsys):
+    import importlib.util
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("check_custom_function",
+                                                  root / "examples" / "check_custom_function.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    example.main()
+    printed = capsys.readouterr().out
+    doc = (root / "docs" / "checking.md").read_text()
+    blocks = re.findall(r"```text\n(.*?)```", doc, flags=re.S)
+    shown = [b.replace("autonet.check.GradcheckError: ", "") for b in blocks[:3]]
+    for block in shown:
+        for line in block.strip().splitlines():
+            assert line in printed, f"docs/checking.md shows a line no longer printed: {line}"
