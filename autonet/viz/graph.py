@@ -27,7 +27,7 @@ from autonet.viz.walk import Value, Walk, walk_graph
 LARGE_CHOICES = ("summarize", "raise")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Edge:
     src: str
     dst: str
@@ -112,24 +112,19 @@ def draw_graph(
     has_graph = root._node is not None
     if step is not None:
         flow = True
-    want_grads = (grads or flow) and root.requires_grad
-    result = compute_flow(walk, grad_output) if want_grads else None
-    if result is not None:
-        steps = result.steps
-    else:
-        steps = [walk.op_of_node[n].index for n in topological_order([root._node])] if has_graph \
-            else []
+    steps = [walk.op_of_node[n].index for n in topological_order([root._node])] if has_graph \
+        else []
     if step is not None and not 0 <= step <= len(steps):
         raise ValueError(f"draw_graph: step={step} is outside 0..{len(steps)} (this graph has "
                          f"{len(steps)} backward steps)")
-    forward = list(reversed(steps))
-
     module_names = labels.module_names(model)
     param_names = labels.dotted_parameter_names(model, params)
     caller = labels.caller_names() if names == "auto" else {}
-    grouping = group_calls(walk, forward, module_names, notation=notation)
+    grouping = group_calls(walk, steps[::-1], module_names, notation=notation)
     scene = _layout(walk, grouping, expand_modules)
-    dropped = _apply_max_nodes(scene, walk, max_nodes, on_large)
+    dropped = _apply_max_nodes(scene, walk, max_nodes, on_large)  # may raise: before the backward
+    want_grads = (grads or flow) and root.requires_grad
+    result = compute_flow(walk, grad_output) if want_grads else None
 
     grads_now, complete = _gradients_at(walk, result, step)
     painter = _Painter(walk, result, grouping, scene, precision, vanish, explode, flow, step,

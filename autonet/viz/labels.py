@@ -110,6 +110,8 @@ def op_text(name: str, inputs: tuple | None, parents: tuple | None, attrs: Mappi
         else:
             lines.extend(f"const[{i}] = {_short(v)}" for i, v in constants)
     for key, value in (attrs or {}).items():
+        if value is None or value is False:
+            continue  # defaults such as axis=None, keepdims=False only add noise
         lines.append(f"{_ATTR_NAMES.get(key, key)}={_short(value)}")
     return lines
 

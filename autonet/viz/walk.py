@@ -22,7 +22,7 @@ FREED_MESSAGE = (
     "backward() (the drawing computes the gradients it shows by itself)")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Value:
     """A value box: a tensor (leaf, intermediate or the root) or a constant array an op read.
 
@@ -37,7 +37,7 @@ class Value:
     consumers: list[tuple[int, int]] = field(default_factory=list)  # (op index, input position)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Op:
     """An op call: the Node, the value it produced, and the drawn inputs as (position, Value)."""
 

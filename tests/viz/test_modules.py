@@ -1,0 +1,130 @@
+"""Module calls as boxes (course notation W[l], b[l], Z[l], A[l]) or expanded clusters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import autonet as an
+from autonet.autograd.graph import module_scope
+from tests.viz import dot
+
+
+def mlp():
+    model = an.nn.Sequential(an.nn.Linear(3, 4), an.nn.Tanh(), an.nn.Linear(4, 2),
+                             an.nn.Sigmoid())
+    return model, model(an.randn(5, 3)).sum()
+
+
+def boxes(found: dict) -> dict[str, list[str]]:
+    return {i: n["label"] for i, n in found.items() if "box3d" in n["attrs"]}
+
+
+def test_mlp_collapses_into_one_box_per_layer_in_course_notation():
+    model, loss = mlp()
+    source = an.viz.draw_graph(loss, model=model, legend=False).source
+    found = dot.nodes(source)
+    titles = sorted(label[:2] for label in boxes(found).values())
+    assert titles == [
+        ["0 (Linear)", "Z[1] = W[1] A[0] + b[1]"],
+        ["1 (Tanh)", "A[1] = tanh(Z[1])"],
+        ["2 (Linear)", "Z[2] = W[2] A[1] + b[2]"],
+        ["3 (Sigmoid)", "A[2] = sigmoid(Z[2])"],
+    ]
+    for first in ("W[1] = 0.weight", "b[1] = 0.bias", "W[2] = 2.weight", "b[2] = 2.bias",
+                  "A[0]", "Z[1]", "A[1]", "Z[2]", "A[2]"):
+        dot.by_first_line(found, first)
+    # the ops inside the Linear calls are hidden: only the final sum is an op ellipse
+    assert [n["label"][0] for i, n in found.items() if i.startswith("op")] == ["sum"]
+    assert source.count("subgraph cluster_") == 1  # the Sequential around the boxes
+    # parameters get the parameter colour; W[1] feeds the first Linear box
+    w1 = dot.by_first_line(found, "W[1] = 0.weight")
+    assert "#cfe2f3" in found[w1]["attrs"]
+    (lin1,) = [i for i, label in boxes(found).items() if label[0] == "0 (Linear)"]
+    assert (w1, lin1) in [(s, d) for s, d, _ in dot.edges(source)]
+
+
+def test_input_named_after_the_callers_variable():
+    model, _ = mlp()
+    X = an.randn(5, 3)
+    found = dot.nodes(an.viz.draw_graph(model(X).sum(), model=model, legend=False).source)
+    dot.by_first_line(found, "A[0] = X")
+
+
+def test_box_gradients_match_the_expanded_drawing():
+    model, loss = mlp()
+    collapsed = dot.nodes(an.viz.draw_graph(loss, model=model, legend=False).source)
+    expanded = dot.nodes(an.viz.draw_graph(loss, model=model, expand_modules=True,
+                                           legend=False).source)
+    for first in ("W[1] = 0.weight", "Z[2]", "A[1]"):
+        assert (collapsed[dot.by_first_line(collapsed, first)]["label"]
+                == expanded[dot.by_first_line(expanded, first)]["label"])
+
+
+def test_expand_modules_draws_ops_inside_nested_clusters():
+    model, loss = mlp()
+    source = an.viz.draw_graph(loss, model=model, expand_modules=True, legend=False).source
+    found = dot.nodes(source)
+    assert not boxes(found)
+    ops = sorted(n["label"][0] for i, n in found.items() if i.startswith("op"))
+    assert ops == sorted(op.node.name for op in an.viz.walk_graph(loss).ops)
+    assert len(ops) > 3  # every op of the 4 calls, plus the sum
+    assert source.count("subgraph cluster_") == 5  # Sequential + 4 calls
+    assert 'label="0 (Linear)\\nZ[1] = W[1] A[0] + b[1]"' in source
+    # clusters nest: the call clusters come inside the Sequential's
+    outer = source.index("label=Sequential")
+    assert all(source.index(f"label=\"{i} (") > outer for i in range(4))
+
+
+def test_reused_activation_module_gives_one_box_per_call():
+    class Net(an.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = an.nn.Linear(2, 2)
+            self.b = an.nn.Linear(2, 1)
+            self.act = an.nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.b(self.act(self.a(x))))
+
+    net = Net()
+    out = net(an.randn(4, 2)).mean()
+    found = dot.nodes(an.viz.draw_graph(out, model=net, legend=False).source)
+    titles = sorted(label[0] for label in boxes(found).values())
+    assert titles == ["a (Linear)", "act (ReLU)", "act (ReLU)", "b (Linear)"]
+    notes = sorted(label[1] for label in boxes(found).values())
+    assert notes == ["A[1] = relu(Z[1])", "A[2] = relu(Z[2])", "Z[1] = W[1] A[0] + b[1]",
+                     "Z[2] = W[2] A[1] + b[2]"]
+
+
+def test_scopes_without_nn_use_the_pytorch_module_contract():
+    class Linear:  # duck-typed: what module_scope and the drawing need, no autonet.nn
+        def __init__(self, n_in, n_out):
+            self.weight = an.randn(n_out, n_in, requires_grad=True)
+            self.bias = an.zeros(n_out, requires_grad=True)
+
+        def __call__(self, x):
+            with module_scope(self):
+                return x @ self.weight.T + self.bias
+
+    class Tanh:
+        def __call__(self, x):
+            with module_scope(self):
+                return an.tanh(x)
+
+    first, act, second = Linear(3, 2), Tanh(), Linear(2, 1)
+    x = np.ones((4, 3), np.float32)
+    out = second(act(first(an.tensor(x)))).sum()
+    found = dot.nodes(an.viz.draw_graph(out, params={"first.weight": first.weight},
+                                        legend=False).source)
+    notes = sorted(label[1] for label in boxes(found).values())
+    assert notes == ["A[1] = tanh(Z[1])", "Z[1] = W[1] A[0] + b[1]", "Z[2] = W[2] A[1] + b[2]"]
+    dot.by_first_line(found, "W[1] = first.weight")
+    dot.by_first_line(found, "b[2]")
+    dot.by_first_line(found, "Z[2]")
+
+
+def test_notation_can_be_switched_off():
+    model, loss = mlp()
+    found = dot.nodes(an.viz.draw_graph(loss, model=model, notation=False, legend=False).source)
+    dot.by_first_line(found, "0.weight")
+    assert all(len(label) == 2 for label in boxes(found).values())  # title and op list only
