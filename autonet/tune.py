@@ -232,8 +232,8 @@ class Results:
         cols = [c for c in self.columns() if c != "error"]
         rows = [[_cell(r.get(c, "")) for c in cols] for r in self.table[:limit]]
         widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
-        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()]
+        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
         return "\n".join(lines)
 
 

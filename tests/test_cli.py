@@ -145,3 +145,15 @@ def test_build_model_and_layers():
     assert np.all(model[0].bias.data == 0)
     small = build_model(2, (), 2, init="normal")
     assert len(list(small.parameters())) == 2 and small[0].weight.data.std() < 0.05
+
+
+@pytest.mark.parametrize("script", ["train_flower.py", "tune_flower.py"])
+def test_examples_run_without_arguments(script, tmp_path):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / script
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "val_accuracy" in result.stdout
+    assert list(tmp_path.iterdir()) == []  # examples do not litter the working directory
