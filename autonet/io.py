@@ -49,7 +49,8 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
             raise TypeError(f"save: cannot store an array of dtype {array.dtype} without pickle; "
                             "only bool, integer, float and complex arrays are supported")
         key = f"a{len(arrays)}"
-        arrays[key] = np.ascontiguousarray(array)
+        # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+        arrays[key] = array if array.flags.c_contiguous else np.ascontiguousarray(array)
         node: dict[str, Any] = {"t": "array", "key": key}
         if isinstance(obj, np.generic):
             node["t"] = "scalar"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autonet.ops.primitive import Primitive
+from autonet.ops.primitive import Primitive, as_array
 
 
 def _softmax_cross_entropy(logits, target, label_smoothing=0.0):
@@ -30,14 +30,14 @@ def _softmax_cross_entropy(logits, target, label_smoothing=0.0):
 
 def _softmax_cross_entropy_grad(xp, g, y, logits, target, label_smoothing=0.0):
     n, c = logits.shape
-    # Recover logsumexp from the saved loss instead of keeping softmax alive: x - lse <= 0, so
-    # exp(x - lse) is the softmax and cannot overflow.
-    lse = y + (1 - label_smoothing) * xp.getitem(logits, (np.arange(n), target))
-    if label_smoothing:
-        lse = lse + label_smoothing * xp.mean(logits, axis=1)
-    soft = xp.exp(logits - xp.expand_dims(lse, 1))
+    # softmax recomputed from the logits shifted by each row's max (picked by index: the argmax is
+    # a constant, like the targets), so it is exact and cannot overflow.
+    rows = np.arange(n)
+    top = xp.getitem(logits, (rows, np.argmax(as_array(logits), axis=1)))
+    soft = xp.exp(logits - xp.expand_dims(top, 1))
+    soft = soft / xp.sum(soft, axis=1, keepdims=True)
     smoothed = (np.arange(c) == target[:, None]) * (1 - label_smoothing) + label_smoothing / c
-    return xp.expand_dims(g, 1) * (soft - smoothed)
+    return xp.expand_dims(g, 1) * (soft - smoothed.astype(soft.dtype))
 
 
 def _bce_with_logits(x, t):
@@ -68,8 +68,7 @@ def _bce_grad_p(xp, g, y, p, t):
 
 
 softmax_cross_entropy = Primitive(
-    "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None),
-    saves_output=True)
+    "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None))
 binary_cross_entropy_with_logits = Primitive(
     "binary_cross_entropy_with_logits", _bce_with_logits, (
         lambda xp, g, y, x, t: g * (xp.sigmoid(x) - t),

@@ -1,0 +1,203 @@
+"""Module contract: registration, traversal, modes, state dicts, repr, scope on graph nodes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autonet as an
+from autonet import nn
+
+
+class TwoLayer(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(3, 4)
+        self.act = nn.Tanh()
+        self.out = nn.Linear(4, 2)
+        self.scale = nn.Parameter(np.ones(2))
+        self.register_buffer("steps", an.zeros(1))
+        self.not_a_param = np.ones(3)  # plain attribute: not registered
+
+    def forward(self, x):
+        return self.out(self.act(self.hidden(x))) * self.scale
+
+
+def test_parameters_are_registered_with_dotted_names_in_order() -> None:
+    model = TwoLayer()
+    names = [n for n, _ in model.named_parameters()]
+    assert names == ["scale", "hidden.weight", "hidden.bias", "out.weight", "out.bias"]
+    assert len(list(model.parameters())) == 5
+    assert [n for n, _ in model.named_buffers()] == ["steps"]
+    assert [n for n, _ in model.named_children()] == ["hidden", "act", "out"]
+    assert [n for n, _ in model.named_modules()] == ["", "hidden", "act", "out"]
+
+
+def test_parameter_defaults() -> None:
+    p = nn.Parameter([1, 2, 3])
+    assert p.requires_grad and p.is_leaf and p.dtype == np.float32
+    assert nn.Parameter(np.zeros(2, dtype=np.float64)).dtype == np.float64
+    layer = nn.Linear(2, 3)
+    assert layer.weight.name == "weight" and layer.bias.name == "bias"
+    assert "Parameter(" in repr(layer.weight)
+
+
+def test_shared_parameters_appear_once() -> None:
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(shared, nn.ReLU(), shared)
+    assert len(list(model.parameters())) == 2
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+
+
+def test_reassigning_and_deleting_attributes_updates_the_registry() -> None:
+    model = TwoLayer()
+    model.hidden = nn.Linear(3, 5)
+    assert model.hidden.out_features == 5
+    assert model._modules["hidden"] is model.hidden
+    model.out.bias = None
+    assert "out.bias" not in dict(model.named_parameters())
+    with pytest.raises(TypeError, match="is a Parameter"):
+        model.scale = np.ones(2)
+    del model.act
+    assert "act" not in dict(model.named_children())
+
+
+def test_setattr_before_super_init_explains() -> None:
+    class Broken(nn.Module):
+        def __init__(self) -> None:
+            self.layer = nn.Linear(2, 2)
+
+    with pytest.raises(AttributeError, match="super\\(\\).__init__"):
+        Broken()
+
+
+def test_train_eval_switch_every_submodule() -> None:
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5), nn.Sequential(nn.Dropout(0.1)))
+    model.eval()
+    assert all(not m.training for m in model.modules())
+    assert model.train() is model
+    assert all(m.training for m in model.modules())
+
+
+def test_zero_grad_and_requires_grad() -> None:
+    model = TwoLayer()
+    model(an.randn(5, 3)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad(set_to_none=False)
+    assert all(np.all(p.grad == 0) for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    model.requires_grad_(False)
+    assert not model(an.randn(5, 3)).requires_grad
+
+
+def test_state_dict_round_trip_and_copies() -> None:
+    a, b = TwoLayer(), TwoLayer()
+    state = a.state_dict()
+    assert set(state) == {"scale", "hidden.weight", "hidden.bias", "out.weight", "out.bias",
+                          "steps"}
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    weight_before = b.hidden.weight  # identity kept: optimizers still hold it
+    b.load_state_dict(state)
+    assert b.hidden.weight is weight_before
+    x = an.randn(4, 3)
+    np.testing.assert_array_equal(a(x).data, b(x).data)
+    state["hidden.weight"][...] = 0  # a copy: the model does not change
+    assert np.any(a.hidden.weight.data != 0)
+
+
+def test_load_state_dict_errors_name_the_keys_and_shapes() -> None:
+    model = TwoLayer()
+    state = model.state_dict()
+    del state["out.bias"]
+    state["extra"] = np.ones(1)
+    with pytest.raises(KeyError, match=r"missing keys \['out.bias'\].*unexpected keys \['extra'\]"):
+        model.load_state_dict(state)
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["out.bias"] and result.unexpected_keys == ["extra"]
+    bad = model.state_dict()
+    bad["hidden.weight"] = np.ones((5, 3))
+    with pytest.raises(ValueError, match=r"'hidden.weight' has shape \(5, 3\).*\(4, 3\)"):
+        model.load_state_dict(bad)
+
+
+def test_non_persistent_buffers_stay_out_of_state_dict() -> None:
+    model = nn.Module()
+    model.register_buffer("cache", an.ones(2), persistent=False)
+    assert model.state_dict() == {}
+
+
+def test_repr_is_indented_like_pytorch() -> None:
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Sequential(nn.Dropout(0.2)))
+    assert repr(model) == (
+        "Sequential(\n"
+        "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+        "  (1): ReLU()\n"
+        "  (2): Sequential(\n"
+        "    (0): Dropout(p=0.2)\n"
+        "  )\n"
+        ")")
+
+
+def test_containers() -> None:
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    assert len(seq) == 2 and isinstance(seq[-1], nn.ReLU)
+    assert isinstance(seq[:1], nn.Sequential) and len(seq[:1]) == 1
+    seq.append(nn.Linear(3, 1))
+    assert seq(an.randn(4, 2)).shape == (4, 1)
+    with pytest.raises(IndexError, match="out of range"):
+        seq[5]
+    with pytest.raises(TypeError, match="expected a Module"):
+        nn.Sequential(lambda x: x)
+    named = nn.Sequential({"fc": nn.Linear(2, 2), "act": nn.Tanh()})
+    assert [n for n, _ in named.named_children()] == ["fc", "act"]
+
+    layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    layers.insert(1, nn.Tanh())
+    assert [type(m).__name__ for m in layers] == ["Linear", "Tanh", "Linear", "Linear"]
+    assert len(list(layers.parameters())) == 6
+    holder = nn.ModuleDict({"a": nn.Linear(1, 1)})
+    holder["b"] = nn.Linear(1, 2)
+    assert list(holder) == ["a", "b"] and "b" in holder
+    assert len(list(holder.parameters())) == 4
+    del holder["a"]
+    assert holder.keys() == ["b"]
+
+
+def test_every_node_knows_the_modules_that_made_it() -> None:
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    out = model(an.randn(4, 2))
+    relu_node = out.grad_fn
+    assert relu_node.scope == (model, model[1])
+    linear_node = relu_node.parents[0].grad_fn
+    assert linear_node.scope == (model, model[0])
+    assert an.randn(2, requires_grad=True).exp().grad_fn.scope == ()
+
+
+def test_forward_hooks_run_and_can_be_removed() -> None:
+    layer = nn.Linear(2, 2)
+    seen = []
+    handle = layer.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+    layer(an.randn(3, 2))
+    handle.remove()
+    layer(an.randn(3, 2))
+    assert seen == [(3, 2)]
+
+
+def test_to_double_casts_parameters() -> None:
+    model = TwoLayer().double()
+    assert all(p.dtype == np.float64 for p in model.parameters())
+    assert model(an.tensor(np.ones((2, 3)))).dtype == np.float64
+
+
+def test_summary_uses_course_notation_and_counts() -> None:
+    model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
+    text = model.summary((4,), print_fn=None)
+    assert "W[1] (5, 4), b[1] (5,)" in text and "W[2] (3, 5), b[2] (3,)" in text
+    assert "A[1] (m, 5)" in text and "Z[2] (m, 3)" in text
+    total = 4 * 5 + 5 + 5 * 3 + 3
+    assert f"{total} total" in text
+    assert "L = 2 layers" in text and "[4, 5, 3]" in text and "['ReLU', 'none']" in text
+    assert model.training  # restored
+    names = nn.course_names(model)
+    assert names[id(model[2].weight)] == "W[2]" and names[id(model[0].bias)] == "b[1]"

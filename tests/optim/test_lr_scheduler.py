@@ -1,0 +1,141 @@
+"""Learning-rate schedules: the lr sequence of each, composition with optimizers, state dicts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from autonet import nn, optim
+from autonet.optim import lr_scheduler as S
+
+
+def _optimizer(lr: float = 1.0, kind=optim.SGD) -> optim.Optimizer:
+    return kind([nn.Parameter(np.zeros(2))], lr=lr)
+
+
+def _sequence(scheduler, epochs: int = 8) -> list[float]:
+    lrs = [scheduler.get_last_lr()[0]]
+    for _ in range(epochs - 1):
+        scheduler.optimizer.step()
+        scheduler.step()
+        lrs.append(scheduler.get_last_lr()[0])
+    return lrs
+
+
+def test_step_lr() -> None:
+    lrs = _sequence(S.StepLR(_optimizer(1.0), step_size=3, gamma=0.5))
+    assert lrs == pytest.approx([1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25])
+
+
+def test_multi_step_lr() -> None:
+    lrs = _sequence(S.MultiStepLR(_optimizer(2.0), milestones=[5, 2], gamma=0.1))
+    assert lrs == pytest.approx([2, 2, 0.2, 0.2, 0.2, 0.02, 0.02, 0.02])
+
+
+def test_exponential_lr() -> None:
+    lrs = _sequence(S.ExponentialLR(_optimizer(1.0), gamma=0.9), 5)
+    assert lrs == pytest.approx([1, 0.9, 0.81, 0.729, 0.6561])
+
+
+def test_cosine_annealing_lr() -> None:
+    lrs = _sequence(S.CosineAnnealingLR(_optimizer(1.0), T_max=4, eta_min=0.2), 5)
+    half = 0.2 + 0.8 * (1 + math.cos(math.pi / 4)) / 2
+    assert lrs == pytest.approx([1.0, half, 0.6, 1.2 - half, 0.2])
+
+
+def test_linear_warmup() -> None:
+    lrs = _sequence(S.LinearLR(_optimizer(0.1), start_factor=0.25, total_iters=3), 6)
+    assert lrs == pytest.approx([0.025, 0.05, 0.075, 0.1, 0.1, 0.1])
+
+
+def test_lambda_lr() -> None:
+    lrs = _sequence(S.LambdaLR(_optimizer(0.5), lambda epoch: 1 / (1 + epoch)), 4)
+    assert lrs == pytest.approx([0.5, 0.25, 0.5 / 3, 0.125])
+
+
+def test_schedules_apply_per_group_and_to_any_optimizer() -> None:
+    opt = optim.Adam([{"params": [nn.Parameter(np.zeros(1))], "lr": 1.0},
+                      {"params": [nn.Parameter(np.zeros(1))], "lr": 0.1}])
+    sched = S.StepLR(opt, step_size=1, gamma=0.5)
+    sched.step()
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.5, 0.05])
+    assert sched.get_last_lr() == pytest.approx([0.5, 0.05])
+
+
+def test_reduce_on_plateau() -> None:
+    opt = _optimizer(1.0)
+    sched = S.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1, min_lr=0.2)
+    lrs = []
+    for loss in [5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]:
+        sched.step(loss)
+        lrs.append(opt.param_groups[0]["lr"])
+    # PyTorch's rule, written out: count bad epochs, reset during cooldown, halve past patience
+    expected, lr, bad, cool, best = [], 1.0, 0, 0, math.inf
+    for loss in [5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]:
+        if loss < best * (1 - 1e-4):
+            best, bad = loss, 0
+        else:
+            bad += 1
+        if cool:
+            cool, bad = cool - 1, 0
+        if bad > 1:
+            lr, cool, bad = max(lr * 0.5, 0.2), 1, 0
+        expected.append(lr)
+    assert lrs == pytest.approx(expected)
+    # by hand: reductions at epochs 3 and 6, then the third one stops at min_lr
+    assert lrs == pytest.approx([1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.2, 0.2, 0.2])
+
+
+def test_reduce_on_plateau_max_mode_and_min_lr() -> None:
+    opt = _optimizer(1.0)
+    sched = S.ReduceLROnPlateau(opt, mode="max", factor=0.1, patience=0, min_lr=0.05)
+    for accuracy in [0.5, 0.6, 0.6, 0.6, 0.6]:
+        sched.step(accuracy)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="factor must be < 1"):
+        S.ReduceLROnPlateau(opt, factor=1.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: S.StepLR(o, step_size=2, gamma=0.5),
+    lambda o: S.CosineAnnealingLR(o, T_max=5),
+    lambda o: S.LinearLR(o, total_iters=4),
+    lambda o: S.MultiStepLR(o, milestones=[1, 3]),
+], ids=["StepLR", "Cosine", "LinearLR", "MultiStepLR"])
+def test_scheduler_state_dict_resumes_the_sequence(make) -> None:
+    opt = _optimizer(1.0)
+    sched = make(opt)
+    for _ in range(3):
+        sched.step()
+    saved_sched, saved_opt = sched.state_dict(), opt.state_dict()
+    tail = _sequence(sched, 4)
+
+    opt2 = _optimizer(1.0)
+    sched2 = make(opt2)
+    opt2.load_state_dict(saved_opt)
+    sched2.load_state_dict(saved_sched)
+    assert _sequence(sched2, 4) == tail
+    assert all(isinstance(v, int | float | list | str | bool | type(None))
+               for v in saved_sched.values())
+
+
+def test_plateau_state_dict_round_trip() -> None:
+    opt = _optimizer(1.0)
+    sched = S.ReduceLROnPlateau(opt, patience=0)
+    sched.step(1.0)
+    sched.step(2.0)
+    state = sched.state_dict()
+    other = S.ReduceLROnPlateau(_optimizer(1.0), patience=5)
+    other.load_state_dict(state)
+    assert other.best == 1.0 and other.patience == 0
+
+
+def test_scheduler_errors() -> None:
+    with pytest.raises(TypeError, match="an.optim optimizer"):
+        S.StepLR(object(), step_size=1)
+    with pytest.raises(ValueError, match="step_size"):
+        S.StepLR(_optimizer(), step_size=0)
+    with pytest.raises(KeyError, match="initial_lr"):
+        S.StepLR(_optimizer(), step_size=1, last_epoch=3)
