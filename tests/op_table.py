@@ -347,3 +347,50 @@ CASES: list[OpCase] = [
     OpCase("softmax", an.softmax, _softmax, axis_of()),
     OpCase("log_softmax", an.log_softmax, lambda x, axis: np.log(_softmax(x, axis)), axis_of()),
 ]
+
+
+# ---- loss ops (nn)
+@st.composite
+def class_logits(draw: Any) -> tuple:
+    """Logits (N, C), integer targets (N,) and a label smoothing."""
+    n, c = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    rng = np.random.default_rng(draw(seeds))
+    logits = rng.uniform(-3, 3, size=(n, c))
+    target = rng.integers(0, c, size=n)
+    return [logits, target], {"label_smoothing": draw(st.sampled_from([0.0, 0.1]))}
+
+
+def _softmax_cross_entropy_reference(logits, target, label_smoothing):
+    c = logits.shape[1]
+    log_p = logits - _logsumexp(logits, axis=1, keepdims=True)
+    soft = np.eye(c)[target] * (1 - label_smoothing) + label_smoothing / c
+    return -(soft * log_p).sum(axis=1)
+
+
+@st.composite
+def linear_args(draw: Any) -> tuple:
+    """x (..., in), weight (out, in), bias (out,)."""
+    batch = tuple(draw(st.lists(st.integers(1, MAX_SIDE), max_size=2)))
+    n_in, n_out = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    return _arrays([real()] * 3, [(*batch, n_in), (n_out, n_in), (n_out,)], draw(seeds)), {}
+
+
+def _same_shape(*domains: Callable) -> Any:
+    return st.tuples(shapes, seeds).map(
+        lambda t: (_arrays(domains, [t[0]] * len(domains), t[1]), {}))
+
+
+def _bce_reference(p, t):
+    return -(t * np.log(p) + (1 - t) * np.log1p(-p))
+
+
+CASES += [
+    OpCase("softmax_cross_entropy", an.ops.losses.softmax_cross_entropy,
+           _softmax_cross_entropy_reference, class_logits()),
+    OpCase("binary_cross_entropy_with_logits", an.ops.losses.binary_cross_entropy_with_logits,
+           lambda x, t: _bce_reference(1 / (1 + np.exp(-x)), t),
+           _same_shape(real(-3.0, 3.0), real(0.0, 1.0))),
+    OpCase("binary_cross_entropy", an.ops.losses.binary_cross_entropy, _bce_reference,
+           _same_shape(real(0.05, 0.95), real(0.0, 1.0))),
+    OpCase("linear", an.nn.functional.linear, lambda x, w, b: x @ w.T + b, linear_args()),
+]
