@@ -4,6 +4,7 @@
     report = an.check_graph(loss)
     print(report)                        # one line per op, then the first op whose rule is wrong
     report.bad_nodes                     # the Nodes to colour in a drawing of the graph
+                                         # (report.status_of(node): "ok" / "wrong" / "skipped")
 
 For each recorded node, the op's forward runs again on float64 copies of the inputs it saw, and its
 gradient rule for each input that requires grad, ``rule(numpy, v, y, *inputs, **attrs)`` with a
@@ -68,6 +69,7 @@ class GraphCheckReport:
     checks: list[NodeCheck] = field(default_factory=list)
     atol: float = 0.0
     rtol: float = 0.0
+    root: Tensor | None = None  # what was checked, for drawing it with the culprits marked
 
     @property
     def bad_nodes(self) -> list[Node]:
@@ -171,7 +173,7 @@ def check_graph(root: Tensor, eps: float = 1e-6, atol: float = 1e-5, rtol: float
         raise RuntimeError("check_graph: the graph was freed by backward(); call check_graph "
                            "before backward, or run backward(retain_graph=True)") from error
     rng = np.random.default_rng(seed)
-    report = GraphCheckReport(atol=atol, rtol=rtol)
+    report = GraphCheckReport(atol=atol, rtol=rtol, root=root)
     for position, node in enumerate(reversed(order), start=1):
         report.checks.append(_check_node(node, position, eps, atol, rtol, rng, max_elements,
                                          directions))
