@@ -1,0 +1,133 @@
+"""check_graph: every node checked alone; the wrong rule is blamed on its op only."""
+
+import numpy as np
+import pytest
+
+import autonet as an
+from autonet.check_graph import label_of
+from autonet.ops.primitive import Primitive
+
+rng = np.random.default_rng(1)
+
+
+def _t(shape, requires_grad=True, dtype=np.float64):
+    return an.tensor(rng.normal(size=shape).astype(dtype), requires_grad=requires_grad)
+
+
+# exp with the rule of a different function (g * x): wrong everywhere except where exp(x) == x.
+bad_exp = Primitive("bad_exp", np.exp, (lambda xp, g, y, x: g * x,))
+
+
+def _mlp(x, w1, b1, w2, activation=an.tanh):
+    return an.log_softmax(activation(x @ w1 + b1) @ w2, axis=1).mean()
+
+
+def test_a_correct_network_passes_and_lists_every_op_in_forward_order():
+    loss = _mlp(_t((6, 4), False), _t((4, 5)), _t((5,)), _t((5, 3)))
+    report = an.check_graph(loss)
+    assert report.passed and report.bad_nodes == [] and report.first_bad is None
+    assert [c.label for c in report.checks] == ["matmul", "add", "tanh", "matmul",
+                                                "log_softmax", "mean"]
+    assert all(c.status == "ok" for c in report.checks)
+    assert "all rules agree" in str(report)
+
+
+@pytest.mark.parametrize("depth", [0, 3])
+def test_the_wrong_op_is_named_wherever_it_sits(depth):
+    x = _t((4, 3))
+    h = x
+    for _ in range(depth):
+        h = an.sigmoid(h * 1.5)
+    wrong = bad_exp(h)
+    loss = an.tanh(wrong @ _t((3, 2), False)).sum()
+    report = an.check_graph(loss)
+    assert report.bad_nodes == [wrong.grad_fn]
+    assert report.status_of(wrong.grad_fn) == "wrong"
+    assert report.first_bad.position == 1 + 2 * depth
+    assert sum(c.status == "ok" for c in report.checks) == len(report.checks) - 1
+    text = str(report)
+    assert "first wrong rule: bad_exp" in text and "WRONG" in text
+
+
+def test_big_inputs_are_checked_along_random_directions():
+    x = _t((30, 20))
+    loss = bad_exp(x * 0.1).sum()
+    report = an.check_graph(loss, max_elements=100)
+    ic = report.first_bad.inputs[0]
+    assert ic.mode == "directions" and len(ic.mismatches) == 3
+    assert report.checks[0].status == "ok"  # mul, checked along directions too
+
+
+def test_kinks_of_an_op_are_left_out_not_blamed():
+    # relu(relu(x)): the second relu sees exact zeros; perturbing them crosses its kink.
+    x = _t((5, 4))
+    for big in (False, True):
+        loss = an.relu(an.relu(x) * 2.0).sum()
+        report = an.check_graph(loss, max_elements=5 if big else 100)
+        assert report.passed, str(report)
+        assert report.checks[2].inputs[0].on_kinks > 0
+
+
+def test_the_graph_of_a_custom_function_is_named_by_class():
+    class Halve(an.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x / 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad  # wrong: should be grad / 2
+
+    y = Halve.apply(an.tanh(_t((3,))))
+    report = an.check_graph(an.sum(y * y))
+    assert report.first_bad.node is y.grad_fn
+    assert label_of(y.grad_fn) == "Halve (custom Function)"
+    assert "first wrong rule: Halve (custom Function)" in str(report)
+
+
+def test_checking_a_custom_function_leaves_its_real_backward_intact():
+    class Cube(an.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * grad
+
+    x = _t((4,), dtype=np.float32)
+    y = Cube.apply(x)
+    y.sum().backward(retain_graph=True)
+    expected = x.grad.copy()
+    x.grad = None
+    assert an.check_graph(y.sum()).passed
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, expected)
+    assert x.grad.dtype == np.float32
+
+
+def test_an_op_whose_rule_raises_is_reported_wrong():
+    broken = Primitive("broken", np.sin, (lambda xp, g, y, x: g @ np.ones((7, 7)),))
+    y = broken(_t((2, 3)))
+    report = an.check_graph(y.sum())
+    assert report.bad_nodes == [y.grad_fn]
+    assert "rule raised" in str(report)
+
+
+def test_random_forward_is_skipped_with_a_reason():
+    noisy = Primitive("noisy", lambda x: x + np.random.default_rng().normal(size=x.shape),
+                      (lambda xp, g, y, x: g,))
+    report = an.check_graph(noisy(_t((3,))).sum())
+    assert report.checks[0].status == "skipped" and "random" in report.checks[0].note
+    assert report.passed
+
+
+def test_a_freed_or_missing_graph_is_a_clear_error():
+    loss = (_t((3,)) * 2).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        an.check_graph(loss)
+    with pytest.raises(ValueError, match="no recorded graph"):
+        an.check_graph(_t((3,), requires_grad=False))
