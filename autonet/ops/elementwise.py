@@ -9,11 +9,11 @@ from autonet.ops.primitive import Primitive
 
 
 def _sigmoid(x):
-    # 0.5 * (1 + tanh(x / 2)) equals 1 / (1 + exp(-x)) and never overflows.
-    out = np.tanh(x * 0.5)
-    out += 1
-    out *= 0.5
-    return out
+    # With e = exp(-|x|) <= 1 nothing overflows: 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0,
+    # which keeps the tiny values of large negative x (sigmoid(-40) = 4.2e-18, not 0).
+    e = np.exp(-np.abs(x))
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r)
 
 
 def _elu(x, alpha=1.0):
