@@ -211,6 +211,12 @@ def _write_plots(out: Path, model: Any, history: Any, data: dict, notes: list[st
             plot_decision_boundary(lambda pts: predict(model, scaler.transform(pts)),
                                    data["raw_x"], data["raw_y"], out / "decision_boundary.png")
             notes.append(str(out / "decision_boundary.png"))
+        else:
+            from autonet.plot import plot_confusion_matrix
+
+            predicted = predict(model, data["x_val"]).argmax(axis=1)
+            plot_confusion_matrix(data["y_val"], predicted, out / "confusion_matrix.png")
+            notes.append(str(out / "confusion_matrix.png"))
     except ImportError as err:
         notes.append(f"(plots skipped: {err})")
 

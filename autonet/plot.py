@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_decision_boundary", "plot_history", "plot_lr_schedule", "plot_search"]
+__all__ = ["confusion_matrix", "plot_confusion_matrix", "plot_decision_boundary", "plot_history",
+           "plot_lr_schedule", "plot_search"]
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]]:
@@ -94,6 +95,38 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x:
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title or "decision boundary")
+    _save(fig, path)
+
+
+def confusion_matrix(target: Any, predicted: Any, num_classes: int | None = None) -> np.ndarray:
+    """Counts (num_classes, num_classes): row = true class, column = predicted class."""
+    target, predicted = np.asarray(target).ravel(), np.asarray(predicted).ravel()
+    if target.shape != predicted.shape:
+        raise ValueError(f"confusion_matrix: {target.shape[0]} targets but "
+                         f"{predicted.shape[0]} predictions")
+    k = num_classes or int(max(target.max(), predicted.max())) + 1
+    counts = np.zeros((k, k), np.int64)
+    np.add.at(counts, (target.astype(np.int64), predicted.astype(np.int64)), 1)
+    return counts
+
+
+def plot_confusion_matrix(target: Any, predicted: Any, path: str | os.PathLike,
+                          labels: Sequence[str] | None = None, title: str | None = None) -> None:
+    """Heat map of ``confusion_matrix(target, predicted)`` with the counts written in."""
+    counts = confusion_matrix(target, predicted, len(labels) if labels else None)
+    k = len(counts)
+    names = list(labels) if labels else [str(i) for i in range(k)]
+    fig, (ax,) = _figure(1.2 + 0.5 * k, 1.0 + 0.5 * k)
+    ax.imshow(counts, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if counts[i, j] > counts.max() / 2 else "black")
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or f"accuracy {np.trace(counts) / max(counts.sum(), 1):.3f}")
     _save(fig, path)
 
 

@@ -56,6 +56,7 @@ def test_train_on_bundled_iris(tmp_path, capsys):
     accuracy = float(capsys.readouterr().out.split("val_accuracy=")[1].split()[0])
     assert accuracy > 0.85
     assert not (tmp_path / "decision_boundary.png").exists()  # 4-D inputs: no boundary plot
+    assert (tmp_path / "confusion_matrix.png").exists()  # a confusion matrix instead
 
 
 def test_tune_grid_ranks_trials_and_writes_csv(tmp_path, capsys):

@@ -9,6 +9,8 @@ pytest.importorskip("matplotlib")
 
 from autonet import tune  # noqa: E402
 from autonet.plot import (  # noqa: E402
+    confusion_matrix,
+    plot_confusion_matrix,
     plot_decision_boundary,
     plot_history,
     plot_lr_schedule,
@@ -71,3 +73,12 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"pip install autonet\[plot\]"):
         plot_history(_history(), tmp_path / "h.png")
+
+
+def test_confusion_matrix_counts(tmp_path):
+    counts = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2])
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    plot_confusion_matrix([0, 1, 1], [0, 1, 0], tmp_path / "cm.png", labels=["a", "b"])
+    assert (tmp_path / "cm.png").read_bytes()[:8] == PNG
+    with pytest.raises(ValueError, match="predictions"):
+        confusion_matrix([0, 1], [0])
