@@ -6,9 +6,12 @@
     x.grad  # array([2., 4.], dtype=float32)
 """
 
+from autonet import data, nn, optim, tune, viz
+from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly
 from autonet.autograd.functional import grad, hvp, jvp, vjp
 from autonet.autograd.graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autonet.check import GradcheckError, check_gradients, gradcheck, gradgradcheck
+from autonet.check_graph import check_graph
 from autonet.creation import (
     arange,
     eye,
@@ -27,28 +30,27 @@ from autonet.creation import (
     zeros,
     zeros_like,
 )
+from autonet.function import Function
+from autonet.io import load, save
 from autonet.ops import *  # noqa: F403  (every op is also an.<op>)
 from autonet.ops import __all__ as _ops_all
 from autonet.tensor import Tensor, get_default_dtype, set_default_dtype
+from autonet.train import History, fit
+from autonet.warnings import set_warn_broadcast, set_warn_double_backward
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GradcheckError", "Tensor", "check_gradients", "gradcheck", "gradgradcheck", "arange", "enable_grad", "eye", "from_numpy", "full", "full_like",
-    "get_default_dtype", "grad", "hvp", "is_grad_enabled", "jvp", "linspace", "manual_seed",
-    "no_grad", "ones", "ones_like", "rand", "rand_like", "randn", "randn_like",
-    "set_default_dtype", "set_grad_enabled", "tensor", "vjp", "zeros", "zeros_like", *_ops_all,
+    # tensors and autograd
+    "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "arange", "linspace", "eye",
+    "rand", "randn", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like",
+    "manual_seed", "get_default_dtype", "set_default_dtype",
+    "grad", "vjp", "jvp", "hvp", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    # checking gradients
+    "gradcheck", "gradgradcheck", "check_gradients", "GradcheckError", "check_graph", "Function",
+    "detect_anomaly", "set_detect_anomaly", "AnomalyError", "set_warn_broadcast",
+    "set_warn_double_backward",
+    # the rest of the framework
+    "nn", "optim", "data", "tune", "viz", "fit", "History", "save", "load",
+    *_ops_all,
 ]
-from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly  # noqa: E402
-from autonet.check_graph import check_graph  # noqa: E402
-from autonet.function import Function  # noqa: E402
-from autonet.warnings import set_warn_broadcast, set_warn_double_backward  # noqa: E402
-
-__all__ += ["AnomalyError", "Function", "check_graph", "detect_anomaly", "set_detect_anomaly",
-            "set_warn_broadcast", "set_warn_double_backward"]
-from autonet import viz  # noqa: E402  (an.viz.draw_graph, save_graph, save_backward_steps)
-from autonet import nn, optim  # noqa: E402  (an.nn, an.optim)
-from autonet.io import load, save  # noqa: E402  (an.save, an.load: .npz checkpoints, no pickle)
-from autonet import data, tune  # noqa: E402  (an.data: datasets and DataLoader; an.tune: search)
-from autonet.train import History, fit  # noqa: E402  (an.fit, an.train.EarlyStopping, ...)
-__all__ += ["History", "data", "fit", "tune"]
