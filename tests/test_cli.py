@@ -12,20 +12,29 @@ import autonet as an
 from autonet.cli import build_model, main, parse_layers
 
 
-def test_demo_with_no_arguments_writes_its_files(tmp_path, monkeypatch, capsys):
+def test_demo_with_no_arguments_learns_the_bundled_digits(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0
     out = tmp_path / "autonet-demo"
     names = {p.name for p in out.iterdir()}
-    assert {"loss.png", "decision_boundary.png", "model.npz", "history.csv"} <= names
+    assert {"loss.png", "confusion_matrix.png", "model.npz", "history.csv"} <= names
     assert "graph.svg" in names or "graph.dot" in names
     printed = capsys.readouterr().out
     accuracy = float(printed.split("val_accuracy=")[1].split()[0])
-    assert accuracy > 0.8  # the flower is learned, not merely run
+    assert accuracy > 0.9  # the digits are learned, not merely run
     state = an.load(out / "model.npz")
-    assert state["0.weight"].shape == (16, 2)
-    for png in ("loss.png", "decision_boundary.png"):
+    assert state["0.weight"].shape == (32, 64)
+    for png in ("loss.png", "confusion_matrix.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_demo_on_the_flower_draws_the_decision_boundary(tmp_path, capsys):
+    out = tmp_path / "flower"
+    assert main(["demo", "--dataset", "flower", "--out", str(out), "--verbose", "0"]) == 0
+    accuracy = float(capsys.readouterr().out.split("val_accuracy=")[1].split()[0])
+    assert accuracy > 0.8
+    assert an.load(out / "model.npz")["0.weight"].shape == (16, 2)
+    assert (out / "decision_boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_train_writes_history_plots_and_a_resumable_checkpoint(tmp_path, capsys):

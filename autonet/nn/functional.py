@@ -16,34 +16,14 @@ import numpy as np
 from autonet import ops
 from autonet.creation import rng
 from autonet.ops import losses as fused
-from autonet.ops.primitive import Primitive, as_array
+from autonet.ops.nn import linear_
+from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---- layers ------------------------------------------------------------------------------------
-def _linear(x, w, b=None):
-    out = np.matmul(x, w.T)
-    if b is not None:
-        out += b
-    return out
-
-
-def _rows(xp, a):
-    """(..., n) -> (prod(...), n): the batch axes of a linear layer's input flattened."""
-    return xp.reshape(a, (-1, a.shape[-1]))
-
-
-# One fused node for Z = X @ W.T + b. Its rules give dW = dZ.T @ X directly in W's (out, in) layout
-# (no transposed view to copy into .grad) and db = dZ summed over the batch axes.
-linear_ = Primitive("linear", _linear, (
-    lambda xp, g, y, x, w, b=None: xp.matmul(g, w),
-    lambda xp, g, y, x, w, b=None: xp.matmul(xp.transpose(_rows(xp, g)), _rows(xp, x)),
-    lambda xp, g, y, x, w, b=None: xp.sum(_rows(xp, g), axis=0),
-))
-
-
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """x (..., in) @ weight.T (in, out) + bias (out,) -> (..., out), one graph node."""
     w_shape, x_shape = np.shape(as_array(weight)), np.shape(as_array(x))

@@ -26,3 +26,24 @@ softmax = Primitive("softmax", _softmax, (
 log_softmax = Primitive("log_softmax", _log_softmax, (
     lambda xp, g, y, x, axis=-1: g - xp.exp(y) * xp.sum(g, axis=axis, keepdims=True),
 ), saves_output=True)
+
+
+def _linear(x, w, b=None):
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out += b
+    return out
+
+
+def _rows(xp, a):
+    """(..., n) -> (prod(...), n): the batch axes of a linear layer's input flattened."""
+    return xp.reshape(a, (-1, a.shape[-1]))
+
+
+# One fused node for Z = X @ W.T + b. Its rules give dW = dZ.T @ X directly in W's (out, in) layout
+# (no transposed view to copy into .grad) and db = dZ summed over the batch axes.
+linear_ = Primitive("linear", _linear, (
+    lambda xp, g, y, x, w, b=None: xp.matmul(g, w),
+    lambda xp, g, y, x, w, b=None: xp.matmul(xp.transpose(_rows(xp, g)), _rows(xp, x)),
+    lambda xp, g, y, x, w, b=None: xp.sum(_rows(xp, g), axis=0),
+))
