@@ -17,7 +17,7 @@ of max) are left out, since no derivative exists there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from autonet.function import FunctionCtx, FunctionPrimitive
 from autonet.ops.namespace import NUMPY
 from autonet.ops.shape import sum_to
 from autonet.tensor import Tensor
+
+if TYPE_CHECKING:
+    import graphviz
 
 
 @dataclass
@@ -88,6 +91,23 @@ class GraphCheckReport:
     def status_of(self, node: Node) -> str | None:
         """"ok", "wrong", "skipped", or None for a node that was not checked."""
         return next((c.status for c in self.checks if c.node is node), None)
+
+    def draw(self, **options: Any) -> graphviz.Digraph:
+        """The checked graph drawn with ``an.viz.draw_graph``, the ops in ``bad_nodes`` in red.
+
+        ``options`` go to ``draw_graph`` (``flow=True``, ``model=``, ``rankdir=``...). check_graph
+        leaves the graph alive, so this works until a ``backward()`` without
+        ``retain_graph=True`` frees it.
+        """
+        if self.root is None:
+            raise ValueError("GraphCheckReport.draw: this report has no root to draw; make it "
+                             "with an.check_graph(root)")
+        if "highlight" in options:
+            raise TypeError("GraphCheckReport.draw: highlight= is this report's bad_nodes; call "
+                            "an.viz.draw_graph(report.root, highlight=...) to mark other ops")
+        from autonet import viz  # lazy: drawing needs graphviz, checking does not
+
+        return viz.draw_graph(self.root, highlight=self.bad_nodes, **options)
 
     def __str__(self) -> str:
         n_wrong = len(self.bad_nodes)

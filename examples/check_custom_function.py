@@ -1,15 +1,21 @@
 """Write the logistic-regression backward by hand as a custom op and let autonet check it.
 
-    python examples/check_custom_function.py
+    python examples/check_custom_function.py            # also writes docs/images/check_graph.svg
+    python examples/check_custom_function.py out_dir    # the picture somewhere else
 
 Shapes follow the course: X (n_x, m) holds m examples as columns, Y (1, m), W (1, n_x), b (1, 1).
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
 import autonet as an
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
 
 
 class LogisticCost(an.Function):
@@ -72,5 +78,15 @@ def main() -> None:
     print(an.check_graph(cost))
 
 
+def draw_check_graph(out: Path = OUT) -> Path:
+    """The graph of the cost above with the op check_graph blames in red (check_graph.svg)."""
+    W, b, X, Y = make_data()
+    cost = LogisticCostWrong.apply(W, b, X, Y) + 0.05 * an.sum(W * W)
+    report = an.check_graph(cost)
+    # same as an.viz.draw_graph(cost, highlight=report.bad_nodes)
+    return an.viz.save_graph(report.draw(), out / "check_graph.svg")
+
+
 if __name__ == "__main__":
     main()
+    print("\nwrote", draw_check_graph(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT))

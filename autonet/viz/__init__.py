@@ -6,6 +6,7 @@
     an.viz.draw_graph(y)                       # a graphviz.Digraph (shows inline in Jupyter)
     an.viz.save_graph(y, "y.svg", flow=True)   # gradients along the edges, backward steps numbered
     an.viz.save_backward_steps(y, "steps/")    # one frame per backward step + index.html
+    an.check_graph(y).draw()                   # ops with a wrong gradient rule in red
 """
 
 from autonet.viz.flow import Flow, compute_flow

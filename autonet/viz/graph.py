@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,8 @@ import graphviz
 import numpy as np
 
 from autonet.autograd.engine import topological_order
+from autonet.autograd.graph import Node
+from autonet.check_graph import GraphCheckReport
 from autonet.tensor import Tensor
 from autonet.viz import labels, styles
 from autonet.viz.flow import Flow, compute_flow
@@ -69,6 +71,7 @@ def draw_graph(
     rankdir: str = "LR",
     title: str | None = None,
     step: int | None = None,
+    highlight: Iterable[Node] | GraphCheckReport | None = None,
 ) -> graphviz.Digraph:
     """Draw the computation that produced ``root``, with values and the gradients of ``root``.
 
@@ -102,6 +105,10 @@ def draw_graph(
         title: a caption on top of the picture.
         step: draw the state after this many backward steps (0 = only the seed at the root), as
             ``save_backward_steps`` does for each frame; implies ``flow``.
+        highlight: op Nodes (or Tensors they produced) to draw in red: those whose gradient
+            rule ``an.check_graph`` found wrong. A report of ``an.check_graph`` can be passed
+            directly (its ``bad_nodes`` are used; ``report.draw()`` does this). A module box that
+            holds a highlighted op is highlighted too. Nodes must belong to this graph.
 
     Returns:
         A ``graphviz.Digraph``: shows inline in Jupyter, ``.source`` is the DOT text,
@@ -109,6 +116,7 @@ def draw_graph(
     """
     _check_options(precision, max_nodes, on_large, vanish, explode)
     walk = walk_graph(root, constants=constants)
+    marked = _highlighted_ops(walk, highlight)
     has_graph = root._node is not None
     if step is not None:
         flow = True
@@ -128,7 +136,7 @@ def draw_graph(
 
     grads_now, complete = _gradients_at(walk, result, step)
     painter = _Painter(walk, result, grouping, scene, precision, vanish, explode, flow, step,
-                       grads_now, complete, param_names, caller, module_names)
+                       grads_now, complete, param_names, caller, module_names, marked)
     graph = graphviz.Digraph("autonet", graph_attr={"rankdir": rankdir, "fontname": styles.FONT},
                              node_attr={"fontname": styles.FONT, "fontsize": "11"},
                              edge_attr={"fontname": styles.FONT, "fontsize": "9"})
@@ -136,11 +144,13 @@ def draw_graph(
         graph.attr(label=title, labelloc="t", fontsize="14")
     painter.emit(graph, expand_modules)
     if dropped:
-        _add_summary(graph, scene, walk, dropped, max_nodes)
+        _add_summary(graph, scene, walk, dropped, max_nodes, marked)
     if legend:
         kinds = [k for k in styles.KIND_TEXT if any(
             painter.kind(walk.values[i]) == k for i in scene.value_ids)]
-        styles.add_legend(graph, kinds, flow, bool(scene.unit_call), vanish, explode)
+        shown_marked = any(i in marked for ops in scene.units.values() for i in ops)
+        styles.add_legend(graph, kinds, flow, bool(scene.unit_call), vanish, explode,
+                          highlight=shown_marked)
     return graph
 
 
@@ -155,6 +165,38 @@ def _check_options(precision: int, max_nodes: int, on_large: str, vanish: float,
     if not 0 <= vanish < explode:
         raise ValueError(f"draw_graph: need 0 <= vanish < explode, got vanish={vanish}, "
                          f"explode={explode}")
+
+
+def _highlighted_ops(walk: Walk, highlight: Any) -> set[int]:
+    """Indices (into ``walk.ops``) of the ops to highlight; checks that each belongs here."""
+    if highlight is None:
+        return set()
+    if isinstance(highlight, GraphCheckReport):
+        highlight = highlight.bad_nodes
+    elif isinstance(highlight, Node | Tensor):
+        highlight = [highlight]
+    elif isinstance(highlight, str | bytes) or not isinstance(highlight, Iterable):
+        raise TypeError(f"draw_graph: highlight= takes op Nodes (e.g. report.bad_nodes) or an "
+                        f"an.check_graph report, got {type(highlight).__name__}")
+    marked: set[int] = set()
+    strangers: list[str] = []
+    for item in highlight:
+        node = item._node if isinstance(item, Tensor) else item
+        if not isinstance(node, Node):
+            what = "a leaf Tensor (no op made it)" if isinstance(item, Tensor) else \
+                f"a {type(item).__name__}"
+            raise TypeError(f"draw_graph: highlight= holds {what}; pass the op Nodes to mark "
+                            "(tensor.grad_fn, or report.bad_nodes of an.check_graph)")
+        op = walk.op_of_node.get(node)
+        if op is None:
+            strangers.append(node.name)
+        else:
+            marked.add(op.index)
+    if strangers:
+        raise ValueError(f"draw_graph: highlight= holds {len(strangers)} op(s) that are not in "
+                         f"the graph of this root ({', '.join(strangers[:3])}); pass nodes of "
+                         "this graph, e.g. an.check_graph(root).bad_nodes for the same root")
+    return marked
 
 
 def _layout(walk: Walk, grouping: Grouping, expand: bool) -> _Scene:
@@ -220,9 +262,13 @@ def _apply_max_nodes(scene: _Scene, walk: Walk, max_nodes: int, on_large: str) -
 
 
 def _add_summary(graph: graphviz.Digraph, scene: _Scene, walk: Walk, dropped: int,
-                 max_nodes: int) -> None:
+                 max_nodes: int, marked: set[int]) -> None:
     text = (f"... {dropped:,} more nodes not drawn\\n(max_nodes={max_nodes:,}; the "
             f"whole graph has {len(walk.ops):,} ops)")
+    shown = {i for ops in scene.units.values() for i in ops}
+    hidden = len(marked - shown)
+    if hidden:
+        text += f"\\n{hidden} highlighted op(s) among them"
     graph.node("summary", text, **styles.SUMMARY_STYLE)
     for target in scene.cut_targets:
         graph.edge("summary", target, style="dashed", color="#999999")
@@ -257,8 +303,10 @@ class _Painter:
     def __init__(self, walk: Walk, result: Flow | None, grouping: Grouping, scene: _Scene,
                  precision: int, vanish: float, explode: float, flow: bool, step: int | None,
                  grads: dict[int, np.ndarray], complete: set[int], param_names: dict[int, str],
-                 caller: dict[int, str], module_names: dict[int, str]) -> None:
+                 caller: dict[int, str], module_names: dict[int, str],
+                 marked: set[int]) -> None:
         self.walk, self.result, self.grouping, self.scene = walk, result, grouping, scene
+        self.marked = marked
         self.precision, self.vanish, self.explode = precision, vanish, explode
         self.flow, self.step, self.grads, self.complete = flow, step, grads, complete
         self.param_names, self.caller, self.module_names = param_names, caller, module_names
@@ -341,6 +389,12 @@ class _Painter:
             kinds = Counter(self.walk.ops[i].node.name for i in call.ops)  # forward order
             lines.append(", ".join(f"{n}" if c == 1 else f"{n} x{c}" for n, c in kinds.items()))
             attrs = dict(styles.MODULE_STYLE)
+        marked = [i for i in ops if i in self.marked]
+        if marked:
+            attrs.update(styles.HIGHLIGHT)
+            if call is not None:
+                lines.append("wrong rule: " + ", ".join(
+                    dict.fromkeys(self.walk.ops[i].node.name for i in marked)))
         if self.current is not None and self.current in ops:
             attrs.update(styles.CURRENT_STEP)
         return _join(lines), attrs

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.function import FunctionCtx
 from autonet.tensor import Tensor
 
 
@@ -110,14 +111,19 @@ def op_text(name: str, inputs: tuple | None, parents: tuple | None, attrs: Mappi
         else:
             lines.extend(f"const[{i}] = {_short(v)}" for i, v in constants)
     for key, value in (attrs or {}).items():
+        if isinstance(value, FunctionCtx):
+            lines.append("custom Function")  # its ctx holds saved arrays, nothing to print
+            continue
         if value is None or value is False:
             continue  # defaults such as axis=None, keepdims=False only add noise
         lines.append(f"{_ATTR_NAMES.get(key, key)}={_short(value)}")
     return lines
 
 
-def caller_names(skip_prefix: str = "autonet.viz") -> dict[int, str]:
-    """Variable names of the Tensors (and of their arrays) in the first frame outside autonet.viz.
+def caller_names(skip_prefix: str | tuple[str, ...] = ("autonet.viz", "autonet.check_graph"),
+                 ) -> dict[int, str]:
+    """Variable names of the Tensors (and of their arrays) in the first frame outside autonet.viz
+    (and outside ``report.draw()`` of an.check_graph).
 
     Returns ``{id(object): name}`` for Tensor objects and their ``.data`` arrays. Cheap: one frame's
     locals, no deeper. Used only to name leaves and constants, where nothing better is known.

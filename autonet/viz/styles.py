@@ -21,6 +21,9 @@ MODULE_STYLE = {"shape": "box3d", "style": "filled", "fillcolor": "#ead1dc"}
 CLUSTER_STYLE = {"style": "rounded,dashed", "color": "#a64d79", "fontcolor": "#a64d79"}
 CURRENT_STEP = {"penwidth": "3", "color": "#e69138"}
 SUMMARY_STYLE = {"shape": "note", "style": "filled", "fillcolor": "#fce5cd"}
+# an op whose gradient rule an.check_graph found wrong (draw_graph(highlight=...))
+HIGHLIGHT = {"style": "filled", "fillcolor": "#ea9999", "color": "#cc0000", "penwidth": "3"}
+HIGHLIGHT_TEXT = "gradient rule disagrees with numerical derivatives (an.check_graph)"
 
 VANISHING = {"color": "#1155cc", "penwidth": "3"}
 EXPLODING = {"color": "#cc0000", "penwidth": "3"}
@@ -61,8 +64,9 @@ def edge_width(magnitude: float, largest: float) -> str:
 
 
 def add_legend(graph: graphviz.Digraph, kinds: list[str], flow: bool, modules: bool,
-               vanish: float, explode: float) -> None:
-    """One table node explaining the colours and shapes of what is drawn."""
+               vanish: float, explode: float, highlight: bool = False) -> None:
+    """One table node explaining the colours and shapes of what is drawn (the highlight row
+    only when some drawn op is highlighted)."""
     rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
     for kind in kinds:
         style = KINDS[kind]
@@ -71,6 +75,9 @@ def add_legend(graph: graphviz.Digraph, kinds: list[str], flow: bool, modules: b
                      "op; [k] = backward step k" if flow else "op (with its attributes)"))
     if modules:
         rows.append(_row(MODULE_STYLE["fillcolor"], "3-D box", "one module call (its ops inside)"))
+    if highlight:
+        rows.append(_row(HIGHLIGHT["fillcolor"], "red ellipse", HIGHLIGHT_TEXT,
+                         HIGHLIGHT["color"]))
     rows.append(_row("#ffffff", "blue outline", f"vanishing gradient: mean|grad| &lt; {vanish:g} "
                      "x max(mean|value|, 1), or zero", VANISHING["color"]))
     rows.append(_row("#ffffff", "red outline", f"exploding gradient: mean|grad| &gt; "
