@@ -13,7 +13,8 @@ _rng = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Seed autonet's random generator (rand, randn, init, dropout, shuffling) for reproducible runs."""
+    """Seed autonet's random generator (rand, randn, init, dropout, shuffling) for reproducible
+    runs."""
     global _rng
     _rng = np.random.default_rng(seed)
     return _rng

@@ -15,11 +15,12 @@ _default_dtype = np.dtype(np.float32)
 
 
 def set_default_dtype(dtype: Any) -> None:
-    """Dtype given to Python lists and scalars (float32 unless changed; use float64 for checking)."""
+    """Dtype given to Python lists and scalars (float32 unless changed; float64 for checking)."""
     global _default_dtype
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
-        raise TypeError(f"set_default_dtype: {dtype} is not a floating dtype; use float32 or float64")
+        raise TypeError(f"set_default_dtype: {dtype} is not a floating dtype; use float32 or "
+                        "float64")
     _default_dtype = dtype
 
 
@@ -29,8 +30,8 @@ def get_default_dtype() -> np.dtype:
 
 
 def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
-    """Numpy array for ``data``: numpy arrays keep their dtype, Python numbers become the default float
-    dtype (bools stay bool), Tensors give their data."""
+    """Numpy array for ``data``: numpy arrays keep their dtype, Python numbers become the default
+    float dtype (bools stay bool), Tensors give their data."""
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray | np.generic):
@@ -40,7 +41,8 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
         array = array.astype(_default_dtype)
     if array.dtype == object:
         raise TypeError(f"tensor: cannot make a numeric array from {type(data).__name__} "
-                        f"{str(data)[:60]}; pass numbers, nested lists of equal length, or an array")
+                        f"{str(data)[:60]}; pass numbers, nested lists of equal length, or an "
+                        "array")
     return array
 
 
@@ -49,8 +51,8 @@ class Tensor:
 
     Attributes:
         data: the values, a numpy array.
-        grad: the gradient of the last ``backward()`` root with respect to this tensor, a numpy array of
-            the same shape, or None until a backward reaches it.
+        grad: the gradient of the ``backward()`` roots with respect to this tensor, accumulated
+            over calls; a numpy array of the same shape, or None until a backward reaches it.
         name: optional label shown in graph drawings and error messages.
     """
 
@@ -265,9 +267,9 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if self._requires_grad:
-            raise RuntimeError("setitem: in-place assignment into a tensor that requires grad would "
-                               "corrupt its gradient; build a new tensor (an.where, an.concatenate) "
-                               "or assign into .data under an.no_grad()")
+            raise RuntimeError("setitem: in-place assignment into a tensor that requires grad "
+                               "would corrupt its gradient; build a new tensor (an.where, "
+                               "an.concatenate) or assign into .data under an.no_grad()")
         self.data[index] = value.data if isinstance(value, Tensor) else value
 
     # comparisons give boolean tensors with no gradient

@@ -1,9 +1,10 @@
 """The recorded computation graph: grad mode and the Node an op leaves behind.
 
-A Node is what one primitive op call leaves in the graph: which primitive ran, the tensors it read that need
-a gradient (``parents``), the raw input arrays and attributes its gradient rule needs, and, only when the
-rule asks for it, the output array. Nodes hold no closures and never point at their output tensor, so a
-graph is a tree of plain references with no cycles: dropping the last tensor frees it.
+A Node is what one primitive op call leaves in the graph: which primitive ran, the tensors it read
+that need a gradient (``parents``), the raw input arrays and attributes its gradient rule needs,
+and, only when the rule asks for it, the output array. Nodes hold no closures and never point at
+their output tensor, so a graph is plain references with no cycles: dropping the last tensor frees
+it.
 """
 
 from __future__ import annotations

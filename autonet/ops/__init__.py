@@ -66,11 +66,12 @@ from autonet.ops.shape import (
 from autonet.ops.shape import index as getitem
 
 __all__ = [
-    "Primitive", "abs", "add", "argmax", "argmin", "astype", "broadcast_to", "clip", "concatenate",
-    "cos", "div", "elu", "equal", "exp", "expand_dims", "flatten", "floor", "getitem", "greater",
-    "greater_equal", "index", "isfinite", "isnan", "leaky_relu", "less", "less_equal", "log",
-    "log_softmax", "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "mul", "neg", "not_equal", "pad", "pow", "prod", "relu", "reshape",
-    "scatter_add", "sigmoid", "sign", "sin", "softmax", "softplus", "split", "sqrt", "squeeze",
-    "stack", "std", "sub", "sum", "sum_to", "swapaxes", "tanh", "transpose", "var", "where",
+    "Primitive", "abs", "add", "argmax", "argmin", "astype", "broadcast_to", "clip",
+    "concatenate", "cos", "div", "elu", "equal", "exp", "expand_dims", "flatten", "floor",
+    "getitem", "greater", "greater_equal", "index", "isfinite", "isnan", "leaky_relu", "less",
+    "less_equal", "log", "log_softmax", "logical_and", "logical_not", "logical_or",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
+    "not_equal", "pad", "pow", "prod", "relu", "reshape", "scatter_add", "sigmoid", "sign",
+    "sin", "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum",
+    "sum_to", "swapaxes", "tanh", "transpose", "var", "where",
 ]

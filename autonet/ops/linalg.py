@@ -17,8 +17,8 @@ def _matmul(a, b):
                              "use * for scalars") from None
         k_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
         raise ValueError(
-            f"shapes {a_shape} and {b_shape} are not aligned: {a_shape[-1]} (dim {len(a_shape) - 1}) "
-            f"!= {k_b} (dim {max(len(b_shape) - 2, 0)})") from None
+            f"shapes {a_shape} and {b_shape} are not aligned: {a_shape[-1]} "
+            f"(dim {len(a_shape) - 1}) != {k_b} (dim {max(len(b_shape) - 2, 0)})") from None
 
 
 def _swap(xp, x):

@@ -1,4 +1,5 @@
-"""Functions with no gradient (comparisons, sign, argmax): they return plain tensors, never a graph."""
+"""Functions with no gradient (comparisons, sign, argmax): they return plain tensors, never a
+graph."""
 
 from __future__ import annotations
 

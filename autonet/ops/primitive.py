@@ -4,13 +4,14 @@ A gradient rule (a vector-Jacobian product) for input ``i`` has the signature::
 
     rule(xp, g, y, *inputs, **attrs) -> gradient for input i
 
-``g`` is the gradient of the final output with respect to this op's output ``y``; ``inputs`` are what the
-forward received. Rules are written with Python operators and the functions of the namespace ``xp``:
+``g`` is the gradient of the final output with respect to this op's output ``y``; ``inputs`` are
+what the forward received. Rules are written with Python operators and the functions of the
+namespace ``xp`` (autonet/ops/namespace.py):
 
-* in an ordinary backward ``xp`` is numpy (plus a few helpers) and ``g``, ``y``, ``inputs`` are arrays, so
-  backward costs numpy calls and nothing more;
-* under ``create_graph=True`` ``xp`` is autonet itself and they are Tensors, so the same rule records a
-  graph of its own and can be differentiated again. There is no second rulebook.
+* in an ordinary backward ``xp`` is numpy (plus a few helpers) and ``g``, ``y``, ``inputs`` are
+  arrays, so backward costs numpy calls and nothing more;
+* under ``create_graph=True`` ``xp`` is autonet itself and they are Tensors, so the same rule
+  records a graph of its own and can be differentiated again. There is no second rulebook.
 
 Rules may return a gradient of a broadcast shape; the engine sums it back to the input's shape.
 """
@@ -90,8 +91,8 @@ class Primitive:
 
 
 class PerInput:
-    """The gradient rules of an op that takes any number of inputs (concatenate): ``rule(i, xp, g, y,
-    *inputs, **attrs)`` gives the gradient for input ``i``."""
+    """The gradient rules of an op that takes any number of inputs (concatenate):
+    ``rule(i, xp, g, y, *inputs, **attrs)`` gives the gradient for input ``i``."""
 
     __slots__ = ("rule",)
 

@@ -23,7 +23,8 @@ def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
 
 
 def expand_reduced(xp, g, shape, axis, keepdims):
-    """Give a reduced gradient ``g`` back its reduced axes as size 1, so it broadcasts over ``shape``."""
+    """Give a reduced gradient ``g`` back its reduced axes as size 1, so it broadcasts over
+    ``shape``."""
     if keepdims:
         return g
     kept = list(g.shape)

@@ -1,5 +1,5 @@
-"""Shape ops: they move values around and never change them, so every gradient rule moves the gradient
-back the same way (reshape back, transpose back, scatter back, slice back)."""
+"""Shape ops: they move values around and never change them, so every gradient rule moves the
+gradient back the same way (reshape back, transpose back, scatter back, slice back)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def _normalize_index(index: Any) -> Any:
 
 
 def index(x: Any, key: Any) -> Tensor:
-    """``x[key]`` with numpy semantics: ints, slices, None, Ellipsis, integer arrays, boolean masks."""
+    """``x[key]`` with numpy semantics: ints, slices, None, Ellipsis, integer arrays (repeated
+    indices accumulate their gradients) and boolean masks."""
     return getitem(x, index=_normalize_index(key))
 
 
