@@ -116,6 +116,12 @@ def _decode(node: Any, arrays: dict[str, np.ndarray], depth: int = 0) -> Any:
     raise ValueError(f"unknown manifest entry type {kind!r}")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 # ---- public API ----------------------------------------------------------------------------------
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` (tensors, arrays, numbers, strings, None, and dicts/lists/tuples of them, such
@@ -129,6 +135,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()

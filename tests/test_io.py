@@ -150,3 +150,14 @@ def test_manifest_referring_to_missing_arrays_is_an_error(tmp_path) -> None:
     np.savez(path, __manifest__=np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8))
     with pytest.raises(ValueError, match="a7"):
         an.load(path)
+
+
+def test_saved_file_gets_the_usual_permissions(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        an.save({"w": an.ones(2)}, tmp_path / "ckpt.npz")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "ckpt.npz").st_mode & 0o777 == 0o644  # not mkstemp's 0600

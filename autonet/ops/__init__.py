@@ -73,5 +73,5 @@ __all__ = [
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
     "not_equal", "pad", "pow", "prod", "relu", "reshape", "scatter_add", "sigmoid", "sign",
     "sin", "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum",
-    "sum_to", "swapaxes", "tanh", "transpose", "var", "where",
+    "swapaxes", "tanh", "transpose", "var", "where",
 ]
