@@ -19,7 +19,6 @@ estimate averages the two sides and disagrees with any subgradient; such element
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from autonet.autograd.anomaly import forward_hooks
 from autonet.autograd.functional import grad
 from autonet.ops.reduce import expand_reduced
 from autonet.tensor import Tensor
+from autonet.warnings import warn_at_user_code
 
 # ---- kinks ---------------------------------------------------------------------------------------
 # Per op: a function of (inputs, attrs, output) giving a "region" array that changes exactly when a
@@ -279,8 +279,8 @@ def _prepare(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
         raise ValueError("gradcheck: no input requires grad; create the inputs to check with "
                          "requires_grad=True")
     if low:
-        warnings.warn(f"gradcheck: {', '.join(low)}; checking in float64 copies (numerical "
-                      "derivatives in lower precision are too noisy to compare)", stacklevel=4)
+        warn_at_user_code(f"gradcheck: {', '.join(low)}; checking in float64 copies (numerical "
+                          "derivatives in lower precision are too noisy to compare)")
     return xs, checked
 
 
@@ -442,7 +442,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, 
     if not report.passed and raise_exception:
         raise GradcheckError(report)
     if report.passed and report.on_kinks:
-        warnings.warn(str(report), KinkWarning, stacklevel=2)
+        warn_at_user_code(str(report), KinkWarning)
     return report.passed
 
 

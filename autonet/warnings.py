@@ -34,7 +34,8 @@ class DoubleBackwardWarning(UserWarning):
     """backward ran again through a retained graph; gradients accumulated."""
 
 
-def _warn_at_user_code(message: str, category: type[Warning]) -> None:
+def warn_at_user_code(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn with the location of the user's line that called into autonet, not ours."""
     frame = user_frame(2)
     if frame is None:
         warnings.warn(message, category, stacklevel=3)
@@ -61,7 +62,7 @@ def _on_forward(node: Node, out: np.ndarray) -> None:
     if pair is None:
         return
     (n,), column = pair
-    _warn_at_user_code(
+    warn_at_user_code(
         f"{node.name}: broadcasting an array of shape ({n},) against one of shape {column} gives "
         f"shape {out.shape}, every element paired with every other (the rank-1 array bug). If "
         f"you meant elementwise, give both the same shape: x.reshape(-1, 1) makes the ({n},) "
@@ -89,7 +90,7 @@ def _on_backward_start(order: list[Node], retain_graph: bool) -> None:
         return
     root = order[0]
     if root in _Seen.roots and _accumulates():
-        _warn_at_user_code(
+        warn_at_user_code(
             f"backward: running backward again through the graph of '{root.name}' that an "
             f"earlier backward kept with retain_graph=True; leaf gradients accumulate, so each "
             f".grad now holds the sum of both passes. Zero them in between (optimizer.zero_grad() "

@@ -59,7 +59,6 @@ from autonet.ops.shape import (
     split,
     squeeze,
     stack,
-    sum_to,
     swapaxes,
     transpose,
 )

@@ -8,7 +8,6 @@ is deterministic.
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from autonet.viz import labels, styles
 from autonet.viz.flow import Flow, compute_flow
 from autonet.viz.modules import Call, Grouping, group_calls, module_label
 from autonet.viz.walk import Value, Walk, walk_graph
+from autonet.warnings import warn_at_user_code
 
 LARGE_CHOICES = ("summarize", "raise")
 
@@ -248,8 +248,8 @@ def _apply_max_nodes(scene: _Scene, walk: Walk, max_nodes: int, on_large: str) -
     if on_large == "raise":
         raise ValueError(message + "; pass a larger max_nodes=, on_large='summarize' to draw the "
                          "part nearest the output, or draw a smaller part of the computation")
-    warnings.warn(message + f"; drawing the {max_nodes:,} nearest the output and summarizing the "
-                  "rest (pass max_nodes= to change)", stacklevel=3)
+    warn_at_user_code(message + f"; drawing the {max_nodes:,} nearest the output and summarizing "
+                      "the rest (pass max_nodes= to change)")
     ordered = sorted(scene.rank, key=lambda key: scene.rank[key])
     keep = set(ordered[:max_nodes])
     scene.value_ids = {i: vid for i, vid in scene.value_ids.items() if vid in keep}

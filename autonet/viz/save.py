@@ -15,6 +15,7 @@ from autonet.autograd.engine import topological_order
 from autonet.tensor import Tensor
 from autonet.viz.graph import draw_graph
 from autonet.viz.walk import FREED_MESSAGE
+from autonet.warnings import warn_at_user_code
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
 INSTALL_HINT = ("install Graphviz to render it (apt install graphviz | brew install graphviz | "
@@ -42,9 +43,9 @@ def render(graph: graphviz.Digraph, path: str | Path) -> Path:
     except graphviz.ExecutableNotFound:
         fallback = path.with_suffix(".dot")
         fallback.write_text(graph.source, encoding="utf-8")
-        warnings.warn(f"save_graph: Graphviz's 'dot' program was not found, so the DOT source was "
-                      f"written to {fallback} instead of {path.name}; {INSTALL_HINT}",
-                      RuntimeWarning, stacklevel=3)
+        warn_at_user_code(f"save_graph: Graphviz's 'dot' program was not found, so the DOT source "
+                          f"was written to {fallback} instead of {path.name}; {INSTALL_HINT}",
+                          RuntimeWarning)
         return fallback
     path.write_bytes(data)
     return path
@@ -118,7 +119,7 @@ def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "s
         key = text.split(" was not found")[0] if "was not found" in text else text
         if key not in seen:
             seen.add(key)
-            warnings.warn(text, w.category, stacklevel=2)
+            warn_at_user_code(text, w.category)
     index = directory / "index.html"
     index.write_text(_flipbook([p.name for p in written], captions), encoding="utf-8")
     return [*written, index]
