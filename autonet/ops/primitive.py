@@ -68,7 +68,8 @@ class Primitive:
         try:
             out = self.forward(*inputs, **attrs)
         except (ValueError, TypeError, IndexError) as error:
-            raise type(error)(f"{self.name}: {error} {_describe(inputs, attrs)}") from error
+            hint = _BROADCAST_HINT if "could not be broadcast" in str(error) else ""
+            raise type(error)(f"{self.name}: {error} {_describe(args, attrs)}{hint}") from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor.__new__(Tensor)
@@ -115,12 +116,18 @@ class _Hooks:
 _hooks = _Hooks()
 
 
-def _describe(inputs: Sequence[Any], attrs: dict) -> str:
+_BROADCAST_HINT = ("; numpy broadcasting needs equal sizes or 1 in each trailing dimension: "
+                   "reshape an input (e.g. x.reshape(-1, 1)) or transpose it")
+
+
+def _describe(args: Sequence[Any], attrs: dict) -> str:
+    """The inputs of a failed call, for its error message: names, shapes and dtypes."""
     parts = []
-    for a in inputs:
+    for a in args:
+        name = f"{a.name}: " if isinstance(a, Tensor) and a.name else ""
         shape = getattr(a, "shape", None)
         dtype = getattr(a, "dtype", None)
-        parts.append(f"array{tuple(shape)} {dtype}" if shape is not None else repr(a)[:40])
+        parts.append(f"{name}{tuple(shape)} {dtype}" if shape is not None else repr(a)[:40])
     text = "(inputs: " + ", ".join(parts)
     if attrs:
         text += "; " + ", ".join(f"{k}={v!r}"[:60] for k, v in attrs.items())
