@@ -84,9 +84,11 @@ def test_matmul_error_names_shapes_and_dims() -> None:
         info.value)
 
 
-def test_broadcast_error_names_op_and_shapes() -> None:
-    with pytest.raises(ValueError, match=r"add: .*\(3,\).*\(4,\)"):
-        an.ones(3) + an.ones(4)
+def test_broadcast_error_names_op_shapes_tensors_and_fix() -> None:
+    with pytest.raises(ValueError, match=r"add: .*\(3,\).*\(4,\)") as info:
+        an.ones(3, name="x") + an.ones(4, name="w")
+    assert "x: (3,)" in str(info.value) and "w: (4,)" in str(info.value)
+    assert "reshape" in str(info.value)
 
 
 def test_reshape_error_names_op() -> None:
