@@ -102,14 +102,22 @@ class Tensor:
         """The Node that produced this tensor, or None for leaves."""
         return self._node
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, grad: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
         Args:
             grad: gradient with respect to self, same shape; may be omitted when self is a scalar.
             retain_graph: keep the graph so backward can run through it again.
+            create_graph: not supported here, since ``.grad`` holds plain numpy arrays; use
+                ``an.grad(outputs, inputs, create_graph=True)`` for differentiable gradients.
         """
         from autonet.autograd.engine import backward
+
+        if create_graph:
+            raise TypeError("backward(create_graph=True): .grad holds numpy arrays, which cannot be "
+                            "differentiated again; use an.grad(output, inputs, create_graph=True), "
+                            "which returns differentiable tensors")
 
         backward([self], [grad], retain_graph=retain_graph)
 

@@ -217,3 +217,9 @@ def test_gradient_of_a_leaf_used_as_root() -> None:
     x = an.tensor(3.0, requires_grad=True)
     (g,) = an.grad(x, x)
     assert g.item() == 1.0
+
+
+def test_backward_create_graph_points_to_an_grad() -> None:
+    x = an.tensor(1.0, requires_grad=True)
+    with pytest.raises(TypeError, match="an.grad"):
+        (x * x).backward(create_graph=True)
