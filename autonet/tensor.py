@@ -115,9 +115,9 @@ class Tensor:
         from autonet.autograd.engine import backward
 
         if create_graph:
-            raise TypeError("backward(create_graph=True): .grad holds numpy arrays, which cannot be "
-                            "differentiated again; use an.grad(output, inputs, create_graph=True), "
-                            "which returns differentiable tensors")
+            raise TypeError("backward(create_graph=True): .grad holds numpy arrays, which cannot "
+                            "be differentiated again; use an.grad(output, inputs, "
+                            "create_graph=True), which returns differentiable tensors")
 
         backward([self], [grad], retain_graph=retain_graph)
 
