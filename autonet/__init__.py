@@ -6,7 +6,7 @@
     x.grad  # array([2., 4.], dtype=float32)
 """
 
-from autonet import data, nn, optim, tune, viz
+from autonet import data, nn, optim, plot, tune, viz
 from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly
 from autonet.autograd.functional import grad, hvp, jvp, vjp
 from autonet.autograd.graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -51,6 +51,6 @@ __all__ = [
     "detect_anomaly", "set_detect_anomaly", "AnomalyError", "set_warn_broadcast",
     "set_warn_double_backward",
     # the rest of the framework
-    "nn", "optim", "data", "tune", "viz", "fit", "History", "save", "load",
+    "nn", "optim", "data", "tune", "viz", "plot", "fit", "History", "save", "load",
     *_ops_all,
 ]
