@@ -77,8 +77,15 @@ def numpy_step(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, lr: float
             dz = da * (pre[layer - 1] > 0)
     if update:
         for p, g in zip(params, grads):
-            p -= lr * g
+            step = _SCRATCH.get(p.shape)  # kept between steps: no fresh temporary to page in
+            if step is None:
+                step = _SCRATCH[p.shape] = np.empty_like(p)
+            np.multiply(g, lr, out=step)
+            p -= step
     return loss, grads
+
+
+_SCRATCH: dict[tuple[int, ...], np.ndarray] = {}
 
 
 def autonet_step(model: nn.Module, optimizer: an.optim.Optimizer, x: an.Tensor,

@@ -48,16 +48,18 @@ class Adam(Optimizer):
             else:
                 grad = grad + wd * param
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        work = self.scratch_like(param)  # every temporary of the update, in one reused array
         m *= beta1
-        m += (1 - beta1) * grad
+        m += np.multiply(grad, 1 - beta1, out=work)
         v *= beta2
-        v += (1 - beta2) * (grad * grad)
+        np.multiply(grad, grad, out=work)
+        v += np.multiply(work, 1 - beta2, out=work)
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = np.sqrt(v)
+        denom = np.sqrt(v, out=work)
         denom /= math.sqrt(1 - beta2**t)
         denom += eps
-        step = m / denom
+        step = np.divide(m, denom, out=work)
         step *= lr / (1 - beta1**t)
         param -= step
 

@@ -109,6 +109,16 @@ class Optimizer:
                 self._update(group, p.data, p.grad, state)
         return loss
 
+    def scratch_like(self, param: np.ndarray) -> np.ndarray:
+        """A work array shaped like ``param``, kept between steps (not part of the state): large
+        temporaries allocated afresh every step cost page faults that cost more than the math."""
+        buffers = self.__dict__.setdefault("_scratch", {})
+        key = (param.shape, param.dtype.str)
+        buffer = buffers.get(key)
+        if buffer is None:
+            buffer = buffers[key] = np.empty_like(param)
+        return buffer
+
     def _begin_group(self, group: dict[str, Any]) -> None:
         """Hook before a group's updates (nothing by default)."""
 

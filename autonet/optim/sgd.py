@@ -42,4 +42,6 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        param -= lr * grad
+        step = self.scratch_like(param)  # reused every step: no fresh temporary to page in
+        np.multiply(grad, lr, out=step)
+        param -= step
