@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=15, deadline=None)
-settings.register_profile("ci", max_examples=30, deadline=None, print_blob=True,
+settings.register_profile("ci", max_examples=100, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
