@@ -185,4 +185,6 @@ def _checked(cls: type[Function], i: int, gi: Any, x: Any) -> np.ndarray:
         raise ValueError(f"{cls.__name__}.backward: the gradient for input {i} has shape "
                          f"{gi.shape} but the input has shape {shape}; return an array of the "
                          f"input's shape")
-    return gi  # the input's shape, or a broadcast of it that the engine sums back
+    # A copy: user code may return the same array for two inputs, or an array it keeps (a saved
+    # input), and the engine adds later contributions into a gradient in place.
+    return np.array(gi)  # the input's shape, or a broadcast of it that the engine sums back

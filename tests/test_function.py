@@ -218,3 +218,38 @@ def test_example_runs_and_docs_show_its_real_output(capsys):
     for block in shown:
         for line in block.strip().splitlines():
             assert line in printed, f"docs/checking.md shows a line no longer printed: {line}"
+
+
+def test_gradients_returned_twice_or_saved_do_not_alias():
+    class AddTwice(an.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            g = grad * 1.0
+            return g, g  # the same array for both inputs
+
+    class Scale(an.Function):
+        @staticmethod
+        def forward(ctx, x, c):
+            ctx.save_for_backward(x)
+            return x * c
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 2.0, x  # d/dc = x when grad is 1: the saved input itself
+
+    a = an.tensor([1.0, 2.0], requires_grad=True)
+    b = an.tensor([3.0, 4.0], requires_grad=True)
+    AddTwice.apply(a, b).sum().backward()
+    a.grad *= 10
+    np.testing.assert_allclose(b.grad, [1.0, 1.0])
+
+    x = an.tensor([1.0, 2.0])
+    c = an.tensor([2.0, 2.0], requires_grad=True)
+    Scale.apply(x, c).backward(np.ones(2, np.float32))
+    c.grad += 100
+    np.testing.assert_allclose(x.data, [1.0, 2.0])
