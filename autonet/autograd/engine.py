@@ -37,7 +37,7 @@ class _Observers:
 
     def __init__(self) -> None:
         self.on_gradient = None  # (node, input index, gradient) -> None
-        self.on_backward_start = None  # (root nodes, retain_graph) -> None
+        self.on_backward_start = None  # (nodes in backward order, retain_graph) -> None
 
 
 observers = _Observers()
