@@ -2,6 +2,12 @@
 
 Each schedule is a closed-form function of the epoch counter and the groups' initial learning
 rates, so it works with any optimizer and its ``state_dict()`` is a few numbers.
+
+Schedules compose as in PyTorch: step two of them each epoch (warm-up ``LinearLR`` with
+``ExponentialLR``, say) and their factors multiply, and an lr set by hand is kept and then scheduled
+on from. Each scheduler carries over the ratio between a group's current lr and its own closed-form
+value of the previous epoch; alone and untouched that ratio is exactly 1, so the sequence is the
+closed form bit for bit. (``LambdaLR`` overwrites the lr, as PyTorch's does.)
 """
 
 from __future__ import annotations
@@ -32,15 +38,26 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self.step()
 
+    _chainable = True
+
     def _lr(self, base_lr: float, epoch: int) -> float:
         raise NotImplementedError
 
     def step(self) -> None:
         """Advance one epoch and set the learning rates."""
+        groups = self.optimizer.param_groups
+        if "_closed_lr" not in self.__dict__:  # constructing: the epoch before is the base lr
+            self._closed_lr = (list(self.base_lrs) if self.last_epoch == -1 else
+                               [self._lr(b, self.last_epoch) for b in self.base_lrs])
         self.last_epoch += 1
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self._lr(base, self.last_epoch)
-        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+        closed = [self._lr(base, self.last_epoch) for base in self.base_lrs]
+        for group, new, old in zip(groups, closed, self._closed_lr):
+            # another scheduler's factor, or an lr set by hand, survives as current / old
+            if self._chainable and old != 0 and group["lr"] != old:
+                new = new * (group["lr"] / old)
+            group["lr"] = new
+        self._closed_lr = closed
+        self._last_lr = [g["lr"] for g in groups]
 
     def get_last_lr(self) -> list[float]:
         """The learning rate of each group after the last ``step()``."""
@@ -56,7 +73,9 @@ class LRScheduler:
 
 
 class LambdaLR(LRScheduler):
-    """lr = base_lr * lr_lambda(epoch)."""
+    """lr = base_lr * lr_lambda(epoch), overwriting whatever the lr was (as in PyTorch)."""
+
+    _chainable = False
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float],
                  last_epoch: int = -1) -> None:

@@ -139,3 +139,47 @@ def test_scheduler_errors() -> None:
         S.StepLR(_optimizer(), step_size=0)
     with pytest.raises(KeyError, match="initial_lr"):
         S.StepLR(_optimizer(), step_size=1, last_epoch=3)
+
+
+def test_two_schedulers_stepped_together_multiply() -> None:
+    # PyTorch's documented chaining: ExponentialLR and MultiStepLR both stepped every epoch give
+    # lr = base * 0.9^e * 0.1^(milestones passed); LinearLR warm-up times ExponentialLR likewise.
+    opt = _optimizer(1.0)
+    schedulers = [S.ExponentialLR(opt, gamma=0.9), S.MultiStepLR(opt, milestones=[2, 4])]
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(6):
+        for s in schedulers:
+            s.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    expected = [0.9**e * 0.1 ** sum(e >= m for m in (2, 4)) for e in range(7)]
+    assert lrs == pytest.approx(expected, rel=1e-12)
+
+    opt = _optimizer(2.0)
+    schedulers = [S.LinearLR(opt, start_factor=0.5, total_iters=3), S.ExponentialLR(opt, 0.8)]
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(5):
+        for s in schedulers:
+            s.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    warm = [0.5 + 0.5 * min(e, 3) / 3 for e in range(6)]
+    assert lrs == pytest.approx([2.0 * w * 0.8**e for e, w in enumerate(warm)], rel=1e-12)
+
+
+def test_lr_set_by_hand_is_scheduled_on_from() -> None:
+    opt = _optimizer(1.0)
+    sched = S.StepLR(opt, step_size=2, gamma=0.5)
+    sched.step()
+    opt.param_groups[0]["lr"] = 10.0  # e.g. a manual restart
+    lrs = []
+    for _ in range(4):
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == pytest.approx([5.0, 5.0, 2.5, 2.5])
+
+
+def test_lambda_lr_overwrites_like_pytorch() -> None:
+    opt = _optimizer(1.0)
+    sched = S.LambdaLR(opt, lambda e: 0.5**e)
+    opt.param_groups[0]["lr"] = 7.0
+    sched.step()
+    assert opt.param_groups[0]["lr"] == 0.5
