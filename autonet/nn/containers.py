@@ -84,6 +84,29 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         values = list(self._modules.values())
         values.insert(index, _checked("ModuleList", module))
+        self._renumber(values)
+
+    def __delitem__(self, i: int | slice) -> None:
+        values = list(self._modules.values())
+        if isinstance(i, slice):
+            del values[i]
+        else:
+            del values[_index("ModuleList", i, len(values))]
+        self._renumber(values)
+
+    def pop(self, i: int = -1) -> Module:
+        module = self[i]
+        del self[i]
+        return module
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def _renumber(self, values: list[Module]) -> None:
+        """Re-register ``values`` as '0', '1', ... (indices stay contiguous, as in PyTorch)."""
         for name in list(self._modules):
             delattr(self, name)
         self.extend(values)
@@ -102,6 +125,8 @@ class ModuleDict(Module):
             self[name] = module
 
     def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict has no module {key!r}; keys: {list(self._modules)}")
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
@@ -127,6 +152,21 @@ class ModuleDict(Module):
 
     def items(self) -> list[tuple[str, Module]]:
         return list(self._modules.items())
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add or replace modules from a mapping or from (name, module) pairs."""
+        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        for name, module in pairs:
+            self[name] = module
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for name in list(self._modules):
+            del self[name]
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleDict has no forward; pick modules by key in your own "

@@ -164,6 +164,37 @@ def test_containers() -> None:
     assert holder.keys() == ["b"]
 
 
+def test_module_list_edits_like_a_python_list() -> None:
+    a, b, c, d = nn.Linear(1, 1), nn.Tanh(), nn.Linear(1, 2), nn.ReLU()
+    layers = nn.ModuleList([a, b, c])
+    del layers[0]
+    assert list(layers) == [b, c]
+    assert [n for n, _ in layers.named_children()] == ["0", "1"]  # renumbered, no gap
+    assert [n for n, _ in layers.named_parameters()] == ["1.weight", "1.bias"]
+    layers += [d]
+    assert list(layers) == [b, c, d]
+    assert layers.pop(1) is c and list(layers) == [b, d]
+    del layers[:1]
+    assert list(layers) == [d]
+    joined = layers + nn.ModuleList([a])
+    assert list(joined) == [d, a] and list(layers) == [d]
+    with pytest.raises(IndexError, match="out of range"):
+        del layers[5]
+
+
+def test_module_dict_update_pop_clear() -> None:
+    a, b, c = nn.Linear(1, 1), nn.Tanh(), nn.Linear(1, 2)
+    holder = nn.ModuleDict({"a": a})
+    holder.update({"b": b})
+    holder.update([("c", c), ("a", c)])
+    assert holder.keys() == ["a", "b", "c"] and holder["a"] is c
+    assert holder.pop("b") is b and "b" not in holder
+    with pytest.raises(KeyError, match="no module 'b'"):
+        holder["b"]
+    holder.clear()
+    assert len(holder) == 0 and list(holder.parameters()) == []
+
+
 def test_every_node_knows_the_modules_that_made_it() -> None:
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
     out = model(an.randn(4, 2))
