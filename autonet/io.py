@@ -133,6 +133,12 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     text = json.dumps(manifest, allow_nan=False).encode("utf-8")
     arrays[_MANIFEST] = np.frombuffer(text, dtype=np.uint8)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: the directory {directory!r} of {path!r} does not exist; "
+                                "create it first (os.makedirs(directory, exist_ok=True))")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {path!r} is a directory; give a file name such as "
+                                f"{os.path.join(path, 'checkpoint.npz')!r}")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
@@ -154,6 +160,13 @@ def load(path: str | os.PathLike) -> Any:
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     try:
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        # np.load takes anything that is neither zip nor .npy for a pickle and says so, which would
+        # invite the user to unpickle a corrupt file; name what the file is not instead.
+        if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+            raise ValueError(f"it is not a .npz archive (it starts with {magic!r}, not b'PK'); "
+                             "the file is corrupt, empty or of another format")
         with np.load(path, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise ValueError("it is a single .npy array, not an autonet checkpoint")

@@ -161,3 +161,22 @@ def test_saved_file_gets_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert os.stat(tmp_path / "ckpt.npz").st_mode & 0o777 == 0o644  # not mkstemp's 0600
+
+
+def test_corrupt_file_error_never_suggests_unpickling(tmp_path) -> None:
+    # numpy calls any non-zip, non-.npy file "pickled data" and suggests allow_pickle=True
+    for name, content in {"garbage.npz": b"this is not a checkpoint", "empty.npz": b""}.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match="not a .npz archive") as info:
+            an.load(tmp_path / name)
+        assert "pickle" not in str(info.value)
+
+
+def test_save_into_a_missing_directory_names_it(tmp_path) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "ckpt.npz"
+    with pytest.raises(FileNotFoundError, match="does not exist; create it") as info:
+        an.save({"w": np.ones(2)}, target)
+    assert str(target.parent) in str(info.value) and ".tmp-" not in str(info.value)
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        an.save({"w": np.ones(2)}, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # no temporary left behind
