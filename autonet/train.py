@@ -121,15 +121,30 @@ def accuracy(output: np.ndarray, target: np.ndarray, threshold: float = 0.0) -> 
     output, target = np.asarray(output), np.asarray(target)
     if output.ndim == 2 and output.shape[1] > 1 and target.ndim == 1:
         return float(np.mean(output.argmax(axis=1) == target))
+    if output.ndim == 2 and output.shape[1] > 1 and target.shape == output.shape \
+            and _is_one_hot(target):
+        # one-hot targets (MSE on softmax outputs): the class is the argmax of both
+        return float(np.mean(output.argmax(axis=1) == target.argmax(axis=1)))
     if output.size == target.size and np.all((target == 0) | (target == 1)):
         return float(np.mean((output.reshape(-1) > threshold) == target.reshape(-1)))
     return None
 
 
-def _threshold(loss_fn: Any) -> float:
-    # A loss on probabilities (BCELoss) is thresholded at 0.5; losses on logits at 0.
+def _is_one_hot(target: np.ndarray) -> bool:
+    return bool(np.all((target == 0) | (target == 1)) and np.all(target.sum(axis=1) == 1))
+
+
+def _threshold(loss_fn: Any, model: Any = None) -> float:
+    """0.5 for probabilities, 0 for logits: probabilities when the loss is BCELoss (or
+    binary_cross_entropy) or, for any other loss (a lambda, a wrapper), when the model's last
+    module is a Sigmoid."""
     name = getattr(loss_fn, "__name__", type(loss_fn).__name__).lower()
-    return 0.5 if name in ("bceloss", "binary_cross_entropy") else 0.0
+    if name in ("bceloss", "binary_cross_entropy"):
+        return 0.5
+    last = model
+    while last is not None and type(last).__name__ in ("Sequential", "ModuleList"):
+        last = last[-1] if len(last) else None
+    return 0.5 if type(last).__name__ == "Sigmoid" else 0.0
 
 
 # ---- callbacks -----------------------------------------------------------------------------------
@@ -318,7 +333,7 @@ def evaluate(model: Any, loss_fn: Callable, data: Any, batch_size: int = 256,
         model.train(was_training)
     output, target = np.concatenate(outs), np.concatenate(targets)
     result = {"loss": total / n}
-    acc = accuracy(output, target, _threshold(loss_fn))
+    acc = accuracy(output, target, _threshold(loss_fn, model))
     if acc is not None:
         result["accuracy"] = acc
     for name, fn in (metrics or {}).items():
@@ -388,7 +403,7 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     if resume is not None:
         _restore(state, resume)
     callbacks = list(callbacks)
-    threshold = _threshold(loss_fn)
+    threshold = _threshold(loss_fn, model)
     for cb in callbacks:
         cb.on_train_begin(state)
     epoch_bar = _progress(epochs, verbose, "epochs", True, 0)

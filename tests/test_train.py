@@ -205,3 +205,30 @@ def test_bad_arguments():
         fit(model, nn.CrossEntropyLoss(), opt, x, epochs=1)
     with pytest.raises(ValueError, match="patience"):
         EarlyStopping(patience=-1)
+
+
+def test_accuracy_with_one_hot_targets_compares_classes():
+    output = np.array([[2.0, 1.0, 0.5], [0.1, 0.2, 3.0], [1.0, 2.0, 3.0]])
+    target = np.eye(3)[[0, 2, 0]]  # rows 0 and 1 right, row 2 wrong
+    assert accuracy(output, target) == pytest.approx(2 / 3)
+    # multi-label 0/1 targets (several ones per row) stay element-wise
+    assert accuracy(np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[1.0, 1.0], [1.0, 1.0]])) \
+        == pytest.approx(3 / 4)
+
+
+def test_probability_outputs_behind_a_wrapped_loss_are_thresholded_at_half():
+    x, y = _data(200)
+    an.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 12), nn.Tanh(), nn.Linear(12, 1), nn.Sigmoid())
+    bce = nn.BCELoss()
+    target = y.astype(np.float32)
+
+    def loss(out, t):  # a wrapper fit cannot recognize by name
+        return bce(out, t.reshape(-1, 1))
+
+    history = fit(model, loss, optim.Adam(model.parameters(), lr=0.05), (x, target), epochs=5,
+                  val_data=(x, target), verbose=0)
+    truth = float(np.mean((predict(model, x).ravel() > 0.5) == y))
+    assert history["val_accuracy"][-1] == pytest.approx(truth)
+    assert evaluate(model, loss, (x, target))["accuracy"] == pytest.approx(truth)
+
