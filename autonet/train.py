@@ -163,8 +163,9 @@ class Callback:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs;
-    with ``restore_best_weights`` the model ends with the weights of its best epoch."""
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
+    in a row (training ends ``patience`` epochs after the best one; 0 acts like 1); with
+    ``restore_best_weights`` the model ends with the weights of its best epoch."""
 
     def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
                  mode: str | None = None, restore_best_weights: bool = True) -> None:
@@ -200,7 +201,7 @@ class EarlyStopping(Callback):
                                    for k, v in state.model.state_dict().items()}
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= max(self.patience, 1):
                 self.stopped_epoch = state.epoch
                 state.stop = True
 

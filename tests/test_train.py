@@ -97,7 +97,8 @@ def test_early_stopping_restores_best_weights():
                   callbacks=[Snap(), stopper], verbose=0)
     assert len(history) < 200 and stopper.stopped_epoch == len(history)
     best_epoch, best = history.best("val_loss")
-    assert stopper.best_epoch == best_epoch and len(history) == best_epoch + 4
+    # patience=3: three epochs in a row without improvement, then stop
+    assert stopper.best_epoch == best_epoch and len(history) == best_epoch + 3
     for p, q in zip(_params(model), snapshots[best_epoch]):
         np.testing.assert_array_equal(p, q)
     assert evaluate(model, nn.CrossEntropyLoss(), (x[150:], y[150:]))["loss"] == \
@@ -232,3 +233,16 @@ def test_probability_outputs_behind_a_wrapped_loss_are_thresholded_at_half():
     assert history["val_accuracy"][-1] == pytest.approx(truth)
     assert evaluate(model, loss, (x, target))["accuracy"] == pytest.approx(truth)
 
+
+@pytest.mark.parametrize("patience", [1, 2])
+def test_early_stopping_stops_patience_epochs_after_the_best(patience):
+    class Scripted(Callback):  # feeds a fixed val_loss sequence: best at epoch 2
+        def on_epoch_end(self, state):
+            state.logs["val_loss"] = [3.0, 1.0, 2.0, 2.0, 2.0, 2.0][state.epoch - 1]
+
+    x, y = _data(20)
+    model = _model()
+    stopper = EarlyStopping(patience=patience)
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
+                  epochs=6, callbacks=[Scripted(), stopper], verbose=0)
+    assert stopper.best_epoch == 2 and len(history) == 2 + patience
