@@ -59,6 +59,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if code not in _IDX_DTYPES:
         raise ValueError(f"read_idx: {path} has unknown IDX dtype code 0x{code:02x}")
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"read_idx: {path} declares {ndim} dimensions but its header is cut "
+                         f"off after {len(raw)} bytes; the file is truncated or corrupt")
     shape = tuple(int(s) for s in np.frombuffer(raw[4:header], dtype=">u4"))
     dtype = np.dtype(_IDX_DTYPES[code])
     expected = int(np.prod(shape)) * dtype.itemsize

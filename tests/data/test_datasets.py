@@ -128,3 +128,10 @@ def test_load_mnist_download_verifies_sha256(tmp_path):
 def test_load_mnist_missing_files_without_download(tmp_path):
     with pytest.raises(FileNotFoundError, match="download=True"):
         load_mnist(tmp_path, train=True)
+
+
+def test_read_idx_names_a_file_whose_header_is_cut_off(tmp_path):
+    path = tmp_path / "short.idx"
+    path.write_bytes(bytes([0, 0, 0x08, 3, 0, 0]))  # 3 dimensions declared, 2 size bytes
+    with pytest.raises(ValueError, match="short.idx.*header is cut off"):
+        read_idx(path)
