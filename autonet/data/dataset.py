@@ -83,7 +83,8 @@ def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 
 def _split_sizes(n: int, lengths: Sequence[float]) -> list[int]:
-    if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1.0) < 1e-6:
+    if all(isinstance(x, float | np.floating) for x in lengths) \
+            and abs(sum(lengths) - 1.0) < 1e-6:
         sizes = [int(np.floor(n * f)) for f in lengths]
         for k in range(n - sum(sizes)):  # hand out the remainder one by one, as PyTorch does
             sizes[k % len(sizes)] += 1
@@ -119,7 +120,8 @@ def train_test_split(*arrays: Any, test_size: float = 0.25, seed: int | None = 0
     if any(len(a) != n for a in arrays):
         raise ValueError(f"train_test_split: arrays have lengths {[len(a) for a in arrays]}; "
                          "they must all have the same number of rows")
-    n_test = int(round(test_size * n)) if isinstance(test_size, float) else int(test_size)
+    fraction = isinstance(test_size, float | np.floating)  # np.float32(0.2) is a fraction too
+    n_test = int(round(float(test_size) * n)) if fraction else int(test_size)
     if not 0 < n_test < n:
         raise ValueError(f"train_test_split: test_size={test_size} leaves {n_test} of {n} rows "
                          "for testing; use a fraction in (0, 1) or a count in [1, N-1]")
@@ -129,6 +131,9 @@ def train_test_split(*arrays: Any, test_size: float = 0.25, seed: int | None = 0
         test, train = order[:n_test], order[n_test:]
     else:
         labels = _as_array(stratify)
+        if labels.shape != (n,):
+            raise ValueError(f"train_test_split: stratify has shape {labels.shape} but the "
+                             f"arrays have {n} rows; pass one label per row, shape ({n},)")
         test_parts, train_parts = [], []
         for c in np.unique(labels):
             idx = rng.permutation(np.flatnonzero(labels == c))

@@ -111,3 +111,17 @@ def test_train_test_split_is_disjoint_and_stratified():
     assert np.array_equal(y[x_te], y_te)
     with pytest.raises(ValueError, match="test_size"):
         train_test_split(x, test_size=0.0)
+
+
+def test_train_test_split_rejects_stratify_labels_of_another_length():
+    x = np.arange(10)
+    with pytest.raises(ValueError, match=r"stratify has shape \(5,\).*10 rows"):
+        train_test_split(x, test_size=0.3, stratify=np.arange(5) % 2)
+
+
+def test_numpy_float_sizes_are_fractions():
+    x = np.arange(10)
+    train, test = train_test_split(x, test_size=np.float32(0.2), seed=0)
+    assert (len(train), len(test)) == (8, 2)
+    parts = random_split(TensorDataset(x), [np.float64(0.7), np.float64(0.3)])
+    assert [len(p) for p in parts] == [7, 3]
