@@ -33,11 +33,13 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = np.full_like(param, group["initial_accumulator_value"])
         state["step"] += 1
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+        grad = self.decayed_grad(grad, param, group["weight_decay"])
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        work = self.scratch_like(param)  # every temporary of the update, in one reused array
         s = state["sum"]
-        s += grad * grad
-        denom = np.sqrt(s)
+        s += np.multiply(grad, grad, out=work)
+        denom = np.sqrt(s, out=work)
         denom += group["eps"]
-        param -= clr * (grad / denom)
+        step = np.divide(grad, denom, out=work)
+        step *= clr
+        param -= step

@@ -46,7 +46,7 @@ class Adam(Optimizer):
             if self._decoupled:
                 param *= 1 - lr * wd
             else:
-                grad = grad + wd * param
+                grad = self.decayed_grad(grad, param, wd)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         work = self.scratch_like(param)  # every temporary of the update, in one reused array
         m *= beta1

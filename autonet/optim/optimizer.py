@@ -109,15 +109,25 @@ class Optimizer:
                 self._update(group, p.data, p.grad, state)
         return loss
 
-    def scratch_like(self, param: np.ndarray) -> np.ndarray:
+    def scratch_like(self, param: np.ndarray, slot: int = 0) -> np.ndarray:
         """A work array shaped like ``param``, kept between steps (not part of the state): large
-        temporaries allocated afresh every step cost page faults that cost more than the math."""
+        temporaries allocated afresh every step cost page faults that cost more than the math.
+        Different ``slot`` numbers give different arrays (for updates needing two at once)."""
         buffers = self.__dict__.setdefault("_scratch", {})
-        key = (param.shape, param.dtype.str)
+        key = (param.shape, param.dtype.str, slot)
         buffer = buffers.get(key)
         if buffer is None:
             buffer = buffers[key] = np.empty_like(param)
         return buffer
+
+    def decayed_grad(self, grad: np.ndarray, param: np.ndarray, weight_decay: float
+                     ) -> np.ndarray:
+        """grad + weight_decay * param (L2 decay) in scratch slot 1; ``grad`` itself when 0."""
+        if not weight_decay:
+            return grad
+        out = np.multiply(param, weight_decay, out=self.scratch_like(param, 1))
+        out += grad
+        return out
 
     def _begin_group(self, group: dict[str, Any]) -> None:
         """Hook before a group's updates (nothing by default)."""

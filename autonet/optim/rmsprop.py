@@ -41,24 +41,29 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = np.zeros_like(param)
         state["step"] += 1
-        if wd:
-            grad = grad + wd * param
+        grad = self.decayed_grad(grad, param, wd)
+        work = self.scratch_like(param)  # every temporary of the update, in one reused array
         v = state["square_avg"]
         v *= alpha
-        v += (1 - alpha) * (grad * grad)
+        np.multiply(grad, grad, out=work)
+        work *= 1 - alpha
+        v += work
         if group["centered"]:
             a = state["grad_avg"]
             a *= alpha
-            a += (1 - alpha) * grad
-            denom = v - a * a
+            a += np.multiply(grad, 1 - alpha, out=work)
+            np.multiply(a, a, out=work)
+            denom = np.subtract(v, work, out=work)
             np.sqrt(denom, out=denom)
         else:
-            denom = np.sqrt(v)
+            denom = np.sqrt(v, out=work)
         denom += eps
+        step = np.divide(grad, denom, out=work)
         if momentum > 0:
             buf = state["momentum_buffer"]
             buf *= momentum
-            buf += grad / denom
-            param -= lr * buf
+            buf += step
+            step = np.multiply(buf, lr, out=work)
         else:
-            param -= lr * (grad / denom)
+            step *= lr
+        param -= step

@@ -31,17 +31,21 @@ class SGD(Optimizer):
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
                 state: dict[str, Any]) -> None:
-        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if wd:
-            grad = grad + wd * param
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        grad = self.decayed_grad(grad, param, group["weight_decay"])
+        step = self.scratch_like(param)  # reused every step: no fresh temporary to page in
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = np.array(grad, copy=True)
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        step = self.scratch_like(param)  # reused every step: no fresh temporary to page in
+                buf += grad if dampening == 0 else np.multiply(grad, 1 - dampening, out=step)
+            if group["nesterov"]:
+                np.multiply(buf, momentum, out=step)
+                step += grad
+                grad = step
+            else:
+                grad = buf
         np.multiply(grad, lr, out=step)
         param -= step

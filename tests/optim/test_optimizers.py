@@ -237,3 +237,28 @@ def test_constructor_errors() -> None:
     opt = optim.SGD([w], lr=0.1)
     with pytest.raises(ValueError, match="2 parameter groups"):
         opt.load_state_dict({"state": {}, "param_groups": [{"params": [0]}, {"params": [1]}]})
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+    lambda ps: optim.Adam(ps, weight_decay=0.1, amsgrad=True),
+    lambda ps: optim.AdamW(ps),
+    lambda ps: optim.RMSprop(ps, weight_decay=0.1),
+    lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True),
+    lambda ps: optim.Adagrad(ps, weight_decay=0.1),
+], ids=["SGD-damp", "SGD-nesterov", "Adam", "AdamW", "RMSprop", "RMSprop-centered", "Adagrad"])
+def test_steps_allocate_no_parameter_sized_temporaries(make) -> None:
+    import tracemalloc
+
+    p = nn.Parameter(np.zeros(100_000, dtype=np.float32))
+    p.grad = np.full(p.shape, 0.5, dtype=np.float32)
+    opt = make([p])
+    opt.step()  # the first step creates the state and the reused work arrays
+    tracemalloc.start()
+    try:
+        opt.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < p.data.nbytes // 4, f"a step allocated {peak} bytes, the param is {p.data.nbytes}"
