@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +33,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     norm_type = float(norm_type)
     if norm_type == np.inf:
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    elif norm_type == 2.0:
+        # a dot product of each gradient with itself: no temporaries of the gradients' size
+        total = math.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads))
     else:
         total = float(sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads)
                       ** (1.0 / norm_type))

@@ -64,3 +64,18 @@ def test_functional_call_swaps_and_restores() -> None:
     with pytest.raises(KeyError, match="no parameter '1.weight'"):
         functional_call(model, {"1.weight": w}, an.ones(1, 2))
     assert model[0].weight is original
+
+
+def test_clip_grad_norm_makes_no_gradient_sized_temporaries() -> None:
+    import tracemalloc
+
+    p = nn.Parameter(np.zeros(100_000, dtype=np.float32))
+    p.grad = np.full(p.shape, 0.01, dtype=np.float32)
+    tracemalloc.start()
+    try:
+        norm = nn.utils.clip_grad_norm_([p], max_norm=1.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert norm == pytest.approx(0.01 * np.sqrt(100_000), rel=1e-5)
+    assert peak < p.grad.nbytes // 4
