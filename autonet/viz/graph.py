@@ -150,7 +150,8 @@ def draw_graph(
             painter.kind(walk.values[i]) == k for i in scene.value_ids)]
         shown_marked = any(i in marked for ops in scene.units.values() for i in ops)
         styles.add_legend(graph, kinds, flow, bool(scene.unit_call), vanish, explode,
-                          highlight=shown_marked)
+                          highlight=shown_marked, gradients=result is not None,
+                          step=painter.current is not None)
     return graph
 
 

@@ -64,9 +64,11 @@ def edge_width(magnitude: float, largest: float) -> str:
 
 
 def add_legend(graph: graphviz.Digraph, kinds: list[str], flow: bool, modules: bool,
-               vanish: float, explode: float, highlight: bool = False) -> None:
+               vanish: float, explode: float, highlight: bool = False,
+               gradients: bool = True, step: bool = False) -> None:
     """One table node explaining the colours and shapes of what is drawn (the highlight row
-    only when some drawn op is highlighted)."""
+    only when some drawn op is highlighted, the gradient-health rows only when gradients are
+    shown, the current-step row only on a step frame)."""
     rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
     for kind in kinds:
         style = KINDS[kind]
@@ -78,10 +80,14 @@ def add_legend(graph: graphviz.Digraph, kinds: list[str], flow: bool, modules: b
     if highlight:
         rows.append(_row(HIGHLIGHT["fillcolor"], "red ellipse", HIGHLIGHT_TEXT,
                          HIGHLIGHT["color"]))
-    rows.append(_row("#ffffff", "blue outline", f"vanishing gradient: mean|grad| &lt; {vanish:g} "
-                     "x max(mean|value|, 1), or zero", VANISHING["color"]))
-    rows.append(_row("#ffffff", "red outline", f"exploding gradient: mean|grad| &gt; "
-                     f"{explode:g} x max(mean|value|, 1)", EXPLODING["color"]))
+    if step:
+        rows.append(_row(OP_STYLE["fillcolor"], "orange outline",
+                         "the op backward visits in this step", CURRENT_STEP["color"]))
+    if gradients:
+        rows.append(_row("#ffffff", "blue outline", f"vanishing gradient: mean|grad| &lt; "
+                         f"{vanish:g} x max(mean|value|, 1), or zero", VANISHING["color"]))
+        rows.append(_row("#ffffff", "red outline", f"exploding gradient: mean|grad| &gt; "
+                         f"{explode:g} x max(mean|value|, 1)", EXPLODING["color"]))
     if flow:
         rows.append(_row("#ffffff", "edge label", "gradient flowing back along the edge "
                          "(local derivative x upstream); width: its size", GRAD_EDGE))

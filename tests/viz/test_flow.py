@@ -117,3 +117,15 @@ def test_step_frames_show_gradient_arriving():
     assert labels[-1] == "grad 7"
     with pytest.raises(ValueError, match="step"):
         an.viz.draw_graph(y, step=n_steps + 1)
+
+
+def test_legend_explains_only_what_is_drawn():
+    x = an.tensor(2.0, requires_grad=True, name="x")
+    y = an.tanh(x * 3.0)
+    no_grads = an.viz.draw_graph(y, grads=False).source
+    assert "vanishing" not in no_grads and "exploding" not in no_grads
+    assert "vanishing" in an.viz.draw_graph(y).source
+    frame = an.viz.draw_graph(y, step=1).source
+    assert "orange outline" in frame and "visits in this step" in frame
+    assert "orange outline" not in an.viz.draw_graph(y, flow=True).source
+
