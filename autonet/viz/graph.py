@@ -27,6 +27,7 @@ from autonet.viz.walk import Value, Walk, walk_graph
 from autonet.warnings import warn_at_user_code
 
 LARGE_CHOICES = ("summarize", "raise")
+RANKDIRS = ("LR", "TB", "RL", "BT")
 
 
 @dataclass(eq=False, slots=True)
@@ -114,7 +115,7 @@ def draw_graph(
         A ``graphviz.Digraph``: shows inline in Jupyter, ``.source`` is the DOT text,
         ``.render(path, format="svg")`` draws it (or use ``an.viz.save_graph``).
     """
-    _check_options(precision, max_nodes, on_large, vanish, explode)
+    _check_options(precision, max_nodes, on_large, vanish, explode, rankdir)
     walk = walk_graph(root, constants=constants)
     marked = _highlighted_ops(walk, highlight)
     has_graph = root._node is not None
@@ -156,11 +157,14 @@ def draw_graph(
 
 
 def _check_options(precision: int, max_nodes: int, on_large: str, vanish: float,
-                   explode: float) -> None:
+                   explode: float, rankdir: str) -> None:
     if not isinstance(precision, int) or precision < 1:
         raise ValueError(f"draw_graph: precision={precision!r} must be a positive int (digits)")
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes={max_nodes!r} must be a positive int")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir={rankdir!r}; use one of {RANKDIRS} (LR: left to "
+                         "right, TB: top to bottom)")
     if on_large not in LARGE_CHOICES:
         raise ValueError(f"draw_graph: on_large={on_large!r}; use one of {LARGE_CHOICES}")
     if not 0 <= vanish < explode:

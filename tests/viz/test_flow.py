@@ -129,3 +129,9 @@ def test_legend_explains_only_what_is_drawn():
     assert "orange outline" in frame and "visits in this step" in frame
     assert "orange outline" not in an.viz.draw_graph(y, flow=True).source
 
+
+def test_rankdir_is_checked():
+    y = an.tensor(2.0, requires_grad=True) * 3.0
+    assert "rankdir=TB" in an.viz.draw_graph(y, rankdir="TB").source
+    with pytest.raises(ValueError, match="rankdir='XX'.*LR"):
+        an.viz.draw_graph(y, rankdir="XX")
