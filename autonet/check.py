@@ -57,6 +57,17 @@ def _clip_region(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndar
     return region
 
 
+def _condition(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    return np.asarray(inputs[0], dtype=bool)
+
+
+def _boolean_masks(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    index = attrs.get("index", inputs[1] if len(inputs) > 1 else None)
+    parts = index if isinstance(index, tuple) else (index,)
+    masks = [np.ravel(p) for p in parts if isinstance(p, np.ndarray) and p.dtype == bool]
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
 def _attaining(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
     x = np.asarray(inputs[0])
     axis = attrs.get("axis", inputs[1] if len(inputs) > 1 else None)
@@ -68,12 +79,19 @@ KINKS: dict[str, tuple[RegionFn, str]] = {
     "relu": (_sign_of_first, "at 0"),
     "abs": (_sign_of_first, "at 0"),
     "leaky_relu": (_sign_of_first, "at 0"),
+    "elu": (_sign_of_first, "at 0 (slopes alpha and 1 meet there unless alpha = 1)"),
+    "sqrt": (_sign_of_first, "at 0 (infinite slope)"),
     "maximum": (_sign_of_difference, "where its two inputs tie"),
     "minimum": (_sign_of_difference, "where its two inputs tie"),
     "clip": (_clip_region, "at a_min/a_max"),
     "max": (_attaining, "where two elements tie for the max"),
     "min": (_attaining, "where two elements tie for the min"),
+    # piecewise functions: a value crossing the point where the branch changes
+    "where": (_condition, "where its condition flips (the function switches branch)"),
+    "getitem": (_boolean_masks, "where a boolean mask index changes (x[x > 0] at 0)"),
 }
+# Not an op: fn's outputs changed shape (a data-dependent shape), recorded with the regions.
+_OUTPUT_SHAPES = "output shapes"
 
 
 def register_kink(op_name: str, region: RegionFn, where: str) -> None:
@@ -107,6 +125,9 @@ def crossed_kink(base: list, *others: list) -> str | None:
     for run in others:
         for (name, r0), (name1, r1) in zip(base, run):
             if name != name1 or r0.shape != r1.shape or not np.array_equal(r0, r1):
+                if name1 == _OUTPUT_SHAPES or name == _OUTPUT_SHAPES:
+                    return ("fn's output changed shape (a data-dependent shape, like a boolean "
+                            "mask x[x > 0] at 0)")
                 return f"{name} {KINKS[name][1]}" if name in KINKS else name
     return None
 
@@ -147,6 +168,7 @@ class GradcheckReport:
     fast: bool = False
     directional: list[Mismatch] = field(default_factory=list)  # fast mode: every direction tried
     max_rows: int = 10
+    note: str | None = None  # about the check point itself (fn's output not finite there)
 
     @property
     def failures(self) -> list[Mismatch]:
@@ -174,7 +196,7 @@ class GradcheckReport:
         else:
             head = (f"gradcheck failed: {len(self.failures)} of {n_checked} element(s) differ "
                     f"beyond atol={self.atol:g} + rtol={self.rtol:g} * |numeric|")
-        lines = [head]
+        lines = [head] + ([f"  note: {self.note}"] if self.note else [])
         for k, name in enumerate(self.names):
             lines.extend(self._input_text(k, name))
         return "\n".join(lines)
@@ -203,12 +225,12 @@ class GradcheckReport:
         status = "passed" if self.passed else "failed"
         lines = [f"gradcheck (fast, random directions) {status}: <grad, u> against "
                  f"(f(x + eps u) - f(x - eps u)) / (2 eps), atol={self.atol:g}, "
-                 f"rtol={self.rtol:g}",
+                 f"rtol={self.rtol:g}"] + ([f"    note: {self.note}"] if self.note else []) + [
                  f"    {'direction over':<28}{'analytic':>14}{'numeric':>14}{'abs err':>11}"
                  f"{'rel err':>11}  verdict"]
         for m in self.directional:
             over = "all inputs" if m.input < 0 else self.names[m.input]
-            bad = m.abs_error > m.tolerance
+            bad = not m.abs_error <= m.tolerance  # NaN is bad
             verdict = ("ok" if not bad else f"kink ({m.kink})" if m.kink else "MISMATCH")
             lines.append(f"    {over:<28}{m.analytic:>14.6g}{m.numeric:>14.6g}"
                          f"{m.abs_error:>11.3g}{m.rel_error:>11.3g}  {verdict}")
@@ -232,6 +254,13 @@ def _table(rows: list[Mismatch], limit: int) -> list[str]:
 def _hints(a: np.ndarray, n: np.ndarray, failures: list[Mismatch]) -> list[str]:
     """Patterns a learner's hand-derived gradient often shows."""
     hints = []
+    singular = [m for m in failures if not np.isfinite(m.analytic)]
+    if singular:
+        hints.append(f"the analytic gradient is NaN/Inf at {len(singular)} element(s), e.g. "
+                     f"{singular[0].index}: a rule evaluated where it divides by 0 (the slope of "
+                     "sqrt or log at 0, 0 * inf); move the point off it or fix the rule there")
+    if any(not np.isfinite(m.numeric) for m in failures):
+        return hints  # fn is NaN/Inf near the point (see the report's note): no pattern to read
     big = np.abs(n) > 1e-8
     if not np.any(a) and np.any(big):
         return ["the analytic gradient is 0 everywhere: is the input used through numpy (or "
@@ -255,6 +284,21 @@ def _hints(a: np.ndarray, n: np.ndarray, failures: list[Mismatch]) -> list[str]:
 
 
 # ---- checking ------------------------------------------------------------------------------------
+def _as_inputs(inputs: Any) -> Sequence[Any]:
+    """A single Tensor stands for the one-input list, as in PyTorch."""
+    return (inputs,) if isinstance(inputs, Tensor) else inputs
+
+
+def _nonfinite_note(outs: list[Tensor]) -> str | None:
+    bad = sum(int(np.count_nonzero(~np.isfinite(o.data))) for o in outs if o.dtype.kind in "fc")
+    if not bad:
+        return None
+    total = sum(o.size for o in outs)
+    return (f"fn's output holds NaN/Inf at this point ({bad} of {total} value(s)), so the numeric "
+            "derivatives through them are NaN and nothing can be compared: check at a point "
+            "inside fn's domain (log or sqrt of a value <= 0? a division by 0?)")
+
+
 def _as_outputs(out: Any) -> list[Tensor]:
     outs = list(out) if isinstance(out, list | tuple) else [out]
     for o in outs:
@@ -293,7 +337,8 @@ class _Problem:
         self.targets = [self.xs[i] for i in self.checked]
         with _KinkRecorder() as recorder:
             self.outs = _as_outputs(fn(*self.xs))
-        self.base_regions = recorder.regions
+        self.shapes = [o.shape for o in self.outs]
+        self.base_regions = recorder.regions + [(_OUTPUT_SHAPES, self._shape_array(self.outs))]
         self.rng = np.random.default_rng(seed)
         self.vs = [self.rng.standard_normal(o.shape) for o in self.outs]
 
@@ -306,14 +351,22 @@ class _Problem:
         return [np.zeros_like(x.data) if a is None else a.data
                 for x, a in zip(self.targets, found)]
 
+    @staticmethod
+    def _shape_array(outs: list[Tensor]) -> np.ndarray:
+        return np.array([len(outs)] + [d for o in outs for d in (o.ndim, *o.shape)])
+
     def projected(self, record: list | None = None) -> float:
-        """<v, fn(xs)> at the current values of xs (appending kink regions to ``record``)."""
+        """<v, fn(xs)> at the current values of xs (appending kink regions to ``record``); NaN
+        when the outputs changed shape (v would broadcast against them silently)."""
         if record is None:
             outs = _as_outputs(self.fn(*self.xs))
         else:
             with _KinkRecorder() as recorder:
                 outs = _as_outputs(self.fn(*self.xs))
             record.extend(recorder.regions)
+            record.append((_OUTPUT_SHAPES, self._shape_array(outs)))
+        if [o.shape for o in outs] != self.shapes:
+            return float("nan")
         return float(sum(np.sum(v * o.data) for v, o in zip(self.vs, outs)))
 
     def name(self, k: int) -> str:
@@ -326,11 +379,11 @@ def check_gradients(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 
                     directions: int = 1, max_kink_checks: int = 200) -> GradcheckReport:
     """Compare analytic and numerical gradients of ``fn`` at ``inputs``; return the report
     (arguments as in ``gradcheck``)."""
-    problem = _Problem(fn, inputs, seed)
+    problem = _Problem(fn, _as_inputs(inputs), seed)
     analytic = problem.analytic()
     report = GradcheckReport(atol=atol, rtol=rtol, fast=fast,
                              names=[problem.name(k) for k in range(len(analytic))],
-                             analytic=analytic)
+                             analytic=analytic, note=_nonfinite_note(problem.outs))
     if fast:
         _check_directions(problem, report, eps, directions)
         return report
@@ -358,8 +411,6 @@ def check_gradients(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 
 
 def _explain_kinks(problem: _Problem, report: GradcheckReport, eps: float, limit: int) -> None:
     """Rerun the perturbations of (up to ``limit``) mismatched elements, recording kinked ops."""
-    if not problem.base_regions:
-        return
     for m in report.mismatches[:limit]:
         x = problem.targets[m.input]
         original = x.data[m.index]
@@ -399,7 +450,7 @@ def _check_directions(problem: _Problem, report: GradcheckReport, eps: float,
         tolerance = report.atol + report.rtol * abs(numeric)
         m = Mismatch(which[0] if len(which) == 1 else -1, (), analytic, numeric,
                      tolerance=tolerance)
-        if m.abs_error > tolerance:
+        if not m.abs_error <= tolerance:
             m.kink = crossed_kink(problem.base_regions, plus, minus)
         report.directional.append(m)
         return m
@@ -408,14 +459,14 @@ def _check_directions(problem: _Problem, report: GradcheckReport, eps: float,
     failed = False
     for _ in range(max(1, directions)):
         m = compare(everything)
-        if m.abs_error > m.tolerance:
+        if not m.abs_error <= m.tolerance:
             if m.kink is None:
                 failed = True
             report.mismatches.append(m)
     if failed and len(everything) > 1:
         for k in everything:
             m = compare([k])
-            if m.abs_error > m.tolerance:
+            if not m.abs_error <= m.tolerance:
                 report.mismatches.append(m)
 
 
@@ -453,6 +504,7 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e
     ``create_graph=True``) against central differences of the first."""
     rng = np.random.default_rng(seed + 1)
     cotangents: list[np.ndarray] = []
+    inputs = _as_inputs(inputs)
 
     def first_derivatives(*xs: Any) -> tuple[Tensor, ...]:
         outs = _as_outputs(fn(*xs))

@@ -108,6 +108,12 @@ def test_transposed_gradient_hint():
     (lambda x: an.minimum(x * 1.0, an.tensor(np.array([2.0, 0.0]))), [2.0 - 3e-7, 1.0], "minimum"),
     (lambda x: an.relu(an.relu(x) - 1.0), [1.0, 3.0], "relu at 0"),  # kink of an intermediate
     (lambda x: an.max(x * 1.0), [2.0, 2.0 + 3e-7, 1.0], "tie for the max"),
+    # elu with alpha != 1 has slopes alpha and 1 meeting at 0
+    (lambda x: an.elu(x, 0.5), [0.0, 1.0], "elu at 0"),
+    (lambda x: an.sqrt(x * x), [0.0, 1.0], "sqrt at 0"),
+    # piecewise functions written with where or a boolean mask: the branch flips at 0
+    (lambda x: an.where(x > 0, x * 2.0, -x), [0.0, 1.0], "condition flips"),
+    (lambda x: x[x >= 0].sum() * 2.0, [0.0, 1.0], "boolean mask"),
 ])
 def test_mismatch_on_a_kink_is_explained_not_failed(fn, x, where):
     x = an.tensor(np.array(x), requires_grad=True)
@@ -187,3 +193,54 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
     assert an.gradcheck(lambda x: square(x), [x])
     with pytest.raises(an.GradcheckError):
         an.gradgradcheck(lambda x: square(x), [x])
+
+
+def test_an_output_whose_shape_depends_on_the_values_is_a_kink_not_a_broadcast():
+    # x[x > 0] gains an element when x[0] = 0 moves up: the weights v of the base output must not
+    # be broadcast against the longer output (that gave a silently wrong numeric derivative).
+    for values in ([0.0, 1.0], [0.0, 1.0, 2.0]):
+        x = an.tensor(np.array(values), requires_grad=True)
+        report = check_gradients(lambda x: x[x > 0] * 3.0, [x])
+        assert report.passed, str(report)
+        assert [m.index for m in report.on_kinks] == [(0,)]
+        assert "mask" in report.on_kinks[0].kink
+
+
+def test_nan_in_the_output_is_named_instead_of_blaming_the_rule():
+    # log is right; the point is outside its domain, so every numeric derivative is NaN.
+    x = an.tensor(np.array([0.5, 1.0, -1.0]), requires_grad=True)
+    report = check_gradients(lambda x: an.log(x), [x])
+    assert not report.passed
+    text = str(report)
+    assert "rule itself is likely wrong" not in text
+    assert "NaN/Inf" in text and "domain" in text
+
+
+def test_nan_analytic_gradient_gets_a_hint():
+    # A rule that divides by zero somewhere (0 * inf, 1 / 0): the analytic value is not finite.
+    singular = Primitive("singular", lambda x: x * 2.0,
+                         (lambda xp, g, y, x: g * 2.0 / (x != 0) * (x != 0),))
+    x = an.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        report = check_gradients(lambda x: singular(x), [x])
+    assert [m.index for m in report.failures] == [(0,)]
+    assert "analytic gradient is NaN/Inf" in str(report)
+
+
+def test_a_single_tensor_is_accepted_as_the_inputs():
+    x = _t((2, 3))
+    assert an.gradcheck(lambda x: an.tanh(x), x)
+    assert an.gradgradcheck(lambda x: an.tanh(x), x)
+    assert check_gradients(lambda x: an.tanh(x), x).passed
+
+
+def test_fast_mode_never_passes_a_nan():
+    # NaN compares False with everything: "error > tolerance" let NaN directions pass.
+    nan_rule = Primitive("nan_rule", lambda x: x * 2.0, (lambda xp, g, y, x: g * np.nan,))
+    x = _t((3, 4))
+    report = check_gradients(lambda x: nan_rule(x), [x], fast=True)
+    assert not report.passed and "MISMATCH" in str(report)
+    with np.errstate(invalid="ignore"):
+        outside = check_gradients(lambda x: an.log(x), [an.tensor(np.array([1.0, -1.0]),
+                                                                  requires_grad=True)], fast=True)
+    assert not outside.passed and "NaN/Inf" in str(outside)
