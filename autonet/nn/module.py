@@ -274,7 +274,8 @@ class Module:
         """Copy values into the parameters and buffers in place (optimizers keep working).
 
         Raises:
-            KeyError: with ``strict=True``, when keys are missing or unexpected (it lists them).
+            RuntimeError: with ``strict=True``, when keys are missing or unexpected (it lists
+                them), as in PyTorch.
             ValueError: when a value's shape differs from the parameter's.
         """
         if not isinstance(state_dict, dict):
@@ -292,9 +293,10 @@ class Module:
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
-                           f"unexpected keys {unexpected}; check that the checkpoint comes from "
-                           "the same architecture, or pass strict=False to load the matching keys")
+            raise RuntimeError(
+                f"load_state_dict for {type(self).__name__}: missing keys {missing}, unexpected "
+                f"keys {unexpected}; check that the checkpoint comes from the same architecture, "
+                "or pass strict=False to load the matching keys")
         for key, target in targets.items():
             if key not in state_dict:
                 continue
