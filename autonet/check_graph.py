@@ -114,6 +114,8 @@ class GraphCheckReport:
         head = (f"check_graph: {len(self.checks)} op(s) checked against numerical derivatives "
                 f"(atol={self.atol:g}, rtol={self.rtol:g}): ")
         head += "all rules agree" if not n_wrong else f"{n_wrong} rule(s) disagree"
+        n_skipped = sum(c.status == "skipped" for c in self.checks)
+        head += f" ({n_skipped} skipped)" if n_skipped else ""
         width = max([len(c.label) for c in self.checks] + [2]) + 2
         lines = [head, f"  {'#':>3}  {'op':<{width}}{'input shapes':<28}verdict"]
         for c in self.checks:
@@ -233,6 +235,15 @@ def _check_node(node: Node, position: int, eps: float, atol: float, rtol: float,
         return check
     if not np.array_equal(out, again, equal_nan=True):
         check.status, check.note = "skipped", "forward is random (gives different outputs)"
+        return check
+    if not np.isfinite(out).all():
+        # Differences through NaN/Inf are NaN: nothing to compare, and the rule is not to blame.
+        upstream = any(isinstance(a, np.ndarray) and a.dtype.kind == "f"
+                       and not np.isfinite(a).all() for a in inputs)
+        check.status, check.note = "skipped", (
+            f"output has {np.count_nonzero(~np.isfinite(out))} NaN/Inf value(s), "
+            + ("as its inputs do" if upstream else "inputs outside the op's domain")
+            + "; an.detect_anomaly() shows where they start")
         return check
     region = KINKS.get(primitive.name, (None, ""))[0]
     base_region = region(inputs, attrs, out) if region else None

@@ -131,3 +131,24 @@ def test_a_freed_or_missing_graph_is_a_clear_error():
         an.check_graph(loss)
     with pytest.raises(ValueError, match="no recorded graph"):
         an.check_graph(_t((3,), requires_grad=False))
+
+
+def test_elu_at_its_kink_is_not_blamed():
+    # elu with alpha != 1 has slopes alpha and 1 at 0; the zeros come from relu upstream.
+    x = _t((4, 3))
+    loss = (an.elu(an.relu(x) * 1.0, 0.5) * 2.0).sum()
+    report = an.check_graph(loss)
+    assert report.passed, str(report)
+    assert report.checks[2].label == "elu" and report.checks[2].inputs[0].on_kinks > 0
+
+
+def test_an_op_outside_its_domain_is_skipped_not_blamed():
+    # log of a negative value is NaN: numbers through it say nothing about log's rule.
+    x = an.tensor(np.array([0.5, -1.0, 2.0]), requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        loss = (an.log(x * 1.0) * 2.0).sum()
+        report = an.check_graph(loss)
+    log_check = report.checks[1]
+    assert log_check.label == "log" and log_check.status == "skipped"
+    assert "NaN/Inf" in log_check.note and "detect_anomaly" in log_check.note
+    assert report.passed  # nothing is wrong, so no rule is named
