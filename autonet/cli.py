@@ -360,10 +360,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     x = an.tensor([[0.5, -1.0], [1.5, 0.2]], name="x")
     y = an.tensor([[1.0], [0.0]], name="y")
     loss = nn.functional.binary_cross_entropy_with_logits(model(x), y)
-    try:
-        written = save_graph(loss, args.out, model=model, flow=not args.no_grad)
-    except TypeError:
-        written = save_graph(loss, args.out)
+    written = save_graph(loss, args.out, model=model, flow=not args.no_grad,
+                         grads=not args.no_grad)
     print(f"wrote {written}: the graph of a 2-3-1 network's loss"
           + ("" if args.no_grad else " with the gradients flowing back"))
     return 0

@@ -167,3 +167,12 @@ def test_examples_run_without_arguments(script, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "val_accuracy" in result.stdout
     assert list(tmp_path.iterdir()) == []  # examples do not litter the working directory
+
+
+def test_graph_no_grad_draws_the_forward_graph_only(tmp_path, capsys):
+    with_grads, forward = tmp_path / "g.dot", tmp_path / "f.dot"
+    assert main(["graph", "--out", str(with_grads)]) == 0
+    assert main(["graph", "--out", str(forward), "--no-grad"]) == 0
+    assert "\\ngrad " in with_grads.read_text()  # a value box line: grad ...
+    text = forward.read_text()
+    assert "\\nvalue " in text and "\\ngrad" not in text and "vanishing" not in text
