@@ -303,6 +303,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     if unknown:
         raise ValueError(f"--grid names unknown hyperparameters {sorted(unknown)}; "
                          f"tunable: {', '.join(sorted(DEFAULTS))}")
+    _check_space(space)
     if "layers" in space and isinstance(space["layers"], list):
         space["layers"] = [(v,) if isinstance(v, int) else v for v in space["layers"]]
     base = {k: v for k, v in _hparams(args).items() if k not in space}
@@ -345,6 +346,26 @@ def cmd_tune(args: argparse.Namespace) -> int:
         print(f"best: {best['params']}  {args.metric}={best['metrics'][args.metric]:.4f}")
     print("wrote: " + ", ".join(wrote))
     return 0 if results.ok else 1
+
+
+def _check_space(space: dict[str, Any]) -> None:
+    """Each value (or range bound) of a --grid entry must be one its flag would accept, so a
+    typo fails here in one line instead of failing every trial."""
+    probe = _Parser(prog="autonet tune")
+    _add_hparams(probe)
+    actions = {a.dest: a for a in probe._actions}
+    for name, spec in space.items():
+        action = actions[name]
+        values = spec if isinstance(spec, list) else [spec.low, spec.high]
+        for value in values:
+            text = "-".join(map(str, value)) if isinstance(value, tuple) else str(value)
+            try:
+                parsed = action.type(text) if action.type is not None else text
+            except (argparse.ArgumentTypeError, ValueError) as err:
+                raise ValueError(f"--grid: bad value {text!r} for {name}: {err}") from None
+            if action.choices is not None and parsed not in action.choices:
+                raise ValueError(f"--grid: bad value {text!r} for {name}: choose from "
+                                 f"{', '.join(map(str, action.choices))}")
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

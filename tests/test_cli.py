@@ -114,6 +114,11 @@ def test_graph_command(tmp_path, capsys):
     (["tune"], "--grid"),
     (["tune", "--grid", "lr"], "name=v1,v2"),
     (["tune", "--grid", "color=red", "--epochs", "1"], "unknown hyperparameters"),
+    (["tune", "--grid", "lr=abc", "--epochs", "1"], "bad value 'abc' for lr"),
+    (["tune", "--grid", "lr=0.1,-1", "--epochs", "1"], "bad value '-1' for lr"),
+    (["tune", "--grid", "activation=relu|swish", "--epochs", "1"], "choose from"),
+    (["tune", "--grid", "layers=8|16,x", "--epochs", "1"], "for layers"),
+    (["tune", "--grid", "dropout=uniform:0:2", "--method", "random"], "for dropout"),
     (["nonsense"], "invalid choice"),
     ([], "required"),
 ])
