@@ -37,8 +37,22 @@ class FunctionCtx:
     def __init__(self, needs_input_grad: tuple[bool, ...] = ()) -> None:
         self.needs_input_grad = needs_input_grad
         self._saved: tuple[Any, ...] = ()
-        self._grad_in: Any = None  # the gradient of the last backward call and its result
-        self._grads_out: tuple[Any, ...] = ()
+        # One backward call serves every input of a pass: its results wait here, keyed by input,
+        # until that input's rule takes them (then they are gone: no stale reuse, no memory kept).
+        self._grad_in: Any = None
+        self._pending: dict[int, Any] = {}
+
+    def _take(self, i: int, g: Any, compute: Any) -> Any:
+        """Input ``i``'s gradient for ``g``: from this pass's backward call, or a new call."""
+        if self._grad_in is not g or i not in self._pending:
+            needs = self.needs_input_grad
+            self._pending = {k: gk for k, gk in enumerate(compute())
+                             if k == i or k >= len(needs) or needs[k]}
+            self._grad_in = g
+        gi = self._pending.pop(i)
+        if not self._pending:
+            self._grad_in = None
+        return gi
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or anything) for backward; they come back as ``saved_tensors``."""
@@ -121,11 +135,11 @@ def _rule_of(cls: type[Function]):
     def rule(i: int, xp: Any, g: Any, y: Any, *inputs: Any, ctx: FunctionCtx) -> Any:
         if xp is not NUMPY:
             return _differentiable_rule(cls, i, g, y, inputs, ctx)
-        # The engine asks once per input with the same g: run backward once and keep the tuple.
-        if ctx._grad_in is not g:
-            ctx._grads_out = _normalize(cls, cls.backward(ctx, g), len(inputs))
-            ctx._grad_in = g
-        return _checked(cls, i, ctx._grads_out[i], inputs[i])
+        # The engine asks once per input with the same g: backward runs once per pass.
+        def compute() -> tuple[Any, ...]:
+            return _normalize(cls, cls.backward(ctx, g), len(inputs))
+
+        return _checked(cls, i, ctx._take(i, g, compute), inputs[i])
 
     return rule
 
@@ -138,7 +152,8 @@ def _differentiable_rule(cls: type[Function], i: int, g: Any, y: Any, inputs: tu
             f"(gradgradcheck, hvp, higher-order an.grad) needs a backward that records a graph. "
             f"Write {cls.__name__}.backward with Python operators and an.<op> functions (no "
             f"numpy calls) and set `differentiable_backward = True` on the class")
-    if ctx._grad_in is not g:
+
+    def compute() -> tuple[Any, ...]:
         raw = {id(a.data): a for a in inputs if isinstance(a, Tensor)}
         if y is not None:
             raw[id(y.data)] = y
@@ -152,9 +167,9 @@ def _differentiable_rule(cls: type[Function], i: int, g: Any, y: Any, inputs: tu
                     f"{cls.__name__}.backward returned a {type(gk).__name__} for input {k} under "
                     f"create_graph=True; with differentiable_backward = True it must compute "
                     f"with autonet ops so the result is a Tensor (numpy calls drop the graph)")
-        ctx._grads_out = grads
-        ctx._grad_in = g
-    gi = ctx._grads_out[i]
+        return grads
+
+    gi = ctx._take(i, g, compute)
     if gi is None:
         return Tensor(np.zeros(np.shape(inputs[i]), dtype=np.asarray(g.data).dtype))
     return gi
