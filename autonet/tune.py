@@ -280,8 +280,11 @@ class _Search:
         try:
             outcome = future.result()
         except Exception as err:  # the executor itself failed (e.g. unpicklable train_fn)
-            outcome = {"status": "failed", "metrics": {}, "time": 0.0,
-                       "error": f"{type(err).__name__}: {err}"}
+            error = f"{type(err).__name__}: {err}"
+            if "pickle" in error.lower():
+                error += ("; trials in other processes (n_jobs > 1, Dask) need a train_fn "
+                          "defined at module level, not a lambda or a nested function")
+            outcome = {"status": "failed", "metrics": {}, "time": 0.0, "error": error}
         return {"trial": index, "params": params, "seed": self.trial_seed(index), **outcome}
 
     def _run_batch(self, executor: Executor, batch: list[tuple[int, dict]]) -> list[dict]:

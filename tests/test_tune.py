@@ -162,3 +162,8 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="mode"):
         GridSearch(bowl, GRID, mode="up")
     assert tune.LogUniform(1e-3, 1).low == 1e-3
+
+
+def test_unpicklable_train_fn_in_processes_says_to_define_it_at_module_level():
+    results = tune.GridSearch(lambda x, seed: x, {"x": [1]}, n_jobs=2).run()
+    assert results.failed and "module level" in results.failed[0]["error"]
