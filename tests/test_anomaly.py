@@ -115,3 +115,18 @@ def test_anomaly_mode_and_a_finite_network_agree_with_normal_mode():
     x.grad = None
     (an.tanh(x) * x).sum().backward()
     np.testing.assert_array_equal(with_mode, x.grad)
+
+
+def test_a_rule_run_with_create_graph_is_blamed_not_the_op_inside_it():
+    # Under create_graph the rules run as recorded ops: the Inf appears in a 'div' made by sqrt's
+    # rule, at the an.grad line. The culprit is sqrt's rule and the line that created the sqrt.
+    x = an.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    with pytest.raises(an.AnomalyError) as caught, an.detect_anomaly():
+        loss = an.sqrt(x).sum()  # MARK-create-graph
+        an.grad(loss, x, create_graph=True)
+    error = caught.value
+    text = str(error)
+    assert error.phase == "backward" and error.node.name == "sqrt", text
+    assert "backward of 'sqrt'" in text and "create_graph=True" in text and "'div'" in text
+    assert error.site.endswith(f":{_line_of('MARK-create-graph')} in "
+                               "test_a_rule_run_with_create_graph_is_blamed_not_the_op_inside_it")
