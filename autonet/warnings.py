@@ -46,11 +46,12 @@ def warn_at_user_code(message: str, category: type[Warning] = UserWarning) -> No
 
 
 def rank1_pair(shapes: list[tuple[int, ...]]) -> tuple[tuple, tuple] | None:
-    """The first pair (n,), (n, 1) with n > 1 among ``shapes``, or None."""
+    """The first pair (n,), (..., n, 1) with n > 1 among ``shapes`` (a column, or a batch of
+    columns), or None."""
     vectors = [s for s in shapes if len(s) == 1 and s[0] > 1]
     for v in vectors:
         for s in shapes:
-            if s == (v[0], 1):
+            if len(s) >= 2 and s[-2:] == (v[0], 1):
                 return v, s
     return None
 

@@ -33,6 +33,10 @@ def warn_double_backward():
     ([(1,), (1, 1)], None),
     ([(4,), (5, 1)], None),
     ([(), (5, 1)], None),
+    # a batch of columns meets the rank-1 array just the same: (2, 5, 1) - (5,) is (2, 5, 5)
+    ([(5,), (2, 5, 1)], ((5,), (2, 5, 1))),
+    ([(3, 2, 5, 1), (5,)], ((5,), (3, 2, 5, 1))),
+    ([(5,), (5, 2, 1)], None),
 ])
 def test_rank1_pair_table(shapes, pair):
     assert rank1_pair(shapes) == pair
