@@ -333,7 +333,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
             client.close()
     results.to_csv(out / "trials.csv")
     print(results.format(limit=args.show))
-    for t in results.failed[:3]:
+    hidden = [t for t in results.trials[args.show:] if t["status"] != "ok"]
+    for t in hidden[:3]:  # failures below the printed rows
         print(f"trial {t['trial']} failed: {t['error']}")
     wrote = [str(out / "trials.csv")]
     if results.ok:

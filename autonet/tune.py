@@ -228,12 +228,20 @@ class Results:
         plot_search(self, path)
 
     def format(self, limit: int = 10) -> str:
-        """A plain-text table of the first ``limit`` rows."""
+        """A plain-text table of the first ``limit`` rows; under it, why each shown trial failed
+        (the same error once, with the trials that hit it)."""
         cols = [c for c in self.columns() if c != "error"]
-        rows = [[_cell(r.get(c, "")) for c in cols] for r in self.table[:limit]]
+        shown = self.table[:limit]
+        rows = [[_cell(r.get(c, "")) for c in cols] for r in shown]
         widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
         lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()]
         lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+        errors: dict[str, list[str]] = {}
+        for r in shown:
+            if r["status"] != "ok":
+                errors.setdefault(r["error"], []).append(str(r["trial"]))
+        for error, trials in errors.items():
+            lines.append(f"trial {', '.join(trials)} failed: {error}")
         return "\n".join(lines)
 
 

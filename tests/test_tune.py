@@ -167,3 +167,10 @@ def test_bad_arguments():
 def test_unpicklable_train_fn_in_processes_says_to_define_it_at_module_level():
     results = tune.GridSearch(lambda x, seed: x, {"x": [1]}, n_jobs=2).run()
     assert results.failed and "module level" in results.failed[0]["error"]
+
+
+def test_format_says_why_shown_trials_failed():
+    text = GridSearch(sometimes_fails, {"x": [1, 3, 3]}).run().format()
+    assert text.count("x=3 is cursed") == 1  # one line for the repeated error
+    assert "trial 1, 2 failed:" in text
+    assert "cursed" not in GridSearch(sometimes_fails, {"x": [1, 3]}).run().format(limit=1)
