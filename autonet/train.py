@@ -356,8 +356,16 @@ def predict(model: Any, x: Any, batch_size: int = 1024) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel, whose stderr is no terminal but shows tqdm's widget."""
+    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
+        return False
+    shell = getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 def _progress(total: int, verbose: int, desc: str, leave: bool, position: int) -> Any:
-    if verbose < 1 or not sys.stderr.isatty():
+    if verbose < 1 or not (sys.stderr.isatty() or _in_notebook()):
         return None
     try:
         from tqdm.auto import tqdm
@@ -387,7 +395,8 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         callbacks: EarlyStopping, Checkpoint, or your own Callback subclasses.
         l1, l2: penalties on the weight matrices added to the loss (see ``_penalty``).
         metrics: extra ``name -> fn(output array, target array)`` computed on validation data.
-        verbose: 0 silent; 1 progress bars when stderr is a terminal; 2 also one line per epoch.
+        verbose: 0 silent; 1 progress bars when stderr is a terminal or in Jupyter; 2 also one
+            line per epoch.
         resume: a checkpoint file from ``Checkpoint``: restores model, optimizer, scheduler,
             history and random generators, then runs the remaining epochs up to ``epochs``.
 

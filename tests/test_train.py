@@ -246,3 +246,23 @@ def test_early_stopping_stops_patience_epochs_after_the_best(patience):
     history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
                   epochs=6, callbacks=[Scripted(), stopper], verbose=0)
     assert stopper.best_epoch == 2 and len(history) == 2 + patience
+
+
+def test_progress_bar_shows_in_jupyter_and_not_in_a_pipe(monkeypatch):
+    import sys
+    import types
+
+    import tqdm.auto  # noqa: F401  (imported before IPython is faked, so its choice is real)
+
+    from autonet.train import _progress
+
+    assert _progress(3, 1, "epochs", True, 0) is None  # pytest captures stderr: no terminal
+    shell = type("ZMQInteractiveShell", (), {})()
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    bar = _progress(3, 1, "epochs", True, 0)
+    assert bar is not None
+    bar.close()
+    assert _progress(3, 0, "epochs", True, 0) is None  # verbose=0 stays silent
