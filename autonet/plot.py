@@ -36,6 +36,14 @@ def _save(fig: Any, path: str | os.PathLike) -> None:
     fig.savefig(path, dpi=110)
 
 
+def _epoch_axis(ax: Any) -> None:
+    """Label the x axis "epoch" with whole-number ticks (no 2.5 epochs on short runs)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_history(history: Any, path: str | os.PathLike, title: str | None = None) -> None:
     """Loss curves (train and validation) and, when recorded, accuracy curves, by epoch."""
     panels = [("loss", "val_loss")]
@@ -46,7 +54,7 @@ def plot_history(history: Any, path: str | os.PathLike, title: str | None = None
         for key, style in zip(keys, ("-", "--")):
             if key in history:
                 ax.plot(history.epoch, history[key], style, label=key)
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax)
         ax.set_ylabel(keys[0])
         ax.grid(alpha=0.3)
         ax.legend()
@@ -136,7 +144,7 @@ def plot_lr_schedule(lrs: Sequence[float] | Any, path: str | os.PathLike,
     values = list(lrs["lr"]) if hasattr(lrs, "history") else [float(v) for v in lrs]
     fig, (ax,) = _figure(5.0, 3.4)
     ax.plot(range(1, len(values) + 1), values, "-")
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel("learning rate")
     ax.grid(alpha=0.3)
     ax.set_title(title or "learning-rate schedule")

@@ -82,3 +82,19 @@ def test_confusion_matrix_counts(tmp_path):
     assert (tmp_path / "cm.png").read_bytes()[:8] == PNG
     with pytest.raises(ValueError, match="predictions"):
         confusion_matrix([0, 1], [0])
+
+
+def test_epoch_axes_have_whole_number_ticks(tmp_path, monkeypatch):
+    import autonet.plot as plot
+
+    figures = []
+    monkeypatch.setattr(plot, "_save", lambda fig, path: figures.append(fig))
+    history = History()
+    for e in range(1, 21):  # 20 epochs: matplotlib's default ticks are 2.5, 5.0, 7.5, ...
+        history.append(e, {"loss": 1.0 / e, "accuracy": e / 20, "lr": 0.1})
+    plot_history(history, tmp_path / "h.png")
+    plot_lr_schedule(history, tmp_path / "lr.png")
+    for fig in figures:
+        for ax in fig.axes:
+            ticks = ax.get_xticks()
+            assert len(ticks) >= 3 and np.all(ticks == np.round(ticks))
