@@ -390,6 +390,22 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 # ---- parser ---------------------------------------------------------------------------
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: X)" only where there is one to show: not for None/False flags or help
+    that states its default, and layer sizes as 16,16 (the form the flag takes)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if default is None or default is False or default is argparse.SUPPRESS \
+                or "default" in text or not action.option_strings:
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else str(default)
+        if isinstance(default, tuple) and not default:
+            shown = "none"
+        return f"{text} (default: {shown.replace('%', '%%')})"
+
+
 class _Parser(argparse.ArgumentParser):
     """Reports a bad command line in one line (no usage dump) and exits with status 2."""
 
@@ -435,13 +451,15 @@ def _add_hparams(p: argparse.ArgumentParser, tuning: bool = False) -> None:
     g.add_argument("--patience", type=int, default=d["patience"],
                    help="early-stopping patience in epochs (0 = off)")
     g.add_argument("--seed", type=int, default=d["seed"],
-                   help="seed of initialization, dropout and shuffling")
+                   help=("seed of the search: each trial trains with its own seed drawn from it "
+                         "(the table's seed column)") if tuning else
+                   "seed of initialization, dropout and shuffling")
 
 
 def make_parser() -> argparse.ArgumentParser:
     from autonet import __version__
 
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = _HelpFormatter
     parser = _Parser(prog="autonet", description="autonet: train, tune and draw small networks.")
     parser.add_argument("--version", action="version", version=f"autonet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{demo,train,tune,graph}")

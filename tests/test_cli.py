@@ -142,6 +142,15 @@ def test_help_shows_defaults(capsys):
                  "--out"):
         assert flag in text
     assert "(default: 0.01)" in text and "(default: adam)" in text
+    assert "(default: 16,16)" in text
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "tune", "graph"])
+def test_help_shows_no_empty_defaults(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # undo line wrapping
+    assert "(default: None)" not in text and "(default: False)" not in text
 
 
 def test_console_script_module_entry(tmp_path):
