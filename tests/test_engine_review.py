@@ -1,7 +1,8 @@
 """Engine bugs found in review (QA of issues 3 and 6), one minimal test each.
 
-Each test is marked xfail(strict=True) until the engine lead fixes it: the fix turns it into a
-pass, strict makes that an error, and the xfail marker is then removed. Expectations come from
+Fixed ones are plain tests now. The one still marked xfail(strict=True) is a known limitation
+(second derivatives of prod with two or more zeros in a slice): the day it is fixed, strict makes
+the passing test an error, and the marker goes. Expectations come from
 formulas and numpy only (CI has no PyTorch); PyTorch 2.x agrees with every one of them.
 """
 
@@ -16,8 +17,6 @@ import autonet as an
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 
-@pytest.mark.xfail(strict=True, reason="pow rule: d(a**0)/da = 0 * a**-1 = 0 * inf = NaN at a=0; "
-                   "fix: g * b * a ** xp.where(b == 0, 1, b - 1)")
 def test_pow_with_exponent_zero_has_zero_gradient_at_zero_base():
     # a**0 == 1 for every a, including 0 (numpy's convention): its derivative is 0 everywhere.
     a = an.tensor(np.array([0.0, 2.0]), requires_grad=True)
@@ -29,8 +28,6 @@ def test_pow_with_exponent_zero_has_zero_gradient_at_zero_base():
     np.testing.assert_array_equal(a.grad, [0.0, 1.0])
 
 
-@pytest.mark.xfail(strict=True, reason="std rule divides by y = 0 for a constant slice (NaN); "
-                   "fix: g / xp.where(y == 0, np.inf, y) (subgradient 0, as PyTorch)")
 def test_std_of_a_constant_slice_has_zero_gradient():
     x = an.tensor(np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 6.0]]), requires_grad=True)
     an.std(x, axis=1).sum().backward()
@@ -54,27 +51,18 @@ def test_prod_second_derivative_with_two_zeros():
     np.testing.assert_allclose(h0.data, [0.0, 1.5, 0.0])
 
 
-@pytest.mark.xfail(strict=True, reason="_seed reshapes any grad of the same size: a (3, 2) grad "
-                   "for a (2, 3) output is silently reinterpreted. Fix: raise unless the shapes "
-                   "agree once size-1 axes are dropped (keep (1, n) for (n,) if wanted)")
 def test_backward_rejects_a_grad_of_another_shape_with_the_same_size():
     y = an.tensor(np.ones((2, 3)), requires_grad=True) * 2.0
     with pytest.raises(ValueError, match=r"\(3, 2\).*\(2, 3\)"):
         y.backward(np.arange(6.0).reshape(3, 2))
 
 
-@pytest.mark.xfail(strict=True, reason="_seed's create_graph branch skips the shape check: "
-                   "grad_outputs of a broadcastable shape are summed back silently (x*3 with "
-                   "(3, 2) ones gives 9, not 3). Fix: validate the shape in both branches")
 def test_create_graph_checks_the_shape_of_grad_outputs():
     x = an.tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(ValueError, match=r"\(3, 2\).*\(2,\)"):
         an.grad(x * 3.0, x, np.ones((3, 2)), create_graph=True)
 
 
-@pytest.mark.xfail(strict=True, reason="softmax/log_softmax/logsumexp call np.max over an empty "
-                   "axis (ValueError). Fix: np.max(x, axis, keepdims=True, initial=-np.inf) (the "
-                   "shift is then -inf -> 0 by the isfinite guard; logsumexp of nothing is -inf)")
 def test_softmax_and_logsumexp_of_an_empty_axis():
     x = an.tensor(np.zeros((0, 3)), requires_grad=True)
     assert an.softmax(x, axis=0).shape == (0, 3)
@@ -95,10 +83,6 @@ class _Saves(an.Function):
         return grad * 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="backward frees node.parents/inputs/out but not "
-                   "node.attrs, which holds a custom Function's ctx and its saved arrays: they "
-                   "live as long as the output tensor. Fix: also drop attrs in run_backward's "
-                   "free step and Node.free() (attrs = None)")
 def test_backward_frees_what_a_custom_function_saved():
     x = an.tensor(np.ones(4), requires_grad=True)
     y = _Saves.apply(x)

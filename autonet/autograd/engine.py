@@ -84,15 +84,16 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
                 f"one-element outputs. Reduce it first (e.g. .sum() or .mean()) or pass "
                 f"grad= an array of shape {root.shape}")
         grad = np.ones_like(root.data)
-    if create_graph:
-        return grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad, root.dtype))
-    grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
-    if grad.shape != root.shape:
-        if grad.size != root.size:
-            raise ValueError(f"backward: grad has shape {grad.shape} but the output has shape "
+    shape = np.shape(grad.data if isinstance(grad, Tensor) else grad)
+    if shape != root.shape:
+        # (n, 1) for (n,) and the like are accepted; anything else would be silently wrong
+        if tuple(n for n in shape if n != 1) != tuple(n for n in root.shape if n != 1):
+            raise ValueError(f"backward: grad has shape {shape} but the output has shape "
                              f"{root.shape}; pass a gradient of the output's shape")
         grad = grad.reshape(root.shape)
-    return grad.astype(root.dtype, copy=False)
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else Tensor._wrap(np.asarray(grad, root.dtype))
+    return np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
 
 
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph: bool,
@@ -169,7 +170,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     if gi is not g and type(gi) is np.ndarray and gi.base is None:
                         owned.add(key)
         if not retain_graph:
-            node.parents = node.inputs = node.out = None
+            node.parents = node.inputs = node.attrs = node.out = None
 
     if targets is not None:
         for t in targets:

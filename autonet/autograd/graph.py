@@ -118,6 +118,7 @@ class Node:
         """Drop saved arrays and the links to the parents (backward without retain_graph)."""
         self.parents = None
         self.inputs = None
+        self.attrs = None
         self.out = None
 
     def __repr__(self) -> str:

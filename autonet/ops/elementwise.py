@@ -24,6 +24,14 @@ def _pow(a, b):
     return np.power(a, b)
 
 
+def _exponent_less_one(xp, b):
+    # d(a**b)/da = b * a**(b - 1); where b == 0 that is 0 * a**-1, which is 0 * inf at a = 0, so
+    # use exponent 1 there (the factor b = 0 makes it 0 anyway).
+    if isinstance(b, int | float):
+        return b - 1 if b != 0 else 1
+    return xp.where(b == 0, 1, b - 1)
+
+
 def _log_base(xp, a):
     # d(a**b)/db = a**b * log(a); where a == 0 the product is 0 for b > 0, so read log(1) = 0 there.
     return xp.log(xp.where(a == 0, 1, a))
@@ -38,7 +46,7 @@ div = Primitive("div", np.true_divide, (
 ), saves_output=True)
 neg = Primitive("neg", np.negative, (lambda xp, g, y, x: -g,))
 pow = Primitive("pow", _pow, (
-    lambda xp, g, y, a, b: g * b * a ** (b - 1),
+    lambda xp, g, y, a, b: g * b * a ** _exponent_less_one(xp, b),
     lambda xp, g, y, a, b: g * y * _log_base(xp, a),
 ), saves_output=True)
 exp = Primitive("exp", np.exp, (lambda xp, g, y, x: g * y,), saves_output=True)

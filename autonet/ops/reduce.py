@@ -67,7 +67,7 @@ def _check_ddof(name, x, axis, ddof):
 
 def _logsumexp(x, axis=None, keepdims=False):
     # log(sum(exp(x))) = m + log(sum(exp(x - m))) with m the max, so exp never overflows.
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # initial: empty axes allowed
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
@@ -95,7 +95,8 @@ mean = Primitive("mean", np.mean, (
 ))
 max = Primitive("max", np.max, (_extreme_grad,), saves_output=True)
 min = Primitive("min", np.min, (_extreme_grad,), saves_output=True)
-# d var / dx = 2 (x - mean) / (n - ddof);  d std / dx = (x - mean) / ((n - ddof) std).
+# d var / dx = 2 (x - mean) / (n - ddof);  d std / dx = (x - mean) / ((n - ddof) std), and 0 (a
+# subgradient, as in PyTorch) for a constant slice, where std = 0.
 var = Primitive("var", _var, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g, x.shape, axis, keepdims)
@@ -103,7 +104,7 @@ var = Primitive("var", _var, (
 ))
 std = Primitive("std", _std, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
-        expand_reduced(xp, g / y, x.shape, axis, keepdims)
+        expand_reduced(xp, g / xp.where(y == 0, np.inf, y), x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (1.0 / (_count(x.shape, axis) - ddof)),
 ), saves_output=True)
 # d logsumexp / dx = softmax(x) = exp(x - logsumexp(x)).
