@@ -451,8 +451,9 @@ def _add_hparams(p: argparse.ArgumentParser, tuning: bool = False) -> None:
     g.add_argument("--patience", type=int, default=d["patience"],
                    help="early-stopping patience in epochs (0 = off)")
     g.add_argument("--seed", type=int, default=d["seed"],
-                   help=("seed of the search: each trial trains with its own seed drawn from it "
-                         "(the table's seed column)") if tuning else
+                   help=("seed of the search; every trial trains with one seed drawn from it "
+                         "(the table's seed column), so trials differ only in hyperparameters")
+                   if tuning else
                    "seed of initialization, dropout and shuffling")
 
 

@@ -257,7 +257,8 @@ def _cell(v: Any) -> str:
 class _Search:
     def __init__(self, train_fn: Callable[..., Any], space: Mapping[str, Any], *,
                  metric: str = "val_loss", mode: str | None = None, n_trials: int | None = None,
-                 seed: int = 0, executor: Executor | None = None, n_jobs: int = 1) -> None:
+                 seed: int = 0, same_seed: bool = True, executor: Executor | None = None,
+                 n_jobs: int = 1) -> None:
         if not callable(train_fn):
             raise TypeError(f"{type(self).__name__}: train_fn must be callable")
         if not space:
@@ -271,11 +272,16 @@ class _Search:
             raise ValueError(f"{type(self).__name__}: n_jobs must be >= 1, got {n_jobs}")
         self.train_fn, self.space = train_fn, dict(space)
         self.metric, self.mode, self.n_trials, self.seed = metric, mode, n_trials, seed
+        self.same_seed = same_seed
         self.executor, self.n_jobs = executor, n_jobs
 
     def trial_seed(self, index: int) -> int:
-        """Seed of trial ``index``: fixed by the search seed, independent of scheduling order."""
-        return int(np.random.SeedSequence([self.seed, index]).generate_state(1)[0] % 2**31)
+        """Seed of trial ``index``, fixed by the search seed, independent of scheduling order. With
+        ``same_seed`` (the default) every trial gets the same one: two settings are then compared
+        on the same initialization and batch order, so the difference is the hyperparameters'
+        and not luck. ``same_seed=False`` gives each trial its own (to see seed noise)."""
+        key = [self.seed] if self.same_seed else [self.seed, index]
+        return int(np.random.SeedSequence(key).generate_state(1)[0] % 2**31)
 
     def _open_executor(self) -> tuple[Executor, bool]:
         if self.executor is not None:

@@ -60,11 +60,18 @@ def test_mode_max_for_accuracy_and_budget():
     assert len(GridSearch(bowl, GRID, n_trials=3).run()) == 3
 
 
+def test_trials_share_a_seed_by_default_so_comparisons_are_fair():
+    results = GridSearch(noisy, {"x": [0.0, 1.0, 2.0]}, metric="val_loss", seed=7).run()
+    assert len({r["seed"] for r in results.table}) == 1
+
+
 def test_trials_are_seeded_and_reproducible():
-    a = RandomSearch(noisy, {"x": [0.0]}, metric="val_loss", n_trials=4, seed=7).run()
-    b = RandomSearch(noisy, {"x": [0.0]}, metric="val_loss", n_trials=4, seed=7).run()
+    a = RandomSearch(noisy, {"x": [0.0]}, metric="val_loss", n_trials=4, seed=7,
+                     same_seed=False).run()
+    b = RandomSearch(noisy, {"x": [0.0]}, metric="val_loss", n_trials=4, seed=7,
+                     same_seed=False).run()
     assert [r["val_loss"] for r in a.table] == [r["val_loss"] for r in b.table]
-    assert len({r["seed"] for r in a.table}) == 4  # each trial its own seed
+    assert len({r["seed"] for r in a.table}) == 4  # same_seed=False: each trial its own seed
     for row in a.table:  # and re-running one trial with its seed reproduces it
         assert noisy(0.0, row["seed"]) == pytest.approx(row["val_loss"])
 
