@@ -161,6 +161,10 @@ class Callback:
     def on_train_end(self, state: TrainState) -> None:
         pass
 
+    def on_diverged(self, state: TrainState) -> None:
+        """The loss became NaN/Inf and fit is about to raise TrainingDiverged (on_train_end is
+        not called: the weights are not worth saving)."""
+
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
@@ -208,6 +212,9 @@ class EarlyStopping(Callback):
     def on_train_end(self, state: TrainState) -> None:
         if self.restore_best_weights and self.best_state is not None:
             state.model.load_state_dict(self.best_state)
+
+    def on_diverged(self, state: TrainState) -> None:
+        self.on_train_end(state)  # leave the model with its best weights, not NaN
 
 
 class Checkpoint(Callback):
@@ -447,6 +454,10 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
                 cb.on_epoch_end(state)
             if state.stop:
                 break
+    except TrainingDiverged:
+        for cb in callbacks:
+            cb.on_diverged(state)
+        raise
     finally:
         if epoch_bar is not None:
             epoch_bar.close()

@@ -173,6 +173,23 @@ def test_diverging_learning_rate_stops_with_message():
             epochs=50, verbose=0)
 
 
+def test_divergence_leaves_the_best_weights_with_early_stopping_restore():
+    x = np.linspace(-1, 1, 32, dtype=np.float32)[:, None]
+    model = nn.Linear(1, 1)
+    stopper = EarlyStopping(monitor="loss", patience=100, restore_best_weights=True)
+    data = DataLoader(TensorDataset(x, 3 * x), batch_size=32)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    fit(model, nn.MSELoss(), optimizer, data, epochs=3, callbacks=[stopper], verbose=0)
+    best = {k: v.copy() for k, v in stopper.best_state.items()}
+    optimizer.param_groups[0]["lr"] = 1e6  # now it blows up
+    x[0] = 1e30
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(TrainingDiverged):
+        fit(model, nn.MSELoss(), optimizer, data, epochs=50, callbacks=[stopper], verbose=0)
+    for key, value in model.state_dict().items():
+        assert np.all(np.isfinite(value))
+        np.testing.assert_array_equal(value, best[key])
+
+
 def test_l1_and_l2_shrink_weights():
     x, y = _data(100)
     norms = {}
