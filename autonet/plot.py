@@ -22,7 +22,8 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]
     try:
         from matplotlib.figure import Figure
     except ImportError as err:
-        raise ImportError("autonet.plot needs matplotlib: pip install autonet[plot]") from err
+        raise ImportError("autonet.plot needs matplotlib: pip install 'autonet[plot]' (in a "
+                          "source checkout: pip install -e '.[plot]')") from err
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     return fig, axes

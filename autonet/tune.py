@@ -376,7 +376,8 @@ class BayesianSearch(_Search):
         try:
             import optuna
         except ImportError as err:
-            raise ImportError("BayesianSearch needs Optuna: pip install autonet[tune]") from err
+            raise ImportError("BayesianSearch needs Optuna: pip install 'autonet[tune]' (in a "
+                              "source checkout: pip install -e '.[tune]')") from err
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         dists = {k: _as_distribution(k, v) for k, v in self.space.items()}
         sampler = optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=min(
