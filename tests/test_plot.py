@@ -71,7 +71,7 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(ImportError, match=r"pip install autonet\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install 'autonet\[plot\]'.*-e '.\[plot\]'"):
         plot_history(_history(), tmp_path / "h.png")
 
 
