@@ -41,6 +41,11 @@ def positive(lo: float = 0.2, hi: float = 3.0) -> Callable:
     return real(lo, hi)
 
 
+def with_zeros(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """About half the values exactly 0, the rest in [-2, 2]."""
+    return np.where(rng.random(shape) < 0.5, 0.0, rng.uniform(-2, 2, size=shape))
+
+
 def distinct(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     """A permutation of well-separated values: no ties for max/min/maximum/prod."""
     n = int(np.prod(shape, dtype=np.int64))
@@ -321,6 +326,8 @@ CASES: list[OpCase] = [
         min_dims=1, max_dims=3, min_side=2, max_side=MAX_SIDE))),
     OpCase("logsumexp", an.logsumexp, _logsumexp, reduction()),
     OpCase("prod", an.prod, np.prod, reduction(away_from_zero(gap=0.3))),
+    # prod is a polynomial: smooth at zeros too, including two or more zeros in one slice
+    OpCase("prod_with_zeros", an.prod, np.prod, reduction(with_zeros), primitives=("prod",)),
     # shape
     OpCase("reshape", an.reshape, np.reshape, reshape_args()),
     OpCase("transpose", an.transpose, np.transpose, transpose_args()),

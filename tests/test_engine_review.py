@@ -1,8 +1,6 @@
 """Engine bugs found in review (QA of issues 3 and 6), one minimal test each.
 
-Fixed ones are plain tests now. The one still marked xfail(strict=True) is a known limitation
-(second derivatives of prod with two or more zeros in a slice): the day it is fixed, strict makes
-the passing test an error, and the marker goes. Expectations come from
+All are fixed; each test guards its fix. Expectations come from
 formulas and numpy only (CI has no PyTorch); PyTorch 2.x agrees with every one of them.
 """
 
@@ -37,12 +35,6 @@ def test_std_of_a_constant_slice_has_zero_gradient():
     np.testing.assert_allclose(x.grad[1], (row - row.mean()) / (row.size * row.std()))
 
 
-@pytest.mark.xfail(strict=True, reason="prod rule: with 2+ zeros in a slice the gradient is the "
-                   "constant 0 (where(n_zeros == 1, ...)), so its derivative is lost: "
-                   "d2 prod / dx0 dx1 = x2 is computed as 0. Fix: compute 'product of the "
-                   "others' differentiably, e.g. exclusive products along the axis (a cumprod "
-                   "primitive from both ends) or prod(where(eye, 1, x[..., None, :])) over the "
-                   "last axis (O(n^2) memory)")
 def test_prod_second_derivative_with_two_zeros():
     # f = x0 * x1 * x2 at (0, 0, 1.5): the Hessian entry d2f/dx0dx1 = x2 = 1.5.
     x = an.tensor(np.array([0.0, 0.0, 1.5]), requires_grad=True)

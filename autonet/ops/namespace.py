@@ -30,8 +30,10 @@ _COMPOSITES = {
 NUMPY = SimpleNamespace(
     **{name: _PRIMITIVES[name].forward for name in _NAMES},
     **{name: pair[0] for name, pair in _COMPOSITES.items()},
+    records_graph=False,
 )
 AUTONET = SimpleNamespace(
     **{name: _PRIMITIVES[name] for name in _NAMES},
     **{name: pair[1] for name, pair in _COMPOSITES.items()},
+    records_graph=True,  # a rule may pick a formula that is slower but right at every order
 )

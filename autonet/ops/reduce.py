@@ -76,7 +76,11 @@ def _logsumexp(x, axis=None, keepdims=False):
 def _prod_grad(xp, g, y, x, axis=None, keepdims=False):
     # d prod / d x_i = prod of the others. Dividing y by x_i fails at zeros, so: with no zero in the
     # slice use y / x; with exactly one zero only that position gets the product of the others;
-    # with two or more zeros every partial is 0.
+    # with two or more zeros every partial is 0. That piecewise formula has the wrong derivative
+    # where two or more zeros meet, so under create_graph the products of the others are formed
+    # one by one instead (n^2 work per slice of n, only for higher orders).
+    if xp.records_graph:
+        return expand_reduced(xp, g, x.shape, axis, keepdims) * _products_of_others(xp, x, axis)
     zero = x == 0
     nonzero_x = xp.where(zero, 1, x)
     others = expand_reduced(xp, y, x.shape, axis, keepdims) / nonzero_x
@@ -84,6 +88,21 @@ def _prod_grad(xp, g, y, x, axis=None, keepdims=False):
     prod_without_zero = xp.prod(nonzero_x, axis=axis, keepdims=True)
     at_zero = xp.where(n_zeros == 1, prod_without_zero, 0)
     return expand_reduced(xp, g, x.shape, axis, keepdims) * xp.where(zero, at_zero, others)
+
+
+def _products_of_others(xp, x, axis):
+    """For each element, the product of the other elements of its slice along ``axis``."""
+    shape = x.shape
+    reduced = normalize_axis(axis, len(shape))
+    kept = [a for a in range(len(shape)) if a not in reduced]
+    order = (*kept, *reduced)
+    lead = tuple(shape[a] for a in kept)
+    n = int(np.prod([shape[a] for a in reduced], dtype=np.int64))
+    rows = xp.reshape(xp.transpose(x, order), (*lead, 1, n))
+    # row i of where(eye, 1, rows) is the slice with x_i replaced by 1
+    others = xp.prod(xp.where(np.eye(n, dtype=bool), 1, rows), axis=-1)
+    others = xp.reshape(others, (*lead, *(shape[a] for a in reduced)))
+    return xp.transpose(others, tuple(int(i) for i in np.argsort(order)))
 
 
 sum = Primitive("sum", np.sum, (
