@@ -17,6 +17,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,18 @@ def _threshold(loss_fn: Any, model: Any = None) -> float:
 # ---- callbacks -----------------------------------------------------------------------------------
 class Callback:
     """Hooks into ``fit``. ``state`` has model, optimizer, scheduler, history, epoch (1-based,
-    just finished), logs (this epoch's record), loader, and ``stop`` (set True to end training)."""
+    just finished), logs (this epoch's record), loader, callbacks, and ``stop`` (set True to end
+    training). A callback that remembers something across epochs returns it from ``state_dict``
+    so that a Checkpoint saves it and ``fit(resume=...)`` gives it back."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """What this callback must carry over a checkpoint: numbers, strings, None, arrays, and
+        dicts/lists of them (stored with an.save). Default: nothing."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Take back what ``state_dict`` returned; on resume fit calls it after
+        ``on_train_begin``, so it overrides whatever that reset."""
 
     def on_train_begin(self, state: TrainState) -> None:
         pass
@@ -216,11 +228,32 @@ class EarlyStopping(Callback):
     def on_diverged(self, state: TrainState) -> None:
         self.on_train_end(state)  # leave the model with its best weights, not NaN
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"monitor": self.monitor, "mode": self.mode, "best": float(self.best),
+                "best_epoch": self.best_epoch, "wait": self.wait,
+                "stopped_epoch": self.stopped_epoch, "best_state": self.best_state}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if (state["monitor"], state["mode"]) != (self.monitor, self.mode):
+            raise ValueError(f"EarlyStopping: the checkpoint watched {state['monitor']!r} "
+                             f"({state['mode']}), this one watches {self.monitor!r} "
+                             f"({self.mode}); resume with the same monitor and mode")
+        self.best, self.best_epoch = float(state["best"]), int(state["best_epoch"])
+        self.wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
+        best_state = state["best_state"]
+        self.best_state = None if best_state is None else {
+            k: np.array(v, copy=True) for k, v in best_state.items()}
+
 
 class Checkpoint(Callback):
     """Save everything needed to resume (model, optimizer, scheduler, epoch, history, the
-    loader's and autonet's random generators) to ``path`` every ``every`` epochs and at the end.
-    Resume with ``fit(..., resume=path)``; training then continues bit-identically."""
+    loader's and autonet's random generators, every callback's ``state_dict``, whether a callback
+    stopped the run) to ``path`` every ``every`` epochs and at the end. Resume with
+    ``fit(..., resume=path)`` and the same callbacks; training then continues bit-identically.
+
+    Wherever it sits in the callback list, fit runs a Checkpoint's ``on_epoch_end`` after the
+    other callbacks' (so the file holds their state for that epoch) and its ``on_train_end``
+    before theirs (so the file holds the last weights, not those EarlyStopping restores)."""
 
     def __init__(self, path: str | os.PathLike, every: int = 1) -> None:
         if every < 1:
@@ -244,8 +277,11 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState) -> None:
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save({
-        "format": "autonet-fit-checkpoint-1",
+        "format": _FORMAT,
         "epoch": state.epoch,
+        "stop": state.stop,
+        # by position: [class name, state]; _restore checks the names against the resumed run
+        "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in state.callbacks],
         "model": state.model.state_dict(),
         "optimizer": state.optimizer.state_dict(),
         "scheduler": state.scheduler.state_dict() if state.scheduler is not None else None,
@@ -255,15 +291,19 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState) -> None:
     }, path)
 
 
+_FORMAT = "autonet-fit-checkpoint-2"
+_OLD_FORMAT = "autonet-fit-checkpoint-1"  # before callbacks' states and the stop flag
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """The dict written by ``save_checkpoint``: model, optimizer, scheduler state dicts, epoch,
-    history, and the random generator states."""
+    stop, history, the random generator states, and "callbacks" ([class name, state] each)."""
     if not Path(path).exists():
         raise FileNotFoundError(f"load_checkpoint: {path} does not exist")
     from autonet.io import load
 
     tree = load(path)
-    if not isinstance(tree, dict) or tree.get("format") != "autonet-fit-checkpoint-1":
+    if not isinstance(tree, dict) or tree.get("format") not in (_FORMAT, _OLD_FORMAT):
         raise ValueError(f"load_checkpoint: {path} is not an autonet checkpoint")
     return tree
 
@@ -273,9 +313,9 @@ class TrainState:
     """What callbacks see; see Callback."""
 
     def __init__(self, model: Any, optimizer: Any, scheduler: Any, history: History,
-                 loader: DataLoader) -> None:
+                 loader: DataLoader, callbacks: Sequence[Callback] = ()) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
-        self.history, self.loader = history, loader
+        self.history, self.loader, self.callbacks = history, loader, list(callbacks)
         self.epoch = 0
         self.logs: dict[str, float] = {}
         self.stop = False
@@ -405,7 +445,9 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         verbose: 0 silent; 1 progress bars when stderr is a terminal or in Jupyter; 2 also one
             line per epoch.
         resume: a checkpoint file from ``Checkpoint``: restores model, optimizer, scheduler,
-            history and random generators, then runs the remaining epochs up to ``epochs``.
+            history, random generators and the callbacks' states (pass the same kinds of
+            callbacks in the same order), then runs the remaining epochs up to ``epochs``
+            (none if a callback had stopped the run).
 
     Raises:
         TrainingDiverged: the loss became NaN/Inf; the message names the epoch and batch.
@@ -416,18 +458,23 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     val_loader = None if val_data is None else _loader(val_data, max(batch_size, 256), False,
                                                       None, "val_data")
     history = History()
-    state = TrainState(model, optimizer, scheduler, history, loader)
-    if resume is not None:
-        _restore(state, resume)
     callbacks = list(callbacks)
+    state = TrainState(model, optimizer, scheduler, history, loader, callbacks)
+    saved_callbacks = None if resume is None else _restore(state, resume)
     threshold = _threshold(loss_fn, model)
     for cb in callbacks:
         cb.on_train_begin(state)
+    for cb, cb_state in zip(callbacks, saved_callbacks or ()):
+        cb.load_state_dict(cb_state)
+    # Checkpoints save after the others' epoch end and before their train end (see Checkpoint)
+    savers = [cb for cb in callbacks if isinstance(cb, Checkpoint)]
+    others = [cb for cb in callbacks if not isinstance(cb, Checkpoint)]
     epoch_bar = _progress(epochs, verbose, "epochs", True, 0)
     if epoch_bar is not None:
         epoch_bar.update(state.epoch)
     try:
-        for epoch in range(state.epoch + 1, epochs + 1):
+        last = state.epoch if state.stop else epochs  # a stopped run stays stopped
+        for epoch in range(state.epoch + 1, last + 1):
             start = time.perf_counter()
             lr = _lr(optimizer)
             logs = _train_epoch(state, loss_fn, epoch, l1, l2, threshold, verbose)
@@ -450,7 +497,7 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
             if verbose >= 2:
                 print(f"epoch {epoch}/{epochs}: " + "  ".join(
                     f"{k}={v:.4g}" for k, v in logs.items()), file=sys.stderr)
-            for cb in callbacks:
+            for cb in others + savers:
                 cb.on_epoch_end(state)
             if state.stop:
                 break
@@ -461,7 +508,7 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     finally:
         if epoch_bar is not None:
             epoch_bar.close()
-    for cb in callbacks:
+    for cb in savers + others:
         cb.on_train_end(state)
     return history
 
@@ -504,10 +551,22 @@ def _train_epoch(state: TrainState, loss_fn: Callable, epoch: int, l1: float, l2
     return logs
 
 
-def _restore(state: TrainState, path: str | os.PathLike) -> None:
+def _restore(state: TrainState, path: str | os.PathLike) -> list[Any] | None:
+    """Load ``path`` into ``state``; return the callbacks' saved states (in order) for fit to
+    hand to ``load_state_dict`` after ``on_train_begin``, or None for an old checkpoint."""
     from autonet.creation import rng
 
     tree = load_checkpoint(path)
+    saved = tree.get("callbacks")
+    if saved is not None:
+        names = [type(cb).__name__ for cb in state.callbacks]
+        if names != [name for name, _ in saved]:
+            raise ValueError(f"fit: {path} was saved with callbacks {[n for n, _ in saved]} "
+                             f"but resume got {names}; pass the same kinds of callbacks in the "
+                             "same order (or load_checkpoint the weights into a fresh run)")
+    elif any(type(cb).state_dict is not Callback.state_dict for cb in state.callbacks):
+        warnings.warn(f"fit: {path} predates saved callback states; callbacks such as "
+                      "EarlyStopping start afresh", RuntimeWarning, stacklevel=3)
     state.model.load_state_dict(tree["model"])
     state.optimizer.load_state_dict(tree["optimizer"])
     if state.scheduler is not None:
@@ -518,4 +577,6 @@ def _restore(state: TrainState, path: str | os.PathLike) -> None:
     state.loader.set_rng_state(tree["loader_rng"])
     rng().bit_generator.state = tree["global_rng"]
     state.epoch = int(tree["epoch"])
+    state.stop = bool(tree.get("stop", False))
+    return None if saved is None else [cb_state for _, cb_state in saved]
 

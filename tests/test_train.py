@@ -138,6 +138,72 @@ def test_resume_is_bit_identical(tmp_path):
     assert h_resumed.epoch == list(range(1, 9))
 
 
+def _stopping_run(path, epochs, order, every, resume=None):
+    x, y = _data(200)
+    model = _model(seed=2)
+    # A large learning rate makes validation loss bounce, so EarlyStopping ends the run.
+    stopper = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    saver = Checkpoint(path, every=every)
+    callbacks = [stopper, saver] if order == "stopper first" else [saver, stopper]
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=3.0),
+                  (x[:150], y[:150]), epochs=epochs, val_data=(x[150:], y[150:]),
+                  callbacks=callbacks, batch_size=50, verbose=0, resume=resume)
+    return model, history, stopper
+
+
+@pytest.mark.parametrize("order", ["stopper first", "checkpoint first"])
+@pytest.mark.parametrize("every", [1, 100])  # 100: only the end-of-run save
+def test_resume_keeps_early_stopping_state(tmp_path, order, every):
+    straight, h_straight, s_straight = _stopping_run(tmp_path / "a.npz", 200, order, every)
+    stopped = len(h_straight)
+    assert stopped < 200 and s_straight.stopped_epoch == stopped
+    # interrupt after the best epoch, with the patience counter running
+    cut = s_straight.best_epoch + 1
+    assert 1 < cut < stopped
+    _stopping_run(tmp_path / "b.npz", cut, order, every)
+    assert load_checkpoint(tmp_path / "b.npz")["epoch"] == cut
+    resumed, h_resumed, s_resumed = _stopping_run(tmp_path / "c.npz", 200, order, every,
+                                                  resume=tmp_path / "b.npz")
+    assert len(h_resumed) == stopped and s_resumed.stopped_epoch == stopped
+    assert s_resumed.best_epoch == s_straight.best_epoch
+    for p, q in zip(_params(straight), _params(resumed)):
+        np.testing.assert_array_equal(p, q)
+    assert h_resumed.history == h_straight.history | {"time": h_resumed["time"]}
+    # resuming the finished run's own checkpoint trains no further and ends the same
+    again, h_again, _ = _stopping_run(tmp_path / "d.npz", 200, order, every,
+                                      resume=tmp_path / "a.npz")
+    assert len(h_again) == stopped
+    for p, q in zip(_params(straight), _params(again)):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_resume_with_other_callbacks_names_both(tmp_path):
+    _stopping_run(tmp_path / "a.npz", 2, "stopper first", 1)
+    x, y = _data(20)
+    model = _model()
+    with pytest.raises(ValueError, match=r"\['EarlyStopping', 'Checkpoint'\] but resume got "
+                                         r"\['Checkpoint'\]; pass the same"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
+            epochs=3, callbacks=[Checkpoint(tmp_path / "b.npz")], verbose=0,
+            resume=tmp_path / "a.npz")
+    model = _model(seed=2)
+    with pytest.raises(ValueError, match="watched 'val_loss'.*watches 'loss'"):
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
+            epochs=3, callbacks=[EarlyStopping(monitor="loss"), Checkpoint(tmp_path / "b.npz")],
+            verbose=0, resume=tmp_path / "a.npz")
+
+
+def test_resume_from_a_checkpoint_without_callback_states_warns(tmp_path):
+    _stopping_run(tmp_path / "a.npz", 2, "stopper first", 1)
+    tree = load_checkpoint(tmp_path / "a.npz")
+    del tree["callbacks"], tree["stop"]
+    an.save(tree | {"format": "autonet-fit-checkpoint-1"}, tmp_path / "old.npz")
+    with pytest.warns(RuntimeWarning, match="predates saved callback states"):
+        _, history, _ = _stopping_run(tmp_path / "b.npz", 3, "stopper first", 1,
+                                      resume=tmp_path / "old.npz")
+    assert history.epoch == [1, 2, 3]
+
+
 def test_checkpoint_every_n_epochs(tmp_path):
     saved = []
 
