@@ -18,8 +18,9 @@ from autonet.viz.walk import FREED_MESSAGE
 from autonet.warnings import warn_at_user_code
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
-INSTALL_HINT = ("install Graphviz to render it (apt install graphviz | brew install graphviz | "
-                "conda install -c conda-forge graphviz | https://graphviz.org/download)")
+INSTALL_WAYS = ("apt install graphviz | brew install graphviz | conda install -c conda-forge "
+                "graphviz | https://graphviz.org/download")
+INSTALL_HINT = f"install Graphviz to render it ({INSTALL_WAYS})"
 
 
 def render(graph: graphviz.Digraph, path: str | Path) -> Path:
@@ -83,7 +84,9 @@ def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "s
         **options: passed to ``draw_graph`` (``model=``, ``precision=``...).
 
     Returns:
-        The frame paths in order, then the index.html path.
+        The frame paths in order, then the index.html path. When the frames are DOT source
+        (``format="dot"``, or Graphviz's ``dot`` program is missing), which browsers cannot
+        show, index.html says so and links the files with the way to render them.
     """
     suffix = "." + format.lower().lstrip(".")
     if suffix not in FORMATS:
@@ -121,17 +124,53 @@ def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "s
             seen.add(key)
             warn_at_user_code(text, w.category)
     index = directory / "index.html"
-    index.write_text(_flipbook([p.name for p in written], captions), encoding="utf-8")
+    names = [p.name for p in written]
+    if all(p.suffix in (".svg", ".png", ".pdf") for p in written):
+        page = _flipbook(names, captions)
+    else:
+        page = _source_list(names, captions, missing_dot=suffix not in (".dot", ".gv"))
+    index.write_text(page, encoding="utf-8")
     return [*written, index]
+
+
+def _source_list(frames: list[str], captions: list[str], missing_dot: bool) -> str:
+    """A page for DOT-source frames: why there are no pictures, how to get them, the files."""
+    if missing_dot:
+        why = ("Graphviz's <code>dot</code> program was not found, so these frames were written "
+               "as DOT source, which a browser cannot show as pictures. To see them, "
+               f"install Graphviz ({html.escape(INSTALL_WAYS)}), then run "
+               "<code>save_backward_steps</code> again.")
+    else:
+        why = ("These frames are DOT source (<code>format=\"dot\"</code>), which a browser "
+               "cannot show as pictures; pass <code>format=\"svg\"</code> to get a flip book.")
+    items = "\n".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a>: {html.escape(c)}'
+                      "</li>" for f, c in zip(frames, captions))
+    first, svg = html.escape(frames[0]), html.escape(Path(frames[0]).stem + ".svg")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>autonet: backward, step by step</title>
+<style>body{{font-family:sans-serif;margin:1em}}</style></head>
+<body>
+<h1>Backward, step by step</h1>
+<p id="no-pictures"><strong>No pictures here.</strong> {why}
+One frame by hand: <code>dot -Tsvg {first} -o {svg}</code>.</p>
+<ol start="0">
+{items}
+</ol>
+</body></html>
+"""
 
 
 def _flipbook(frames: list[str], captions: list[str]) -> str:
     """A self-contained page: previous/next buttons, a slider, arrow keys."""
     data = json.dumps([{"src": f, "caption": c} for f, c in zip(frames, captions)])
     first = html.escape(frames[0])
+    # browsers show SVG and PNG in an <img>, PDF only in a frame
+    picture = (f'<iframe id="picture" src="{first}" title="frame"></iframe>'
+               if first.endswith(".pdf") else f'<img id="picture" src="{first}" alt="frame">')
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>autonet: backward, step by step</title>
-<style>body{{font-family:sans-serif;margin:1em}} img,object{{max-width:100%}}
+<style>body{{font-family:sans-serif;margin:1em}} img{{max-width:100%}}
+iframe{{width:100%;height:80vh;border:0}}
 #bar{{display:flex;gap:.5em;align-items:center}} #range{{flex:1}}</style></head>
 <body>
 <h1>Backward, step by step</h1>
@@ -139,7 +178,7 @@ def _flipbook(frames: list[str], captions: list[str]) -> str:
 <input id="range" type="range" min="0" max="{len(frames) - 1}" value="0">
 <button id="next">next &rarr;</button><span id="count"></span></div>
 <p id="caption"></p>
-<div id="frame"><img id="picture" src="{first}" alt="frame"></div>
+<div id="frame">{picture}</div>
 <p><a id="link" href="{first}">open this frame</a></p>
 <script>
 const frames = {data};

@@ -55,6 +55,38 @@ def test_missing_dot_writes_source_and_says_how_to_install(tmp_path, monkeypatch
     assert not (tmp_path / "neuron.svg").exists()
 
 
+def test_backward_steps_without_dot_list_the_source_files_not_broken_pictures(
+        tmp_path, monkeypatch):
+    def missing(cmd, *args, **kwargs):
+        raise graphviz.ExecutableNotFound(cmd)
+
+    monkeypatch.setattr(graphviz.backend.execute, "run_check", missing)
+    o = neuron()
+    with pytest.warns(RuntimeWarning, match="apt install graphviz"):
+        paths = an.viz.save_backward_steps(o, tmp_path / "steps")
+    frames, page = paths[:-1], paths[-1].read_text()
+    assert frames and all(p.suffix == ".dot" for p in frames)
+    assert "<img" not in page and "was not found" in page and "apt install graphviz" in page
+    assert all(f'<a href="{p.name}">' in page for p in frames)
+    assert f"step {len(frames) - 1} of {len(frames) - 1}" in page
+
+
+def test_backward_steps_as_dot_say_how_to_get_pictures(tmp_path):
+    paths = an.viz.save_backward_steps(neuron(), tmp_path, format="dot")
+    page = paths[-1].read_text()
+    assert "<img" not in page
+    assert 'format="svg"' in page and "dot -Tsvg frame_000.dot -o frame_000.svg" in page
+    assert all(f'<a href="{p.name}">' in page for p in paths[:-1])
+
+
+@needs_dot
+def test_pdf_frames_are_shown_in_a_frame_not_an_img(tmp_path):
+    paths = an.viz.save_backward_steps(an.tanh(an.tensor(0.5, requires_grad=True)), tmp_path,
+                                       format="pdf")
+    page = paths[-1].read_text()
+    assert '<iframe id="picture" src="frame_000.pdf"' in page and "<img" not in page
+
+
 def test_unknown_suffix_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"\.svg"):
         an.viz.save_graph(neuron(), tmp_path / "neuron.jpeg")
