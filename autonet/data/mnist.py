@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,17 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Parse one IDX file (optionally gzip-compressed, by its ``.gz`` suffix) into an array."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:  # not gzip, cut off, or corrupt
+        with open(path, "rb") as f:
+            head = f.read(2)
+        fix = (f"it looks like an uncompressed IDX file: rename it to {path.stem}"
+               if head == b"\x00\x00" else "delete it and download it again (e.g. "
+               "load_mnist(..., download=True))")
+        raise ValueError(f"read_idx: {path} ends in .gz but is not a readable gzip file "
+                         f"({type(err).__name__}: {err}); {fix}") from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(f"read_idx: {path} is not an IDX file (magic bytes {raw[:4].hex()})")
     code, ndim = raw[2], raw[3]

@@ -99,6 +99,25 @@ def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
         read_idx(tmp_path / "x.idx")
 
 
+def test_read_idx_names_a_broken_gz_file_and_the_fix(tmp_path):
+    _write_idx(tmp_path / "good-idx1-ubyte", np.arange(50, dtype=np.uint8), 0x08)
+    good = gzip.compress((tmp_path / "good-idx1-ubyte").read_bytes())  # 10-byte gzip header
+    broken = {"html.gz": b"<html>rate limited</html>",  # not gzip at all
+              "cut.gz": good[:-12],  # a download that stopped early
+              "crc.gz": good[:-8] + bytes(4) + good[-4:],  # checksum mismatch
+              "block.gz": good[:10] + b"\xff" * 6 + good[16:]}  # corrupt deflate data
+    for name, content in broken.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=rf"read_idx: .*{name} ends in .gz but is not a "
+                                             r"readable gzip file .*delete it and download"):
+            read_idx(tmp_path / name)
+    raw = tmp_path / "raw-idx1-ubyte"
+    _write_idx(raw, np.arange(5, dtype=np.uint8), 0x08)
+    raw.rename(tmp_path / "raw-idx1-ubyte.gz")
+    with pytest.raises(ValueError, match=r"uncompressed IDX file: rename it to raw-idx1-ubyte$"):
+        read_idx(tmp_path / "raw-idx1-ubyte.gz")
+
+
 def _fake_mnist(root, n=4):
     rng = np.random.default_rng(1)
     images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
