@@ -401,3 +401,34 @@ CASES += [
            _same_shape(real(0.05, 0.95), real(0.0, 1.0))),
     OpCase("linear", an.nn.functional.linear, lambda x, w, b: x @ w.T + b, linear_args()),
 ]
+
+
+@st.composite
+def weighted_class_logits(draw: Any) -> tuple:
+    """Logits (N, C), targets (N,) with some equal to ignore_index, class weights (C,)."""
+    n, c = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    rng = np.random.default_rng(draw(seeds))
+    ignore_index = draw(st.sampled_from([-100, 0]))
+    target = np.where(rng.random(n) < 0.3, ignore_index, rng.integers(0, c, size=n))
+    arrays = [rng.uniform(-3, 3, size=(n, c)), target, rng.uniform(0.2, 2.0, size=c)]
+    return arrays, {"label_smoothing": draw(st.sampled_from([0.0, 0.1])),
+                    "ignore_index": ignore_index}
+
+
+def _weighted_cross_entropy_reference(logits, target, weight, label_smoothing, ignore_index):
+    """PyTorch's per-example loss: (1 - eps) w_t (-log p_t) + eps / C sum_j w_j (-log p_j),
+    0 where the target is ignore_index."""
+    n, c = logits.shape
+    log_p = logits - _logsumexp(logits, axis=1, keepdims=True)
+    kept = target != ignore_index
+    t = np.where(kept, target, 0)
+    nll = -weight[t] * log_p[np.arange(n), t]
+    smooth = -(log_p * weight).sum(axis=1) / c
+    return np.where(kept, (1 - label_smoothing) * nll + label_smoothing * smooth, 0.0)
+
+
+CASES += [
+    OpCase("softmax_cross_entropy(weight, ignore_index)", an.ops.losses.softmax_cross_entropy,
+           _weighted_cross_entropy_reference, weighted_class_logits(),
+           primitives=("softmax_cross_entropy",), differentiable=(0,)),
+]

@@ -182,34 +182,77 @@ def _check_logits(name: str, logits: Any) -> tuple[int, int]:
     return shape
 
 
-def _check_class_targets(name: str, target: np.ndarray, n: int, c: int) -> np.ndarray:
+def _check_class_targets(name: str, target: np.ndarray, n: int, c: int,
+                         ignore_index: int = -100) -> np.ndarray:
     if target.shape != (n,):
         raise ValueError(f"{name}: integer targets must have shape (N,) = ({n},), one class index "
                          f"per example, got {target.shape}")
-    if target.size and (target.min() < 0 or target.max() >= c):
-        bad = target[(target < 0) | (target >= c)]
+    bad = target[((target < 0) | (target >= c)) & (target != ignore_index)]
+    if bad.size:
         raise ValueError(f"{name}: target class index {int(bad[0])} is out of range for {c} "
-                         f"classes; targets must be integers in [0, {c - 1}]")
+                         f"classes; targets must be integers in [0, {c - 1}] (or ignore_index="
+                         f"{ignore_index} for examples to skip)")
     return target
 
 
-def cross_entropy(input: Any, target: Any, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy from logits ``input`` (N, C).
+def _class_weight(name: str, weight: Any, c: int, like: Any) -> np.ndarray | None:
+    """``weight`` as a constant float array of shape (C,) in the input's dtype, or None."""
+    if weight is None:
+        return None
+    if isinstance(weight, str):
+        raise TypeError(f"{name}: weight must be an array of C = {c} class weights, got the "
+                        f"string {weight!r}; pass reduction={weight!r} by keyword")
+    if isinstance(weight, Tensor) and weight.requires_grad:
+        raise ValueError(f"{name}: class weights are constants and get no gradient; pass "
+                         "weight.detach()")
+    w = np.asarray(as_array(weight))
+    if w.shape != (c,) or w.dtype.kind not in "iuf":
+        raise ValueError(f"{name}: weight must be a 1-D array of C = {c} class weights (one per "
+                         f"column of the input), got shape {w.shape} and dtype {w.dtype}")
+    return w.astype(np.asarray(as_array(like)).dtype)
+
+
+def _weighted_mean(name: str, loss: Tensor, denominator: float, reduction: str) -> Tensor:
+    """Reduce per-example losses; 'mean' divides by the total weight of the kept examples (as
+    PyTorch does). All examples ignored: the mean is nan (0 / 0) and every gradient 0."""
+    if reduction != "mean":
+        return _reduce(name, loss, reduction)
+    total = ops.sum(loss)
+    if denominator == 0:
+        return total + np.asarray(np.nan, dtype=total.dtype)
+    return total / np.asarray(denominator, dtype=total.dtype)
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from logits ``input`` (N, C), as PyTorch defines it.
 
     ``target`` is either class indices (N,) of an integer dtype (one fused, stable op), or class
     probabilities (N, C) of a float dtype (soft labels). ``label_smoothing`` eps in [0, 1) mixes the
     targets with the uniform distribution: (1 - eps) target + eps / C.
+
+    ``weight`` (C,) scales each class's terms: with indices the loss of example i is
+    ``(1 - eps) w[t_i] (-log p_i[t_i]) + eps / C sum_j w_j (-log p_ij)``, and 'mean' divides the
+    sum by ``sum_i w[t_i]`` over kept examples (not by N). Examples whose target equals
+    ``ignore_index`` give loss 0 and gradient 0 and do not count in the mean. With probabilities,
+    the loss of example i is ``-sum_j w_j y_ij log p_ij`` and 'mean' divides by N.
     """
     _check_reduction("cross_entropy", reduction)
     n, c = _check_logits("cross_entropy", input)
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1), got {label_smoothing}")
+    w = _class_weight("cross_entropy", weight, c, input)
     t = np.asarray(as_array(target))
     if t.dtype.kind in "iu":
-        t = _check_class_targets("cross_entropy", t, n, c)
-        loss = fused.softmax_cross_entropy(input, t, label_smoothing=float(label_smoothing))
-        return _reduce("cross_entropy", loss, reduction)
+        t = _check_class_targets("cross_entropy", t, n, c, ignore_index)
+        args = (input, t) if w is None else (input, t, w)
+        loss = fused.softmax_cross_entropy(*args, label_smoothing=float(label_smoothing),
+                                           ignore_index=int(ignore_index))
+        kept = t != ignore_index
+        if w is None and kept.all():
+            return _reduce("cross_entropy", loss, reduction)
+        total = float(np.sum(kept)) if w is None else float(np.sum(w[t[kept]]))
+        return _weighted_mean("cross_entropy", loss, total, reduction)
     if t.dtype.kind == "f":
         if t.shape != (n, c):
             raise ValueError(f"cross_entropy: float targets are class probabilities and must have "
@@ -217,23 +260,37 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
                              "an integer array of shape (N,), e.g. target.astype('int64')")
         if label_smoothing:
             target = ops.mul(target, 1 - label_smoothing) + label_smoothing / c
-        loss = -ops.sum(ops.mul(target, ops.log_softmax(input, axis=1)), axis=1)
+        log_p = ops.log_softmax(input, axis=1)
+        if w is not None:
+            log_p = log_p * w
+        loss = -ops.sum(ops.mul(target, log_p), axis=1)
         return _reduce("cross_entropy", loss, reduction)
     raise TypeError(f"cross_entropy: target dtype {t.dtype} is neither integer class indices nor "
                     "float class probabilities")
 
 
-def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood from log-probabilities ``input`` (N, C) (e.g. log_softmax) and
-    integer class indices ``target`` (N,): -input[i, target[i]]."""
+    integer class indices ``target`` (N,): ``-w[t_i] input[i, t_i]`` (w = 1 without ``weight``).
+    'mean' divides by ``sum_i w[t_i]`` over kept examples; targets equal to ``ignore_index`` give
+    loss 0 and gradient 0 (PyTorch's semantics)."""
     _check_reduction("nll_loss", reduction)
     n, c = _check_logits("nll_loss", input)
+    w = _class_weight("nll_loss", weight, c, input)
     t = np.asarray(as_array(target))
     if t.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {t.dtype}; "
                         "convert with target.astype('int64')")
-    t = _check_class_targets("nll_loss", t, n, c)
-    return _reduce("nll_loss", -ops.index(input, (np.arange(n), t)), reduction)
+    t = _check_class_targets("nll_loss", t, n, c, ignore_index)
+    kept = t != ignore_index
+    picked = -ops.index(input, (np.arange(n), np.where(kept, t, 0)))
+    if w is None and kept.all():
+        return _reduce("nll_loss", picked, reduction)
+    dtype = np.asarray(as_array(input)).dtype
+    scale = kept.astype(dtype) if w is None else np.where(kept, w[np.where(kept, t, 0)], 0)
+    return _weighted_mean("nll_loss", picked * scale.astype(dtype), float(np.sum(scale)),
+                          reduction)
 
 
 # ---- regularization penalties --------------------------------------------------------------------

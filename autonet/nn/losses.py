@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from autonet.nn import functional as F
 from autonet.nn.module import Module
 from autonet.tensor import Tensor
@@ -53,19 +55,41 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy on logits (N, C) with class indices (N,) or probabilities (N, C)."""
+class _WeightedLoss(_Loss):
+    """A loss with optional per-class weights, kept as a buffer (saved in ``state_dict()``)."""
 
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            weight = Tensor(np.asarray(weight))
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy on logits (N, C) with class indices (N,) or probabilities (N, C);
+    optional class ``weight`` (C,), ``ignore_index`` and ``label_smoothing`` as in PyTorch (see
+    ``functional.cross_entropy``)."""
+
+    def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_Loss):
-    """Negative log-likelihood on log-probabilities (after LogSoftmax)."""
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood on log-probabilities (after LogSoftmax); optional class
+    ``weight`` (C,) and ``ignore_index`` as in PyTorch."""
+
+    def __init__(self, weight: Any = None, *, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
 
     def forward(self, input: Any, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)

@@ -1,8 +1,11 @@
 """Fused loss primitives: one node each, numerically stable for any logits.
 
-* ``softmax_cross_entropy(logits (N, C), target (N,) int)`` -> per-example loss (N,)
-      loss_i = logsumexp(x_i) - (1 - eps) x_i[t_i] - eps * mean_j x_ij     (eps: label smoothing)
-      d loss_i / d x_i = softmax(x_i) - ((1 - eps) onehot(t_i) + eps / C)
+* ``softmax_cross_entropy(logits (N, C), target (N,) int[, weight (C,)])`` -> per-example loss
+  (N,), with class weights w (default 1), label smoothing eps and a mask m_i = [t_i != ignore_index]
+  (PyTorch's weighted, smoothed cross-entropy, before its reduction):
+      loss_i = m_i [(1 - eps) w_t (lse_i - x_it) + eps / C sum_j w_j (lse_i - x_ij)],  t = t_i
+      d loss_i / d x_i = a_i softmax(x_i) - m_i ((1 - eps) w_t onehot(t) + eps / C w)
+      with a_i = m_i ((1 - eps) w_t + eps / C sum_j w_j)        (the row sum of the second term)
 * ``binary_cross_entropy_with_logits(x, t)`` -> elementwise loss
       loss = max(x, 0) - x t + log(1 + exp(-|x|))        (= -t log s(x) - (1 - t) log(1 - s(x)))
       d/dx = sigmoid(x) - t,   d/dt = -x
@@ -17,27 +20,50 @@ import numpy as np
 from autonet.ops.primitive import Primitive, as_array
 
 
-def _softmax_cross_entropy(logits, target, label_smoothing=0.0):
-    n = logits.shape[0]
+def _row_weights(target, weight, ignore_index, dtype):
+    """Targets made safe to index with (ignored rows point at class 0), and m_i w_{t_i} (N,)."""
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    picked = keep.astype(dtype) if weight is None else np.where(keep, weight[safe], 0).astype(dtype)
+    return safe, picked, keep.astype(dtype)
+
+
+def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ignore_index=-100):
+    n, c = logits.shape
+    safe, picked, keep = _row_weights(target, weight, ignore_index, logits.dtype)
     m = np.max(logits, axis=1, keepdims=True)
     # logsumexp shifted by the row max: exp never overflows, even for logits of 1e4.
     lse = np.log(np.sum(np.exp(logits - m), axis=1)) + m[:, 0]
-    loss = lse - (1 - label_smoothing) * logits[np.arange(n), target]
+    loss = picked * (lse - logits[np.arange(n), safe])
     if label_smoothing:
-        loss -= label_smoothing * np.mean(logits, axis=1)
+        if weight is None:  # eps / C sum_j (lse - x_ij) = eps (lse - mean_j x_ij)
+            smooth = lse - np.mean(logits, axis=1)
+        else:
+            w = weight.astype(logits.dtype, copy=False)
+            smooth = (np.sum(w) * lse - logits @ w) / c
+        loss = (1 - label_smoothing) * loss + label_smoothing * keep * smooth
     return loss
 
 
-def _softmax_cross_entropy_grad(xp, g, y, logits, target, label_smoothing=0.0):
+def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smoothing=0.0,
+                                ignore_index=-100):
     n, c = logits.shape
+    dtype = as_array(logits).dtype
+    safe, picked, keep = _row_weights(target, weight, ignore_index, dtype)
     # softmax recomputed from the logits shifted by each row's max (picked by index: the argmax is
     # a constant, like the targets), so it is exact and cannot overflow.
     rows = np.arange(n)
     top = xp.getitem(logits, (rows, np.argmax(as_array(logits), axis=1)))
     soft = xp.exp(logits - xp.expand_dims(top, 1))
     soft = soft / xp.sum(soft, axis=1, keepdims=True)
-    smoothed = (np.arange(c) == target[:, None]) * (1 - label_smoothing) + label_smoothing / c
-    return xp.expand_dims(g, 1) * (soft - smoothed.astype(soft.dtype))
+    hit = (1 - label_smoothing) * picked
+    aimed = (np.arange(c) == safe[:, None]) * hit[:, None]  # m_i (1 - eps) w_t onehot(t)
+    total = hit
+    if label_smoothing:
+        w = np.ones(c, dtype) if weight is None else weight.astype(dtype)
+        aimed = aimed + (label_smoothing / c) * keep[:, None] * w
+        total = hit + (label_smoothing / c * np.sum(w)) * keep
+    return xp.expand_dims(g, 1) * (soft * total[:, None].astype(dtype) - aimed.astype(dtype))
 
 
 def _bce_with_logits(x, t):
@@ -68,7 +94,7 @@ def _bce_grad_p(xp, g, y, p, t):
 
 
 softmax_cross_entropy = Primitive(
-    "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None))
+    "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None, None))
 binary_cross_entropy_with_logits = Primitive(
     "binary_cross_entropy_with_logits", _bce_with_logits, (
         lambda xp, g, y, x, t: g * (xp.sigmoid(x) - t),
