@@ -432,3 +432,17 @@ CASES += [
            _weighted_cross_entropy_reference, weighted_class_logits(),
            primitives=("softmax_cross_entropy",), differentiable=(0,)),
 ]
+
+
+def _bce_pos_weight_reference(x, t, pos_weight):
+    """-p t log s(x) - (1 - t) log(1 - s(x)), the definition (fine for |x| <= 3)."""
+    s = 1 / (1 + np.exp(-x))
+    return -(pos_weight * t * np.log(s) + (1 - t) * np.log1p(-s))
+
+
+CASES += [
+    OpCase("binary_cross_entropy_with_logits(pos_weight)",
+           an.ops.losses.binary_cross_entropy_with_logits, _bce_pos_weight_reference,
+           broadcasting(real(-3.0, 3.0), real(0.0, 1.0), real(0.2, 3.0)),
+           primitives=("binary_cross_entropy_with_logits",)),
+]

@@ -140,18 +140,44 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
 
 
 # ---- classification losses -----------------------------------------------------------------------
+def _elementwise_weight(name: str, weight: Any, like: Tensor, what: str) -> Any:
+    """A weight broadcastable to the input's shape; constants take the input's dtype."""
+    if isinstance(weight, str):
+        raise TypeError(f"{name}: {what} must be an array, got the string {weight!r}; pass "
+                        f"reduction={weight!r} by keyword")
+    shape = np.shape(as_array(weight))
+    try:
+        fits = np.broadcast_shapes(shape, like.shape) == like.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name}: {what} of shape {shape} does not broadcast to the input's shape "
+                         f"{like.shape}; give one value per element or per class (last axis), "
+                         f"e.g. shape ({like.shape[-1] if like.shape else 1},)")
+    if isinstance(weight, Tensor) and weight.requires_grad:
+        return weight
+    return np.asarray(as_array(weight)).astype(like.dtype)
+
+
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
-                                     reduction: str = "mean") -> Tensor:
-    """-[t log s(x) + (1 - t) log(1 - s(x))] from logits x, stable for any x (one fused op).
-    Targets in [0, 1] of the input's shape; for multi-label problems use one logit per label."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    _same_shape("binary_cross_entropy_with_logits", input, target)
+                                     reduction: str = "mean", *,
+                                     pos_weight: Any = None) -> Tensor:
+    """-w [p t log s(x) + (1 - t) log(1 - s(x))] from logits x, stable for any x (one fused op).
+    Targets in [0, 1] of the input's shape; for multi-label problems use one logit per label.
+    ``weight`` w rescales each element's loss; ``pos_weight`` p (e.g. shape (C,), one per label,
+    broadcast along the last axis) weighs the positive term: p = n_negative / n_positive balances
+    a rare label. Both default to 1, as in PyTorch."""
+    name = "binary_cross_entropy_with_logits"
+    _check_reduction(name, reduction)
+    _same_shape(name, input, target)
     input = input if isinstance(input, Tensor) else Tensor(input)
-    loss = fused.binary_cross_entropy_with_logits(
-        input, _float_target("binary_cross_entropy_with_logits", target, input))
+    args = [input, _float_target(name, target, input)]
+    if pos_weight is not None:
+        args.append(_elementwise_weight(name, pos_weight, input, "pos_weight"))
+    loss = fused.binary_cross_entropy_with_logits(*args)
     if weight is not None:
-        loss = loss * weight
-    return _reduce("binary_cross_entropy_with_logits", loss, reduction)
+        loss = loss * _elementwise_weight(name, weight, input, "weight")
+    return _reduce(name, loss, reduction)
 
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
@@ -170,7 +196,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     target = _float_target("binary_cross_entropy", target, input)
     loss = fused.binary_cross_entropy(input, target)
     if weight is not None:
-        loss = loss * weight
+        loss = loss * _elementwise_weight("binary_cross_entropy", weight, input, "weight")
     return _reduce("binary_cross_entropy", loss, reduction)
 
 

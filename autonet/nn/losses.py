@@ -41,28 +41,44 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
-class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities (after a Sigmoid)."""
-
-    def forward(self, input: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy(input, target, reduction=self.reduction)
-
-
-class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits (sigmoid fused in, stable); also the multi-label loss."""
-
-    def forward(self, input: Any, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
-
-
 class _WeightedLoss(_Loss):
     """A loss with optional per-class weights, kept as a buffer (saved in ``state_dict()``)."""
 
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
+        if isinstance(weight, str):
+            raise TypeError(f"{type(self).__name__}: weight must be an array, got the string "
+                            f"{weight!r}; pass reduction={weight!r} by keyword")
         if weight is not None and not isinstance(weight, Tensor):
             weight = Tensor(np.asarray(weight))
         self.register_buffer("weight", weight)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy on probabilities (after a Sigmoid); ``weight`` rescales each
+    element's loss (broadcast against the input)."""
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
+        super().__init__(weight, reduction)
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross-entropy on logits (sigmoid fused in, stable); also the multi-label loss.
+    ``weight`` rescales each element's loss, ``pos_weight`` (one per label) the positive term."""
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean",
+                 pos_weight: Any = None) -> None:
+        super().__init__(weight, reduction)
+        if pos_weight is not None and not isinstance(pos_weight, Tensor):
+            pos_weight = Tensor(np.asarray(pos_weight))
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Any, target: Any) -> Tensor:
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class CrossEntropyLoss(_WeightedLoss):

@@ -6,9 +6,13 @@
       loss_i = m_i [(1 - eps) w_t (lse_i - x_it) + eps / C sum_j w_j (lse_i - x_ij)],  t = t_i
       d loss_i / d x_i = a_i softmax(x_i) - m_i ((1 - eps) w_t onehot(t) + eps / C w)
       with a_i = m_i ((1 - eps) w_t + eps / C sum_j w_j)        (the row sum of the second term)
-* ``binary_cross_entropy_with_logits(x, t)`` -> elementwise loss
+* ``binary_cross_entropy_with_logits(x, t[, pos_weight])`` -> elementwise loss
       loss = max(x, 0) - x t + log(1 + exp(-|x|))        (= -t log s(x) - (1 - t) log(1 - s(x)))
       d/dx = sigmoid(x) - t,   d/dt = -x
+  with pos_weight p (PyTorch's -p t log s(x) - (1 - t) log(1 - s(x))), using
+  -log s(x) = softplus(-x) = max(-x, 0) + log(1 + exp(-|x|)) and l = 1 + (p - 1) t:
+      loss = (1 - t) x + l softplus(-x)
+      d/dx = (1 - t) - l sigmoid(-x),   d/dt = -x + (p - 1) softplus(-x),   d/dp = t softplus(-x)
 * ``binary_cross_entropy(p, t)`` from probabilities, each log clamped at -100 (PyTorch's choice)
       d/dp = (p - t) / max(p (1 - p), 1e-12),   d/dt = log(1 - p) - log(p)
 """
@@ -66,11 +70,31 @@ def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smo
     return xp.expand_dims(g, 1) * (soft * total[:, None].astype(dtype) - aimed.astype(dtype))
 
 
-def _bce_with_logits(x, t):
+def _bce_with_logits(x, t, pos_weight=None):
+    if pos_weight is not None:
+        return (1 - t) * x + (1 + (pos_weight - 1) * t) * _softplus_neg(np, x)
     out = np.maximum(x, 0)
     out -= x * t
     out += np.log1p(np.exp(-np.abs(x)))
     return out
+
+
+def _softplus_neg(xp, x):
+    """softplus(-x) = -log sigmoid(x) = max(-x, 0) + log(1 + exp(-|x|)), finite for any x."""
+    negative = x < 0
+    return xp.where(negative, -x, 0 * x) + xp.log(1 + xp.exp(xp.where(negative, x, -x)))
+
+
+def _bce_with_logits_grad_x(xp, g, y, x, t, pos_weight=None):
+    if pos_weight is None:
+        return g * (xp.sigmoid(x) - t)
+    return g * ((1 - t) - (1 + (pos_weight - 1) * t) * xp.sigmoid(-x))
+
+
+def _bce_with_logits_grad_t(xp, g, y, x, t, pos_weight=None):
+    if pos_weight is None:
+        return -g * x
+    return g * ((pos_weight - 1) * _softplus_neg(xp, x) - x)
 
 
 def _clamped_log(xp, p):
@@ -97,8 +121,9 @@ softmax_cross_entropy = Primitive(
     "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None, None))
 binary_cross_entropy_with_logits = Primitive(
     "binary_cross_entropy_with_logits", _bce_with_logits, (
-        lambda xp, g, y, x, t: g * (xp.sigmoid(x) - t),
-        lambda xp, g, y, x, t: -g * x,
+        _bce_with_logits_grad_x,
+        _bce_with_logits_grad_t,
+        lambda xp, g, y, x, t, pos_weight: g * t * _softplus_neg(xp, x),
     ))
 binary_cross_entropy = Primitive("binary_cross_entropy", _bce, (
     _bce_grad_p,

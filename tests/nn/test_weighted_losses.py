@@ -179,3 +179,60 @@ def test_modules_take_weight_and_ignore_index() -> None:
     np.testing.assert_allclose(nll(logits, target).item(),
                                F.nll_loss(logits, target, weight, ignore_index=2).item())
     assert nn.NLLLoss().weight is None and "weight" not in nn.NLLLoss().state_dict()
+
+
+# ---- binary cross-entropy: pos_weight and weight -------------------------------------------
+def _bce_reference(x, t, weight, pos_weight, reduction):
+    """The definition: -w [p t log s(x) + (1 - t) log(1 - s(x))] (moderate x only)."""
+    s = 1 / (1 + np.exp(-x))
+    loss = -weight * (pos_weight * t * np.log(s) + (1 - t) * np.log(1 - s))
+    return {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction](loss)
+
+
+@settings(max_examples=8)
+@given(n=st.integers(1, 4), c=st.integers(1, 3), reduction=st.sampled_from(["mean", "sum", "none"]),
+       seed=st.integers(0, 2**16))
+def test_bce_with_logits_pos_weight_and_weight(n, c, reduction, seed) -> None:
+    rng = np.random.default_rng(seed)
+    x, t = rng.uniform(-3, 3, (n, c)), rng.uniform(0, 1, (n, c))
+    pos_weight, weight = rng.uniform(0.2, 4.0, c), rng.uniform(0.1, 2.0, (n, c))
+    out = F.binary_cross_entropy_with_logits(an.tensor(x), t, weight, reduction,
+                                             pos_weight=pos_weight)
+    np.testing.assert_allclose(out.data, _bce_reference(x, t, weight, pos_weight, reduction),
+                               rtol=1e-10)
+    # gradients with respect to logits, targets and pos_weight, all against central differences
+    assert an.gradcheck(lambda z, y, p: F.binary_cross_entropy_with_logits(
+        z, y, weight, reduction, pos_weight=p), [_t(x), _t(t), _t(pos_weight)])
+    same = F.binary_cross_entropy_with_logits(an.tensor(x), t, pos_weight=np.ones(c))
+    np.testing.assert_allclose(same.item(), F.binary_cross_entropy_with_logits(
+        an.tensor(x), t).item(), rtol=1e-12)
+
+
+def test_bce_with_logits_pos_weight_is_stable_for_huge_logits() -> None:
+    x = an.tensor(np.array([1e4, -1e4, 50.0, -50.0], dtype=np.float32), requires_grad=True)
+    t = np.array([0, 1, 1, 0])
+    loss = F.binary_cross_entropy_with_logits(x, t, reduction="none", pos_weight=np.array([3.0]))
+    # (1 - t) x + (1 + (p - 1) t) softplus(-x)
+    np.testing.assert_allclose(loss.data, [1e4, 3e4, 0.0, 0.0], atol=1e-5)
+    assert loss.dtype == np.float32
+    loss.sum().backward()
+    # d/dx = (1 - t) - (1 + (p - 1) t) sigmoid(-x)
+    np.testing.assert_allclose(x.grad, [1.0, -3.0, 0.0, 0.0], atol=1e-6)
+
+
+def test_bce_modules_take_weight_and_pos_weight() -> None:
+    rng = np.random.default_rng(4)
+    x, t = rng.uniform(-2, 2, (3, 2)), rng.integers(0, 2, (3, 2)).astype(float)
+    weight, pos_weight = np.array([0.5, 2.0]), np.array([3.0, 0.5])
+    module = nn.BCEWithLogitsLoss(weight, pos_weight=pos_weight, reduction="sum")
+    np.testing.assert_allclose(module(an.tensor(x), t).item(),
+                               _bce_reference(x, t, weight, pos_weight, "sum"), rtol=1e-12)
+    assert set(module.state_dict()) == {"weight", "pos_weight"}
+    p = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(nn.BCELoss(weight=weight)(an.tensor(p), t).item(),
+                               _bce_reference(x, t, weight, 1.0, "mean"), rtol=1e-10)
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) does not broadcast"
+                                         r".*\(3, 2\)"):
+        F.binary_cross_entropy_with_logits(an.tensor(x), t, pos_weight=np.ones(3))
+    with pytest.raises(TypeError, match="reduction='sum' by keyword"):
+        nn.BCELoss("sum")
