@@ -40,14 +40,74 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, i: int | slice) -> Any:
+        """A module by position, or a Sequential of a slice (sharing the modules, keeping their
+        names, as in PyTorch)."""
         items = list(self._modules.items())
         if isinstance(i, slice):
-            return Sequential(dict(items[i]))
+            return type(self)(dict(items[i]))
         return items[_index("Sequential", i, len(items))][1]
 
+    def __setitem__(self, i: int, module: Module) -> None:
+        """Replace the module at position ``i`` (it keeps its name)."""
+        name = list(self._modules)[_index("Sequential", i, len(self))]
+        self.add_module(name, _checked("Sequential", module))
+
+    def __delitem__(self, i: int | slice) -> None:
+        """Remove by position or slice; the rest are renumbered '0', '1', ... (as in PyTorch)."""
+        values = list(self._modules.values())
+        if isinstance(i, slice):
+            del values[i]
+        else:
+            del values[_index("Sequential", i, len(values))]
+        self._renumber(values)
+
     def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (named by its position) and return self."""
         self.add_module(str(len(self._modules)), _checked("Sequential", module))
         return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append each of ``modules`` (a Sequential, list, ...) and return self."""
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` before position ``index`` (-len <= index <= len) and return self; the
+        modules are renumbered '0', '1', ..."""
+        n = len(self)
+        if not -n <= index <= n:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for {n} modules "
+                             f"(use -{n} <= index <= {n})")
+        values = list(self._modules.values())
+        # list.insert's meaning, which is PyTorch's: -1 puts it before the last module
+        values.insert(index, _checked("Sequential", module))
+        self._renumber(values)
+        return self
+
+    def pop(self, i: int | slice = -1) -> Any:
+        """Remove and return the module at ``i`` (or a Sequential of a slice)."""
+        module = self[i]
+        del self[i]
+        return module
+
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of this one's modules then ``other``'s (shared, renumbered)."""
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential + {type(other).__name__}: add another Sequential")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential += {type(other).__name__}: add another Sequential")
+        return self.extend(other)
+
+    def _renumber(self, values: list[Module]) -> None:
+        """Re-register ``values`` as '0', '1', ... (how PyTorch keeps positions and names equal)."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for position, module in enumerate(values):
+            self.add_module(str(position), module)
 
 
 class ModuleList(Module):
