@@ -63,6 +63,21 @@ class LRScheduler:
         """The learning rate of each group after the last ``step()``."""
         return list(self._last_lr)
 
+    def _initial_step(self) -> None:
+        """Step as the constructor does, from the lrs as they are now (SequentialLR resets them
+        to the initial ones and then starts its first schedule with this)."""
+        self.__dict__.pop("_closed_lr", None)
+        self.step()
+
+    def _restart(self, epoch: int) -> None:
+        """Jump to ``epoch`` and set the closed-form lrs, overwriting the current ones (what
+        PyTorch's SequentialLR does when a schedule takes over at its milestone)."""
+        self.last_epoch = epoch
+        self._closed_lr = [self._lr(base, epoch) for base in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self._closed_lr):
+            group["lr"] = lr
+        self._last_lr = list(self._closed_lr)
+
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer (and functions, which cannot be saved)."""
         return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
@@ -233,3 +248,110 @@ class ReduceLROnPlateau:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
+
+
+class _Composite:
+    """Shared by SequentialLR and ChainedScheduler: checks and nested state dicts."""
+
+    _schedulers: list[Any]
+
+    def _check(self, optimizer: Optimizer, schedulers: Sequence[Any], allowed: tuple) -> None:
+        name = type(self).__name__
+        if not schedulers:
+            raise ValueError(f"{name}: expects at least one scheduler, got none")
+        for i, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"{name}: ReduceLROnPlateau (index {i}) needs a metric in "
+                                 "step(metric); step it yourself after this one")
+            if not isinstance(scheduler, allowed):
+                raise TypeError(f"{name}: scheduler at index {i} is a {type(scheduler).__name__}"
+                                f"; expected one of {', '.join(a.__name__ for a in allowed)}")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"{name}: scheduler {type(scheduler).__name__} at index {i} "
+                                 "drives another optimizer; all must share one")
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rate of each group after the last ``step()``."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """This scheduler's counters and, under '_schedulers', each wrapped one's state dict."""
+        state = {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items()
+                 if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        inner = state.pop("_schedulers")
+        if len(inner) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state has "
+                             f"{len(inner)} schedulers, this one wraps {len(self._schedulers)}")
+        self.__dict__.update(state)
+        for scheduler, saved in zip(self._schedulers, inner):
+            scheduler.load_state_dict(saved)
+
+
+class SequentialLR(_Composite):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` until
+    ``milestones[1]``, ... (PyTorch's SequentialLR): warm-up then decay is
+    ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, 95)], [5])``.
+
+    Construction resets the lrs to the groups' initial ones and starts the first schedule afresh.
+    At each milestone the next schedule restarts at its own epoch 0 from the initial lrs: lr =
+    that schedule's closed form at epoch 0 (so an ExponentialLR restarts at base_lr, whatever
+    the lr was). Call ``step()`` once per epoch; only the active schedule moves.
+    """
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Sequence[int], last_epoch: int = -1) -> None:
+        self._check(optimizer, schedulers, (LRScheduler,))
+        milestones = [int(m) for m in milestones]
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need "
+                             f"{len(schedulers) - 1} milestones (the epochs where the next one "
+                             f"takes over), got {len(milestones)}")
+        if milestones != sorted(milestones):
+            raise ValueError(f"SequentialLR: milestones must be increasing, got {milestones}")
+        self.optimizer = optimizer
+        self._schedulers = list(schedulers)
+        self._milestones = milestones
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in self._schedulers:  # undo the step each made when it was constructed
+            scheduler.last_epoch -= 1
+        first = self._schedulers[bisect.bisect_right(self._milestones, 0)]
+        first._initial_step()
+        self._last_lr = first.get_last_lr()
+
+    def step(self) -> None:
+        """Advance one epoch: step the active schedule, or restart the next one at a milestone."""
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._restart(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+
+class ChainedScheduler(_Composite):
+    """Step several schedules together with one ``step()`` (PyTorch's ChainedScheduler); their
+    factors multiply: ``ChainedScheduler([LinearLR(opt, 0.5, total_iters=4),
+    ExponentialLR(opt, 0.9)])`` gives lr = base_lr * warm-up(e) * 0.9^e."""
+
+    def __init__(self, schedulers: Sequence[Any], optimizer: Optimizer | None = None) -> None:
+        if optimizer is None and schedulers:
+            optimizer = getattr(schedulers[0], "optimizer", None)
+        self._check(optimizer, schedulers, (LRScheduler, SequentialLR, ChainedScheduler))
+        self.optimizer = optimizer
+        self._schedulers = list(schedulers)
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def step(self) -> None:
+        """Step every wrapped schedule once, in order."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+import autonet as an
 from autonet import nn, optim
 from autonet.optim import lr_scheduler as S
 
@@ -183,3 +184,91 @@ def test_lambda_lr_overwrites_like_pytorch() -> None:
     opt.param_groups[0]["lr"] = 7.0
     sched.step()
     assert opt.param_groups[0]["lr"] == 0.5
+
+
+# ---- SequentialLR and ChainedScheduler ---------------------------------------------------------
+def test_sequential_lr_hands_over_at_the_milestones() -> None:
+    opt = _optimizer(1.0)
+    sched = S.SequentialLR(opt, [S.LinearLR(opt, start_factor=0.1, total_iters=3),
+                                 S.ExponentialLR(opt, gamma=0.9)], milestones=[3])
+    # epochs 0-2: warm-up 0.1 + 0.9 e / 3; from epoch 3 the decay restarts at its own epoch 0
+    expected = [0.1 + 0.9 * e / 3 for e in range(3)] + [0.9 ** (e - 3) for e in range(3, 9)]
+    assert _sequence(sched, 9) == pytest.approx(expected, rel=1e-12)
+    assert sched.get_last_lr() == pytest.approx([0.9**5])
+
+
+def test_sequential_lr_with_three_schedules_restarts_each_from_the_initial_lr() -> None:
+    opt = _optimizer(2.0)
+    sched = S.SequentialLR(opt, [S.ExponentialLR(opt, 0.5), S.StepLR(opt, 2, 0.1),
+                                 S.CosineAnnealingLR(opt, T_max=4, eta_min=0.2)], [2, 5])
+    cosine = [0.2 + 1.8 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)]
+    expected = [2.0, 1.0] + [2.0 * 0.1 ** (e // 2) for e in range(3)] + cosine
+    assert _sequence(sched, 9) == pytest.approx(expected, rel=1e-12)
+
+
+def test_sequential_lr_keeps_a_hand_set_lr_until_the_next_milestone() -> None:
+    opt = _optimizer(1.0)
+    sched = S.SequentialLR(opt, [S.StepLR(opt, 1, 0.5), S.ExponentialLR(opt, 0.5)], [4])
+    sched.step()
+    opt.param_groups[0]["lr"] = 8.0  # scheduled on from by the active StepLR
+    lrs = []
+    for _ in range(5):
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    # 8 * 0.5^(e - 1) through epoch 3; at the milestone (epoch 4) ExponentialLR restarts from the
+    # initial lr 1.0, as PyTorch's closed-form restart does
+    assert lrs == pytest.approx([4.0, 2.0, 1.0, 0.5, 0.25])
+
+
+def test_chained_scheduler_multiplies_the_factors() -> None:
+    opt = _optimizer(2.0)
+    sched = S.ChainedScheduler([S.LinearLR(opt, start_factor=0.5, total_iters=4),
+                                S.MultiStepLR(opt, milestones=[2, 5], gamma=0.1)])
+    warm = [0.5 + 0.5 * min(e, 4) / 4 for e in range(8)]
+    expected = [2.0 * w * 0.1 ** sum(e >= m for m in (2, 5)) for e, w in enumerate(warm)]
+    assert _sequence(sched, 8) == pytest.approx(expected, rel=1e-12)
+    assert sched.get_last_lr() == pytest.approx(expected[-1:])
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.25, total_iters=2),
+                                 S.CosineAnnealingLR(o, T_max=6)], [2]),
+    lambda o: S.ChainedScheduler([S.StepLR(o, 2, 0.5), S.ExponentialLR(o, 0.9)]),
+    lambda o: S.ChainedScheduler([S.SequentialLR(o, [S.ExponentialLR(o, 0.5),
+                                                     S.StepLR(o, 3, 0.1)], [2]),
+                                  S.LinearLR(o, 0.5, total_iters=3)]),
+], ids=["SequentialLR", "ChainedScheduler", "nested"])
+def test_composite_state_dict_resumes_the_sequence(make, tmp_path) -> None:
+    opt = _optimizer(1.0)
+    sched = make(opt)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    an.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp_path / "c.npz")
+    tail = _sequence(sched, 6)
+
+    opt2 = _optimizer(1.0)
+    sched2 = make(opt2)
+    checkpoint = an.load(tmp_path / "c.npz")
+    opt2.load_state_dict(checkpoint["optimizer"])
+    sched2.load_state_dict(checkpoint["scheduler"])
+    assert _sequence(sched2, 6) == tail
+
+
+def test_composite_errors() -> None:
+    opt, other = _optimizer(), _optimizer()
+    with pytest.raises(ValueError, match="2 schedulers need 1 milestones"):
+        S.SequentialLR(opt, [S.StepLR(opt, 1), S.StepLR(opt, 1)], [])
+    with pytest.raises(ValueError, match="another optimizer"):
+        S.SequentialLR(opt, [S.StepLR(opt, 1), S.StepLR(other, 1)], [2])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau"):
+        S.ChainedScheduler([S.StepLR(opt, 1), S.ReduceLROnPlateau(opt)])
+    with pytest.raises(TypeError, match="ChainedScheduler; expected one of LRScheduler"):
+        S.SequentialLR(opt, [S.ChainedScheduler([S.StepLR(opt, 1)])], [])
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        S.ChainedScheduler([])
+    with pytest.raises(ValueError, match="increasing"):
+        S.SequentialLR(opt, [S.StepLR(opt, 1)] * 3, [4, 2])
+    sched = S.ChainedScheduler([S.StepLR(opt, 1)])
+    with pytest.raises(ValueError, match="has 2 schedulers, this one wraps 1"):
+        sched.load_state_dict({"_schedulers": [{}, {}]})
