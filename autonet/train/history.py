@@ -1,0 +1,85 @@
+"""History: the per-epoch record of a fit run, and which way each logged quantity improves."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+
+class History:
+    """Per-epoch records: ``history["loss"]`` is the list of training losses, one per epoch; also
+    "accuracy", "val_loss", "val_accuracy" (when available), "lr" (the rate used in the epoch) and
+    "time" (seconds). ``history.epoch`` lists the epoch numbers (1-based)."""
+
+    def __init__(self) -> None:
+        self.epoch: list[int] = []
+        self.history: dict[str, list[float]] = {}
+
+    def append(self, epoch: int, logs: Mapping[str, float]) -> None:
+        self.epoch.append(int(epoch))
+        for key, value in logs.items():
+            column = self.history.setdefault(key, [math.nan] * (len(self.epoch) - 1))
+            column.append(float(value))
+        for column in self.history.values():  # keys missing this epoch get NaN
+            if len(column) < len(self.epoch):
+                column.append(math.nan)
+
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self.history:
+            raise KeyError(f"History has no {key!r}; it has {sorted(self.history)}")
+        return self.history[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.history
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def keys(self) -> list[str]:
+        return list(self.history)
+
+    @property
+    def last(self) -> dict[str, float]:
+        """The final epoch's record."""
+        return {k: v[-1] for k, v in self.history.items()} if self.epoch else {}
+
+    def best(self, key: str = "val_loss", mode: str | None = None) -> tuple[int, float]:
+        """(epoch, value) where ``key`` was best (min for losses, max for accuracies)."""
+        values = np.asarray(self[key], dtype=np.float64)
+        mode = mode or mode_for(key)
+        i = int(np.nanargmin(values) if mode == "min" else np.nanargmax(values))
+        return self.epoch[i], float(values[i])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in
+                                                       self.history.items()}}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.epoch = [int(e) for e in state["epoch"]]
+        self.history = {k: [float(x) for x in v] for k, v in state["history"].items()}
+
+    def to_csv(self, path: str | os.PathLike) -> None:
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["epoch", *self.history])
+            for i, epoch in enumerate(self.epoch):
+                writer.writerow([epoch, *(f"{v[i]:.8g}" for v in self.history.values())])
+
+    def to_json(self, path: str | os.PathLike) -> None:
+        with open(path, "w") as f:
+            json.dump(self.state_dict(), f, indent=1)
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v:.4g}" for k, v in self.last.items())
+        return f"History({len(self)} epochs: {last})"
+
+
+def mode_for(key: str) -> str:
+    """"max" for logged scores (accuracy, score, f1), "min" for the rest (losses)."""
+    return "max" if any(w in key for w in ("acc", "score", "f1")) else "min"

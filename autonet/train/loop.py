@@ -1,0 +1,187 @@
+"""The fit loop: epochs of mini-batch steps (forward, loss, backward, optimizer step), validation,
+the learning-rate schedule, History, progress bars and callbacks.
+
+One epoch is one pass over the training data; one step is one mini-batch: forward, loss,
+backward, optimizer step. ``batch_size`` picks stochastic (1), mini-batch, or batch (N) descent.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from autonet.tensor import Tensor
+from autonet.train.callbacks import Callback, TrainState
+from autonet.train.checkpoint import Checkpoint, restore
+from autonet.train.evaluation import as_loader, evaluate, split_batch
+from autonet.train.history import History
+from autonet.train.metrics import accuracy, threshold_for
+from autonet.train.progress import progress_bar
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; ``.history`` holds the epochs finished before it."""
+
+    def __init__(self, message: str, history: History) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+TrainingDiverged.__module__ = "autonet.train"  # tracebacks name the public path
+
+
+def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any, train_data: Any,
+        epochs: int = 10, val_data: Any = None, scheduler: Any = None,
+        callbacks: Sequence[Callback] = (), batch_size: int = 32, shuffle: bool = True,
+        seed: int | None = 0, l1: float = 0.0, l2: float = 0.0,
+        metrics: Mapping[str, Callable] | None = None, verbose: int = 1,
+        resume: str | os.PathLike | None = None) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_data`` and return its History.
+
+    Args:
+        model: an nn.Module; called as ``model(x)`` on a batch of inputs.
+        loss_fn: ``loss_fn(output, target) -> scalar Tensor``, e.g. nn.CrossEntropyLoss().
+        optimizer: an optim.Optimizer over ``model.parameters()``.
+        train_data: a DataLoader, a Dataset, or a tuple ``(X, y)`` (then batched with
+            ``batch_size``, shuffled each epoch with ``seed``).
+        val_data: same forms; evaluated after every epoch (eval mode, no graph).
+        scheduler: an lr_scheduler, stepped once per epoch (ReduceLROnPlateau gets the
+            validation loss, or the training loss without val_data).
+        callbacks: EarlyStopping, Checkpoint, or your own Callback subclasses.
+        l1, l2: penalties on the weight matrices added to the loss (see ``_penalty``).
+        metrics: extra ``name -> fn(output array, target array)`` computed on validation data.
+        verbose: 0 silent; 1 progress bars when stderr is a terminal or in Jupyter; 2 also one
+            line per epoch.
+        resume: a checkpoint file from ``Checkpoint``: restores model, optimizer, scheduler,
+            history, random generators and the callbacks' states (pass the same kinds of
+            callbacks in the same order), then runs the remaining epochs up to ``epochs``
+            (none if a callback had stopped the run).
+
+    Raises:
+        TrainingDiverged: the loss became NaN/Inf; the message names the epoch and batch.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    loader = as_loader(train_data, batch_size, shuffle, seed, "train_data")
+    val_loader = None if val_data is None else as_loader(val_data, max(batch_size, 256), False,
+                                                         None, "val_data")
+    history = History()
+    callbacks = list(callbacks)
+    state = TrainState(model, optimizer, scheduler, history, loader, callbacks)
+    saved_callbacks = None if resume is None else restore(state, resume)
+    threshold = threshold_for(loss_fn, model)
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    for cb, cb_state in zip(callbacks, saved_callbacks or ()):
+        cb.load_state_dict(cb_state)
+    # Checkpoints save after the others' epoch end and before their train end (see Checkpoint)
+    savers = [cb for cb in callbacks if isinstance(cb, Checkpoint)]
+    others = [cb for cb in callbacks if not isinstance(cb, Checkpoint)]
+    epoch_bar = progress_bar(epochs, verbose, "epochs", True, 0)
+    if epoch_bar is not None:
+        epoch_bar.update(state.epoch)
+    try:
+        last = state.epoch if state.stop else epochs  # a stopped run stays stopped
+        for epoch in range(state.epoch + 1, last + 1):
+            start = time.perf_counter()
+            lr = _lr(optimizer)
+            logs = _train_epoch(state, loss_fn, epoch, l1, l2, threshold, verbose)
+            if val_loader is not None:
+                val = evaluate(model, loss_fn, val_loader, metrics=metrics)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            logs["lr"] = lr
+            if scheduler is not None:
+                if type(scheduler).__name__ == "ReduceLROnPlateau":
+                    scheduler.step(logs.get("val_loss", logs["loss"]))
+                else:
+                    scheduler.step()
+            logs["time"] = time.perf_counter() - start
+            history.append(epoch, logs)
+            state.epoch, state.logs = epoch, logs
+            if epoch_bar is not None:
+                epoch_bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()
+                                       if k in ("loss", "val_loss", "accuracy", "val_accuracy")})
+                epoch_bar.update(1)
+            if verbose >= 2:
+                print(f"epoch {epoch}/{epochs}: " + "  ".join(
+                    f"{k}={v:.4g}" for k, v in logs.items()), file=sys.stderr)
+            for cb in others + savers:
+                cb.on_epoch_end(state)
+            if state.stop:
+                break
+    except TrainingDiverged:
+        for cb in callbacks:
+            cb.on_diverged(state)
+        raise
+    finally:
+        if epoch_bar is not None:
+            epoch_bar.close()
+    for cb in savers + others:
+        cb.on_train_end(state)
+    return history
+
+
+def _train_epoch(state: TrainState, loss_fn: Callable, epoch: int, l1: float, l2: float,
+                 threshold: float, verbose: int) -> dict[str, float]:
+    model, optimizer, loader = state.model, state.optimizer, state.loader
+    model.train()
+    total, correct, n, counted = 0.0, 0.0, 0, 0
+    bar = progress_bar(len(loader), verbose, f"epoch {epoch}", False, 1)
+    try:
+        for b, batch in enumerate(loader, start=1):
+            x, y = split_batch(batch)
+            optimizer.zero_grad()
+            output = model(x)
+            loss = loss_fn(output, y)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                raise TrainingDiverged(
+                    f"fit: the loss is {value} at epoch {epoch}, batch {b} of {len(loader)} "
+                    f"(lr={_lr(optimizer):.4g}); lower the learning rate, standardize the "
+                    "inputs, or check the data for NaN/Inf", state.history)
+            penalty = _penalty(model, l1, l2)
+            (loss if penalty is None else loss + penalty).backward()
+            optimizer.step()
+            size = len(y.data)
+            total, n = total + value * size, n + size
+            acc = accuracy(output.data, y.data, threshold)
+            if acc is not None:
+                correct, counted = correct + acc * size, counted + size
+            if bar is not None:
+                bar.set_postfix(loss=f"{value:.4g}")
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    logs = {"loss": total / n}
+    if counted:
+        logs["accuracy"] = correct / counted
+    return logs
+
+
+def _penalty(model: Any, l1: float, l2: float) -> Tensor | None:
+    """L1 and L2 on the weight matrices (parameters with ndim >= 2; biases are not penalized):
+    l1·Σ|W| + (l2/2)·ΣW², whose gradient adds l2·W, i.e. weight decay l2."""
+    if not l1 and not l2:
+        return None
+    total = None
+    for p in model.parameters():
+        if p.ndim < 2:
+            continue
+        term = 0.0
+        if l1:
+            term = (p.abs().sum() * l1) + term
+        if l2:
+            term = (p * p).sum() * (l2 / 2) + term
+        total = term if total is None else total + term
+    return total
+
+
+def _lr(optimizer: Any) -> float:
+    """The learning rate of the first parameter group (NaN for an optimizer without groups)."""
+    groups = getattr(optimizer, "param_groups", None)
+    return float(groups[0]["lr"]) if groups else math.nan
