@@ -1,0 +1,25 @@
+"""The ``autonet`` command: ``demo``, ``train``, ``tune`` and ``graph``.
+
+Every hyperparameter of the course is a flag of ``train`` (and a default for ``tune``); see
+``autonet train --help``. Bad flags or values print one line and exit with status 2.
+
+    program.py      the parser with its subcommands, and main (the console script)
+    commands.py     demo, train, tune, graph
+    arguments.py    flag value types, help format, one-line errors, the hyperparameter flags
+    hparams.py      hyperparameter choices and defaults
+    build.py        model, optimizer and schedule from hyperparameters
+    run.py          one training run (run_training) and one tuning trial
+    outputs.py      output directory, plots, the graph picture, the closing lines
+"""
+
+from autonet.cli.arguments import parse_layers
+from autonet.cli.build import build_model, make_optimizer, make_scheduler
+from autonet.cli.commands import DEMOS, cmd_demo, cmd_graph, cmd_train, cmd_tune
+from autonet.cli.hparams import ACTIVATIONS, DATASETS, DEFAULTS, INITS, OPTIMIZERS, SCHEDULES
+from autonet.cli.program import main, make_parser
+from autonet.cli.run import prepare_data, run_training, tune_trial
+
+__all__ = ["ACTIVATIONS", "DATASETS", "DEFAULTS", "DEMOS", "INITS", "OPTIMIZERS", "SCHEDULES",
+           "build_model", "cmd_demo", "cmd_graph", "cmd_train", "cmd_tune", "main",
+           "make_optimizer", "make_parser", "make_scheduler", "parse_layers", "prepare_data",
+           "run_training", "tune_trial"]
