@@ -9,6 +9,7 @@ input's shape) and the step at which backward visits each op.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +85,37 @@ def compute_flow(walk: Walk, grad_output: Any = None) -> Flow:
             before = value_grads.get(value.index)
             value_grads[value.index] = gi if before is None else before + gi
     return Flow(value_grads, edge_grads, step_of_op, steps, seed)
+
+
+def gradient_along(flow: Flow, edges: Iterable[tuple[int, int]],
+                   done: set[int] | None = None) -> np.ndarray | None:
+    """The sum of the gradients flowing along ``edges`` ((op index, input position) pairs) whose
+    op backward has visited (every op when ``done`` is None); None when there are none."""
+    parts = [flow.edge_grads.get(e) for e in edges if done is None or e[0] in done]
+    parts = [p for p in parts if p is not None]
+    return sum(parts[1:], parts[0]) if parts else None
+
+
+def gradients_at(walk: Walk, flow: Flow | None, step: int | None,
+                 ) -> tuple[dict[int, np.ndarray], set[int]]:
+    """Gradients known after ``step`` backward steps (all of them when step is None), and the
+    values whose gradient is complete by then."""
+    if flow is None:
+        return {}, set()
+    if step is None:
+        return flow.value_grads, set(flow.value_grads)
+    done = set(flow.steps[:step])
+    known: dict[int, np.ndarray] = {0: flow.seed}
+    complete = {0}
+    for value in walk.values[1:]:
+        if value.tensor is None:
+            continue
+        g = gradient_along(flow, value.consumers, done)
+        if g is not None:
+            known[value.index] = g
+        if all(c[0] in done for c in value.consumers):
+            complete.add(value.index)
+    return known, complete
 
 
 def _rule(rules: Any, position: int) -> Any:
