@@ -126,10 +126,12 @@ def draw_graph(
     if legend:
         kinds = [k for k in styles.KIND_TEXT if any(
             painter.kind(walk.values[i]) == k for i in scene.value_ids)]
-        shown_marked = any(i in marked for ops in scene.units.values() for i in ops)
+        shown = {i for ops in scene.units.values() for i in ops}
         styles.add_legend(graph, kinds, flow, bool(scene.unit_call), vanish, explode,
-                          highlight=shown_marked, gradients=result is not None,
-                          step=painter.current is not None)
+                          highlight=bool(marked & shown), gradients=result is not None,
+                          step=painter.current is not None,
+                          notation=any(c.notation and shown.intersection(c.ops)
+                                       for c in grouping.calls))
     return graph
 
 

@@ -8,6 +8,10 @@ gives three boxes). Outer levels are grouped by module.
 Course notation: going through the module calls in forward order, the l-th Linear call is layer
 ``l``: its weight is ``W[l]``, its bias ``b[l]``, its output ``Z[l]``; an activation call right
 after it, reading ``Z[l]``, outputs ``A[l]``; the input of layer 1 is ``A[0]`` (the data X).
+
+The equations are written the way autonet computes them. Rows are examples: ``A[0]`` is
+``(m, n[0])`` and ``W[1]`` is ``(n[1], n[0])``, so the course's column form ``W[1] A[0]`` is
+``A[0] W[1]ᵀ`` here (``Z[1] = A[0] W[1]ᵀ + b[1]``, of shape ``(m, n[1])``).
 """
 
 from __future__ import annotations
@@ -124,6 +128,11 @@ def _boundary(walk: Walk, call: Call, call_of_op: dict[int, Call]) -> None:
     call.inputs.sort(key=lambda v: v.index)
 
 
+def linear_equation(layer: int, x: str, bias: bool = True) -> str:
+    """``Z[l] = x W[l]ᵀ + b[l]``: the row form of the course's ``W[l] A[l-1] + b[l]``."""
+    return f"Z[{layer}] = {x} W[{layer}]ᵀ" + (f" + b[{layer}]" if bias else "")
+
+
 def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -> None:
     layer = 0
     last_z: Value | None = None
@@ -145,7 +154,7 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
             last_z = call.outputs[0] if len(call.outputs) == 1 else None
             if last_z is not None:
                 aliases.setdefault(last_z.index, f"Z[{layer}]")
-            call.notation = f"Z[{layer}] = W[{layer}] A[{layer - 1}] + b[{layer}]"
+            call.notation = linear_equation(layer, f"A[{layer - 1}]", bias is not None)
         elif (last_z is not None and is_activation(call.module, ops)
               and call.inputs == [last_z] and len(call.outputs) == 1):
             aliases.setdefault(call.outputs[0].index, f"A[{layer}]")

@@ -30,6 +30,10 @@ EXPLODING = {"color": "#cc0000", "penwidth": "3"}
 FORWARD_EDGE = "#666666"
 GRAD_EDGE = "#e69138"
 
+# the legend's note under equations such as Z[1] = A[0] W[1]ᵀ + b[1] (rows are examples)
+NOTATION_TEXT = ("rows are examples (A[0] is m x n[0]), so the course's W[l] A[l-1] "
+                 "is A[l-1] W[l]ᵀ here")
+
 KIND_TEXT = {
     "output": "output (the root drawn from)",
     "parameter": "parameter (model weight)",
@@ -65,10 +69,11 @@ def edge_width(magnitude: float, largest: float) -> str:
 
 def add_legend(graph: graphviz.Digraph, kinds: list[str], flow: bool, modules: bool,
                vanish: float, explode: float, highlight: bool = False,
-               gradients: bool = True, step: bool = False) -> None:
+               gradients: bool = True, step: bool = False, notation: bool = False) -> None:
     """One table node explaining the colours and shapes of what is drawn (the highlight row
     only when some drawn op is highlighted, the gradient-health rows only when gradients are
-    shown, the current-step row only on a step frame)."""
+    shown, the current-step row only on a step frame, the row-form note only when a drawn module
+    shows a course-notation equation)."""
     rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
     for kind in kinds:
         style = KINDS[kind]
@@ -77,6 +82,8 @@ def add_legend(graph: graphviz.Digraph, kinds: list[str], flow: bool, modules: b
                      "op; [k] = backward step k" if flow else "op (with its attributes)"))
     if modules:
         rows.append(_row(MODULE_STYLE["fillcolor"], "3-D box", "one module call (its ops inside)"))
+    if notation:
+        rows.append(_row(MODULE_STYLE["fillcolor"], "Z[l] = A[l-1] W[l]ᵀ + b[l]", NOTATION_TEXT))
     if highlight:
         rows.append(_row(HIGHLIGHT["fillcolor"], "red ellipse", HIGHLIGHT_TEXT,
                          HIGHLIGHT["color"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 import autonet as an
@@ -25,9 +27,9 @@ def test_mlp_collapses_into_one_box_per_layer_in_course_notation():
     found = dot.nodes(source)
     titles = sorted(label[:2] for label in boxes(found).values())
     assert titles == [
-        ["0 (Linear)", "Z[1] = W[1] A[0] + b[1]"],
+        ["0 (Linear)", "Z[1] = A[0] W[1]ᵀ + b[1]"],
         ["1 (Tanh)", "A[1] = tanh(Z[1])"],
-        ["2 (Linear)", "Z[2] = W[2] A[1] + b[2]"],
+        ["2 (Linear)", "Z[2] = A[1] W[2]ᵀ + b[2]"],
         ["3 (Sigmoid)", "A[2] = sigmoid(Z[2])"],
     ]
     for first in ("W[1] = 0.weight", "b[1] = 0.bias", "W[2] = 2.weight", "b[2] = 2.bias",
@@ -41,6 +43,54 @@ def test_mlp_collapses_into_one_box_per_layer_in_course_notation():
     assert "#cfe2f3" in found[w1]["attrs"]
     (lin1,) = [i for i, label in boxes(found).items() if label[0] == "0 (Linear)"]
     assert (w1, lin1) in [(s, d) for s, d, _ in dot.edges(source)]
+
+
+_EQUATION = re.compile(r"^(\S+) = (\S+) (\S+?)(ᵀ?)(?: \+ (\S+))?$")
+
+
+def evaluate(equation: str, values: dict[str, np.ndarray]) -> tuple[str, np.ndarray]:
+    """``Z[1] = A[0] W[1]ᵀ + b[1]`` read literally with the named arrays: (lhs name, result)."""
+    m = _EQUATION.match(equation)
+    assert m, equation
+    lhs, x, w, transposed, b = m.groups()
+    weight = values[w].T if transposed else values[w]
+    out = values[x] @ weight  # raises if the product the label names is impossible
+    return lhs, out if b is None else out + values[b]
+
+
+def test_linear_equations_compute_what_the_layers_compute():
+    model, _ = mlp()
+    X = an.randn(5, 3)
+    Z1 = model[0](X)
+    A1 = model[1](Z1)
+    Z2 = model[2](A1)
+    values = {"A[0]": X.data, "Z[1]": Z1.data, "A[1]": A1.data, "Z[2]": Z2.data,
+              "W[1]": model[0].weight.data, "b[1]": model[0].bias.data,
+              "W[2]": model[2].weight.data, "b[2]": model[2].bias.data}
+    found = dot.nodes(an.viz.draw_graph(model[3](Z2).sum(), model=model, legend=False).source)
+    equations = [label[1] for label in boxes(found).values() if label[0].endswith("(Linear)")]
+    assert len(equations) == 2
+    for equation in equations:
+        lhs, result = evaluate(equation, values)
+        np.testing.assert_allclose(result, values[lhs], rtol=1e-5, atol=1e-6)
+
+
+def test_legend_says_rows_are_examples_when_equations_are_shown():
+    model, loss = mlp()
+    source = an.viz.draw_graph(loss, model=model).source
+    assert "rows are examples" in source and "is A[l-1] W[l]ᵀ here" in source
+    for off in (dict(notation=False), dict(legend=False)):
+        assert "rows are examples" not in an.viz.draw_graph(loss, model=model, **off).source
+    x = an.randn(3, requires_grad=True)
+    assert "rows are examples" not in an.viz.draw_graph(an.tanh(x).sum()).source
+
+
+def test_linear_without_bias_has_no_bias_term():
+    model = an.nn.Sequential(an.nn.Linear(3, 2, bias=False), an.nn.Tanh())
+    found = dot.nodes(an.viz.draw_graph(model(an.randn(4, 3)).sum(), model=model,
+                                        legend=False).source)
+    notes = sorted(label[1] for label in boxes(found).values())
+    assert notes == ["A[1] = tanh(Z[1])", "Z[1] = A[0] W[1]ᵀ"]
 
 
 def test_input_named_after_the_callers_variable():
@@ -69,7 +119,7 @@ def test_expand_modules_draws_ops_inside_nested_clusters():
     assert ops == sorted(op.node.name for op in an.viz.walk_graph(loss).ops)
     assert len(ops) > 3  # every op of the 4 calls, plus the sum
     assert source.count("subgraph cluster_") == 5  # Sequential + 4 calls
-    assert 'label="0 (Linear)\\nZ[1] = W[1] A[0] + b[1]"' in source
+    assert 'label="0 (Linear)\\nZ[1] = A[0] W[1]ᵀ + b[1]"' in source
     # clusters nest: the call clusters come inside the Sequential's
     outer = source.index("label=Sequential")
     assert all(source.index(f"label=\"{i} (") > outer for i in range(4))
@@ -92,8 +142,8 @@ def test_reused_activation_module_gives_one_box_per_call():
     titles = sorted(label[0] for label in boxes(found).values())
     assert titles == ["a (Linear)", "act (ReLU)", "act (ReLU)", "b (Linear)"]
     notes = sorted(label[1] for label in boxes(found).values())
-    assert notes == ["A[1] = relu(Z[1])", "A[2] = relu(Z[2])", "Z[1] = W[1] A[0] + b[1]",
-                     "Z[2] = W[2] A[1] + b[2]"]
+    assert notes == ["A[1] = relu(Z[1])", "A[2] = relu(Z[2])", "Z[1] = A[0] W[1]ᵀ + b[1]",
+                     "Z[2] = A[1] W[2]ᵀ + b[2]"]
 
 
 def test_scopes_without_nn_use_the_pytorch_module_contract():
@@ -117,7 +167,7 @@ def test_scopes_without_nn_use_the_pytorch_module_contract():
     found = dot.nodes(an.viz.draw_graph(out, params={"first.weight": first.weight},
                                         legend=False).source)
     notes = sorted(label[1] for label in boxes(found).values())
-    assert notes == ["A[1] = tanh(Z[1])", "Z[1] = W[1] A[0] + b[1]", "Z[2] = W[2] A[1] + b[2]"]
+    assert notes == ["A[1] = tanh(Z[1])", "Z[1] = A[0] W[1]ᵀ + b[1]", "Z[2] = A[1] W[2]ᵀ + b[2]"]
     dot.by_first_line(found, "W[1] = first.weight")
     dot.by_first_line(found, "b[2]")
     dot.by_first_line(found, "Z[2]")
