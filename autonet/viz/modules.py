@@ -8,6 +8,8 @@ gives three boxes). Outer levels are grouped by module.
 Course notation: going through the module calls in forward order, the l-th Linear call is layer
 ``l``: its weight is ``W[l]``, its bias ``b[l]``, its output ``Z[l]``; an activation call right
 after it, reading ``Z[l]``, outputs ``A[l]``; the input of layer 1 is ``A[0]`` (the data X).
+A Dropout call on ``A[l]`` outputs ``dropout(A[l]) = A[l] * D[l] / keep_prob`` (the course's keep
+mask ``D[l]``; keep_prob = 1 - p), and the next Linear equation names that as its input.
 
 The equations are written the way autonet computes them. Rows are examples: ``A[0]`` is
 ``(m, n[0])`` and ``W[1]`` is ``(n[1], n[0])``, so the course's column form ``W[1] A[0]`` is
@@ -16,6 +18,8 @@ The equations are written the way autonet computes them. Rows are examples: ``A[
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +28,7 @@ from autonet.viz.walk import Value, Walk
 
 ACTIVATION_OPS = {"relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "softmax",
                   "log_softmax"}
+_COURSE_NAME = re.compile(r"[AZ]\[(\d+)\]")
 ACTIVATION_CLASSES = {"relu", "tanh", "sigmoid", "leakyrelu", "elu", "softplus", "softmax",
                       "logsoftmax", "gelu", "silu", "identity"}
 
@@ -139,6 +144,7 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
     tensor_value = {id(v.tensor): v for v in walk.values if v.tensor is not None}
     for call in ordered:
         ops = [walk.ops[i].node.name for i in call.ops]
+        data = _data_inputs(call)
         if is_linear(call.module):
             layer += 1
             weight = tensor_value.get(id(getattr(call.module, "weight", None)))
@@ -146,15 +152,13 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
             for value, alias in ((weight, f"W[{layer}]"), (bias, f"b[{layer}]")):
                 if value is not None:
                     aliases.setdefault(value.index, alias)
-            data_inputs = [v for v in call.inputs if v is not weight and v is not bias]
-            if layer == 1:
-                for value in data_inputs:
-                    if value.node is None:
-                        aliases.setdefault(value.index, "A[0]")
+            if layer == 1 and len(data) == 1:
+                aliases.setdefault(data[0].index, "A[0]")  # the network's input, however made
             last_z = call.outputs[0] if len(call.outputs) == 1 else None
             if last_z is not None:
                 aliases.setdefault(last_z.index, f"Z[{layer}]")
-            call.notation = linear_equation(layer, f"A[{layer - 1}]", bias is not None)
+            has_bias = getattr(call.module, "bias", None) is not None
+            call.notation = linear_equation(layer, _input_name(data, aliases), has_bias)
         elif (last_z is not None and is_activation(call.module, ops)
               and call.inputs == [last_z] and len(call.outputs) == 1):
             aliases.setdefault(call.outputs[0].index, f"A[{layer}]")
@@ -164,4 +168,46 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
             call.notation = f"A[{layer}] = {g}(Z[{layer}])"
             last_z = None
         else:
+            if type(call.module).__name__ == "Dropout":
+                _dropout_notation(call, data, aliases)
             last_z = None
+
+
+def _data_inputs(call: Call) -> list[Value]:
+    """The inputs of a call that are not the module's own tensors (its weight, bias...)."""
+    own = getattr(call.module, "_parameters", None)
+    tensors = own.values() if isinstance(own, Mapping) else vars(call.module).values()
+    ids = {i for t in tensors if isinstance(t, Tensor) for i in (id(t), id(t.data))}
+    return [v for v in call.inputs if id(v.tensor if v.tensor is not None else v.array) not in ids]
+
+
+def _input_name(data: list[Value], aliases: dict[int, str]) -> str:
+    """What a Linear box's equation calls its input: the value's course name (A[l-1], Z[l-1],
+    dropout(A[l-1])), else the tensor's own name, else "(input)" (never a name it does not have)."""
+    if len(data) != 1:
+        return "(input)"
+    value = data[0]
+    name = aliases.get(value.index)
+    if name is None and value.tensor is not None:
+        name = value.tensor.name
+    return name or "(input)"
+
+
+def _dropout_notation(call: Call, data: list[Value], aliases: dict[int, str]) -> None:
+    """Dropout of a course-named value A[l] (x * mask, the mask a constant): its output is
+    ``dropout(A[l])``, and the mask, the course's keep mask D[l] scaled by 1 / keep_prob, is
+    ``D[l] / keep_prob`` (keep_prob = 1 - p)."""
+    inputs = [v for v in data if v.kind != "constant"]
+    if len(inputs) != 1 or len(call.outputs) != 1:
+        return
+    x = inputs[0]
+    course = _COURSE_NAME.fullmatch(aliases.get(x.index, ""))
+    if course is None:
+        return
+    name, out = course.group(0), f"dropout({course.group(0)})"
+    aliases.setdefault(call.outputs[0].index, out)
+    masks = [v for v in data if v.kind == "constant" and v.array.shape == x.array.shape]
+    mask = f"D[{course.group(1)}] / keep_prob"
+    if len(masks) == 1:
+        aliases.setdefault(masks[0].index, mask)
+    call.notation = f"{out} = {name} * {mask}"

@@ -93,6 +93,51 @@ def test_linear_without_bias_has_no_bias_term():
     assert notes == ["A[1] = tanh(Z[1])", "Z[1] = A[0] W[1]ᵀ"]
 
 
+def test_dropout_output_is_named_and_is_what_the_next_layer_reads():
+    an.manual_seed(0)
+    model = an.nn.Sequential(an.nn.Linear(3, 4), an.nn.ReLU(), an.nn.Dropout(0.5),
+                             an.nn.Linear(4, 2), an.nn.Linear(2, 1))
+    X = an.randn(6, 3)
+    source = an.viz.draw_graph(model(X).sum(), model=model, legend=False).source
+    found = dot.nodes(source)
+    notes = {label[0]: label[1] for label in boxes(found).values()}
+    assert notes == {
+        "0 (Linear)": "Z[1] = A[0] W[1]ᵀ + b[1]",
+        "1 (ReLU)": "A[1] = relu(Z[1])",
+        "2 (Dropout)": "dropout(A[1]) = A[1] * D[1] / keep_prob",
+        "3 (Linear)": "Z[2] = dropout(A[1]) W[2]ᵀ + b[2]",
+        "4 (Linear)": "Z[3] = Z[2] W[3]ᵀ + b[3]",  # no activation between: its input is Z[2]
+    }
+    # the value boxes carry the same names, wired as the equations say
+    by_name = {first: dot.by_first_line(found, first)
+               for first in ("A[1]", "dropout(A[1])", "D[1] / keep_prob")}
+    box = {label[0]: i for i, label in boxes(found).items()}
+    wires = {(s, d) for s, d, _ in dot.edges(source)}
+    assert {(by_name["A[1]"], box["2 (Dropout)"]), (by_name["D[1] / keep_prob"],
+            box["2 (Dropout)"]), (box["2 (Dropout)"], by_name["dropout(A[1])"]),
+            (by_name["dropout(A[1])"], box["3 (Linear)"])} <= wires
+    mask = found[by_name["D[1] / keep_prob"]]["label"]
+    assert "min 0, max 2]" in mask[1]  # kept entries scaled by 1 / keep_prob = 2
+    # in eval mode dropout records nothing: the next layer reads A[1] itself
+    model.eval()
+    found = dot.nodes(an.viz.draw_graph(model(X).sum(), model=model, legend=False).source)
+    notes = {label[0]: label[1] for label in boxes(found).values()}
+    assert notes["3 (Linear)"] == "Z[2] = A[1] W[2]ᵀ + b[2]" and "2 (Dropout)" not in notes
+
+
+def test_an_input_without_a_course_name_is_not_given_one():
+    first, act, second = an.nn.Linear(3, 2), an.nn.Tanh(), an.nn.Linear(2, 1)
+    x = an.randn(4, 3, requires_grad=True)
+    h = act(first(x * 2)) * 3  # an op between the modules: not A[1] any more
+    found = dot.nodes(an.viz.draw_graph(second(h).sum(), legend=False).source)
+    notes = sorted(label[1] for label in boxes(found).values())
+    assert notes == ["A[1] = tanh(Z[1])", "Z[1] = A[0] W[1]ᵀ + b[1]",  # x * 2 is the input
+                     "Z[2] = (input) W[2]ᵀ + b[2]"]
+    h.name = "h"
+    found = dot.nodes(an.viz.draw_graph(second(h).sum(), legend=False).source)
+    assert "Z[2] = h W[2]ᵀ + b[2]" in [label[1] for label in boxes(found).values()]
+
+
 def test_input_named_after_the_callers_variable():
     model, _ = mlp()
     X = an.randn(5, 3)
