@@ -145,6 +145,15 @@ def test_help_shows_defaults(capsys):
     assert "(default: 16,16)" in text
 
 
+@pytest.mark.parametrize("command", ["train", "tune"])
+def test_batch_size_help_uses_the_courses_m(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "1 = stochastic GD, m (the number of training examples) = batch GD" in text
+    assert "N = batch GD" not in text
+
+
 @pytest.mark.parametrize("command", ["demo", "train", "tune", "graph"])
 def test_help_shows_no_empty_defaults(command, capsys):
     with pytest.raises(SystemExit):

@@ -110,7 +110,8 @@ def add_hparams(p: argparse.ArgumentParser, tuning: bool = False) -> None:
                    help="passes over the training data")
     g.add_argument("--batch-size", dest="batch_size", type=positive_int,
                    default=d["batch_size"],
-                   help="1 = stochastic GD, N = batch GD, in between = mini-batch GD")
+                   help="1 = stochastic GD, m (the number of training examples) = batch GD, "
+                   "in between = mini-batch GD")
     g.add_argument("--schedule", choices=SCHEDULES, default=d["schedule"],
                    help="learning-rate schedule")
     g.add_argument("--l1", type=float_in(0, 10), default=d["l1"], help="L1 penalty on weights")
