@@ -59,6 +59,61 @@ def test_train_writes_history_plots_and_a_resumable_checkpoint(tmp_path, capsys)
     assert "final: val_loss=" in capsys.readouterr().out
 
 
+RESUMABLE = ["train", "--dataset", "moons", "--samples", "80", "--layers", "6",
+             "--activation", "relu", "--dropout", "0.2", "--schedule", "cosine", "--patience",
+             "50", "--epochs", "6", "--batch-size", "16", "--seed", "5", "--checkpoint-every",
+             "2", "--verbose", "0"]
+
+
+def test_an_interrupted_run_resumed_writes_the_model_of_an_uninterrupted_one(
+        tmp_path, monkeypatch, capsys):
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert main([*RESUMABLE, "--out", str(whole)]) == 0
+
+    class Checkpoint(an.train.Checkpoint):  # same class name: the checkpoint restores into it
+        def on_epoch_end(self, state):
+            super().on_epoch_end(state)
+            if state.epoch == 4:
+                raise KeyboardInterrupt  # Ctrl-C after the epoch-4 checkpoint
+
+    with monkeypatch.context() as patch:
+        patch.setattr(an.train, "Checkpoint", Checkpoint)
+        assert main([*RESUMABLE, "--out", str(cut)]) == 130
+    checkpoint = cut / "checkpoint.npz"
+    assert f"autonet train --resume {checkpoint}" in capsys.readouterr().err
+    assert an.load(checkpoint)["epoch"] == 4 and not (cut / "model.npz").exists()
+
+    assert main(["train", "--resume", str(checkpoint), "--verbose", "0"]) == 0  # into cut/
+    expected, resumed = an.load(whole / "model.npz"), an.load(cut / "model.npz")
+    assert sorted(resumed) == sorted(expected)
+    for name in expected:
+        np.testing.assert_array_equal(resumed[name], expected[name])
+    rows = [list(csv.DictReader((d / "history.csv").read_text().splitlines()))
+            for d in (whole, cut)]
+    drop_time = [[{k: v for k, v in r.items() if k != "time"} for r in rs] for rs in rows]
+    assert len(drop_time[1]) == 6 and drop_time[0] == drop_time[1]
+
+
+def test_resume_keeps_the_runs_settings_and_refuses_other_ones(tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = [*RESUMABLE[:RESUMABLE.index("--epochs")], "--epochs", "2", "--out", str(run)]
+    assert main(argv) == 0
+    checkpoint = str(run / "checkpoint.npz")
+    assert json.loads((run / "hparams.json").read_text())["layers"] == [6]
+    capsys.readouterr()
+    assert main(["train", "--resume", checkpoint, "--lr", "0.5", "--layers", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "--lr 0.5 (the run used 0.01)" in err and "--layers 3 (the run used 6)" in err
+    assert main(["train", "--resume", checkpoint, "--epochs", "3", "--verbose", "0"]) == 0
+    history = (run / "history.csv").read_text().splitlines()
+    assert len(list(csv.DictReader(history))) == 3  # trained for longer
+    assert main(["train", "--resume", str(tmp_path / "none.npz")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (run / "hparams.json").unlink()
+    assert main(["train", "--resume", checkpoint]) == 2
+    assert "no hparams.json beside" in capsys.readouterr().err
+
+
 def test_train_on_bundled_iris(tmp_path, capsys):
     assert main(["train", "--dataset", "iris", "--epochs", "40", "--lr", "0.05", "--verbose",
                  "0", "--out", str(tmp_path)]) == 0

@@ -9,6 +9,7 @@ Every hyperparameter of the course is a flag of ``train`` (and a default for ``t
     hparams.py      hyperparameter choices and defaults
     build.py        model, optimizer and schedule from hyperparameters
     run.py          one training run (run_training) and one tuning trial
+    resume.py       train --resume: the run's settings beside its checkpoint, unchanged flags
     outputs.py      output directory, plots, the graph picture, the closing lines
 """
 

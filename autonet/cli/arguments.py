@@ -70,6 +70,8 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 class Parser(argparse.ArgumentParser):
     """Reports a bad command line in one line (no usage dump) and exits with status 2."""
 
+    train: argparse.ArgumentParser | None = None  # the train subcommand's (set by make_parser)
+
     def error(self, message: str) -> NoReturn:
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(2)

@@ -11,6 +11,7 @@ from typing import Any
 from autonet.cli.arguments import Parser, add_hparams
 from autonet.cli.hparams import DEFAULTS
 from autonet.cli.outputs import output_dir, print_summary, save_step_graph, write_plots
+from autonet.cli.resume import save_settings
 from autonet.cli.run import run_training, tune_trial
 
 DEMOS = {
@@ -54,13 +55,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     out = output_dir(args.out)
     hp = _hparams(args)
+    save_settings(out, hp)  # what --resume rebuilds the run from
     every = args.checkpoint_every or hp["epochs"]
     model, history, metrics, data = run_training(
-        verbose=args.verbose, callbacks=[Checkpoint(out / "checkpoint.npz", every=every)], **hp)
+        verbose=args.verbose, callbacks=[Checkpoint(out / "checkpoint.npz", every=every)],
+        resume=args.resume, **hp)
     history.to_csv(out / "history.csv")
     history.to_json(out / "history.json")
     an.save(model.state_dict(), out / "model.npz")
-    notes = [str(out / n) for n in ("history.csv", "history.json", "checkpoint.npz", "model.npz")]
+    notes = [str(out / n) for n in ("hparams.json", "history.csv", "history.json",
+                                    "checkpoint.npz", "model.npz")]
     write_plots(out, model, history, data, notes)
     print_summary(metrics, notes)
     return 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from autonet.cli.arguments import HelpFormatter, Parser, add_hparams, add_verbose, positive_int
 from autonet.cli.commands import DEMOS, cmd_demo, cmd_graph, cmd_train, cmd_tune
+from autonet.cli.resume import resumed_args
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -37,8 +39,14 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", default="autonet-train", help="output directory")
     g.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, default=0,
                    help="save a resumable checkpoint every N epochs (0 = at the end)")
+    g.add_argument("--resume", default=None, metavar="PATH",
+                   help="continue the run that wrote checkpoint PATH, with its settings "
+                   "(hparams.json beside it) and into its directory unless --out is given; "
+                   "it ends exactly as the uninterrupted run would. Only --epochs may change "
+                   "(to train longer; a schedule keeps the length it was built with)")
     add_verbose(g)
     p.set_defaults(run=cmd_train)
+    parser.train = p  # main re-reads its defaults from a run's settings for --resume
 
     p = sub.add_parser("tune", help="search hyperparameters (grid, random, Bayesian)",
                        formatter_class=fmt)
@@ -76,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from autonet.train import TrainingDiverged
 
     try:
+        if getattr(args, "resume", None) is not None:
+            args = resumed_args(parser, parser.train, argv, args)
         return int(args.run(args) or 0)
     except TrainingDiverged as err:
         print(f"autonet {args.command}: {err}", file=sys.stderr)
@@ -87,5 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"autonet {args.command}: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"autonet {args.command}: interrupted", file=sys.stderr)
+        checkpoint = Path(getattr(args, "out", "")) / "checkpoint.npz"
+        hint = (f"; continue with: autonet train --resume {checkpoint}"
+                if args.command == "train" and checkpoint.is_file() else "")
+        print(f"autonet {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
