@@ -309,6 +309,10 @@ class _Search:
     def candidates(self) -> Iterable[dict[str, Any]]:
         raise NotImplementedError
 
+    def planned_trials(self) -> int:
+        """How many trials ``run()`` will run (the grid within its cap, or the budget)."""
+        return len(list(self.candidates()))
+
     def run(self) -> Results:
         """Run every trial (within the budget) and return the ranked Results."""
         executor, owned = self._open_executor()
@@ -362,6 +366,9 @@ class BayesianSearch(_Search):
         super().__init__(*args, **kwargs)
         self.batch_size = batch_size or self.n_jobs
 
+    def planned_trials(self) -> int:
+        return self.n_trials or 20
+
     def _suggest(self, trial: Any, name: str, dist: Distribution) -> Any:
         if isinstance(dist, LogUniform):
             return trial.suggest_float(name, dist.low, dist.high, log=True)
@@ -381,10 +388,10 @@ class BayesianSearch(_Search):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         dists = {k: _as_distribution(k, v) for k, v in self.space.items()}
         sampler = optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=min(
-            5, max(1, (self.n_trials or 20) // 3)))
+            5, max(1, self.planned_trials() // 3)))
         study = optuna.create_study(
             direction="minimize" if self.mode == "min" else "maximize", sampler=sampler)
-        total = self.n_trials or 20
+        total = self.planned_trials()
         executor, owned = self._open_executor()
         trials: list[dict] = []
         try:

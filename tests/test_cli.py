@@ -1,7 +1,9 @@
 """The autonet command end to end in temporary directories, and bad input."""
 
 import csv
+import functools
 import json
+import re
 import subprocess
 import sys
 
@@ -148,6 +150,28 @@ def test_tune_random_and_bayes_with_jobs(tmp_path):
     for sub in ("r", "b"):
         with open(tmp_path / sub / "trials.csv") as f:
             assert len(list(csv.DictReader(f))) == 3
+
+
+def test_tune_says_where_its_trials_run(tmp_path, monkeypatch, capsys):
+    argv = ["tune", "--grid", "lr=0.01,0.1", "--epochs", "1", "--samples", "40", "--show", "1"]
+    assert main([*argv, "--out", str(tmp_path / "s")]) == 0
+    assert ("grid search over lr: 2 trials, run one after another in this process"
+            in capsys.readouterr().out)
+    assert main([*argv, "--method", "random", "--trials", "3", "--jobs", "2",
+                 "--out", str(tmp_path / "p")]) == 0
+    assert "3 trials, run in 2 worker processes, 2 at a time" in capsys.readouterr().out
+    distributed = pytest.importorskip("distributed")
+    # in-process workers: the same code path as a real local cluster, without spawning
+    monkeypatch.setattr(distributed, "LocalCluster",
+                        functools.partial(distributed.LocalCluster, processes=False))
+    assert main([*argv, "--dask", "local", "--out", str(tmp_path / "d")]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert re.search(r"2 trials, run on the Dask scheduler at \w+://\S+ \(a local cluster of "
+                     r"1 worker\)$", line), line
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as c:
+        assert main([*argv, "--dask", c.scheduler_address, "--out", str(tmp_path / "r")]) == 0
+    assert (f"2 trials, run on the Dask scheduler at {c.scheduler_address}\n"
+            in capsys.readouterr().out)
 
 
 def test_graph_command(tmp_path, capsys):

@@ -181,3 +181,17 @@ def test_format_says_why_shown_trials_failed():
     assert text.count("x=3 is cursed") == 1  # one line for the repeated error
     assert "trial 1, 2 failed:" in text
     assert "cursed" not in GridSearch(sometimes_fails, {"x": [1, 3]}).run().format(limit=1)
+
+
+@pytest.mark.parametrize("search, planned", [
+    (GridSearch(bowl, GRID), 20),
+    (GridSearch(bowl, GRID, n_trials=7), 7),
+    (GridSearch(bowl, GRID, n_trials=99), 20),
+    (RandomSearch(bowl, GRID), 10),
+    (RandomSearch(bowl, GRID, n_trials=4), 4),
+    (BayesianSearch(bowl, GRID), 20),
+])
+def test_planned_trials_is_what_run_runs(search, planned):
+    assert search.planned_trials() == planned
+    if not isinstance(search, BayesianSearch):  # (BayesianSearch.run asks for exactly that)
+        assert len(search.run()) == planned

@@ -87,20 +87,25 @@ def cmd_tune(args: argparse.Namespace) -> int:
     out = output_dir(args.out)
     client = None
     executor = None
+    where = ("one after another in this process" if args.jobs == 1 else
+             f"in {args.jobs} worker processes, {args.jobs} at a time")
     if args.dask:
         from distributed import Client, LocalCluster
 
         if args.dask == "local":
             client = Client(LocalCluster(n_workers=args.jobs, threads_per_worker=1,
                                          dashboard_address=None))
+            local = f" (a local cluster of {args.jobs} worker{'s' * (args.jobs > 1)})"
         else:
             client = Client(args.dask)
+            local = ""
         executor = client.get_executor()
+        where = f"on the Dask scheduler at {client.scheduler.address}{local}"
     try:
         search = cls(functools.partial(tune_trial, **base), space, metric=args.metric,
                      n_trials=args.trials, seed=args.seed, executor=executor, n_jobs=args.jobs)
-        print(f"autonet tune: {args.method} search over {', '.join(space)} "
-              f"({args.trials or 'all'} trials, {args.jobs} job(s))", flush=True)
+        print(f"autonet tune: {args.method} search over {', '.join(space)}: "
+              f"{search.planned_trials()} trials, run {where}", flush=True)
         results = search.run()
     finally:
         if client is not None:

@@ -57,7 +57,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="grid: every combination; random: --trials draws; bayes: Optuna TPE")
     g.add_argument("--trials", type=positive_int, default=None,
                    help="budget (grid: cap; random/bayes: number of trials, default 10/20)")
-    g.add_argument("--jobs", type=positive_int, default=1, help="parallel worker processes")
+    g.add_argument("--jobs", type=positive_int, default=1,
+                   help="parallel worker processes (with --dask local: the cluster's workers)")
     g.add_argument("--dask", default=None, metavar="ADDRESS",
                    help="run trials on a Dask cluster at ADDRESS ('local' starts one)")
     g.add_argument("--metric", choices=("val_loss", "val_accuracy"), default="val_loss",
