@@ -8,6 +8,7 @@ Figures are made without pyplot (no global state, no display needed, safe in wor
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["confusion_matrix", "plot_confusion_matrix", "plot_decision_boundary", "plot_history",
-           "plot_lr_schedule", "plot_search"]
+           "plot_lr_schedule", "plot_search", "search_figure"]
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]]:
@@ -154,8 +155,16 @@ def plot_lr_schedule(lrs: Sequence[float] | Any, path: str | os.PathLike,
 
 def plot_search(results: Any, path: str | os.PathLike) -> None:
     """One panel per hyperparameter: the validation metric of each successful trial against the
-    hyperparameter's value (log axis for log-uniform ranges; categories spaced evenly)."""
-    from autonet.tune import LogUniform
+    hyperparameter's value (see ``search_figure``), written to ``path``."""
+    _save(search_figure(results), path)
+
+
+def search_figure(results: Any) -> Any:
+    """The matplotlib Figure ``plot_search`` writes. Numbers go on a log axis when the range was
+    LogUniform or, all positive, they span a factor of 100 or more (learning rates 1e-4 .. 1e-2);
+    else on a linear one. Other values (layer sizes, activations) are categories spaced evenly,
+    in the order the space lists them, written as the table writes them (16-16 for (16, 16))."""
+    from autonet.tune import Choice, LogUniform, format_value
 
     names = list(results.space)
     ok = results.ok
@@ -168,18 +177,30 @@ def plot_search(results: Any, path: str | os.PathLike) -> None:
     for k, name in enumerate(names):
         ax = fig.add_subplot(rows, cols, k + 1)
         values = [t["params"][name] for t in ok]
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        spec = results.space[name]
+        if all(isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+               for v in values):
+            values = [float(v) for v in values]
             ax.scatter(values, metric, s=18)
-            if isinstance(results.space[name], LogUniform) or (
-                    min(values) > 0 and max(values) / min(values) >= 100):
+            if isinstance(spec, LogUniform) or _spans_decades(values):
                 ax.set_xscale("log")
         else:
-            labels = sorted({str(v) for v in values})
-            ax.scatter([labels.index(str(v)) for v in values], metric, s=18)
+            listed = spec.options if isinstance(spec, Choice) else spec
+            order = [format_value(v) for v in listed] if isinstance(listed, list | tuple) else []
+            present = {format_value(v) for v in values}
+            labels = [o for o in dict.fromkeys(order) if o in present]
+            labels += sorted(present - set(labels))
+            ax.scatter([labels.index(format_value(v)) for v in values], metric, s=18)
             ax.set_xticks(range(len(labels)), labels, rotation=30)
-        best = results.best["params"][name]
-        ax.set_title(f"{name} (best {best})", fontsize=9)
+        ax.set_title(f"{name} (best {format_value(results.best['params'][name])})", fontsize=9)
         ax.set_xlabel(name)
         ax.set_ylabel(results.metric)
         ax.grid(alpha=0.3)
-    _save(fig, path)
+    return fig
+
+
+def _spans_decades(values: Sequence[float]) -> bool:
+    """All positive and max / min >= 100, up to rounding (7 / 0.07 is 99.99999999999999, and
+    float32 1e-1 / 1e-3 is 99.9999967)."""
+    low, high = min(values), max(values)
+    return low > 0 and high / low >= 100 * (1 - 1e-6)

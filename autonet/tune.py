@@ -219,10 +219,11 @@ class Results:
             writer = csv.DictWriter(f, fieldnames=self.columns(), restval="")
             writer.writeheader()
             for row in self.table:
-                writer.writerow({k: _cell(v) for k, v in row.items()})
+                writer.writerow({k: format_value(v) for k, v in row.items()})
 
     def plot(self, path: str | os.PathLike) -> None:
-        """Metric against each hyperparameter, one panel each (needs matplotlib)."""
+        """Metric against each hyperparameter, one panel each (needs matplotlib); a log axis for
+        a LogUniform range or positive values spanning a factor 100 or more."""
         from autonet.plot import plot_search
 
         plot_search(self, path)
@@ -232,7 +233,7 @@ class Results:
         (the same error once, with the trials that hit it)."""
         cols = [c for c in self.columns() if c != "error"]
         shown = self.table[:limit]
-        rows = [[_cell(r.get(c, "")) for c in cols] for r in shown]
+        rows = [[format_value(r.get(c, "")) for c in cols] for r in shown]
         widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
         lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()]
         lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
@@ -245,7 +246,9 @@ class Results:
         return "\n".join(lines)
 
 
-def _cell(v: Any) -> str:
+def format_value(v: Any) -> str:
+    """A hyperparameter value as the table, the CSV and the plot show it: layer sizes (16, 16)
+    as 16-16 and (8,) as 8, floats with 6 significant digits."""
     if isinstance(v, tuple | list):
         return "-".join(str(x) for x in v)
     if isinstance(v, float):

@@ -15,6 +15,7 @@ from autonet.plot import (  # noqa: E402
     plot_history,
     plot_lr_schedule,
     plot_search,
+    search_figure,
 )
 from autonet.train import History  # noqa: E402
 
@@ -98,3 +99,45 @@ def test_epoch_axes_have_whole_number_ticks(tmp_path, monkeypatch):
         for ax in fig.axes:
             ticks = ax.get_xticks()
             assert len(ticks) >= 3 and np.all(ticks == np.round(ticks))
+
+
+def _panels(space, fn, search=tune.GridSearch, **kwargs):
+    fig = search_figure(search(fn, space, **kwargs).run())
+    return {ax.get_xlabel(): ax for ax in fig.axes}
+
+
+@pytest.mark.parametrize("lrs", [
+    [1e-4, 1e-3, 1e-2],
+    [0.07, 0.7, 7.0],  # 7 / 0.07 is 99.99999999999999 in floating point
+    list(np.geomspace(1e-3, 1e-1, 3, dtype=np.float32)),  # numpy scalars are numbers too
+])
+def test_search_plot_puts_values_spanning_decades_on_a_log_axis(lrs):
+    ax = _panels({"lr": lrs}, lambda lr: lr)["lr"]
+    assert ax.get_xscale() == "log"
+    np.testing.assert_allclose(sorted(ax.collections[0].get_offsets()[:, 0]), sorted(lrs),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("space, scale", [
+    ({"lr": tune.LogUniform(0.01, 0.05)}, "log"),  # the range's own prior, even if narrow
+    ({"lr": tune.Uniform(0.01, 0.05)}, "linear"),
+    ({"lr": [0.01, 0.05, 0.1]}, "linear"),  # a factor 10: linear reads fine
+    ({"lr": [-1.0, 0.1, 100.0]}, "linear"),  # not all positive
+])
+def test_search_plot_log_axis_only_for_log_ranges_or_decades(space, scale):
+    search = tune.GridSearch if isinstance(space["lr"], list) else tune.RandomSearch
+    assert _panels(space, lambda lr: lr, search, n_trials=4)["lr"].get_xscale() == scale
+
+
+def test_search_plot_writes_layer_sizes_as_the_table_does():
+    space = {"layers": [(16, 16), (8,), 4], "act": ["tanh", "relu"]}
+    panels = _panels(space, lambda layers, act: -len(str(layers)) - (act == "relu"))
+    best = tune.GridSearch(lambda layers, act: -len(str(layers)) - (act == "relu"),
+                           space).run().best_params
+    assert best["layers"] == (16, 16)
+    assert panels["layers"].get_title() == "layers (best 16-16)"
+    ticks = [t.get_text() for t in panels["layers"].get_xticklabels()]
+    assert ticks == ["16-16", "8", "4"]  # the space's order, the table's spelling
+    assert [t.get_text() for t in panels["act"].get_xticklabels()] == ["tanh", "relu"]
+    assert _panels({"layers": [(8,), (4,)]}, lambda layers: layers[0])["layers"].get_title() \
+        == "layers (best 4)"
