@@ -2,7 +2,8 @@
 the learning-rate schedule, History, progress bars and callbacks.
 
 One epoch is one pass over the training data; one step is one mini-batch: forward, loss,
-backward, optimizer step. ``batch_size`` picks stochastic (1), mini-batch, or batch (N) descent.
+backward, optimizer step. ``batch_size`` picks stochastic (1), mini-batch, or batch (m, all
+training examples) gradient descent.
 """
 
 from __future__ import annotations
