@@ -6,6 +6,7 @@ import pytest
 import autonet as an
 from autonet.check_graph import label_of
 from autonet.ops.primitive import Primitive
+from tests.functions import Cube
 
 rng = np.random.default_rng(1)
 
@@ -86,17 +87,6 @@ def test_the_graph_of_a_custom_function_is_named_by_class():
 
 
 def test_checking_a_custom_function_leaves_its_real_backward_intact():
-    class Cube(an.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return 3 * x ** 2 * grad
-
     x = _t((4,), dtype=np.float32)
     y = Cube.apply(x)
     y.sum().backward(retain_graph=True)

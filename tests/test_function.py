@@ -6,35 +6,9 @@ import numpy as np
 import pytest
 
 import autonet as an
+from tests.functions import ROOT, Cube, LogisticCost, LogisticCostWrong, load_example
 
 rng = np.random.default_rng(2)
-
-
-class LogisticCost(an.Function):
-    """J = -mean(Y log A + (1 - Y) log(1 - A)), A = sigmoid(W X + b).
-
-    Shapes: X (n, m), Y (1, m), W (1, n), b (1, 1); J a scalar."""
-
-    @staticmethod
-    def forward(ctx, W, b, X, Y):
-        A = 1 / (1 + np.exp(-(W @ X + b)))
-        ctx.save_for_backward(A, X, Y)
-        return np.asarray(-np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A)))
-
-    @staticmethod
-    def backward(ctx, grad):
-        A, X, Y = ctx.saved_tensors
-        m = X.shape[1]
-        dZ = A - Y
-        return grad * dZ @ X.T / m, grad * np.sum(dZ, keepdims=True) / m, None, None
-
-
-class LogisticCostWrong(LogisticCost):
-    @staticmethod
-    def backward(ctx, grad):
-        A, X, Y = ctx.saved_tensors
-        dZ = A - Y
-        return grad * dZ @ X.T, grad * np.sum(dZ, keepdims=True), None, None  # forgot 1/m
 
 
 def _data(n=3, m=5):
@@ -179,17 +153,6 @@ def test_clear_errors_for_misuse():
 
 
 def test_second_derivatives_need_a_differentiable_backward():
-    class Cube(an.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return 3 * x ** 2 * grad
-
     class CubeTwice(Cube):
         differentiable_backward = True
 
@@ -203,18 +166,11 @@ def test_second_derivatives_need_a_differentiable_backward():
 
 
 def test_example_runs_and_docs_show_its_real_output(capsys):
-    import importlib.util
-    import pathlib
     import re
 
-    root = pathlib.Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("check_custom_function",
-                                                  root / "examples" / "check_custom_function.py")
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    example.main()
+    load_example("check_custom_function").main()
     printed = capsys.readouterr().out
-    doc = (root / "docs" / "checking.md").read_text()
+    doc = (ROOT / "docs" / "checking.md").read_text()
     blocks = re.findall(r"```text\n(.*?)```", doc, flags=re.S)
     shown = [b.replace("autonet.check.GradcheckError: ", "") for b in blocks[:3]]
     for block in shown:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import warnings
 from pathlib import Path
@@ -13,24 +12,11 @@ import pytest
 import autonet as an
 from autonet.ops.primitive import Primitive
 from autonet.viz import styles
+from tests.functions import WrongCube, load_example
 from tests.viz import dot
 
 ROOT = Path(__file__).resolve().parents[2]
 RED = f'fillcolor="{styles.HIGHLIGHT["fillcolor"]}"'
-
-
-class WrongCube(an.Function):
-    """y = x**3 with the derivative of x**2 (2x instead of 3x**2)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 2 * x
 
 
 # exp with the rule of a different function (g * x)
@@ -174,10 +160,7 @@ def test_bad_highlight_arguments_are_clear_errors():
 
 
 def test_the_example_draws_the_picture_docs_checking_shows(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        "check_custom_function", ROOT / "examples/check_custom_function.py")
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+    example = load_example("check_custom_function")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # without dot: a .dot file and an install hint
         written = example.draw_check_graph(tmp_path)
