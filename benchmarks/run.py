@@ -47,23 +47,18 @@ def _inputs(seed: int = 0):
     return x, w, b
 
 
-def chain_autonet(x, w, b):
-    """tanh, *w, +b, sigmoid repeated: 200 ops, then backward."""
-    xt = an.tensor(x, requires_grad=True)
-    wt = an.tensor(w, requires_grad=True)
-    bt = an.tensor(b, requires_grad=True)
-    y = xt
+def chain_forward(y, w, b):
+    """tanh, *w, +b, sigmoid repeated: 200 ops. Works on autonet and PyTorch tensors alike."""
     for i in range(CHAIN):
         step = i % 4
-        if step == 0:
-            y = y.tanh()
-        elif step == 1:
-            y = y * wt
-        elif step == 2:
-            y = y + bt
-        else:
-            y = y.sigmoid()
-    y.backward(np.ones(SHAPE, np.float32))
+        y = y.tanh() if step == 0 else y * w if step == 1 else y + b if step == 2 else y.sigmoid()
+    return y
+
+
+def chain_autonet(x, w, b):
+    """The chain, then backward."""
+    xt, wt, bt = (an.tensor(a, requires_grad=True) for a in (x, w, b))
+    chain_forward(xt, wt, bt).backward(np.ones(SHAPE, np.float32))
     return xt.grad, wt.grad, bt.grad
 
 
@@ -106,14 +101,8 @@ def chain_numpy(x, w, b):
 def chain_torch(x, w, b):
     import torch
 
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    bt = torch.tensor(b, requires_grad=True)
-    y = xt
-    for i in range(CHAIN):
-        step = i % 4
-        y = y.tanh() if step == 0 else y * wt if step == 1 else y + bt if step == 2 else y.sigmoid()
-    y.backward(torch.ones(SHAPE))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    chain_forward(xt, wt, bt).backward(torch.ones(SHAPE))
     return xt.grad
 
 
