@@ -41,15 +41,14 @@ class Primitive:
         saves_output: keep the output array for the rules (they receive it as ``y``).
     """
 
-    __slots__ = ("name", "forward", "vjps", "saves_output", "doc")
+    __slots__ = ("name", "forward", "vjps", "saves_output")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Rule | None],
-                 saves_output: bool = False, doc: str | None = None) -> None:
+                 saves_output: bool = False) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.saves_output = saves_output
-        self.doc = doc
 
     def __call__(self, *args: Any, **attrs: Any) -> Tensor:
         inputs = []

@@ -223,3 +223,12 @@ def test_backward_create_graph_points_to_an_grad() -> None:
     x = an.tensor(1.0, requires_grad=True)
     with pytest.raises(TypeError, match="an.grad"):
         (x * x).backward(create_graph=True)
+
+
+def test_vjp_returns_the_output_and_v_transpose_jacobian() -> None:
+    x0 = np.array([0.3, -0.7, 1.1])
+    v = np.array([1.0, 2.0, -1.0])
+    out, (vj,) = an.vjp(lambda x: x.tanh() * x, [an.tensor(x0, dtype=np.float64)], v)
+    np.testing.assert_allclose(out.data, np.tanh(x0) * x0)
+    jac = np.diag(np.tanh(x0) + x0 * (1 - np.tanh(x0) ** 2))
+    np.testing.assert_allclose(vj.data, v @ jac, rtol=1e-10)
