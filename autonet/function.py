@@ -126,7 +126,6 @@ def _primitive(cls: type[Function]) -> FunctionPrimitive:
         cached = FunctionPrimitive(cls.__name__, forward, PerInput(_rule_of(cls)),
                                    saves_output=cls.differentiable_backward)
         cached.function = cls
-        cached.doc = cls.__doc__
         cls._primitive = cached
     return cached
 
