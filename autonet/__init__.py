@@ -8,10 +8,12 @@
 
 from autonet import data, nn, optim, plot, tune, viz
 from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly
+from autonet.autograd.function import Function
 from autonet.autograd.functional import grad, hvp, jvp, vjp
 from autonet.autograd.graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autonet.autograd.warnings import set_warn_broadcast, set_warn_double_backward
 from autonet.check import GradcheckError, check_gradients, gradcheck, gradgradcheck
-from autonet.check_graph import check_graph
+from autonet.check.graph import check_graph
 from autonet.creation import (
     arange,
     eye,
@@ -30,13 +32,11 @@ from autonet.creation import (
     zeros,
     zeros_like,
 )
-from autonet.function import Function
 from autonet.io import load, save
 from autonet.ops import *  # noqa: F403  (every op is also an.<op>)
 from autonet.ops import __all__ as _ops_all
 from autonet.tensor import Tensor, get_default_dtype, set_default_dtype
 from autonet.train import History, fit
-from autonet.warnings import set_warn_broadcast, set_warn_double_backward
 
 __version__ = "0.1.0"
 

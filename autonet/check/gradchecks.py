@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.functional import grad
+from autonet.autograd.warnings import warn_at_user_code
 from autonet.check.elementwise import check_gradients
 from autonet.check.problem import as_inputs, as_outputs
 from autonet.check.report import GradcheckReport
 from autonet.tensor import Tensor
-from autonet.warnings import warn_at_user_code
 
 
 class GradcheckError(RuntimeError):

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.functional import grad
+from autonet.autograd.warnings import warn_at_user_code
 from autonet.check.kinks import OUTPUT_SHAPES, KinkRecorder
 from autonet.tensor import Tensor
-from autonet.warnings import warn_at_user_code
 
 
 def as_inputs(inputs: Any) -> Sequence[Any]:

@@ -15,8 +15,8 @@ import numpy as np
 
 from autonet import ops
 from autonet.creation import rng
-from autonet.ops import losses as fused
-from autonet.ops.nn import linear_
+from autonet.ops import fused
+from autonet.ops.fused import linear as linear_op
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
 
@@ -36,8 +36,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
         raise ValueError(f"linear: bias of shape {np.shape(as_array(bias))} does not fit weight "
                          f"of shape {w_shape}; it needs shape ({w_shape[0]},)")
     if bias is None:
-        return linear_(x, weight)
-    return linear_(x, weight, bias)
+        return linear_op(x, weight)
+    return linear_op(x, weight, bias)
 
 
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:

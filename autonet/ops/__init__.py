@@ -26,8 +26,8 @@ from autonet.ops.elementwise import (
     tanh,
     where,
 )
+from autonet.ops.fused import log_softmax, softmax
 from autonet.ops.linalg import matmul
-from autonet.ops.nn import log_softmax, softmax
 from autonet.ops.nondiff import (
     argmax,
     argmin,

@@ -15,7 +15,7 @@ import graphviz
 
 from autonet.autograd.engine import topological_order
 from autonet.autograd.graph import Node
-from autonet.check_graph import GraphCheckReport
+from autonet.check.graph import GraphCheckReport
 from autonet.tensor import Tensor
 from autonet.viz import labels, styles
 from autonet.viz.flow import compute_flow, gradients_at

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.function import FunctionCtx
+from autonet.autograd.function import FunctionCtx
 from autonet.tensor import Tensor
 
 
@@ -120,7 +120,7 @@ def op_text(name: str, inputs: tuple | None, parents: tuple | None, attrs: Mappi
     return lines
 
 
-def caller_names(skip_prefix: str | tuple[str, ...] = ("autonet.viz", "autonet.check_graph"),
+def caller_names(skip_prefix: str | tuple[str, ...] = ("autonet.viz", "autonet.check.graph"),
                  ) -> dict[int, str]:
     """Variable names of the Tensors (and of their arrays) in the first frame outside autonet.viz
     (and outside ``report.draw()`` of an.check_graph).

@@ -12,10 +12,10 @@ from typing import Any
 import graphviz
 
 from autonet.autograd.engine import topological_order
+from autonet.autograd.warnings import warn_at_user_code
 from autonet.tensor import Tensor
 from autonet.viz.graph import draw_graph
 from autonet.viz.walk import FREED_MESSAGE
-from autonet.warnings import warn_at_user_code
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
 INSTALL_WAYS = ("apt install graphviz | brew install graphviz | conda install -c conda-forge "

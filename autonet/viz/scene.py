@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from autonet.autograd.warnings import warn_at_user_code
 from autonet.viz.modules import Call, Grouping
 from autonet.viz.walk import Value, Walk
-from autonet.warnings import warn_at_user_code
 
 
 @dataclass(eq=False, slots=True)

@@ -392,12 +392,12 @@ def _bce_reference(p, t):
 
 
 CASES += [
-    OpCase("softmax_cross_entropy", an.ops.losses.softmax_cross_entropy,
+    OpCase("softmax_cross_entropy", an.ops.fused.softmax_cross_entropy,
            _softmax_cross_entropy_reference, class_logits()),
-    OpCase("binary_cross_entropy_with_logits", an.ops.losses.binary_cross_entropy_with_logits,
+    OpCase("binary_cross_entropy_with_logits", an.ops.fused.binary_cross_entropy_with_logits,
            lambda x, t: _bce_reference(1 / (1 + np.exp(-x)), t),
            _same_shape(real(-3.0, 3.0), real(0.0, 1.0))),
-    OpCase("binary_cross_entropy", an.ops.losses.binary_cross_entropy, _bce_reference,
+    OpCase("binary_cross_entropy", an.ops.fused.binary_cross_entropy, _bce_reference,
            _same_shape(real(0.05, 0.95), real(0.0, 1.0))),
     OpCase("linear", an.nn.functional.linear, lambda x, w, b: x @ w.T + b, linear_args()),
 ]
@@ -428,7 +428,7 @@ def _weighted_cross_entropy_reference(logits, target, weight, label_smoothing, i
 
 
 CASES += [
-    OpCase("softmax_cross_entropy(weight, ignore_index)", an.ops.losses.softmax_cross_entropy,
+    OpCase("softmax_cross_entropy(weight, ignore_index)", an.ops.fused.softmax_cross_entropy,
            _weighted_cross_entropy_reference, weighted_class_logits(),
            primitives=("softmax_cross_entropy",), differentiable=(0,)),
 ]
@@ -442,7 +442,7 @@ def _bce_pos_weight_reference(x, t, pos_weight):
 
 CASES += [
     OpCase("binary_cross_entropy_with_logits(pos_weight)",
-           an.ops.losses.binary_cross_entropy_with_logits, _bce_pos_weight_reference,
+           an.ops.fused.binary_cross_entropy_with_logits, _bce_pos_weight_reference,
            broadcasting(real(-3.0, 3.0), real(0.0, 1.0), real(0.2, 3.0)),
            primitives=("binary_cross_entropy_with_logits",)),
 ]

@@ -1,5 +1,7 @@
-"""Fused loss primitives: one node each, numerically stable for any logits.
+"""Fused ops for networks: one node each where fusing buys numerical stability or speed.
 
+* ``softmax`` / ``log_softmax`` along ``axis``, shifted by the max (stable for logits of 1e4).
+* ``linear(x (..., in), w (out, in)[, b (out,)])`` -> (..., out): Z = X @ W.T + b in one node.
 * ``softmax_cross_entropy(logits (N, C), target (N,) int[, weight (C,)])`` -> per-example loss
   (N,), with class weights w (default 1), label smoothing eps and a mask m_i = [t_i != ignore_index]
   (PyTorch's weighted, smoothed cross-entropy, before its reduction):
@@ -22,6 +24,48 @@ from __future__ import annotations
 import numpy as np
 
 from autonet.ops.primitive import Primitive, as_array
+
+
+def _softmax(x, axis=-1):
+    # Shifting by the max leaves softmax unchanged and keeps exp from overflowing (logits of 1e4).
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def _log_softmax(x, axis=-1):
+    shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+# softmax: dx = y * (g - sum(g * y));  log_softmax: dx = g - softmax(x) * sum(g).
+softmax = Primitive("softmax", _softmax, (
+    lambda xp, g, y, x, axis=-1: y * (g - xp.sum(g * y, axis=axis, keepdims=True)),
+), saves_output=True)
+log_softmax = Primitive("log_softmax", _log_softmax, (
+    lambda xp, g, y, x, axis=-1: g - xp.exp(y) * xp.sum(g, axis=axis, keepdims=True),
+), saves_output=True)
+
+def _linear(x, w, b=None):
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out += b
+    return out
+
+
+def _rows(xp, a):
+    """(..., n) -> (prod(...), n): the batch axes of a linear layer's input flattened."""
+    return xp.reshape(a, (-1, a.shape[-1]))
+
+
+# One fused node for Z = X @ W.T + b. Its rules give dW = dZ.T @ X directly in W's (out, in) layout
+# (no transposed view to copy into .grad) and db = dZ summed over the batch axes.
+linear = Primitive("linear", _linear, (
+    lambda xp, g, y, x, w, b=None: xp.matmul(g, w),
+    lambda xp, g, y, x, w, b=None: xp.matmul(xp.transpose(_rows(xp, g)), _rows(xp, x)),
+    lambda xp, g, y, x, w, b=None: xp.sum(_rows(xp, g), axis=0),
+))
+
 
 
 def _row_weights(target, weight, ignore_index, dtype):

@@ -7,8 +7,8 @@ import pytest
 
 import autonet as an
 from autonet.autograd.engine import observers
+from autonet.autograd.warnings import BroadcastWarning, DoubleBackwardWarning, rank1_pair
 from autonet.ops.primitive import _hooks
-from autonet.warnings import BroadcastWarning, DoubleBackwardWarning, rank1_pair
 
 
 @pytest.fixture

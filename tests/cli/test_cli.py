@@ -263,7 +263,7 @@ def test_build_model_and_layers():
 def test_examples_run_without_arguments(script, tmp_path):
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "examples" / script
+    path = Path(__file__).resolve().parents[2] / "examples" / script
     result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
                             cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import autonet as an
-from autonet.check_graph import label_of
+from autonet.check.graph import label_of
 from autonet.ops.primitive import Primitive
 from tests.functions import Cube
 

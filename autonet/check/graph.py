@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autonet.autograd.engine import topological_order
+from autonet.autograd.function import FunctionCtx, FunctionPrimitive
 from autonet.autograd.graph import Node
 from autonet.check import KINKS, Mismatch, _table
-from autonet.function import FunctionCtx, FunctionPrimitive
 from autonet.ops.namespace import NUMPY
 from autonet.ops.shape import sum_to
 from autonet.tensor import Tensor
