@@ -14,21 +14,10 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.graph import no_grad
-from autonet.nn.activations import (
-    ELU,
-    LeakyReLU,
-    LogSoftmax,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Softplus,
-    Tanh,
-)
+from autonet.nn.activations import Activation
 from autonet.nn.layers import Linear
 from autonet.nn.module import Module
 from autonet.tensor import Tensor
-
-_ACTIVATIONS = (ReLU, Sigmoid, Tanh, LeakyReLU, ELU, Softplus, Softmax, LogSoftmax)
 
 
 def course_names(model: Module) -> dict[int, str]:
@@ -87,7 +76,7 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
             units.append(module.out_features)
             activations.append("none")
             output = f"Z[{layer}] {_shape_text(out_shape)}"
-        elif isinstance(module, _ACTIVATIONS) and layer:
+        elif isinstance(module, Activation) and layer:
             activations[-1] = type(module).__name__
             output = f"A[{layer}] {_shape_text(out_shape)}"
         else:
