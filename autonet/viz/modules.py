@@ -25,6 +25,7 @@ from typing import Any
 
 from autonet.nn.activations import Activation
 from autonet.nn.layers import Dropout, Identity, Linear
+from autonet.nn.summary import layer_parameter_names
 from autonet.tensor import Tensor
 from autonet.viz.walk import Value, Walk
 
@@ -166,9 +167,8 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
         data = _data_inputs(call)
         if is_linear(call.module, ops):
             layer += 1
-            weight = tensor_value.get(id(getattr(call.module, "weight", None)))
-            bias = tensor_value.get(id(getattr(call.module, "bias", None)))
-            for value, alias in ((weight, f"W[{layer}]"), (bias, f"b[{layer}]")):
+            for attribute, alias in layer_parameter_names(layer).items():
+                value = tensor_value.get(id(getattr(call.module, attribute, None)))
                 if value is not None:
                     aliases.setdefault(value.index, alias)
             if layer == 1 and len(data) == 1:
