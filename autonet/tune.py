@@ -129,7 +129,10 @@ def run_trial(fn: Callable[..., Any], params: dict[str, Any], seed: int,
         kwargs = dict(params)
         if _accepts_seed(fn) and "seed" not in kwargs:
             kwargs["seed"] = seed
-        out = fn(**kwargs)
+        from autonet.random import seeded
+
+        with seeded(seed):  # this thread's draws (init, dropout) come from the trial seed
+            out = fn(**kwargs)
         metrics = dict(out) if isinstance(out, Mapping) else {metric: out}
         if metric not in metrics:
             raise KeyError(f"train_fn returned {sorted(metrics)} without the metric {metric!r}")

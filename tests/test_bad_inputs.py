@@ -12,7 +12,6 @@ import pytest
 
 import autonet as an
 from autonet import nn, optim
-from autonet.optim import lr_scheduler
 
 
 def _params() -> list[nn.Parameter]:
@@ -41,6 +40,10 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("set_grad_enabled", "mode", "'no'")),
     ("set_detect_anomaly", lambda: an.set_detect_anomaly("off"), TypeError,
      ("set_detect_anomaly", "mode", "'off'")),
+    # random generator
+    ("manual_seed -1", lambda: an.manual_seed(-1), ValueError, ("manual_seed", "seed", "-1")),
+    ("manual_seed str", lambda: an.manual_seed("a"), TypeError, ("manual_seed", "seed", "'a'")),
+    ("manual_seed 1.5", lambda: an.manual_seed(1.5), TypeError, ("manual_seed", "seed", "1.5")),
     ("detect_anomaly", lambda: an.detect_anomaly(check_nan="no"), TypeError,
      ("detect_anomaly", "check_nan", "'no'")),
 ]
