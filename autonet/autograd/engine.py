@@ -130,7 +130,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         owned.discard(node)
         parents = node.parents
         if g is not None and (wanted is None or node in wanted):
-            rules = node.primitive.vjps
+            rule_of = node.primitive.rule
             attrs = node.attrs or _NO_ATTRS
             if create_graph:
                 y = _output_tensor(node) if node.out is not None else None
@@ -145,10 +145,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 key = parent if up is None else up
                 if wanted is not None and key not in wanted:
                     continue
-                try:
-                    rule = rules[i]
-                except IndexError:
-                    rule = None
+                rule = rule_of(i)
                 if rule is None:
                     raise RuntimeError(
                         f"backward: '{node.name}' has no gradient with respect to its input "

@@ -22,9 +22,6 @@ import numpy as np
 from autonet.autograd.anomaly import backward_start_hooks, forward_hooks, user_frame
 from autonet.autograd.graph import Node
 
-# Ops that combine their inputs element by element with numpy broadcasting.
-ELEMENTWISE_BINARY = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"}
-
 
 class BroadcastWarning(UserWarning):
     """An elementwise op turned (n,) and (n, 1) into (n, n)."""
@@ -57,8 +54,8 @@ def rank1_pair(shapes: list[tuple[int, ...]]) -> tuple[tuple, tuple] | None:
 
 
 def _on_forward(node: Node, out: np.ndarray) -> None:
-    if node.primitive.name not in ELEMENTWISE_BINARY:
-        return
+    if getattr(node.primitive, "kind", None) != "elementwise" or len(node.inputs) < 2:
+        return  # only ops that combine inputs element by element broadcast them
     pair = rank1_pair([np.shape(a) for a in node.inputs])
     if pair is None:
         return

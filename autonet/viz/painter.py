@@ -101,7 +101,7 @@ class Painter:
         if call is None:
             node = self.walk.ops[ops[0]].node
             lines = labels.op_text(node.name, node.inputs, node.parents, node.attrs,
-                                   self.precision)
+                                   self.precision, node.primitive.symbol)
             lines[0] = prefix + lines[0]
             attrs = dict(styles.OP_STYLE)
         else:
