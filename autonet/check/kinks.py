@@ -1,9 +1,9 @@
 """Where ops have no derivative (kinks), and noticing when a perturbation crossed one.
 
-relu, abs, leaky_relu, clip, maximum/minimum and max/min reductions have no derivative at their
-kink (0, ties, the clip bounds). When a perturbation moves a value across one, the numeric
-estimate averages the two sides and disagrees with any subgradient; the checkers report such
-elements as "on a kink" and do not count them as errors.
+relu, abs, leaky_relu, clip, maximum/minimum, max/min reductions and max_pool2d have no
+derivative at their kink (0, ties, the clip bounds). When a perturbation moves a value across one,
+the numeric estimate averages the two sides and disagrees with any subgradient; the checkers
+report such elements as "on a kink" and do not count them as errors.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.anomaly import forward_hooks
+from autonet.ops.conv import first_max_positions
 from autonet.ops.reduce import expand_reduced
 
 # Per op: a function of (inputs, attrs, output) giving a "region" array that changes exactly when a
@@ -59,6 +60,10 @@ def _attaining(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarra
     return x == expand_reduced(np, out, x.shape, axis, keepdims)
 
 
+def _window_argmax(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    return first_max_positions(inputs[0], **attrs)
+
+
 KINKS: dict[str, tuple[RegionFn, str]] = {
     "relu": (_sign_of_first, "at 0"),
     "abs": (_sign_of_first, "at 0"),
@@ -70,6 +75,7 @@ KINKS: dict[str, tuple[RegionFn, str]] = {
     "clip": (_clip_region, "at a_min/a_max"),
     "max": (_attaining, "where two elements tie for the max"),
     "min": (_attaining, "where two elements tie for the min"),
+    "max_pool2d": (_window_argmax, "where two elements of a window tie for its max"),
     # piecewise functions: a value crossing the point where the branch changes
     "where": (_condition, "where its condition flips (the function switches branch)"),
     "getitem": (_boolean_masks, "where a boolean mask index changes (x[x > 0] at 0)"),
