@@ -26,15 +26,18 @@ from autonet.tensor import Tensor, get_default_dtype
 
 def spatial_arithmetic(sizes: tuple, kernel: tuple, stride: tuple, padding: tuple,
                        dilation: tuple, axes: str, ceil_mode: bool = False) -> str:
-    """'H: floor((28 + 2*1 - 3) / 1) + 1 = 28; W: ...' for each spatial axis."""
+    """'H: floor((28 + 2*1 - 3) / 1) + 1 = 28; W: ...' for each spatial axis ('H, W: ...' once
+    when both read the same)."""
     parts = []
-    for n, f, s, p, d, axis in zip(sizes, kernel, stride, padding, dilation, axes):
+    for n, f, s, p, d in zip(sizes, kernel, stride, padding, dilation):
         span = d * (f - 1) + 1
         rounding = "ceil" if ceil_mode else "floor"
         f_text = f"{span}" if d == 1 else f"({d}*({f} - 1) + 1)"
         out = out_size(n, f, s, p, d, ceil_mode)
-        parts.append(f"{axis}: {rounding}(({n} + 2*{p} - {f_text}) / {s}) + 1 = {out}")
-    return "; ".join(parts)
+        parts.append(f"{rounding}(({n} + 2*{p} - {f_text}) / {s}) + 1 = {out}")
+    if len(set(parts)) == 1:
+        return f"{', '.join(axes)}: {parts[0]}"
+    return "; ".join(f"{axis}: {part}" for axis, part in zip(axes, parts))
 
 
 def compact(values: tuple) -> str:
@@ -119,12 +122,12 @@ class _ConvNd(Module):
                                   self.dilation, self.axes)
 
     def course_label(self) -> str:
-        """'conv 3x3, s=1, p=0, 1 -> 8 channels (8 filters of 1x3x3)'."""
+        """'conv 3x3, s=1, p=0: 1 -> 8 channels (8 filters of 1x3x3)'."""
         k = "x".join(map(str, self.kernel_size))
-        pad = self.padding if isinstance(self.padding, str) else ",".join(map(str, self.padding))
-        stride = ",".join(map(str, self.stride))
+        pad = self.padding if isinstance(self.padding, str) else compact(self.padding)
+        stride = compact(self.stride)
         filt = "x".join(map(str, (self.in_channels // self.groups, *self.kernel_size)))
-        extra = "" if all(d == 1 for d in self.dilation) else f", d={self.dilation}"
+        extra = "" if all(d == 1 for d in self.dilation) else f", d={compact(self.dilation)}"
         extra += "" if self.groups == 1 else f", groups={self.groups}"
         return (f"conv {k}, s={stride}, p={pad}{extra}: {self.in_channels} -> "
                 f"{self.out_channels} channels ({self.out_channels} filters of {filt})")
@@ -171,6 +174,8 @@ class ConvTranspose2d(Module):
         weight: (in_channels, out_channels / groups, kH, kW) (PyTorch's layout).
         bias: (out_channels,), or None.
     """
+
+    formula = "n_out = (n - 1) s - 2p + d (f - 1) + 1 + output_padding"
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
@@ -220,7 +225,7 @@ class ConvTranspose2d(Module):
         for n, f, s, p, d, op, axis in zip(input_shape[-2:], self.kernel_size, self.stride,
                                            self.padding, self.dilation, self.output_padding, "HW"):
             out = (n - 1) * s - 2 * p + d * (f - 1) + op + 1
-            parts.append(f"{axis}: ({n} - 1)*{s} - 2*{p} + {d * (f - 1) + 1} + {op} = {out}")
+            parts.append(f"{axis}: ({n} - 1)*{s} - 2*{p} + {d * (f - 1)} + 1 + {op} = {out}")
         return "; ".join(parts)
 
     def course_label(self) -> str:

@@ -101,6 +101,12 @@ class Flatten(Module):
         merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
         return ops.reshape(x, shape=(*shape[:start], merged, *shape[end + 1:]))
 
+    course_symbol = "flatten"  # graph drawings name its output flatten(A[l])
+
+    def course_label(self) -> str:
+        """'flatten dims 1..-1 into one' (each example's values in one row)."""
+        return f"flatten dims {self.start_dim}..{self.end_dim} into one"
+
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
