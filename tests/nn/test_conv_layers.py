@@ -247,3 +247,29 @@ def test_pytorch_functional_forms_match() -> None:
                                tf.avg_pool1d(t(x1), 3, 2, 1).numpy(), atol=1e-12)
     np.testing.assert_array_equal(F.max_pool1d(x1, 3, 2, 1).data,
                                   tf.max_pool1d(t(x1), 3, 2, 1).numpy())
+
+
+# ---- teaching: summary arithmetic and graph boxes ------------------------------------------------
+@pytest.mark.parametrize("size,k,s,p", [(28, 3, 1, 0), (28, 5, 2, 2), (8, 3, 2, 1), (7, 2, 3, 0)])
+def test_summary_shows_the_conv_arithmetic_with_the_numbers(size, k, s, p) -> None:
+    model = nn.Sequential(nn.Conv2d(3, 4, k, stride=s, padding=p), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten())
+    text = model.summary((3, size, size), print_fn=None)
+    n_out = (size + 2 * p - k) // s + 1
+    assert f"H, W: floor(({size} + 2*{p} - {k}) / {s}) + 1 = {n_out}" in text
+    assert f"Z[1] (m, 4, {n_out}, {n_out})" in text and f"A[1] (m, 4, {n_out}, {n_out})" in text
+    assert f"H, W: floor(({n_out} + 2*0 - 2) / 2) + 1 = {n_out // 2}" in text
+    assert f"W[1] (4, 3, {k}, {k}), b[1] (4,)" in text
+    assert f"{4 * 3 * k * k + 4:,}" in text.split("W[1]")[1].split("\n")[0]
+    assert "channels n_C[l] then units n[l] = [3, 4]" in text
+
+
+def test_graph_boxes_conv_and_pool_layers_in_course_words() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(8, 3))
+    loss = F.cross_entropy(model(an.randn(2, 1, 4, 4)), np.array([0, 2]))
+    source = an.viz.draw_graph(loss, model=model).source
+    assert "Z[1] = W[1] * A[0] + b[1]" in source
+    assert "conv 3x3, s=1, p=1: 1 -> 2 channels (2 filters of 1x3x3)" in source
+    assert "A[1] = relu(Z[1])" in source and "max pool 2x2, s=2" in source
+    assert "Z[2] = flatten(pool(A[1])) W[2]ᵀ + b[2]" in source
