@@ -1,4 +1,4 @@
-"""``model.summary(input_shape)``: a per-layer table in the course's notation.
+"""``an.nn.summary(model, input_shape)``: a per-layer table in the course's notation.
 
 Conv layers count as layers too (their filters are W[l], their biases b[l]); under each conv and
 pooling layer a line shows the course's arithmetic n_out = floor((n + 2p - f) / s) + 1 with the
@@ -18,23 +18,19 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.graph import no_grad
-from autonet.nn.activations import (
-    ELU,
-    LeakyReLU,
-    LogSoftmax,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Softplus,
-    Tanh,
-)
+from autonet.nn.activations import Activation
 from autonet.nn.conv import ConvTranspose2d, _ConvNd
 from autonet.nn.layers import Linear
 from autonet.nn.module import Module
 from autonet.tensor import Tensor
 
-_ACTIVATIONS = (ReLU, Sigmoid, Tanh, LeakyReLU, ELU, Softplus, Softmax, LogSoftmax)
 _LAYERS = (Linear, _ConvNd, ConvTranspose2d)  # what counts as a layer l with W[l], b[l]
+
+
+def layer_parameter_names(layer: int) -> dict[str, str]:
+    """The course's names of layer l's parameters by attribute: weight W[l], bias b[l]. The one
+    namer of summaries and graph drawings."""
+    return {"weight": f"W[{layer}]", "bias": f"b[{layer}]"}
 
 
 def course_names(model: Module) -> dict[int, str]:
@@ -45,9 +41,9 @@ def course_names(model: Module) -> dict[int, str]:
     for _, module in model.named_modules():
         if isinstance(module, _LAYERS):
             layer += 1
-            names[id(module.weight)] = f"W[{layer}]"
-            if module.bias is not None:
-                names[id(module.bias)] = f"b[{layer}]"
+            for attribute, course_name in layer_parameter_names(layer).items():
+                if getattr(module, attribute, None) is not None:
+                    names[id(getattr(module, attribute))] = course_name
     for name, param in model.named_parameters():
         names.setdefault(id(param), name)
     return names
@@ -100,7 +96,7 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
                          else module.out_channels)
             activations.append("none")
             output = f"Z[{layer}] {_shape_text(out_shape)}"
-        elif isinstance(module, _ACTIVATIONS) and layer:
+        elif isinstance(module, Activation) and layer:
             activations[-1] = type(module).__name__
             output = f"A[{layer}] {_shape_text(out_shape)}"
         else:

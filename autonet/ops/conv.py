@@ -29,6 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from autonet.ops.primitive import Primitive, as_array
+from autonet.ops.registry import Kink
 
 Pair = tuple[int, int]
 
@@ -190,11 +191,20 @@ def _crop_to(xp, a, shape):
     return xp.getitem(a, (Ellipsis, slice(0, shape[2]), slice(0, shape[3])))
 
 
-conv2d = Primitive("conv2d", _conv2d, (_conv2d_grad_x, _conv2d_grad_w, _bias_grad))
+# Behind nn.functional's conv2d/conv_transpose2d (which check and normalize the arguments), so not
+# exported as an.<name>; rules call them as xp.<name>.
+conv2d = Primitive("conv2d", _conv2d, (_conv2d_grad_x, _conv2d_grad_w, _bias_grad),
+                   kind="linalg", export=False,
+                   doc="conv2d(x (N, C, H, W), w (O, C / groups, kH, kW)[, b (O,)], stride, "
+                       "padding, dilation (pairs), groups) -> (N, O, H_out, W_out)")
 conv_transpose2d = Primitive("conv_transpose2d", _conv_transpose2d, (
-    _conv_transpose2d_grad_x, _conv_transpose2d_grad_w, _bias_grad))
+    _conv_transpose2d_grad_x, _conv_transpose2d_grad_w, _bias_grad), kind="linalg",
+    export=False, doc="The adjoint of conv2d in its input: x (N, C_in, H, W), w (C_in, "
+                      "C_out / groups, kH, kW) -> (N, C_out, H_out, W_out)")
 conv2d_weight = Primitive("conv2d_weight", _conv2d_weight, (
-    _conv2d_weight_grad_x, _conv2d_weight_grad_gy))
+    _conv2d_weight_grad_x, _conv2d_weight_grad_gy), kind="linalg", export=False,
+    doc="The adjoint of conv2d in its weight: x (N, C, H, W), g (N, O, H_out, W_out) -> "
+        "(O, C / groups, kH, kW)")
 
 
 # ---- max pooling ---------------------------------------------------------------------------------
@@ -241,4 +251,14 @@ def _max_pool2d_grad(xp, g, y, x, **attrs):
     return xp.reshape(xp.scatter_add(xp.reshape(g, (-1,)), flat, (n * c * h * w,)), x.shape)
 
 
-max_pool2d = Primitive("max_pool2d", _max_pool2d, (_max_pool2d_grad,))
+def _window_argmax(inputs, attrs, out) -> np.ndarray:
+    """Changes exactly when another element becomes a window's (first) max: the kink region."""
+    return first_max_positions(inputs[0], **attrs)
+
+
+max_pool2d = Primitive("max_pool2d", _max_pool2d, (_max_pool2d_grad,), kind="reduction",
+                       export=False,
+                       kink=Kink(_window_argmax, "where two elements of a window tie for its max"),
+                       doc="max_pool2d(x (N, C, H, W), kernel_size, stride, padding, dilation "
+                           "(pairs), ceil_mode) -> (N, C, H_out, W_out); the gradient goes to "
+                           "each window's first max")

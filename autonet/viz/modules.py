@@ -23,15 +23,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autonet.nn.layers import Linear
+from autonet.nn.activations import Activation
+from autonet.nn.layers import Dropout, Identity, Linear
+from autonet.nn.summary import layer_parameter_names
 from autonet.tensor import Tensor
 from autonet.viz.walk import Value, Walk
 
-ACTIVATION_OPS = {"relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "softmax",
-                  "log_softmax"}
 _COURSE_NAME = re.compile(r"[AZ]\[(\d+)\]")
-ACTIVATION_CLASSES = {"relu", "tanh", "sigmoid", "leakyrelu", "elu", "softplus", "softmax",
-                      "logsoftmax", "gelu", "silu", "identity"}
 
 
 @dataclass(eq=False)
@@ -66,14 +64,14 @@ def module_label(module: Any, names: dict[int, str]) -> str:
     return f"{name} ({cls})" if name else cls
 
 
-def is_linear(module: Any, op_names: list[str] = ()) -> bool:
-    """A Linear layer, or a module like one (PyTorch's, or duck-typed): a 2-D ``weight`` and
-    ``in_features`` or a matrix product among its ops (an Embedding's lookup is not one)."""
-    weight = getattr(module, "weight", None)
+def is_linear(module: Any, op_names: list[str]) -> bool:
+    """A Linear layer, or a module that acts like one: a 2-D ``weight`` and only the ops of
+    x @ W.T + b."""
     if isinstance(module, Linear):
         return True
-    return isinstance(weight, Tensor) and weight.ndim == 2 and (
-        hasattr(module, "in_features") or any(op in ("matmul", "linear") for op in op_names))
+    weight = getattr(module, "weight", None)
+    return (isinstance(weight, Tensor) and weight.ndim == 2 and bool(op_names)
+            and set(op_names) <= _LINEAR_OPS and bool({"linear", "matmul"} & set(op_names)))
 
 
 def is_conv(module: Any) -> bool:
@@ -83,10 +81,29 @@ def is_conv(module: Any) -> bool:
     return hasattr(module, "course_label") and isinstance(weight, Tensor) and weight.ndim >= 3
 
 
-def is_activation(module: Any, op_names: list[str]) -> bool:
-    if type(module).__name__.lower() in ACTIVATION_CLASSES:
-        return True
-    return bool(op_names) and all(name in ACTIVATION_OPS for name in op_names)
+_LINEAR_OPS = {"linear", "matmul", "transpose", "add"}
+
+
+def activation_name(module: Any, op_names: list[str]) -> str | None:
+    """The course's g of an activation module (``relu`` for ReLU, ``identity`` for Identity), or of
+    a custom module whose ops are all activation ops (named by its last op); else None."""
+    if isinstance(module, Activation):
+        return type(module).op.name
+    if isinstance(module, Identity):
+        return "identity"
+    activation_ops = {cls.op.name for cls in _subclasses(Activation) if hasattr(cls, "op")}
+    if op_names and all(name in activation_ops for name in op_names):
+        return op_names[-1]
+    return None
+
+
+def _subclasses(cls: type) -> list[type]:
+    found, stack = [], [cls]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            found.append(sub)
+            stack.append(sub)
+    return found
 
 
 def group_calls(walk: Walk, forward_order: list[int], names: dict[int, str],
@@ -163,9 +180,8 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
         data = _data_inputs(call)
         if is_linear(call.module, ops) or is_conv(call.module):
             layer += 1
-            weight = tensor_value.get(id(getattr(call.module, "weight", None)))
-            bias = tensor_value.get(id(getattr(call.module, "bias", None)))
-            for value, alias in ((weight, f"W[{layer}]"), (bias, f"b[{layer}]")):
+            for attribute, alias in layer_parameter_names(layer).items():
+                value = tensor_value.get(id(getattr(call.module, attribute, None)))
                 if value is not None:
                     aliases.setdefault(value.index, alias)
             if layer == 1 and len(data) == 1:
@@ -178,16 +194,13 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
             call.notation = linear_equation(layer, x_name, has_bias) if is_linear(
                 call.module, ops) else conv_equation(layer, x_name, has_bias,
                                                      call.module.course_label())
-        elif (last_z is not None and is_activation(call.module, ops)
+        elif (last_z is not None and (g := activation_name(call.module, ops)) is not None
               and call.inputs == [last_z] and len(call.outputs) == 1):
             aliases.setdefault(call.outputs[0].index, f"A[{layer}]")
-            g = type(call.module).__name__.lower()
-            if g not in ACTIVATION_CLASSES:
-                g = ops[-1]
             call.notation = f"A[{layer}] = {g}(Z[{layer}])"
             last_z = None
         else:
-            if type(call.module).__name__ == "Dropout":
+            if isinstance(call.module, Dropout):
                 _dropout_notation(call, data, aliases)
             elif hasattr(call.module, "course_label"):  # pooling, flatten: pool(A[l]), ...
                 call.notation = call.module.course_label()

@@ -254,7 +254,7 @@ def test_pytorch_functional_forms_match() -> None:
 def test_summary_shows_the_conv_arithmetic_with_the_numbers(size, k, s, p) -> None:
     model = nn.Sequential(nn.Conv2d(3, 4, k, stride=s, padding=p), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten())
-    text = model.summary((3, size, size), print_fn=None)
+    text = nn.summary(model, (3, size, size), print_fn=None)
     n_out = (size + 2 * p - k) // s + 1
     assert f"H, W: floor(({size} + 2*{p} - {k}) / {s}) + 1 = {n_out}" in text
     assert f"Z[1] (m, 4, {n_out}, {n_out})" in text and f"A[1] (m, 4, {n_out}, {n_out})" in text
