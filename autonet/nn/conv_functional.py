@@ -344,16 +344,17 @@ def adaptive_avg_pool1d(input: Any, output_size: int) -> Tensor:
 # ---- channel dropout -----------------------------------------------------------------------------
 def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels (N, C, H, W) -> same shape, each with probability p, and scale the
-    rest by 1 / (1 - p); (C, H, W) is one example. Identity when not training or p == 0."""
+    rest by 1 / (1 - p). A 3-d input is read as (N, C, L), as PyTorch 2 still does. Identity
+    when not training or p == 0."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: input has shape {x.shape}; expected (N, C, H, W) or "
-                         "(C, H, W)")
+        raise ValueError(f"dropout2d: input has shape {x.shape}; expected (N, C, H, W) (or "
+                         "(N, C, L))")
     if not training or p == 0.0:
         return x
-    mask_shape = (*x.shape[:-2], 1, 1)
+    mask_shape = (*x.shape[:2], *(1,) * (x.ndim - 2))  # one draw per (example, channel)
     keep = (rng().random(mask_shape) >= p).astype(x.dtype)
     if p < 1.0:
         keep *= 1.0 / (1.0 - p)

@@ -133,6 +133,9 @@ def test_dropout2d_zeros_whole_channels_and_flatten_unflatten() -> None:
     assert set(np.unique(per_channel)) <= {0.0, 2.0}
     assert np.all(per_channel.min(axis=2) == per_channel.max(axis=2))  # a channel is all or none
     assert 0.2 < (per_channel[:, :, 0] == 0).mean() < 0.8
+    sequences = nn.Dropout2d(0.5)(an.tensor(np.ones((8, 16, 5)))).data  # (N, C, L), as PyTorch
+    assert np.all(sequences.min(axis=2) == sequences.max(axis=2))
+    assert 0.2 < (sequences[:, :, 0] == 0).mean() < 0.8
     layer = nn.Dropout2d(0.5)
     layer.eval()
     assert layer(x) is x
