@@ -276,3 +276,14 @@ def test_graph_boxes_conv_and_pool_layers_in_course_words() -> None:
     assert "conv 3x3, s=1, p=1: 1 -> 2 channels (2 filters of 1x3x3)" in source
     assert "A[1] = relu(Z[1])" in source and "max pool 2x2, s=2" in source
     assert "Z[2] = flatten(pool(A[1])) W[2]ᵀ + b[2]" in source
+
+
+def test_second_derivatives_through_conv_and_pooling() -> None:
+    """create_graph runs max_pool2d's scatter and the conv rules as ops: gradgradcheck."""
+    rng = np.random.default_rng(0)
+    x = an.tensor(rng.permutation(72).reshape(2, 1, 6, 6) * 0.1, requires_grad=True)
+    w = an.tensor(rng.standard_normal((3, 1, 3, 3)), requires_grad=True)
+    assert an.gradgradcheck(lambda x, w: F.max_pool2d(an.tanh(F.conv2d(x, w, padding=1)), 2),
+                            [x, w], atol=1e-4)
+    assert an.gradgradcheck(lambda x, w: F.avg_pool2d(an.tanh(F.conv2d(
+        x, w, stride=2, padding=1)), 2, ceil_mode=True), [x, w], atol=1e-4)
