@@ -45,6 +45,7 @@ from autonet.ops.nondiff import (
     not_equal,
     sign,
 )
+from autonet.ops.norm import erf, gelu, silu
 from autonet.ops.primitive import Primitive
 from autonet.ops.reduce import logsumexp, max, mean, min, prod, std, sum, var
 from autonet.ops.shape import (
@@ -73,4 +74,5 @@ __all__ = [
     "not_equal", "pad", "pow", "prod", "relu", "reshape", "scatter_add", "sigmoid", "sign",
     "sin", "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum",
     "swapaxes", "tanh", "transpose", "var", "where",
+    "erf", "gelu", "silu",  # ops/norm.py
 ]

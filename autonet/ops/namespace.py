@@ -10,17 +10,17 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from autonet.ops import elementwise, linalg, nondiff, reduce, shape
+from autonet.ops import elementwise, linalg, nondiff, norm, reduce, shape
 from autonet.ops.primitive import Primitive
 
 _PRIMITIVES = {
-    p.name: p for module in (elementwise, reduce, shape, linalg)
+    p.name: p for module in (elementwise, reduce, shape, linalg, norm)
     for p in vars(module).values() if isinstance(p, Primitive)
 }
 # What rules may call besides Python operators: primitives and their numpy twins, and a few
 # composites whose numpy twin has the same signature.
 _NAMES = ("exp", "log", "sin", "cos", "sigmoid", "where", "astype", "sum", "mean", "prod",
-          "reshape", "broadcast_to", "transpose", "getitem", "scatter_add", "matmul")
+          "reshape", "broadcast_to", "transpose", "getitem", "scatter_add", "matmul", "erf")
 _COMPOSITES = {
     "swapaxes": (np.swapaxes, shape.swapaxes),
     "expand_dims": (np.expand_dims, shape.expand_dims),
