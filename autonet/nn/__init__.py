@@ -10,15 +10,19 @@
 from autonet.nn import functional, init, utils
 from autonet.nn.activations import (
     ELU,
+    GELU,
     LeakyReLU,
     LogSoftmax,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Softplus,
     Tanh,
 )
+from autonet.nn.attention import MultiheadAttention
 from autonet.nn.containers import ModuleDict, ModuleList, Sequential
+from autonet.nn.embedding import Embedding
 from autonet.nn.layers import Dropout, Flatten, Identity, Linear
 from autonet.nn.losses import (
     BCELoss,
@@ -30,11 +34,16 @@ from autonet.nn.losses import (
     NLLLoss,
 )
 from autonet.nn.module import Module, Parameter
+from autonet.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from autonet.nn.summary import course_names, summary
+from autonet.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "HuberLoss",
     "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
     "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
     "Tanh", "course_names", "functional", "init", "summary", "utils",
+    # normalization, embeddings, activations, attention
+    "BatchNorm1d", "BatchNorm2d", "Embedding", "GELU", "GroupNorm", "LayerNorm",
+    "MultiheadAttention", "SiLU", "TransformerEncoder", "TransformerEncoderLayer",
 ]

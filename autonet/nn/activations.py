@@ -89,3 +89,27 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"axis={self.axis}"
+
+
+class GELU(Module):
+    """x Phi(x), Phi the standard normal CDF (with erf); approximate='tanh' uses
+    x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2. The Transformer's activation."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x sigmoid(x) (swish)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return ops.silu(x)

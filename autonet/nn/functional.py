@@ -15,6 +15,9 @@ import numpy as np
 
 from autonet import ops
 from autonet.creation import rng
+from autonet.nn.attention_functional import scaled_dot_product_attention  # noqa: F401
+from autonet.nn.embedding_functional import embedding, one_hot  # noqa: F401
+from autonet.nn.norm_functional import batch_norm, group_norm, layer_norm  # noqa: F401
 from autonet.ops import fused
 from autonet.ops.fused import linear as linear_op
 from autonet.ops.primitive import as_array
@@ -69,6 +72,17 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     return ops.elu(x, alpha=alpha)
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """x Phi(x) (Phi the standard normal CDF, with erf); approximate='tanh' uses
+    x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2, PyTorch's two forms."""
+    return ops.gelu(x, approximate=approximate)
+
+
+def silu(x: Any) -> Tensor:
+    """x sigmoid(x) (also called swish)."""
+    return ops.silu(x)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
