@@ -11,6 +11,7 @@ from autonet.nn import functional, init, utils
 from autonet.nn.activations import (
     ELU,
     GELU,
+    Activation,
     LeakyReLU,
     LogSoftmax,
     ReLU,
@@ -39,10 +40,10 @@ from autonet.nn.summary import course_names, summary
 from autonet.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "HuberLoss",
-    "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
-    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
-    "Tanh", "course_names", "functional", "init", "summary", "utils",
+    "Activation", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten",
+    "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "Module", "ModuleDict",
+    "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "Softplus", "Tanh", "course_names", "functional", "init", "summary", "utils",
     # normalization, embeddings, activations, attention
     "BatchNorm1d", "BatchNorm2d", "Embedding", "GELU", "GroupNorm", "LayerNorm",
     "MultiheadAttention", "SiLU", "TransformerEncoder", "TransformerEncoderLayer",

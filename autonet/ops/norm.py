@@ -40,7 +40,9 @@ def _normalize_grad(xp, g, y, x, axis, eps=1e-5):
                       - y * xp.mean(g * y, axis=axis, keepdims=True))
 
 
-normalize = Primitive("normalize", _normalize, (_normalize_grad,), saves_output=True)
+normalize = Primitive(
+    "normalize", _normalize, (_normalize_grad,), saves_output=True, kind="fused", export=False,
+    doc="(x - mean) / sqrt(var + eps) over the axes ``axis`` (a tuple), biased variance.")
 
 
 # ---- erf ---------------------------------------------------------------------------------------
@@ -118,7 +120,9 @@ def _erf(x):
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-erf = Primitive("erf", _erf, (lambda xp, g, y, x: g * _TWO_OVER_SQRT_PI * xp.exp(-x * x),))
+erf = Primitive("erf", _erf, (lambda xp, g, y, x: g * _TWO_OVER_SQRT_PI * xp.exp(-x * x),),
+                kind="elementwise", method=True,
+                doc="The error function 2 / sqrt(pi) * integral of exp(-t^2) from 0 to x.")
 
 
 # ---- gelu, silu --------------------------------------------------------------------------------
@@ -162,5 +166,7 @@ def _silu_grad(xp, g, y, x):
     return g * s * (1 + x * (1 - s))
 
 
-gelu = Primitive("gelu", _gelu, (_gelu_grad,))
-silu = Primitive("silu", _silu, (_silu_grad,))
+gelu = Primitive("gelu", _gelu, (_gelu_grad,), kind="elementwise",
+                 doc="x Phi(x) (approximate='none', with erf) or its tanh form ('tanh').")
+silu = Primitive("silu", _silu, (_silu_grad,), kind="elementwise",
+                 doc="x sigmoid(x) (swish).")
