@@ -25,6 +25,16 @@ def _dtype(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
+def course_equation(x: str, out: str, layer: str, affine: bool, statistics: str) -> str:
+    """The course's normalization step for graph drawings, one line each:
+    ``Z~[l] = γ[l] Z_norm[l] + β[l]``, ``Z_norm[l] = (Z[l] - μ) / √(σ² + ε)`` and where μ, σ²
+    come from. ``layer`` is "[l]" after Linear layer l (the course's batch norm on Z[l]), else "".
+    """
+    normed = f"Z_norm{layer}" if layer else "x_norm"
+    head = f"{out} = γ{layer} {normed} + β{layer}" if affine else f"{out} = {normed}"
+    return f"{head}\n{normed} = ({x} - μ) / √(σ² + ε)\nμ, σ²: {statistics}"
+
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d and BatchNorm2d: they differ only in the input ranks they take."""
 
@@ -94,6 +104,13 @@ class _BatchNorm(Module):
         return F.batch_norm(x, self.running_mean if keep_running else None,
                             self.running_var if keep_running else None, self.weight, self.bias,
                             batch_stats, factor, self.eps)
+
+    def course_equation(self, x: str, out: str, layer: str) -> str:
+        """For drawings: out = γ x_norm + β with the batch's (or running) statistics."""
+        where = "each channel's, over the mini-batch"
+        if self.track_running_stats:
+            where += " (running averages in eval)"
+        return course_equation(x, out, layer, self.affine, where)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -166,6 +183,12 @@ class LayerNorm(Module):
                              f"the input's last axes, e.g. LayerNorm({tail})")
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
+    def course_equation(self, x: str, out: str, layer: str) -> str:
+        """For drawings: out = γ x_norm + β with each example's own statistics."""
+        size = int(np.prod(self.normalized_shape))
+        return course_equation(x, out, layer, self.weight is not None,
+                               f"each example's, over its last {size} values")
+
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
@@ -206,6 +229,12 @@ class GroupNorm(Module):
                              f"of shape (N, C, *) with C = {self.num_channels}, got {shape} "
                              f"({got})")
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def course_equation(self, x: str, out: str, layer: str) -> str:
+        """For drawings: out = γ x_norm + β with statistics per example and channel group."""
+        per = self.num_channels // self.num_groups
+        return course_equation(x, out, layer, self.affine,
+                               f"each example's, per group of {per} channels")
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

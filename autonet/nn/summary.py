@@ -53,11 +53,12 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     ``input_shape`` is one example's shape, e.g. (784,). Returns the text (and prints it)."""
     input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
     records: list[tuple[Module, tuple[int, ...]]] = []
-    leaves = [m for m in model.modules() if not m._modules]
+    # leaves, and modules with parameters of their own (MultiheadAttention's in_proj_weight)
+    tabulated = [m for m in model.modules() if not m._modules or
+                 any(p is not None for p in m._parameters.values())]
     handles = [m.register_forward_hook(
-        lambda mod, args, out: records.append((mod, tuple(np.shape(getattr(out, "data", out))))))
-        for m in leaves]
-    dtype = next((p.dtype for p in model.parameters()), np.float32)
+        lambda mod, args, out: records.append((mod, _output_shape(out)))) for m in tabulated]
+    dtype = _input_dtype(model)
     was_training = model.training
     model.eval()
     try:
@@ -67,11 +68,13 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
         model.train(was_training)
         for h in handles:
             h.remove()
+    records = _parents_first(records)
 
     names = course_names(model)
     rows = [("l", "module", "parameters", "output", "#params")]
     units, activations = [input_shape[-1] if input_shape else 1], []
     layer = 0
+    previous = None
     for module, out_shape in records:
         params = [p for p in module.parameters(recurse=False)]
         count = sum(p.size for p in params)
@@ -85,8 +88,14 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
         elif isinstance(module, Activation) and layer:
             activations[-1] = type(module).__name__
             output = f"A[{layer}] {_shape_text(out_shape)}"
+        elif hasattr(module, "course_equation") and layer and isinstance(previous, Linear):
+            # the course's batch norm step on Z[l]: gamma[l], beta[l] -> Z~[l]
+            names.update({id(p): f"{'γ' if p is module.weight else 'β'}[{layer}]"
+                          for p in params})
+            output = f"Z̃[{layer}] {_shape_text(out_shape)}"
         else:
             output = _shape_text(out_shape)
+        previous = module
         text = ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
         rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
 
@@ -110,6 +119,36 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     if print_fn is not None:
         print_fn(text)
     return text
+
+
+def _output_shape(out: Any) -> tuple[int, ...]:
+    """The shape of a module's output; of the first one when it returns several (attention)."""
+    if isinstance(out, tuple | list) and out:
+        out = out[0]
+    return tuple(np.shape(getattr(out, "data", out)))
+
+
+def _input_dtype(model: Module) -> Any:
+    """int64 indices for a model that starts with an Embedding, else its parameters' dtype."""
+    from autonet.nn.embedding import Embedding
+
+    first = next((m for m in model.modules() if not m._modules), None)
+    if isinstance(first, Embedding):
+        return np.int64
+    return next((p.dtype for p in model.parameters()), np.float32)
+
+
+def _parents_first(records: list[tuple[Module, Any]]) -> list[tuple[Module, Any]]:
+    """Forward hooks fire when a call ends, so a module is recorded after the sub-modules it
+    called; move each such module before them (the order of the calls' starts)."""
+    ordered: list[tuple[Module, Any]] = []
+    for module, shape in records:
+        inside = {id(m) for m in module.modules()} - {id(module)}
+        start = len(ordered)
+        while start and id(ordered[start - 1][0]) in inside:
+            start -= 1
+        ordered.insert(start, (module, shape))
+    return ordered
 
 
 def _module_text(module: Module) -> str:
