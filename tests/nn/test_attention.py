@@ -247,3 +247,44 @@ def test_pytorch_state_dicts_load_and_give_the_same_outputs_and_gradients(norm_f
     ao, aw = mha_a(q, k, v, average_attn_weights=False)
     np.testing.assert_allclose(ao.data, to.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(aw.data, tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_float_and_per_head_masks_and_the_functional_forms_agree_with_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    theirs, ours = torch.nn.MultiheadAttention(8, 2).double(), nn.MultiheadAttention(8, 2).double()
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(6)
+    q, k = rng.normal(size=(3, 2, 8)), rng.normal(size=(4, 2, 8))
+    per_head = rng.normal(size=(4, 3, 4))  # (N * num_heads, L, S), added to the scores
+    padding = np.zeros((2, 4))
+    padding[1, 0] = -np.inf
+    to, tw = theirs(torch.tensor(q), torch.tensor(k), torch.tensor(k),
+                    attn_mask=torch.tensor(per_head), key_padding_mask=torch.tensor(padding))
+    ao, aw = ours(q, k, k, attn_mask=per_head, key_padding_mask=padding)
+    np.testing.assert_allclose(ao.data, to.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(aw.data, tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+    q, k, v = rng.normal(size=(2, 2, 3, 4)), rng.normal(size=(2, 2, 5, 4)), rng.normal(
+        size=(2, 2, 5, 3))
+    allowed = rng.random((3, 5)) < 0.6
+    allowed[:, 0] = True
+    tq, tk, tv = (torch.tensor(a) for a in (q, k, v))
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    np.testing.assert_allclose(F.scaled_dot_product_attention(q, k, v, attn_mask=allowed).data,
+                               sdpa(tq, tk, tv, attn_mask=torch.tensor(allowed)).numpy(),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(F.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                                              scale=0.3).data,
+                               sdpa(tq, tk, tv, is_causal=True, scale=0.3).numpy(),
+                               rtol=1e-10, atol=1e-12)
+    x = rng.normal(size=(5, 3))
+    mean, var = np.zeros(3), np.ones(3)
+    t_mean, t_var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    y = F.batch_norm(x, mean, var, training=True, momentum=0.3)
+    ty = torch.nn.functional.batch_norm(torch.tensor(x), t_mean, t_var, training=True,
+                                        momentum=0.3)
+    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(mean, t_mean.numpy(), rtol=1e-12)  # updated in place
+    np.testing.assert_allclose(var, t_var.numpy(), rtol=1e-12)
+    assert list(nn.TransformerEncoderLayer(4, 2, bias=False).state_dict()) == list(
+        torch.nn.TransformerEncoderLayer(4, 2, bias=False).state_dict())
