@@ -15,9 +15,9 @@ import numpy as np
 
 from autonet import ops
 from autonet.creation import rng
-from autonet.nn.attention_functional import scaled_dot_product_attention  # noqa: F401
-from autonet.nn.embedding_functional import embedding, one_hot  # noqa: F401
-from autonet.nn.norm_functional import batch_norm, group_norm, layer_norm  # noqa: F401
+from autonet.nn.attention_functional import scaled_dot_product_attention
+from autonet.nn.embedding_functional import embedding, one_hot
+from autonet.nn.norm_functional import batch_norm, group_norm, layer_norm
 from autonet.ops import fused
 from autonet.ops.fused import linear as linear_op
 from autonet.ops.primitive import as_array
@@ -28,6 +28,9 @@ __all__ = [
     "elastic_net_penalty", "elu", "huber_loss", "l1_loss", "l1_penalty", "l2_penalty",
     "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax",
     "softplus", "tanh",
+    # normalization, embeddings, attention, smooth activations
+    "batch_norm", "embedding", "gelu", "group_norm", "layer_norm", "one_hot",
+    "scaled_dot_product_attention", "silu",
 ]
 
 
