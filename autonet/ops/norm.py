@@ -153,7 +153,13 @@ def _gelu_grad(xp, g, y, x, approximate="none"):
         t = 2 * xp.sigmoid(2 * inner) - 1
         d_inner = _TANH_SCALE * (1 + 3 * _TANH_CUBIC * x * x)
         return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
-    cdf = 0.5 * (1 + xp.erf(x * _SQRT_HALF))
+    if xp.records_graph:
+        cdf = 0.5 * (1 + xp.erf(x * _SQRT_HALF))
+    else:
+        # Phi(x) = y / x read back from the saved output (one division, not a second erf);
+        # Phi(0) = 1/2
+        nonzero = x != 0
+        cdf = np.where(nonzero, y / np.where(nonzero, x, 1), 0.5).astype(x.dtype, copy=False)
     return g * (cdf + x * _INV_SQRT_2PI * xp.exp(-0.5 * x * x))
 
 
@@ -166,7 +172,7 @@ def _silu_grad(xp, g, y, x):
     return g * s * (1 + x * (1 - s))
 
 
-gelu = Primitive("gelu", _gelu, (_gelu_grad,), kind="elementwise",
+gelu = Primitive("gelu", _gelu, (_gelu_grad,), saves_output=True, kind="elementwise",
                  doc="x Phi(x) (approximate='none', with erf) or its tanh form ('tanh').")
 silu = Primitive("silu", _silu, (_silu_grad,), kind="elementwise",
                  doc="x sigmoid(x) (swish).")
