@@ -54,3 +54,13 @@ def test_normalize_of_a_constant_slice_is_zero_and_its_gradient_is_finite() -> N
     (y * an.tensor(g)).sum().backward()
     np.testing.assert_array_equal(y.data, 0.0)
     np.testing.assert_allclose(x.grad, (g - g.mean(axis=1, keepdims=True)) / 0.1, rtol=1e-12)
+
+
+def test_gelu_gradient_at_zero_and_in_the_tails() -> None:
+    # the rule reads Phi(x) back as y / x: x = 0 and underflowing tails need their own care
+    x = np.array([0.0, -0.0, 1e-300, -1e-300, -40.0, -8.0, 3.0, 40.0])
+    t = an.tensor(x, requires_grad=True)
+    an.gelu(t).sum().backward()
+    phi = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    expected = 0.5 * (1 + _math_erf(x / math.sqrt(2))) + x * phi
+    np.testing.assert_allclose(t.grad, expected, rtol=1e-12, atol=1e-300)
