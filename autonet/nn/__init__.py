@@ -18,6 +18,7 @@ from autonet.nn.activations import (
     Softplus,
     Tanh,
 )
+from autonet.nn.cells import GRUCell, LSTMCell, RNNCell
 from autonet.nn.containers import ModuleDict, ModuleList, Sequential
 from autonet.nn.layers import Dropout, Flatten, Identity, Linear
 from autonet.nn.losses import (
@@ -30,11 +31,13 @@ from autonet.nn.losses import (
     NLLLoss,
 )
 from autonet.nn.module import Module, Parameter
+from autonet.nn.recurrent import GRU, LSTM, RNN
 from autonet.nn.summary import course_names, summary
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "HuberLoss",
-    "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
-    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
-    "Tanh", "course_names", "functional", "init", "summary", "utils",
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GRU",
+    "GRUCell", "HuberLoss", "Identity", "L1Loss", "LSTM", "LSTMCell", "LeakyReLU", "Linear",
+    "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN",
+    "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "course_names",
+    "functional", "init", "summary", "utils",
 ]

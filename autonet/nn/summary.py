@@ -26,6 +26,7 @@ from autonet.nn.activations import (
 )
 from autonet.nn.layers import Linear
 from autonet.nn.module import Module
+from autonet.nn.recurrent import RNNBase
 from autonet.tensor import Tensor
 
 _ACTIVATIONS = (ReLU, Sigmoid, Tanh, LeakyReLU, ELU, Softplus, Softmax, LogSoftmax)
@@ -57,11 +58,10 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     module it called: its parameters in W[l]/b[l] notation, its output (Z[l] or A[l]) and counts.
     ``input_shape`` is one example's shape, e.g. (784,). Returns the text (and prints it)."""
     input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
-    records: list[tuple[Module, tuple[int, ...]]] = []
+    records: list[tuple[Module, Any]] = []
     leaves = [m for m in model.modules() if not m._modules]
     handles = [m.register_forward_hook(
-        lambda mod, args, out: records.append((mod, tuple(np.shape(getattr(out, "data", out))))))
-        for m in leaves]
+        lambda mod, args, out: records.append((mod, _shapes(out)))) for m in leaves]
     dtype = next((p.dtype for p in model.parameters()), np.float32)
     was_training = model.training
     model.eval()
@@ -79,6 +79,9 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     layer = 0
     for module, out_shape in records:
         params = [p for p in module.parameters(recurse=False)]
+        several = None
+        if isinstance(out_shape, list):  # a layer returning several tensors (recurrent layers)
+            out_shape, several = _several(module, out_shape)
         count = sum(p.size for p in params)
         label = ""
         if isinstance(module, Linear):
@@ -87,12 +90,14 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
             units.append(module.out_features)
             activations.append("none")
             output = f"Z[{layer}] {_shape_text(out_shape)}"
+        elif several is not None:
+            output = several
         elif isinstance(module, _ACTIVATIONS) and layer:
             activations[-1] = type(module).__name__
             output = f"A[{layer}] {_shape_text(out_shape)}"
         else:
             output = _shape_text(out_shape)
-        text = ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
+        text = _parameter_text(module, params, names)
         rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
 
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
@@ -117,7 +122,47 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     return text
 
 
+def _shapes(out: Any) -> Any:
+    """A layer's output shape, or a list of shapes for a tuple output (nested tuples flattened,
+    e.g. LSTM's (output, (h_n, c_n)))."""
+    if isinstance(out, tuple | list):
+        flat: list[tuple[int, ...]] = []
+        stack = [out]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, tuple | list):
+                stack.extend(reversed(item))
+            else:
+                flat.append(tuple(np.shape(getattr(item, "data", item))))
+        return flat
+    return tuple(np.shape(getattr(out, "data", out)))
+
+
+def _several(module: Module, shapes: list[tuple[int, ...]]) -> tuple[tuple[int, ...], str]:
+    """The first shape, and all of them named: ``output (L, N, D H), h_n (...), c_n (...)`` for a
+    recurrent layer (time-major unless batch_first, so no axis is the m examples)."""
+    if not isinstance(module, RNNBase):
+        return shapes[0], ", ".join(f"out{i} {_shape_text(s)}" for i, s in enumerate(shapes))
+    batch_axes = [0 if module.batch_first else 1, 1, 1]
+    texts = []
+    for name, shape, axis in zip(["output", "h_n", "c_n"], shapes, batch_axes):
+        if len(shape) == 3:  # batched: mark the m examples' axis
+            shape = tuple("m" if k == axis else n for k, n in enumerate(shape))
+        texts.append(f"{name} ({', '.join(map(str, shape))})")
+    return shapes[0], ", ".join(texts)
+
+
+def _parameter_text(module: Module, params: list, names: dict[int, str]) -> str:
+    """Each parameter with its shape; a recurrent layer's first layer only, then how many more."""
+    if isinstance(module, RNNBase) and len(params) > 4:
+        first = _parameter_text(module, params[:4 if module.bias else 2], names)
+        return f"{first} + {len(params) - (4 if module.bias else 2)} more (layers, directions)"
+    return ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
+
+
 def _module_text(module: Module) -> str:
+    if isinstance(module, RNNBase):
+        return f"{type(module).__name__}({module.extra_repr()})"
     if isinstance(module, Linear):
         return f"Linear({module.in_features} -> {module.out_features})"
     extra = module.extra_repr()
