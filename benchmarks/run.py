@@ -6,8 +6,10 @@
 (a) per-op overhead: a chain of 200 elementwise ops on 16x16 float32 plus backward, against numpy
     forward + hand-written backward of the same chain (numpy itself is the floor);
 (b) depth: backward through chains of 10k, 30k and 100k ops (time per op should stay flat);
-(c) one MLP training step (benchmarks/mlp_step.py), gradients checked equal first.
-PyTorch (CPU) is timed on (a) too when it is installed.
+(c) one MLP training step (benchmarks/mlp_step.py), gradients checked equal first;
+(d) one LSTM forward + backward, 50 steps (benchmarks/lstm_step.py), against numpy with
+    backpropagation through time by hand, gradients checked equal first.
+PyTorch (CPU) is timed on (a) and (d) too when it is installed.
 """
 
 from __future__ import annotations
@@ -154,9 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     bench_depth(repeats)
     # (c) in a process of its own: importing PyTorch above changes how memory is allocated and
     # would skew both sides of the MLP comparison
+    here = Path(__file__).resolve().parent
+    quick = ["--quick"] if args.quick else []
     print("(c)", end=" ", flush=True)
-    script = Path(__file__).resolve().parent / "mlp_step.py"
-    return subprocess.call([sys.executable, str(script), *(["--quick"] if args.quick else [])])
+    status = subprocess.call([sys.executable, str(here / "mlp_step.py"), *quick])
+    print("(d)", end=" ", flush=True)
+    return subprocess.call([sys.executable, str(here / "lstm_step.py"), *quick]) or status
 
 
 if __name__ == "__main__":

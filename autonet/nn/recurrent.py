@@ -64,16 +64,23 @@ def _as_tensor(x: Any, dtype: np.dtype) -> Tensor:
     return Tensor(array if array.dtype.kind == "f" else array.astype(dtype))
 
 
-def _time_slices(p: Tensor) -> list[Any]:
-    """Getters of p[t] for each t of p (L, ...). Each slice's gradient is scattered into zeros of
-    its source's shape, so slicing L steps straight from p costs L full-size arrays in backward;
-    going through about sqrt(L) chunks costs about 2 sqrt(L)."""
-    steps = p.shape[0]
-    if steps <= 8:
-        return [lambda t=t: ops.index(p, t) for t in range(steps)]
-    size = math.ceil(math.sqrt(steps))
-    chunks = [ops.index(p, slice(start, start + size)) for start in range(0, steps, size)]
-    return [lambda t=t: ops.index(chunks[t // size], t % size) for t in range(steps)]
+def _time_slices(p: Tensor, leaf: int = 4) -> list[Any]:
+    """Getters of p[t] for each t of p (L, ...). A slice's gradient is scattered into zeros of
+    its source's shape, so L slices straight from p would cost L arrays of p's size in backward
+    (L^2 work). Halving p until pieces have at most ``leaf`` steps costs about log2(L / leaf)
+    arrays of p's size instead."""
+    getters: list[Any] = [None] * p.shape[0]
+    pending = [(p, 0, p.shape[0])]
+    while pending:
+        piece, lo, hi = pending.pop()
+        if hi - lo <= leaf:
+            for t in range(lo, hi):
+                getters[t] = lambda piece=piece, k=t - lo: ops.index(piece, k)
+            continue
+        mid = (lo + hi) // 2
+        pending.append((ops.index(piece, slice(0, mid - lo)), lo, mid))
+        pending.append((ops.index(piece, slice(mid - lo, None)), mid, hi))
+    return getters
 
 
 class RNNBase(Module):
