@@ -10,6 +10,7 @@
 from autonet.nn import functional, init, utils
 from autonet.nn.activations import (
     ELU,
+    Activation,
     LeakyReLU,
     LogSoftmax,
     ReLU,
@@ -35,9 +36,9 @@ from autonet.nn.recurrent import GRU, LSTM, RNN
 from autonet.nn.summary import course_names, summary
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "GRU",
-    "GRUCell", "HuberLoss", "Identity", "L1Loss", "LSTM", "LSTMCell", "LeakyReLU", "Linear",
-    "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "RNN",
-    "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "course_names",
-    "functional", "init", "summary", "utils",
+    "Activation", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten",
+    "GRU", "GRUCell", "HuberLoss", "Identity", "L1Loss", "LSTM", "LSTMCell", "LeakyReLU",
+    "Linear", "LogSoftmax", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss",
+    "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "course_names", "functional", "init", "summary", "utils",
 ]

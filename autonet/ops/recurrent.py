@@ -211,7 +211,13 @@ def _gru_b(xp, g, y, *inputs):
     return xp.sum(_shared(_gru_grads, xp, g, y, *inputs)[1], axis=0)
 
 
-lstm_cell = Primitive("lstm_cell", _lstm_cell, (_lstm_gx, _lstm_state, _lstm_w, _lstm_b),
-                      saves_output=True)
-gru_cell = Primitive("gru_cell", _gru_cell, (_gru_gx, _gru_state, _gru_w, _gru_b),
-                     saves_output=True)
+lstm_cell = Primitive(
+    "lstm_cell", _lstm_cell, (_lstm_gx, _lstm_state, _lstm_w, _lstm_b), saves_output=True,
+    kind="fused", export=False,
+    doc="One LSTM step: gx (N, 4H), state (N, S, H), w_hh (4H, H)[, b_hh] -> [h, c, i, f, g, o, "
+        "tanh c] (N, 7, H) (see autonet/ops/recurrent.py).")
+gru_cell = Primitive(
+    "gru_cell", _gru_cell, (_gru_gx, _gru_state, _gru_w, _gru_b), saves_output=True,
+    kind="fused", export=False,
+    doc="One GRU step: gx (N, 3H), state (N, S, H), w_hh (3H, H)[, b_hh] -> [h, r, z, n, a_n] "
+        "(N, 5, H) (see autonet/ops/recurrent.py).")

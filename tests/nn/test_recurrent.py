@@ -321,11 +321,11 @@ def test_summary_shows_recurrent_shapes_and_parameter_counts() -> None:
             return self.head(self.lstm(x)[0])
 
     model = Tagger()
-    text = model.summary((5, 8), batch_size=2, print_fn=None)
+    text = nn.summary(model, (5, 8), batch_size=2, print_fn=None)
     lstm_line = next(line for line in text.splitlines() if "LSTM(8, 16" in line)
     per_layer = [4 * 16 * (8 + 16) + 8 * 16, 4 * 16 * (16 + 16) + 8 * 16]
     assert f"{sum(per_layer):,}" in lstm_line
     assert "output (m, 5, 16), h_n (2, m, 16), c_n (2, m, 16)" in lstm_line
     assert "weight_ih_l0 (64, 8)" in lstm_line and "+ 4 more" in lstm_line
-    gru = nn.GRU(3, 4, bidirectional=True, batch_first=True).summary((7, 3), print_fn=None)
+    gru = nn.summary(nn.GRU(3, 4, bidirectional=True, batch_first=True), (7, 3), print_fn=None)
     assert "output (m, 7, 8), h_n (2, m, 4)" in gru and f"{2 * (12 * 3 + 12 * 4 + 24)}" in gru
