@@ -56,31 +56,37 @@ def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
+    """A Tensor of the given shape (``zeros(2, 3)`` or ``zeros((2, 3))``) filled with 0."""
     return _make(np.zeros(_shape(shape), _dtype(dtype)), requires_grad, name)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
+    """A Tensor of the given shape (``ones(2, 3)`` or ``ones((2, 3))``) filled with 1."""
     return _make(np.ones(_shape(shape), _dtype(dtype)), requires_grad, name)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
+    """A Tensor of shape ``shape`` (an int or a tuple) filled with ``fill_value``."""
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     return _make(np.full(shape, fill_value, _dtype(dtype)), requires_grad, name)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, stop) with spacing ``step``, shape (n,), as np.arange."""
     return _make(np.arange(start, stop, step, dtype=_dtype(dtype)), requires_grad, None)
 
 
 def linspace(start: float, stop: float, num: int = 50, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
+    """``num`` evenly spaced values from start to stop inclusive, shape (num,), as np.linspace."""
     return _make(np.linspace(start, stop, num, dtype=_dtype(dtype)), requires_grad, None)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix of shape (n, m) (m defaults to n): ones on the diagonal."""
     return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad, None)
 
 
@@ -102,25 +108,30 @@ def _like(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of ``t``'s shape (and dtype, unless ``dtype=``) filled with 0."""
     shape, dt = _like(t, dtype)
     return _make(np.zeros(shape, dt), requires_grad, None)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of ``t``'s shape (and dtype, unless ``dtype=``) filled with 1."""
     shape, dt = _like(t, dtype)
     return _make(np.ones(shape, dt), requires_grad, None)
 
 
 def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of ``t``'s shape (and dtype, unless ``dtype=``) filled with ``fill_value``."""
     shape, dt = _like(t, dtype)
     return _make(np.full(shape, fill_value, dt), requires_grad, None)
 
 
 def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of ``t``'s shape (and dtype, unless ``dtype=``) of uniform samples in [0, 1)."""
     shape, dt = _like(t, dtype)
     return _make(_rng.random(shape).astype(dt), requires_grad, None)
 
 
 def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of ``t``'s shape (and dtype, unless ``dtype=``) of standard normal samples."""
     shape, dt = _like(t, dtype)
     return _make(_rng.standard_normal(shape).astype(dt), requires_grad, None)

@@ -24,6 +24,8 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """tanh(x) elementwise, in (-1, 1); same shape as the input."""
+
     def forward(self, x: Any) -> Tensor:
         return ops.tanh(x)
 

@@ -111,10 +111,23 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     lines.append(f"Parameters (learned by training): {total:,} total, {trainable:,} trainable")
     lines.append(f"Hyperparameters (chosen by you): L = {layer} layers, units n[l] = {units}, "
                  f"activations = {activations}")
-    text = "\n".join(lines)
+    text = SummaryText("\n".join(lines))
+    text.table = (rows[0], rows[1:], lines[0], lines[-2:])
     if print_fn is not None:
         print_fn(text)
     return text
+
+
+class SummaryText(str):
+    """The text summary() prints, which Jupyter shows as an HTML table."""
+
+    table: tuple[tuple[str, ...], list[tuple[str, ...]], str, list[str]]
+
+    def _repr_html_(self) -> str:
+        from autonet._html import html_table
+
+        columns, rows, caption, footer = self.table
+        return html_table(columns, rows, caption=caption, footer=footer)
 
 
 def _module_text(module: Module) -> str:
