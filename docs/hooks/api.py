@@ -73,9 +73,10 @@ def anchors(module_name: str) -> list[str]:
 
 
 def needs_docstring(value: Any) -> bool:
-    """Functions and classes carry docstrings; constants, type aliases and submodules are
-    documented where they are defined; ops (Primitive rows) by their row (see ``op_row``)."""
-    return inspect.isclass(value) or inspect.isfunction(value) or inspect.isbuiltin(value)
+    """Functions, classes and ops (Primitive rows, whose doc is on the row) carry docstrings;
+    constants, type aliases and submodules are documented where they are defined."""
+    return (inspect.isclass(value) or inspect.isfunction(value) or inspect.isbuiltin(value)
+            or is_primitive(value))
 
 
 def is_primitive(value: Any) -> bool:
@@ -100,7 +101,7 @@ def reference_markdown(module_name: str, title: str) -> str:
                            f"The module `{value.__name__}`"
                            f"{_page_link(value.__name__)}.\n")
         else:
-            entries.append(f"::: {module_name}.{name}\n    options:\n      heading_level: 2\n")
+            entries.append(_entry(f"{module_name}.{name}", value))
     if rows:
         lines += ["## Primitives", "",
                   "Each op below is one `Primitive` row in `autonet/ops/`: its forward runs on "
@@ -108,8 +109,19 @@ def reference_markdown(module_name: str, title: str) -> str:
                   "**attrs)` is the expression shown (`g` is the upstream gradient, `y` the "
                   "output). Every rule is checked against central differences by the op table's "
                   "property tests. Each op is also a Tensor method.", "",
-                  "| op | gradient rule per input |", "|---|---|", *rows, ""]
+                  "| op | what it computes | gradient rule per input |", "|---|---|---|", *rows, ""]
     return "\n".join(lines + entries)
+
+
+def _entry(path: str, value: Any) -> str:
+    """The mkdocstrings entry of a function or class by the path where it is defined (names
+    that a module exports at import time, like the ops, cannot be found by their public path
+    without importing), with an anchor for the public path; anything else by its public path."""
+    defined = f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', '')}"
+    if not (inspect.isfunction(value) or inspect.isclass(value)) or defined == path:
+        return f"::: {path}\n    options:\n      heading_level: 2\n"
+    return (f'<span id="{path}"></span>\n\n::: {defined}\n    options:\n      heading_level: 2\n'
+            f"      show_root_full_path: false\n")
 
 
 def _page_link(module_name: str) -> str:
@@ -123,7 +135,13 @@ def op_row(path: str, primitive: Any) -> str:
     rules = [_rule_text(rule) for rule in primitive.vjps]
     cells = "<br>".join(f"input {i}: `{r}`" for i, r in enumerate(rules))
     name = path.rsplit(".", 1)[-1]
-    return f'| <span id="{path}"></span>`{name}` | {cells or "(no inputs)"} |'
+    doc = " ".join((primitive.__doc__ or "").split()).replace("|", "\\|")
+    try:
+        signature = f"{name}{inspect.signature(primitive)}"
+    except (TypeError, ValueError):
+        signature = name
+    return (f'| <span id="{path}"></span>`{signature}` | {doc} | '
+            f'{cells or "(no inputs)"} |')
 
 
 def _rule_text(rule: Any) -> str:
