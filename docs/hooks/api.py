@@ -19,7 +19,7 @@ from typing import Any
 # (module, page title); the page is reference/<module>.md
 REFERENCE: list[tuple[str, str]] = [
     ("autonet", "autonet: tensors, autograd, checking"),
-    ("autonet.ops", "autonet ops: every differentiable op"),
+    ("autonet.ops", "autonet ops: every op and its gradient rule"),
     ("autonet.nn", "autonet.nn: modules and layers"),
     ("autonet.nn.functional", "autonet.nn.functional"),
     ("autonet.nn.init", "autonet.nn.init"),
