@@ -28,6 +28,13 @@ def test_every_chapter_with_code_has_its_notebook_in_the_package():
     assert len(CHAPTERS) >= 7
 
 
+def test_the_notebooks_are_package_data_so_an_installed_autonet_has_them():
+    config = (ROOT / "pyproject.toml").read_text()
+    package_data = config.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
+    assert '"notebooks/*.ipynb"' in package_data
+    assert not (ROOT / "autonet" / "notebooks" / "__init__.py").exists()  # data, not a package
+
+
 @pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.stem)
 def test_the_shipped_notebook_is_what_its_page_generates(page):
     shipped = ROOT / "autonet" / "notebooks" / f"{page.stem}.ipynb"
