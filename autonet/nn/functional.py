@@ -79,10 +79,12 @@ softplus = ops.softplus
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, negative_slope * x elsewhere; same shape as x."""
     return ops.leaky_relu(x, negative_slope=negative_slope)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere; same shape as x."""
     return ops.elu(x, alpha=alpha)
 
 
@@ -98,10 +100,12 @@ def silu(x: Any) -> Tensor:
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis`` (each slice sums to 1); same shape as x."""
     return ops.softmax(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """log(softmax(x)) along ``axis``, computed stably; same shape as x."""
     return ops.log_softmax(x, axis=axis)
 
 

@@ -139,7 +139,8 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     what = "channels n_C[l] then units n[l]" if images else "units n[l]"
     lines.append(f"Hyperparameters (chosen by you): L = {layer} layers, {what} = {units}, "
                  f"activations = {activations}")
-    text = "\n".join(lines)
+    text = SummaryText("\n".join(lines))
+    text.table = (rows[0], rows[1:], lines[0], lines[-2:])
     if print_fn is not None:
         print_fn(text)
     return text
@@ -212,6 +213,18 @@ def _parameter_text(module: Module, params: list, names: dict[int, str]) -> str:
         first = _parameter_text(module, params[:4 if module.bias else 2], names)
         return f"{first} + {len(params) - (4 if module.bias else 2)} more (layers, directions)"
     return ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
+
+
+class SummaryText(str):
+    """The text summary() prints, which Jupyter shows as an HTML table."""
+
+    table: tuple[tuple[str, ...], list[tuple[str, ...]], str, list[str]]
+
+    def _repr_html_(self) -> str:
+        from autonet._html import html_table
+
+        columns, rows, caption, footer = self.table
+        return html_table(columns, rows, caption=caption, footer=footer)
 
 
 def _module_text(module: Module) -> str:
