@@ -299,14 +299,33 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return ops.greater_equal(self, other)
 
+    # bitwise on integer tensors, logical on bool ones (numpy's and PyTorch's meaning)
     def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
+        return ops.bitwise_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return ops.logical_and(self, other)
+        return ops.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return ops.bitwise_and(other, self)
 
     def __or__(self, other: Any) -> Tensor:
-        return ops.logical_or(self, other)
+        return ops.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return ops.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return ops.bitwise_xor(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.mod(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.mod(other, self)
 
     # ---- methods: the same functions as an.<op> --------------------------------------------
     def exp(self) -> Tensor:
@@ -348,35 +367,35 @@ class Tensor:
     def clip(self, a_min: float | None = None, a_max: float | None = None) -> Tensor:
         return ops.clip(self, a_min, a_max)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+    def sum(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.sum(self, *args, **kwargs)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.mean(self, *args, **kwargs)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis=axis, keepdims=keepdims)
+    def max(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.max(self, *args, **kwargs)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis=axis, keepdims=keepdims)
+    def min(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.min(self, *args, **kwargs)
 
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+    def var(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.var(self, *args, **kwargs)
 
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+    def std(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.std(self, *args, **kwargs)
 
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.prod(self, axis=axis, keepdims=keepdims)
+    def prod(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.prod(self, *args, **kwargs)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.logsumexp(self, axis=axis, keepdims=keepdims)
+    def logsumexp(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.logsumexp(self, *args, **kwargs)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmax(self, axis=axis, keepdims=keepdims)
+    def argmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.argmax(self, *args, **kwargs)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmin(self, axis=axis, keepdims=keepdims)
+    def argmin(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.argmin(self, *args, **kwargs)
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
@@ -384,11 +403,11 @@ class Tensor:
     def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return ops.softmax(self, axis=axis)
+    def softmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.softmax(self, *args, **kwargs)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return ops.log_softmax(self, axis=axis)
+    def log_softmax(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.log_softmax(self, *args, **kwargs)
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
@@ -403,11 +422,11 @@ class Tensor:
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         return ops.swapaxes(self, axis1, axis2)
 
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return ops.squeeze(self, axis)
+    def squeeze(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.squeeze(self, *args, **kwargs)
 
-    def expand_dims(self, axis: Any) -> Tensor:
-        return ops.expand_dims(self, axis)
+    def expand_dims(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.expand_dims(self, *args, **kwargs)
 
     def flatten(self) -> Tensor:
         return ops.flatten(self)
@@ -415,11 +434,168 @@ class Tensor:
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return ops.broadcast_to(self, shape)
 
-    def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
-        return ops.pad(self, pad_width, constant_values=constant_values)
+    def pad(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.pad(self, *args, **kwargs)
 
-    def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
-        return ops.split(self, indices_or_sections, axis)
+    def split(self, *args: Any, **kwargs: Any) -> list[Tensor]:
+        return ops.split(self, *args, **kwargs)
+
+
+    # ---- more op methods (numpy's and PyTorch's names): each is an.<name>(self, ...) ------------
+    def pow(self, exponent: Any) -> Tensor:
+        return ops.pow(self, exponent)
+
+    def matmul(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def mm(self, other: Any) -> Tensor:
+        """PyTorch's matrix product of two 2-D tensors."""
+        if self.ndim != 2 or np.ndim(other) != 2:
+            raise ValueError(f"mm: needs two 2-D tensors, got shapes {self.shape} and "
+                             f"{np.shape(other)}; use matmul (@) for other shapes")
+        return ops.matmul(self, other)
+
+    def dot(self, other: Any) -> Tensor:
+        return ops.dot(self, other)
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.minimum(self, other)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """PyTorch's name for clip(a_min=min, a_max=max)."""
+        return ops.clip(self, min, max)
+
+    def square(self) -> Tensor:
+        return ops.square(self)
+
+    def rsqrt(self) -> Tensor:
+        return ops.rsqrt(self)
+
+    def norm(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.norm(self, *args, **kwargs)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.cumprod(self, *args, **kwargs)
+
+    def flip(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.flip(self, *args, **kwargs)
+
+    def roll(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.roll(self, *args, **kwargs)
+
+    def repeat(self, repeats: Any, *sizes: Any, **kwargs: Any) -> Tensor:
+        """numpy's repeat: each element ``repeats`` times along ``axis=``."""
+        if sizes:
+            raise TypeError(f"repeat: numpy's x.repeat(repeats, axis=...) repeats each element; "
+                            f"for PyTorch's x.repeat{(repeats, *sizes)} (tiling) use "
+                            f"x.tile({(repeats, *sizes)})")
+        return ops.repeat(self, repeats, **kwargs)
+
+    def tile(self, *reps: Any) -> Tensor:
+        if len(reps) == 1 and isinstance(reps[0], Sequence | np.ndarray):
+            reps = tuple(reps[0])
+        return ops.tile(self, reps)
+
+    def tril(self, k: int = 0) -> Tensor:
+        return ops.tril(self, k)
+
+    def triu(self, k: int = 0) -> Tensor:
+        return ops.triu(self, k)
+
+    def diag(self, k: int = 0) -> Tensor:
+        return ops.diag(self, k)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.trace(self, *args, **kwargs)
+
+    def gather(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.gather(self, *args, **kwargs)
+
+    def scatter(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.scatter(self, *args, **kwargs)
+
+    def take_along_axis(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.take_along_axis(self, *args, **kwargs)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return ops.masked_fill(self, mask, value)
+
+    def sort(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Sorted values (numpy.sort, not in place); indices: argsort(), both: topk()."""
+        return ops.sort(self, *args, **kwargs)
+
+    def argsort(self, *args: Any, **kwargs: Any) -> Tensor:
+        return ops.argsort(self, *args, **kwargs)
+
+    def topk(self, *args: Any, **kwargs: Any) -> Any:
+        return ops.topk(self, *args, **kwargs)
+
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return ops.expm1(self)
+
+    def log2(self) -> Tensor:
+        return ops.log2(self)
+
+    def log10(self) -> Tensor:
+        return ops.log10(self)
+
+    def exp2(self) -> Tensor:
+        return ops.exp2(self)
+
+    def tan(self) -> Tensor:
+        return ops.tan(self)
+
+    def sinh(self) -> Tensor:
+        return ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return ops.cosh(self)
+
+    def arcsin(self) -> Tensor:
+        return ops.arcsin(self)
+
+    def arccos(self) -> Tensor:
+        return ops.arccos(self)
+
+    def arctan(self) -> Tensor:
+        return ops.arctan(self)
+
+    def floor(self) -> Tensor:
+        return ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return ops.ceil(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        return ops.round(self, decimals)
+
+    def trunc(self) -> Tensor:
+        return ops.trunc(self)
+
+    def sign(self) -> Tensor:
+        return ops.sign(self)
+
+    def isnan(self) -> Tensor:
+        return ops.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return ops.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return ops.isfinite(self)
+
+    def erf(self) -> Tensor:
+        return ops.erf(self)
+    # ---- end of the op methods ------------------------------------------------------------------
 
 
 import autonet.ops as ops  # noqa: E402  (ops need the Tensor class defined above)

@@ -41,15 +41,25 @@ def _clip_region(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndar
     return region
 
 
+def _quotient(rounding: Callable[[Any], Any]) -> RegionFn:
+    def region(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+        return rounding(np.divide(inputs[0], inputs[1]))
+
+    return region
+
+
 def _condition(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
     return np.asarray(inputs[0], dtype=bool)
 
 
-def _boolean_masks(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+def _index_arrays(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    # boolean masks and integer arrays: they change with the data when computed from it
+    # (x[x > 0], sort and topk gathering by argsort)
     index = attrs.get("index", inputs[1] if len(inputs) > 1 else None)
     parts = index if isinstance(index, tuple) else (index,)
-    masks = [np.ravel(p) for p in parts if isinstance(p, np.ndarray) and p.dtype == bool]
-    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+    arrays = [np.ravel(p).astype(np.int64) for p in parts
+              if isinstance(p, np.ndarray) and p.dtype.kind in "biu"]
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
 
 
 def _attaining(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
@@ -70,9 +80,12 @@ KINKS: dict[str, tuple[RegionFn, str]] = {
     "clip": (_clip_region, "at a_min/a_max"),
     "max": (_attaining, "where two elements tie for the max"),
     "min": (_attaining, "where two elements tie for the min"),
+    "mod": (_quotient(np.floor), "where a / b crosses an integer (mod jumps by b)"),
+    "fmod": (_quotient(np.trunc), "where a / b crosses an integer (fmod jumps by b)"),
     # piecewise functions: a value crossing the point where the branch changes
     "where": (_condition, "where its condition flips (the function switches branch)"),
-    "getitem": (_boolean_masks, "where a boolean mask index changes (x[x > 0] at 0)"),
+    "getitem": (_index_arrays, "where a boolean mask or an index computed from the data changes "
+                               "(x[x > 0] at 0, sort and topk at ties)"),
 }
 # Not an op: fn's outputs changed shape (a data-dependent shape), recorded with the regions.
 OUTPUT_SHAPES = "output shapes"

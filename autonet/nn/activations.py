@@ -6,6 +6,7 @@ from typing import Any
 
 from autonet import ops
 from autonet.nn.module import Module
+from autonet.ops.axes import takes_axis
 from autonet.tensor import Tensor
 
 
@@ -66,6 +67,7 @@ class Softplus(Module):
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along ``axis`` (stable: shifted by the max)."""
 
+    @takes_axis(name="Softmax")
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
@@ -80,6 +82,7 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """log(softmax(x)) along ``axis``, computed as x - logsumexp(x)."""
 
+    @takes_axis(name="LogSoftmax")
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis

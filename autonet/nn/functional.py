@@ -16,6 +16,7 @@ import numpy as np
 from autonet import ops
 from autonet.creation import rng
 from autonet.ops import fused
+from autonet.ops.axes import takes_axis
 from autonet.ops.fused import linear as linear_op
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
@@ -71,10 +72,12 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
     return ops.elu(x, alpha=alpha)
 
 
+@takes_axis
 def softmax(x: Any, axis: int = -1) -> Tensor:
     return ops.softmax(x, axis=axis)
 
 
+@takes_axis
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return ops.log_softmax(x, axis=axis)
 

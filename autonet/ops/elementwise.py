@@ -24,17 +24,21 @@ def _pow(a, b):
     return np.power(a, b)
 
 
-def _exponent_less_one(xp, b):
-    # d(a**b)/da = b * a**(b - 1); where b == 0 that is 0 * a**-1, which is 0 * inf at a = 0, so
-    # use exponent 1 there (the factor b = 0 makes it 0 anyway).
+def _pow_grad_base(xp, g, y, a, b):
+    # d(a**b)/da = b * a**(b - 1). Where b == 0, a**0 = 1 is constant, so the gradient is 0 even
+    # where a**-1 is inf (a = 0) or b * a**(b-1) = 0 * inf (a = inf): exponent 1 and factor 0 there.
     if isinstance(b, int | float):
-        return b - 1 if b != 0 else 1
-    return xp.where(b == 0, 1, b - 1)
+        return g * b * a ** (b - 1) if b != 0 else g * 0
+    return xp.where(b == 0, 0, g * b * a ** xp.where(b == 0, 1, b - 1))
 
 
-def _log_base(xp, a):
-    # d(a**b)/db = a**b * log(a); where a == 0 the product is 0 for b > 0, so read log(1) = 0 there.
-    return xp.log(xp.where(a == 0, 1, a))
+def _pow_grad_exponent(xp, g, y, a, b):
+    # d(a**b)/db = a**b * log(a). At a == 0 that is 0 * -inf: 0 for b >= 0 (a**b is 0 or 1 there),
+    # and inf * -inf = -inf for b < 0 (as PyTorch gives); 0 * log(1) stands in there to avoid
+    # log(0) and inf * 0.
+    zero = a == 0
+    elsewhere = xp.where(zero, 0, y) * xp.log(xp.where(zero, 1, a))
+    return g * xp.where(zero, xp.where(b < 0, -np.inf, 0), elsewhere)
 
 
 add = Primitive("add", np.add, (lambda xp, g, y, a, b: g, lambda xp, g, y, a, b: g))
@@ -45,10 +49,7 @@ div = Primitive("div", np.true_divide, (
     lambda xp, g, y, a, b: -g * y / b,
 ), saves_output=True)
 neg = Primitive("neg", np.negative, (lambda xp, g, y, x: -g,))
-pow = Primitive("pow", _pow, (
-    lambda xp, g, y, a, b: g * b * a ** _exponent_less_one(xp, b),
-    lambda xp, g, y, a, b: g * y * _log_base(xp, a),
-), saves_output=True)
+pow = Primitive("pow", _pow, (_pow_grad_base, _pow_grad_exponent), saves_output=True)
 exp = Primitive("exp", np.exp, (lambda xp, g, y, x: g * y,), saves_output=True)
 log = Primitive("log", np.log, (lambda xp, g, y, x: g / x,))
 sqrt = Primitive("sqrt", np.sqrt, (lambda xp, g, y, x: g * 0.5 / y,), saves_output=True)
@@ -95,3 +96,18 @@ where = Primitive("where", np.where, (
 ))
 astype = Primitive("astype", lambda x, dtype: x.astype(dtype),
                    (lambda xp, g, y, x, dtype: xp.astype(g, dtype=x.dtype),))
+square = Primitive("square", np.square, (lambda xp, g, y, x: g * 2 * x,))
+# rsqrt(x) = x**-0.5, d/dx = -0.5 x**-1.5 = -0.5 y / x
+rsqrt = Primitive("rsqrt", lambda x: 1 / np.sqrt(x), (lambda xp, g, y, x: g * -0.5 * y / x,),
+                  saves_output=True)
+# mod(a, b) = a - floor(a / b) b (Python's %, the sign of b), fmod(a, b) = a - trunc(a / b) b (C's,
+# the sign of a): slope 1 in a and -floor(a / b) (-trunc(a / b)) in b, with jumps where a / b
+# crosses an integer (kinks.py knows them).
+mod = Primitive("mod", np.mod, (
+    lambda xp, g, y, a, b: g,
+    lambda xp, g, y, a, b: -g * xp.floor(a / b),
+))
+fmod = Primitive("fmod", np.fmod, (
+    lambda xp, g, y, a, b: g,
+    lambda xp, g, y, a, b: -g * xp.trunc(a / b),
+))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autonet.ops.axes import takes_axis
 from autonet.ops.primitive import Primitive, as_array
 
 
@@ -39,12 +40,15 @@ def _log_softmax(x, axis=-1):
 
 
 # softmax: dx = y * (g - sum(g * y));  log_softmax: dx = g - softmax(x) * sum(g).
-softmax = Primitive("softmax", _softmax, (
+softmax_ = Primitive("softmax", _softmax, (
     lambda xp, g, y, x, axis=-1: y * (g - xp.sum(g * y, axis=axis, keepdims=True)),
 ), saves_output=True)
-log_softmax = Primitive("log_softmax", _log_softmax, (
+log_softmax_ = Primitive("log_softmax", _log_softmax, (
     lambda xp, g, y, x, axis=-1: g - xp.exp(y) * xp.sum(g, axis=axis, keepdims=True),
 ), saves_output=True)
+softmax = takes_axis(softmax_, keywords=("axis",))
+log_softmax = takes_axis(log_softmax_, keywords=("axis",))
+
 
 def _linear(x, w, b=None):
     out = np.matmul(x, w.T)

@@ -10,21 +10,35 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from autonet.ops import elementwise, linalg, nondiff, reduce, shape
+from autonet.ops import (
+    contract,
+    elementwise,
+    linalg,
+    nondiff,
+    rearrange,
+    reduce,
+    scan,
+    shape,
+    transcendental,
+)
 from autonet.ops.primitive import Primitive
 
 _PRIMITIVES = {
-    p.name: p for module in (elementwise, reduce, shape, linalg)
+    p.name: p for module in (elementwise, transcendental, reduce, scan, shape, linalg, contract)
     for p in vars(module).values() if isinstance(p, Primitive)
 }
 # What rules may call besides Python operators: primitives and their numpy twins, and a few
 # composites whose numpy twin has the same signature.
 _NAMES = ("exp", "log", "sin", "cos", "sigmoid", "where", "astype", "sum", "mean", "prod",
-          "reshape", "broadcast_to", "transpose", "getitem", "scatter_add", "matmul")
+          "reshape", "broadcast_to", "transpose", "getitem", "scatter_add", "matmul",
+          "sqrt", "sinh", "cosh", "cumsum", "cumprod", "einsum")
 _COMPOSITES = {
     "swapaxes": (np.swapaxes, shape.swapaxes),
     "expand_dims": (np.expand_dims, shape.expand_dims),
     "sign": (np.sign, nondiff.sign),
+    "floor": (np.floor, nondiff.floor),
+    "trunc": (np.trunc, nondiff.trunc),
+    "flip": (np.flip, rearrange.flip),
 }
 
 NUMPY = SimpleNamespace(

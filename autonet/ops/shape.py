@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.ops.axes import takes_axis
 from autonet.ops.primitive import PerInput, Primitive, as_array
 from autonet.tensor import Tensor
 
@@ -97,6 +98,7 @@ def index(x: Any, key: Any) -> Tensor:
     return getitem(x, index=_normalize_index(key))
 
 
+@takes_axis
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
     if not tensors:
@@ -104,6 +106,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return concatenate_(*tensors, axis=axis)
 
 
+@takes_axis
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis (numpy.stack)."""
     if not tensors:
@@ -114,6 +117,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return concatenate_(*(expand_dims(t, axis) for t in tensors), axis=axis)
 
 
+@takes_axis
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     """Split into pieces along ``axis`` (numpy.split): a number of equal parts or a list of cuts."""
     n = np.shape(as_array(x))[axis]
@@ -128,11 +132,6 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     bounds = [0, *cuts, n]
     prefix = (slice(None),) * (axis % np.ndim(as_array(x)))
     return [getitem(x, index=(*prefix, slice(lo, hi))) for lo, hi in zip(bounds, bounds[1:])]
-
-
-def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
-    """Pad with a constant (numpy.pad, mode='constant'); ``pad_width`` as in numpy."""
-    return pad_(x, pad_width=pad_width, constant_values=constant_values)
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
@@ -151,11 +150,13 @@ def _shape_after(name: str, numpy_fn: Any, x: Any, axis: Any) -> tuple[int, ...]
         raise ValueError(f"{name}: {error} (input shape {shape}, axis={axis!r})") from error
 
 
+@takes_axis
 def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Remove size-1 axes (all, or those in ``axis``)."""
     return reshape(x, shape=_shape_after("squeeze", np.squeeze, x, axis))
 
 
+@takes_axis
 def expand_dims(x: Any, axis: Any) -> Tensor:
     """Insert size-1 axes at ``axis`` (numpy.expand_dims)."""
     return reshape(x, shape=_shape_after("expand_dims", np.expand_dims, x, axis))
@@ -164,3 +165,7 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
 def flatten(x: Any) -> Tensor:
     """All values in one axis, row-major."""
     return reshape(x, shape=(-1,))
+
+
+cat = concatenate  # PyTorch's name
+unsqueeze = expand_dims  # PyTorch's name
