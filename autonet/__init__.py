@@ -6,7 +6,7 @@
     x.grad  # array([2., 4.], dtype=float32)
 """
 
-from autonet import data, nn, optim, plot, tune, viz
+from autonet import data, nn, optim
 from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly
 from autonet.autograd.function import Function
 from autonet.autograd.functional import grad, hvp, jvp, vjp
@@ -51,6 +51,24 @@ __all__ = [
     "detect_anomaly", "set_detect_anomaly", "AnomalyError", "set_warn_broadcast",
     "set_warn_double_backward",
     # the rest of the framework
-    "nn", "optim", "data", "tune", "viz", "plot", "fit", "History", "save", "load",
+    "nn", "optim", "data", "tune", "viz", "plot", "fit", "History", "save", "load",  # noqa: F405
     *_ops_all,
 ]
+
+
+# Loaded on first use (an.viz, an.plot, an.tune), so that `import autonet` needs numpy only.
+_LAZY_SUBPACKAGES = ("viz", "plot", "tune")
+
+
+def __getattr__(name: str):
+    """The lazy subpackages, and ops registered after import (your own Primitive rows)."""
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"autonet.{name}")
+    from autonet.ops import registry
+
+    op = registry.lookup(name)
+    if op is None:
+        raise AttributeError(f"module 'autonet' has no attribute {name!r}")
+    return op

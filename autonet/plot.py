@@ -85,7 +85,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x:
     if not callable(predict):
         raise TypeError("plot_decision_boundary: predict must be a model or a function")
     if hasattr(predict, "parameters"):
-        from autonet.train import predict as model_predict
+        from autonet.nn.utils import predict as model_predict
 
         model = predict
         predict = lambda points: model_predict(model, points)

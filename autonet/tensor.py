@@ -29,6 +29,12 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
+def as_array(x: Any) -> Any:
+    """The numpy array behind a Tensor; any other value passes through unchanged (wrap it in
+    ``np.asarray`` where an array is needed). The one "array from Tensor" helper."""
+    return x.data if isinstance(x, Tensor) else x
+
+
 def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     """Numpy array for ``data``: numpy arrays keep their dtype, Python numbers become the default
     float dtype (bools stay bool), Tensors give their data."""
@@ -327,87 +333,15 @@ class Tensor:
     def __rmod__(self, other: Any) -> Tensor:
         return ops.mod(other, self)
 
-    # ---- methods: the same functions as an.<op> --------------------------------------------
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs(self)
-
-    def sin(self) -> Tensor:
-        return ops.sin(self)
-
-    def cos(self) -> Tensor:
-        return ops.cos(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return ops.leaky_relu(self, negative_slope)
-
-    def elu(self, alpha: float = 1.0) -> Tensor:
-        return ops.elu(self, alpha)
-
-    def softplus(self) -> Tensor:
-        return ops.softplus(self)
-
-    def clip(self, a_min: float | None = None, a_max: float | None = None) -> Tensor:
-        return ops.clip(self, a_min, a_max)
-
-    def sum(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.sum(self, *args, **kwargs)
-
-    def mean(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.mean(self, *args, **kwargs)
-
-    def max(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.max(self, *args, **kwargs)
-
-    def min(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.min(self, *args, **kwargs)
-
-    def var(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.var(self, *args, **kwargs)
-
-    def std(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.std(self, *args, **kwargs)
-
-    def prod(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.prod(self, *args, **kwargs)
-
-    def logsumexp(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.logsumexp(self, *args, **kwargs)
-
-    def argmax(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.argmax(self, *args, **kwargs)
-
-    def argmin(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.argmin(self, *args, **kwargs)
-
+    # ---- methods -----------------------------------------------------------------------------
+    # Ops whose row says method=True (exp, sum, max, softmax, ...) become methods t.<op>(...) =
+    # an.<op>(t, ...) when autonet.ops is imported (ops/registry.py); those below differ from
+    # their function form or are not ops.
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
-
-    def softmax(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.softmax(self, *args, **kwargs)
-
-    def log_softmax(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.log_softmax(self, *args, **kwargs)
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
@@ -419,35 +353,10 @@ class Tensor:
             axes = tuple(axes[0])
         return ops.transpose(self, axes or None)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return ops.swapaxes(self, axis1, axis2)
-
-    def squeeze(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.squeeze(self, *args, **kwargs)
-
-    def expand_dims(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.expand_dims(self, *args, **kwargs)
-
-    def flatten(self) -> Tensor:
-        return ops.flatten(self)
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return ops.broadcast_to(self, shape)
-
-    def pad(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.pad(self, *args, **kwargs)
-
     def split(self, *args: Any, **kwargs: Any) -> list[Tensor]:
         return ops.split(self, *args, **kwargs)
 
-
-    # ---- more op methods (numpy's and PyTorch's names): each is an.<name>(self, ...) ------------
-    def pow(self, exponent: Any) -> Tensor:
-        return ops.pow(self, exponent)
-
-    def matmul(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
-
+    # ---- op methods whose PyTorch form differs from the function (the rest come from the rows) --
     def mm(self, other: Any) -> Tensor:
         """PyTorch's matrix product of two 2-D tensors."""
         if self.ndim != 2 or np.ndim(other) != 2:
@@ -455,39 +364,9 @@ class Tensor:
                              f"{np.shape(other)}; use matmul (@) for other shapes")
         return ops.matmul(self, other)
 
-    def dot(self, other: Any) -> Tensor:
-        return ops.dot(self, other)
-
-    def maximum(self, other: Any) -> Tensor:
-        return ops.maximum(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return ops.minimum(self, other)
-
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """PyTorch's name for clip(a_min=min, a_max=max)."""
         return ops.clip(self, min, max)
-
-    def square(self) -> Tensor:
-        return ops.square(self)
-
-    def rsqrt(self) -> Tensor:
-        return ops.rsqrt(self)
-
-    def norm(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.norm(self, *args, **kwargs)
-
-    def cumsum(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.cumsum(self, *args, **kwargs)
-
-    def cumprod(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.cumprod(self, *args, **kwargs)
-
-    def flip(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.flip(self, *args, **kwargs)
-
-    def roll(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.roll(self, *args, **kwargs)
 
     def repeat(self, repeats: Any, *sizes: Any, **kwargs: Any) -> Tensor:
         """numpy's repeat: each element ``repeats`` times along ``axis=``."""
@@ -498,104 +377,10 @@ class Tensor:
         return ops.repeat(self, repeats, **kwargs)
 
     def tile(self, *reps: Any) -> Tensor:
+        """numpy.tile (PyTorch's repeat): ``t.tile(2, 3)`` or ``t.tile((2, 3))``."""
         if len(reps) == 1 and isinstance(reps[0], Sequence | np.ndarray):
             reps = tuple(reps[0])
         return ops.tile(self, reps)
-
-    def tril(self, k: int = 0) -> Tensor:
-        return ops.tril(self, k)
-
-    def triu(self, k: int = 0) -> Tensor:
-        return ops.triu(self, k)
-
-    def diag(self, k: int = 0) -> Tensor:
-        return ops.diag(self, k)
-
-    def trace(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.trace(self, *args, **kwargs)
-
-    def gather(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.gather(self, *args, **kwargs)
-
-    def scatter(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.scatter(self, *args, **kwargs)
-
-    def take_along_axis(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.take_along_axis(self, *args, **kwargs)
-
-    def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        return ops.masked_fill(self, mask, value)
-
-    def sort(self, *args: Any, **kwargs: Any) -> Tensor:
-        """Sorted values (numpy.sort, not in place); indices: argsort(), both: topk()."""
-        return ops.sort(self, *args, **kwargs)
-
-    def argsort(self, *args: Any, **kwargs: Any) -> Tensor:
-        return ops.argsort(self, *args, **kwargs)
-
-    def topk(self, *args: Any, **kwargs: Any) -> Any:
-        return ops.topk(self, *args, **kwargs)
-
-    def log1p(self) -> Tensor:
-        return ops.log1p(self)
-
-    def expm1(self) -> Tensor:
-        return ops.expm1(self)
-
-    def log2(self) -> Tensor:
-        return ops.log2(self)
-
-    def log10(self) -> Tensor:
-        return ops.log10(self)
-
-    def exp2(self) -> Tensor:
-        return ops.exp2(self)
-
-    def tan(self) -> Tensor:
-        return ops.tan(self)
-
-    def sinh(self) -> Tensor:
-        return ops.sinh(self)
-
-    def cosh(self) -> Tensor:
-        return ops.cosh(self)
-
-    def arcsin(self) -> Tensor:
-        return ops.arcsin(self)
-
-    def arccos(self) -> Tensor:
-        return ops.arccos(self)
-
-    def arctan(self) -> Tensor:
-        return ops.arctan(self)
-
-    def floor(self) -> Tensor:
-        return ops.floor(self)
-
-    def ceil(self) -> Tensor:
-        return ops.ceil(self)
-
-    def round(self, decimals: int = 0) -> Tensor:
-        return ops.round(self, decimals)
-
-    def trunc(self) -> Tensor:
-        return ops.trunc(self)
-
-    def sign(self) -> Tensor:
-        return ops.sign(self)
-
-    def isnan(self) -> Tensor:
-        return ops.isnan(self)
-
-    def isinf(self) -> Tensor:
-        return ops.isinf(self)
-
-    def isfinite(self) -> Tensor:
-        return ops.isfinite(self)
-
-    def erf(self) -> Tensor:
-        return ops.erf(self)
-    # ---- end of the op methods ------------------------------------------------------------------
 
 
 import autonet.ops as ops  # noqa: E402  (ops need the Tensor class defined above)

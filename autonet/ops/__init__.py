@@ -1,129 +1,34 @@
-"""Every differentiable primitive, forward and gradient rule side by side, plus composites built on
-them. ``autonet.ops.<name>`` is also ``autonet.<name>``."""
+"""Every op: the primitives (forward and gradient rule side by side) and composites built on them.
 
-from autonet.ops.contract import dot, einsum, tensordot
-from autonet.ops.elementwise import (
-    abs,
-    add,
-    astype,
-    clip,
-    cos,
-    div,
-    elu,
-    exp,
-    fmod,
-    leaky_relu,
-    log,
-    maximum,
-    minimum,
-    mod,
-    mul,
-    neg,
-    pow,
-    relu,
-    rsqrt,
-    sigmoid,
-    sin,
-    softplus,
-    sqrt,
-    square,
-    sub,
-    tanh,
-    where,
-)
-from autonet.ops.fused import log_softmax, softmax
-from autonet.ops.indexing import gather, masked_fill, scatter, take_along_axis
-from autonet.ops.linalg import matmul
-from autonet.ops.nondiff import (
-    argmax,
-    argmin,
-    argsort,
-    bitwise_and,
-    bitwise_not,
-    bitwise_or,
-    bitwise_xor,
-    ceil,
-    equal,
-    floor,
-    greater,
-    greater_equal,
-    isfinite,
-    isinf,
-    isnan,
-    less,
-    less_equal,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    not_equal,
-    round,
-    sign,
-    trunc,
+Importing the modules below runs their rows, and each row registers itself (ops/registry.py); the
+public names of this package, and so of ``autonet``, are read from the registry, so a new row needs
+no line here. ``autonet.ops.<name>`` is also ``autonet.<name>``.
+"""
+
+from autonet.ops import (  # noqa: F401  (importing runs the rows)
+    contract,
+    elementwise,
+    fused,
+    indexing,
+    linalg,
+    nondiff,
+    rearrange,
+    reduce,
+    registry,
+    scan,
+    shape,
+    transcendental,
 )
 from autonet.ops.primitive import Primitive
-from autonet.ops.rearrange import (
-    array_split,
-    diag,
-    flip,
-    hstack,
-    pad,
-    repeat,
-    roll,
-    tile,
-    trace,
-    tril,
-    triu,
-    vstack,
-)
-from autonet.ops.reduce import logsumexp, max, mean, min, norm, prod, std, sum, var
-from autonet.ops.scan import cumprod, cumsum, sort, topk
-from autonet.ops.shape import (
-    broadcast_to,
-    cat,
-    concatenate,
-    expand_dims,
-    flatten,
-    index,
-    reshape,
-    scatter_add,
-    split,
-    squeeze,
-    stack,
-    swapaxes,
-    transpose,
-    unsqueeze,
-)
-from autonet.ops.shape import index as getitem
-from autonet.ops.transcendental import (
-    arccos,
-    arcsin,
-    arctan,
-    arctan2,
-    cosh,
-    exp2,
-    expm1,
-    log1p,
-    log2,
-    log10,
-    logaddexp,
-    sinh,
-    tan,
-)
 
-__all__ = [
-    "Primitive", "abs", "add", "arccos", "arcsin", "arctan", "arctan2", "argmax", "argmin",
-    "argsort", "array_split", "astype", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor",
-    "broadcast_to", "cat", "ceil", "clip", "concatenate", "cos", "cosh", "cumprod", "cumsum",
-    "diag", "div", "dot", "einsum", "elu", "equal", "exp", "exp2", "expand_dims", "expm1",
-    "flatten", "flip", "floor", "fmod", "gather", "getitem", "greater", "greater_equal", "hstack",
-    "index", "isfinite", "isinf", "isnan", "leaky_relu", "less", "less_equal", "log", "log10",
-    "log1p", "log2", "log_softmax", "logaddexp", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "logsumexp", "masked_fill", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mod", "mul", "neg", "norm", "not_equal", "pad", "pow", "prod", "relu", "repeat",
-    "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add", "sigmoid", "sign", "sin",
-    "sinh", "softmax", "softplus", "sort", "split", "sqrt", "square", "squeeze", "stack", "std",
-    "sub", "sum", "swapaxes", "take_along_axis", "tan", "tanh", "tensordot", "tile", "topk",
-    "trace",
-    "transpose", "tril", "triu", "trunc", "unsqueeze", "var", "vstack", "where",
-]
+registry.seal()
+globals().update(registry.exports())
+__all__ = ["Primitive", *registry.exports()]
+
+
+def __getattr__(name: str):
+    """Ops registered after import (a user's own Primitive rows) are found here too."""
+    op = registry.lookup(name)
+    if op is None:
+        raise AttributeError(f"module 'autonet.ops' has no attribute {name!r}")
+    return op

@@ -41,7 +41,8 @@ def takes_axis(fn: F | None = None, *, name: str | None = None,
     else:
         call.__name__ = call.__qualname__ = op_name
         call.__doc__ = getattr(fn, "__doc__", None)
-    call.wrapped = fn  # type: ignore[attr-defined]
+        call.__wrapped__ = fn  # type: ignore[attr-defined]  (inspect.signature shows the op's)
+    call.name = op_name  # type: ignore[attr-defined]  (as a Primitive row has)
     return call
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from autonet.ops.elementwise import mul
 from autonet.ops.primitive import PerInput, Primitive, as_array
+from autonet.ops.registry import composite
 from autonet.tensor import Tensor
 
 _LETTERS = string.ascii_letters
@@ -93,9 +94,11 @@ def _einsum_grad(i, xp, g, y, *xs, equation):
     return xp.einsum(*operands, equation=",".join(subs) + "->" + "".join(target))
 
 
-einsum_ = Primitive("einsum", _einsum, PerInput(_einsum_grad))
+einsum_ = Primitive("einsum", _einsum, PerInput(_einsum_grad), kind="linalg", export=False,
+                    doc="numpy.einsum of the inputs with an explicit equation (public: an.einsum).")
 
 
+@composite
 def einsum(subscripts: str, *operands: Any) -> Tensor:
     """numpy.einsum on tensors (explicit ``'ij,jk->ik'``, implicit ``'ij,jk'`` and ``'...'``):
     one node, whose gradients are einsums too."""
@@ -106,6 +109,7 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     return einsum_(*operands, equation=equation)
 
 
+@composite
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     """numpy.tensordot: sum products over the last ``axes`` axes of a and the first of b, or over
     the axis lists ``axes = (a_axes, b_axes)``; result axes: a's remaining, then b's."""
@@ -129,6 +133,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     return einsum(f"{''.join(a_sub)},{''.join(b_sub)}->{''.join(out)}", a, b)
 
 
+@composite(method=True)
 def dot(a: Any, b: Any) -> Tensor:
     """numpy.dot: products of scalars, inner product of vectors, matrix product of matrices, and
     for N-D a sum over a's last axis and b's second-to-last."""

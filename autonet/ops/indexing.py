@@ -11,6 +11,7 @@ import numpy as np
 from autonet.ops.axes import takes_axis
 from autonet.ops.elementwise import where
 from autonet.ops.primitive import as_array
+from autonet.ops.registry import composite
 from autonet.ops.shape import broadcast_to, getitem, reshape, scatter_add
 from autonet.tensor import Tensor
 
@@ -47,6 +48,7 @@ def _axis(name: str, axis: int, ndim: int) -> int:
     return axis % ndim
 
 
+@composite(method=True)
 @takes_axis
 def take_along_axis(x: Any, indices: Any, axis: int | None) -> Tensor:
     """numpy.take_along_axis: ``out[..., j, ...] = x[..., indices[..., j, ...], ...]`` along
@@ -59,6 +61,7 @@ def take_along_axis(x: Any, indices: Any, axis: int | None) -> Tensor:
     return getitem(x, index=_along(index, axis, shape))
 
 
+@composite(method=True)
 @takes_axis
 def gather(input: Any, axis: int, index: Any) -> Tensor:
     """PyTorch's gather(input, dim, index): ``out[i][j] = input[index[i][j]][j]`` for axis 0;
@@ -73,6 +76,7 @@ def gather(input: Any, axis: int, index: Any) -> Tensor:
     return getitem(input, index=_along(index, axis, index.shape))
 
 
+@composite(method=True)
 @takes_axis
 def scatter(input: Any, axis: int, index: Any, src: Any) -> Tensor:
     """PyTorch's scatter(input, dim, index, src): a copy of input with ``out[index[i][j]][j] =
@@ -96,6 +100,7 @@ def scatter(input: Any, axis: int, index: Any, src: Any) -> Tensor:
     return where(last >= 0, written, input)
 
 
+@composite(method=True)
 def masked_fill(x: Any, mask: Any, value: Any) -> Tensor:
     """``value`` where the boolean ``mask`` (broadcast to x) is True, x elsewhere (PyTorch's
     masked_fill); no gradient flows to the filled positions."""

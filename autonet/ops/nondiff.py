@@ -16,10 +16,11 @@ import numpy as np
 
 from autonet.ops.axes import takes_axis
 from autonet.ops.primitive import as_array
+from autonet.ops.registry import composite, register
 from autonet.tensor import Tensor
 
 
-def _plain(numpy_fn: Callable[..., Any], name: str) -> Callable[..., Tensor]:
+def _plain(numpy_fn: Callable[..., Any], name: str, public: bool = True) -> Callable[..., Tensor]:
     def fn(*args: Any, **kwargs: Any) -> Tensor:
         try:
             out = numpy_fn(*(as_array(a) for a in args), **kwargs)
@@ -29,7 +30,12 @@ def _plain(numpy_fn: Callable[..., Any], name: str) -> Callable[..., Tensor]:
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"numpy.{numpy_fn.__name__} on tensors; no gradient flows through it."
+    if public:
+        register(name, fn, numpy=numpy_fn, method=name in _METHODS)
     return fn
+
+
+_METHODS = {"floor", "ceil", "round", "trunc", "sign", "isnan", "isinf", "isfinite"}
 
 
 equal = _plain(np.equal, "equal")
@@ -49,8 +55,10 @@ round = _plain(np.round, "round")  # half to even, as numpy and PyTorch round
 isnan = _plain(np.isnan, "isnan")
 isinf = _plain(np.isinf, "isinf")
 isfinite = _plain(np.isfinite, "isfinite")
-argmax = takes_axis(_plain(np.argmax, "argmax"), keywords=("axis", "keepdims"))
-argmin = takes_axis(_plain(np.argmin, "argmin"), keywords=("axis", "keepdims"))
+argmax = composite(takes_axis(_plain(np.argmax, "argmax", public=False),
+                              keywords=("axis", "keepdims")), name="argmax", method=True)
+argmin = composite(takes_axis(_plain(np.argmin, "argmin", public=False),
+                              keywords=("axis", "keepdims")), name="argmin", method=True)
 
 
 def sort_order(data: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:
@@ -62,6 +70,7 @@ def sort_order(data: np.ndarray, axis: int, descending: bool = False) -> np.ndar
     return np.flip(np.argsort(data, axis=axis, kind="stable"), axis=axis)
 
 
+@composite(method=True)
 @takes_axis
 def argsort(x: Any, axis: int | None = -1, descending: bool = False) -> Tensor:
     """The indices that sort x along ``axis`` (None: flattened), stably: tied values keep their
@@ -77,7 +86,7 @@ def argsort(x: Any, axis: int | None = -1, descending: bool = False) -> Tensor:
 def _bitwise(numpy_fn: Callable[..., Any], name: str, symbol: str) -> Callable[..., Tensor]:
     """Bitwise on integer tensors, logical on bool ones (numpy's and PyTorch's ``&``, ``|``, ``^``,
     ``~``); float operands raise, pointing at a comparison."""
-    plain = _plain(numpy_fn, name)
+    plain = _plain(numpy_fn, name, public=False)
 
     def fn(*args: Any) -> Tensor:
         for a in args:
@@ -85,11 +94,12 @@ def _bitwise(numpy_fn: Callable[..., Any], name: str, symbol: str) -> Callable[.
             if kind not in "biu":
                 raise TypeError(f"{name} ({symbol}): needs integer or bool tensors, got "
                                 f"{np.asarray(as_array(a)).dtype}; compare first, e.g. "
-                                f"(x > 0) {symbol} (y > 0), or use an.logical_{name[8:] or 'not'}")
+                                f"(x > 0) {symbol} (y > 0), or use an.logical_{name[8:]}")
         return plain(*args)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = plain.__doc__
+    register(name, fn, numpy=numpy_fn)
     return fn
 
 

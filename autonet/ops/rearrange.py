@@ -13,7 +13,9 @@ from autonet.ops.axes import takes_axis
 from autonet.ops.elementwise import where
 from autonet.ops.primitive import as_array
 from autonet.ops.reduce import normalize_axis, sum
-from autonet.ops.shape import concatenate, getitem, pad_, reshape, scatter_add, split, transpose
+from autonet.ops.registry import composite
+from autonet.ops.shape import _pad as pad_
+from autonet.ops.shape import concatenate, getitem, reshape, scatter_add, split, transpose
 from autonet.tensor import Tensor
 
 
@@ -26,6 +28,7 @@ def _take(x: Any, positions: np.ndarray, axis: int) -> Tensor:
     return getitem(x, index=(slice(None),) * axis + (np.asarray(positions, dtype=np.intp),))
 
 
+@composite(numpy=np.flip, method=True)
 @takes_axis
 def flip(x: Any, axis: Any = None) -> Tensor:
     """Reverse the order along ``axis`` (None: every axis), as numpy.flip."""
@@ -34,6 +37,7 @@ def flip(x: Any, axis: Any = None) -> Tensor:
                                   for d in range(len(_shape(x)))))
 
 
+@composite(method=True)
 @takes_axis
 def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     """Shift values along ``axis`` cyclically by ``shift`` (numpy.roll; axis=None: flattened)."""
@@ -48,6 +52,7 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     return out
 
 
+@composite(method=True)
 @takes_axis
 def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     """Repeat each element ``repeats`` times along ``axis`` (numpy.repeat; axis=None: flattened).
@@ -59,6 +64,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     return _take(x, np.repeat(np.arange(n), repeats), axis)
 
 
+@composite(method=True)
 def tile(x: Any, reps: Any) -> Tensor:
     """Repeat the whole tensor ``reps`` times along each axis (numpy.tile, PyTorch's repeat)."""
     reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
@@ -80,12 +86,14 @@ def _triangle(name: str, x: Any, keep: np.ndarray) -> Tensor:
     return where(keep, x, 0)
 
 
+@composite(method=True)
 def tril(x: Any, k: int = 0) -> Tensor:
     """The lower triangle of the last two axes (on and below diagonal ``k``), zeros above."""
     n, m = _shape(x)[-2:] if len(_shape(x)) >= 2 else (0, 0)
     return _triangle("tril", x, np.tri(n, m, k, dtype=bool))
 
 
+@composite(method=True)
 def triu(x: Any, k: int = 0) -> Tensor:
     """The upper triangle of the last two axes (on and above diagonal ``k``), zeros below."""
     n, m = _shape(x)[-2:] if len(_shape(x)) >= 2 else (0, 0)
@@ -98,6 +106,7 @@ def _diagonal_positions(n: int, m: int, k: int) -> tuple[np.ndarray, np.ndarray]
     return steps + max(-k, 0), steps + max(k, 0)
 
 
+@composite(method=True)
 def diag(x: Any, k: int = 0) -> Tensor:
     """numpy.diag: the k-th diagonal of a matrix (a vector), or the square matrix with vector x on
     its k-th diagonal."""
@@ -111,6 +120,7 @@ def diag(x: Any, k: int = 0) -> Tensor:
                      "matrices use an.einsum('...ii->...i', x)")
 
 
+@composite(method=True)
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """Sum of the diagonal ``offset`` over ``axis1`` and ``axis2`` (numpy.trace)."""
     ndim = len(_shape(x))
@@ -128,6 +138,7 @@ _PAD_MODES = {"edge": "edge", "replicate": "edge", "reflect": "reflect",
               "symmetric": "symmetric", "wrap": "wrap", "circular": "wrap"}
 
 
+@composite(method=True)
 def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0) -> Tensor:
     """numpy.pad: ``pad_width`` as in numpy ((before, after) per axis, or one pair, or one
     number); ``mode`` 'constant' (with ``constant_values``), 'edge' (PyTorch's 'replicate'),
@@ -151,11 +162,13 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float =
     return out
 
 
+@composite
 def vstack(tensors: Sequence[Any]) -> Tensor:
     """Stack as rows (numpy.vstack): 1-D tensors of length n become rows (1, n)."""
     return concatenate([_at_least(t, 2) for t in tensors], axis=0)
 
 
+@composite
 def hstack(tensors: Sequence[Any]) -> Tensor:
     """Stack as columns (numpy.hstack): along axis 0 for 1-D tensors, axis 1 otherwise."""
     parts = [_at_least(t, 1) for t in tensors]
@@ -169,6 +182,7 @@ def _at_least(t: Any, ndim: int) -> Tensor:
     return reshape(t, shape=(1,) * (ndim - len(shape)) + shape)
 
 
+@composite
 @takes_axis
 def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     """numpy.array_split: like split, but a number of parts need not divide the axis (the first

@@ -8,6 +8,7 @@ import numpy as np
 
 from autonet.ops.axes import scalar_axis, takes_axis
 from autonet.ops.primitive import Primitive, as_array
+from autonet.ops.registry import Kink, composite
 
 
 def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
@@ -106,59 +107,79 @@ def _products_of_others(xp, x, axis):
     return xp.transpose(others, tuple(int(i) for i in np.argsort(order)))
 
 
+def attaining(inputs, attrs, out):
+    """Kink region of max/min: which elements attain the extreme (changes when a tie breaks)."""
+    x = np.asarray(inputs[0])
+    axis = attrs.get("axis", inputs[1] if len(inputs) > 1 else None)
+    keepdims = attrs.get("keepdims", inputs[2] if len(inputs) > 2 else False)
+    return x == expand_reduced(np, out, x.shape, axis, keepdims)
+
+
+RD = "reduction"
+_AXIS_DOC = " over axis (None: all; an int or a tuple), keeping reduced axes as 1 if keepdims."
+
 sum_ = Primitive("sum", np.sum, (
     lambda xp, g, y, x, axis=None, keepdims=False: _spread(xp, g, x, axis, keepdims),
-))
+), kind=RD, export=False, doc="Sum" + _AXIS_DOC)
 mean_ = Primitive("mean", np.mean, (
     lambda xp, g, y, x, axis=None, keepdims=False:
         # an empty axis: the gradient is empty too (no 1 / 0)
         _spread(xp, g, x, axis, keepdims) * (1.0 / builtins.max(_count(x.shape, axis), 1)),
-))
-max_ = Primitive("max", np.max, (_extreme_grad,), saves_output=True)
-min_ = Primitive("min", np.min, (_extreme_grad,), saves_output=True)
+), kind=RD, export=False, doc="Mean" + _AXIS_DOC)
+max_ = Primitive("max", np.max, (_extreme_grad,), saves_output=True, kind=RD, export=False,
+                kink=Kink(attaining, "where two elements tie for the max"),
+                doc="Maximum" + _AXIS_DOC + " Ties share the gradient equally.")
+min_ = Primitive("min", np.min, (_extreme_grad,), saves_output=True, kind=RD, export=False,
+                kink=Kink(attaining, "where two elements tie for the min"),
+                doc="Minimum" + _AXIS_DOC + " Ties share the gradient equally.")
 # d var / dx = 2 (x - mean) / (n - ddof);  d std / dx = (x - mean) / ((n - ddof) std), and 0 (a
 # subgradient, as in PyTorch) for a constant slice, where std = 0.
 var_ = Primitive("var", _var, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g, x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (2.0 / (_count(x.shape, axis) - ddof)),
-))
+), kind=RD, export=False, doc="Variance (divided by n - ddof)" + _AXIS_DOC)
 std_ = Primitive("std", _std, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g / xp.where(y == 0, np.inf, y), x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (1.0 / (_count(x.shape, axis) - ddof)),
-), saves_output=True)
+), saves_output=True, kind=RD, export=False,
+    doc="Standard deviation (divided by n - ddof)" + _AXIS_DOC)
 # d logsumexp / dx = softmax(x) = exp(x - logsumexp(x)).
 logsumexp_ = Primitive("logsumexp", _logsumexp, (
     lambda xp, g, y, x, axis=None, keepdims=False:
         expand_reduced(xp, g, x.shape, axis, keepdims)
         * xp.exp(x - expand_reduced(xp, y, x.shape, axis, keepdims)),
-), saves_output=True)
-prod_ = Primitive("prod", np.prod, (_prod_grad,), saves_output=True)
+), saves_output=True, kind=RD, export=False, doc="log(sum(exp(x))), computed stably" + _AXIS_DOC)
+prod_ = Primitive("prod", np.prod, (_prod_grad,), saves_output=True, kind=RD, export=False,
+                 doc="Product" + _AXIS_DOC + " Exact gradients with zeros in x.")
 
 
 # ---- the public reductions: numpy's axis=/keepdims= (PyTorch's dim=/keepdim= too) ------------
-def _reduction(primitive: Primitive, doc: str, *options: str):
+def _reduction(primitive: Primitive, *options: str):
     def reduce(x, axis=None, keepdims=False, **kwargs):
         if axis is not None and np.ndim(as_array(x)) == 0:
             axis = scalar_axis(primitive.name, axis)
         return primitive(x, axis=axis, keepdims=keepdims, **kwargs)
 
-    reduce.__doc__ = doc + (" ``axis``: None (all), an int or a tuple; ``keepdims`` keeps the "
-                            "reduced axes as size 1.")
-    return takes_axis(reduce, name=primitive.name, keywords=("axis", "keepdims", *options))
+    reduce.__name__ = reduce.__qualname__ = primitive.name
+    reduce.__doc__ = type(primitive).__doc__
+    reduce.__wrapped__ = primitive  # help() and inspect.signature show the row's signature
+    op = takes_axis(reduce, name=primitive.name, keywords=("axis", "keepdims", *options))
+    return composite(op, name=primitive.name, method=True)
 
 
-sum = _reduction(sum_, "Sum over ``axis`` (numpy.sum).")
-mean = _reduction(mean_, "Mean over ``axis`` (numpy.mean); over an empty axis it is nan.")
-max = _reduction(max_, "Largest value over ``axis``; ties share the gradient evenly.")
-min = _reduction(min_, "Smallest value over ``axis``; ties share the gradient evenly.")
-var = _reduction(var_, "Variance over ``axis`` with ``ddof`` (numpy.var).", "ddof")
-std = _reduction(std_, "Standard deviation over ``axis`` with ``ddof`` (numpy.std).", "ddof")
-logsumexp = _reduction(logsumexp_, "log(sum(exp(x))) over ``axis``, without overflow.")
-prod = _reduction(prod_, "Product over ``axis`` (numpy.prod); exact gradients at zeros.")
+sum = _reduction(sum_)
+mean = _reduction(mean_)
+max = _reduction(max_)
+min = _reduction(min_)
+var = _reduction(var_, "ddof")
+std = _reduction(std_, "ddof")
+logsumexp = _reduction(logsumexp_)
+prod = _reduction(prod_)
 
 
+@composite(method=True)
 @takes_axis
 def norm(x, ord=None, axis=None, keepdims=False, p=None):
     """The 2-norm sqrt(sum(x^2)) over ``axis`` (None: all values; numpy's vector norm, ``'fro'``

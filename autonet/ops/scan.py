@@ -16,6 +16,7 @@ from autonet.ops.axes import scalar_axis, takes_axis
 from autonet.ops.indexing import take_along_axis
 from autonet.ops.nondiff import sort_order
 from autonet.ops.primitive import Primitive, as_array
+from autonet.ops.registry import composite
 from autonet.ops.shape import flatten, reshape
 from autonet.tensor import Tensor
 
@@ -64,8 +65,10 @@ def _cumprod_grad_by_products(xp, x, g, y):
     return xp.sum(xp.where(upper, c * xp.expand_dims(g, -2), 0), axis=-1)
 
 
-cumsum_ = Primitive("cumsum", np.cumsum, (_cumsum_grad,))
-cumprod_ = Primitive("cumprod", np.cumprod, (_cumprod_grad,), saves_output=True)
+cumsum_ = Primitive("cumsum", np.cumsum, (_cumsum_grad,), kind="reduction", export=False,
+                    doc="Running sum along axis (public: an.cumsum).")
+cumprod_ = Primitive("cumprod", np.cumprod, (_cumprod_grad,), saves_output=True, kind="reduction",
+                     export=False, doc="Running product along axis (public: an.cumprod).")
 
 
 def _scan(primitive: Primitive, doc: str):
@@ -74,8 +77,9 @@ def _scan(primitive: Primitive, doc: str):
             return reshape(primitive(x, axis=scalar_axis(primitive.name, axis)), ())
         return primitive(x, axis=axis)
 
+    scan.__name__ = scan.__qualname__ = primitive.name
     scan.__doc__ = doc
-    return takes_axis(scan, name=primitive.name)
+    return composite(takes_axis(scan, name=primitive.name), name=primitive.name, method=True)
 
 
 cumsum = _scan(cumsum_, "Running sum along ``axis`` (numpy.cumsum: flattened for axis=None); "
@@ -84,6 +88,7 @@ cumprod = _scan(cumprod_, "Running product along ``axis`` (numpy.cumprod); exact
                           "zeros.")
 
 
+@composite(method=True)
 @takes_axis
 def sort(x: Any, axis: int | None = -1, descending: bool = False) -> Tensor:
     """Sorted values along ``axis`` (numpy.sort; flattened for axis=None); the gradient goes back
@@ -103,6 +108,7 @@ class TopK(NamedTuple):
     indices: Tensor
 
 
+@composite(method=True)
 @takes_axis
 def topk(x: Any, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
     """The ``k`` largest (``largest=False``: smallest) values along ``axis`` and their indices
