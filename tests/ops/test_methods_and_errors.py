@@ -118,3 +118,10 @@ ERRORS = [
 def test_bad_calls_raise_one_clear_error(call, error, message) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("torch_mode, numpy_mode", [("replicate", "edge"), ("circular", "wrap")])
+def test_pytorch_pad_mode_names_are_numpy_modes(torch_mode, numpy_mode) -> None:
+    widths = ((1, 2), (3, 0))
+    got = an.tensor(A).pad(widths, mode=torch_mode)
+    np.testing.assert_array_equal(got.data, np.pad(A, widths, mode=numpy_mode))
