@@ -7,6 +7,7 @@ no line here. ``autonet.ops.<name>`` is also ``autonet.<name>``.
 
 from autonet.ops import (  # noqa: F401  (importing runs the rows)
     contract,
+    conv,
     elementwise,
     fused,
     indexing,

@@ -3,7 +3,6 @@ OpCase rows as op_table.py, in their own file to keep each short. test_ops.py ru
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -29,10 +28,6 @@ from tests.ops.op_table import (
 )
 
 matrix_shapes = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=MAX_SIDE)
-
-
-def _erf_reference(x):
-    return np.vectorize(math.erf)(x)
 
 
 @st.composite
@@ -348,6 +343,3 @@ EVERYDAY_CASES: list[OpCase] = [
     OpCase("norm", an.norm, _norm_reference, norm_args(), smooth=False, primitives=()),
 ]
 
-if hasattr(an, "erf"):  # ops/norm.py (shared with gelu)
-    EVERYDAY_CASES.append(OpCase("erf_method", lambda x: x.erf(), _erf_reference,
-                                 unary(real(-3, 3)), primitives=()))
