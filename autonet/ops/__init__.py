@@ -13,6 +13,7 @@ from autonet.ops import (  # noqa: F401  (importing runs the rows)
     indexing,
     linalg,
     nondiff,
+    norm,
     rearrange,
     reduce,
     registry,
