@@ -15,6 +15,7 @@ from autonet.ops import (  # noqa: F401  (importing runs the rows)
     nondiff,
     norm,
     rearrange,
+    recurrent,
     reduce,
     registry,
     scan,
