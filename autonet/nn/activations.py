@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from autonet import ops
 from autonet.nn.module import Module
+from autonet.ops.axes import takes_axis
 from autonet.tensor import Tensor
 
 
@@ -86,6 +87,7 @@ class Softmax(Activation):
     op = ops.softmax
     settings = ("axis",)
 
+    @takes_axis(name="Softmax")
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
@@ -97,6 +99,7 @@ class LogSoftmax(Activation):
     op = ops.log_softmax
     settings = ("axis",)
 
+    @takes_axis(name="LogSoftmax")
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis

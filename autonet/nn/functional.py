@@ -20,6 +20,7 @@ from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2
 from autonet.nn.embedding_functional import embedding, one_hot
 from autonet.nn.norm_functional import batch_norm, group_norm, layer_norm
 from autonet.ops import fused
+from autonet.ops.axes import takes_axis
 from autonet.ops.fused import linear as linear_op
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
@@ -99,11 +100,13 @@ def silu(x: Any) -> Tensor:
     return ops.silu(x)
 
 
+@takes_axis
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis`` (each slice sums to 1); same shape as x."""
     return ops.softmax(x, axis=axis)
 
 
+@takes_axis
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, computed stably; same shape as x."""
     return ops.log_softmax(x, axis=axis)

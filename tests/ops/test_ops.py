@@ -10,7 +10,11 @@ from hypothesis import strategies as st
 
 import autonet as an
 from autonet.ops import registry
-from tests.ops.op_table import CASES, OpCase
+from tests.ops.op_table import CASES as TABLE
+from tests.ops.op_table import OpCase
+from tests.ops.op_table_everyday import EVERYDAY_CASES
+
+CASES = TABLE + EVERYDAY_CASES
 
 IDS = [case.name for case in CASES]
 
