@@ -165,7 +165,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        return ops.transpose(self)
+        return _ops.transpose(self)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -191,7 +191,7 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype``; the gradient is cast back."""
-        return ops.astype(self, dtype=np.dtype(dtype))
+        return _ops.astype(self, dtype=np.dtype(dtype))
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -226,52 +226,52 @@ class Tensor:
 
     # ---- operators -------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
+        return _ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
+        return _ops.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
+        return _ops.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.sub(other, self)
+        return _ops.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
+        return _ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
+        return _ops.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(self, other)
+        return _ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(other, self)
+        return _ops.div(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return ops.pow(self, other)
+        return _ops.pow(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return ops.pow(other, self)
+        return _ops.pow(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
+        return _ops.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
+        return _ops.matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return ops.neg(self)
+        return _ops.neg(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return ops.abs(self)
+        return _ops.abs(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
+        return _ops.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if self._requires_grad:
@@ -282,101 +282,101 @@ class Tensor:
 
     # comparisons give boolean tensors with no gradient
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.equal(self, other)
+        return _ops.equal(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.not_equal(self, other)
+        return _ops.not_equal(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return ops.less(self, other)
+        return _ops.less(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return ops.less_equal(self, other)
+        return _ops.less_equal(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return ops.greater(self, other)
+        return _ops.greater(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return ops.greater_equal(self, other)
+        return _ops.greater_equal(self, other)
 
     def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
+        return _ops.logical_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return ops.logical_and(self, other)
+        return _ops.logical_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return ops.logical_or(self, other)
+        return _ops.logical_or(self, other)
 
     # ---- methods: the same functions as an.<op> --------------------------------------------
     def exp(self) -> Tensor:
-        return ops.exp(self)
+        return _ops.exp(self)
 
     def log(self) -> Tensor:
-        return ops.log(self)
+        return _ops.log(self)
 
     def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
+        return _ops.sqrt(self)
 
     def abs(self) -> Tensor:
-        return ops.abs(self)
+        return _ops.abs(self)
 
     def sin(self) -> Tensor:
-        return ops.sin(self)
+        return _ops.sin(self)
 
     def cos(self) -> Tensor:
-        return ops.cos(self)
+        return _ops.cos(self)
 
     def tanh(self) -> Tensor:
-        return ops.tanh(self)
+        return _ops.tanh(self)
 
     def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
+        return _ops.sigmoid(self)
 
     def relu(self) -> Tensor:
-        return ops.relu(self)
+        return _ops.relu(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return ops.leaky_relu(self, negative_slope)
+        return _ops.leaky_relu(self, negative_slope)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
-        return ops.elu(self, alpha)
+        return _ops.elu(self, alpha)
 
     def softplus(self) -> Tensor:
-        return ops.softplus(self)
+        return _ops.softplus(self)
 
     def clip(self, a_min: float | None = None, a_max: float | None = None) -> Tensor:
-        return ops.clip(self, a_min, a_max)
+        return _ops.clip(self, a_min, a_max)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis=axis, keepdims=keepdims)
+        return _ops.max(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis=axis, keepdims=keepdims)
+        return _ops.min(self, axis=axis, keepdims=keepdims)
 
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return _ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return _ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.prod(self, axis=axis, keepdims=keepdims)
+        return _ops.prod(self, axis=axis, keepdims=keepdims)
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.logsumexp(self, axis=axis, keepdims=keepdims)
+        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmax(self, axis=axis, keepdims=keepdims)
+        return _ops.argmax(self, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmin(self, axis=axis, keepdims=keepdims)
+        return _ops.argmin(self, axis=axis, keepdims=keepdims)
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
@@ -385,41 +385,58 @@ class Tensor:
         return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return ops.softmax(self, axis=axis)
+        return _ops.softmax(self, axis=axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        return ops.log_softmax(self, axis=axis)
+        return _ops.log_softmax(self, axis=axis)
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
             shape = tuple(shape[0])
-        return ops.reshape(self, shape)
+        return _ops.reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], Sequence):
             axes = tuple(axes[0])
-        return ops.transpose(self, axes or None)
+        return _ops.transpose(self, axes or None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return ops.swapaxes(self, axis1, axis2)
+        return _ops.swapaxes(self, axis1, axis2)
 
     def squeeze(self, axis: Any = None) -> Tensor:
-        return ops.squeeze(self, axis)
+        return _ops.squeeze(self, axis)
 
     def expand_dims(self, axis: Any) -> Tensor:
-        return ops.expand_dims(self, axis)
+        return _ops.expand_dims(self, axis)
 
     def flatten(self) -> Tensor:
-        return ops.flatten(self)
+        return _ops.flatten(self)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return ops.broadcast_to(self, shape)
+        return _ops.broadcast_to(self, shape)
 
     def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
-        return ops.pad(self, pad_width, constant_values=constant_values)
+        return _ops.pad(self, pad_width, constant_values=constant_values)
 
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
-        return ops.split(self, indices_or_sections, axis)
+        return _ops.split(self, indices_or_sections, axis)
 
 
 import autonet.ops as ops  # noqa: E402  (ops need the Tensor class defined above)
+from autonet.ops.primitive import Primitive  # noqa: E402
+
+
+class _DirectOps:
+    """``autonet.ops`` as the methods above call it: each Primitive replaced by its bound
+    ``__call__``. Calling a bound method is direct, while calling a Primitive instance goes
+    through Python's generic instance-call path, which on a small array costs a good part of the
+    op's whole bookkeeping. Looked up once per name, then cached as an attribute."""
+
+    def __getattr__(self, name: str) -> Any:
+        op = getattr(ops, name)
+        direct = op.__call__ if isinstance(op, Primitive) else op
+        setattr(self, name, direct)
+        return direct
+
+
+_ops = _DirectOps()

@@ -9,6 +9,7 @@ it.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from contextlib import ContextDecorator
@@ -78,6 +79,9 @@ class module_scope:
         grad_mode.scope = self._previous
 
 
+_next_seq = itertools.count().__next__
+
+
 class Node:
     """One recorded op call.
 
@@ -90,10 +94,16 @@ class Node:
         retained: weak reference to the output tensor after ``retain_grad()``.
         scope: the Modules whose call made it, outermost first (empty outside modules).
         site: where user code created it (only under ``detect_anomaly``).
+        seq: creation number; a node's inputs were made by nodes with smaller numbers, so sorting
+            by it in decreasing order is a topological order for backward.
     """
 
-    __slots__ = ("primitive", "parents", "inputs", "attrs", "out", "retained", "scope", "site",
-                 "__weakref__")
+    # retained and site are rarely set: class-level defaults (a per-node dict appears only when
+    # one is set) keep recording a node to the five assignments it needs
+    __slots__ = ("primitive", "parents", "inputs", "attrs", "out", "scope", "seq", "__weakref__",
+                 "__dict__")
+    retained: weakref.ref | None = None
+    site: str | None = None
 
     def __init__(self, primitive: Any, parents: tuple, inputs: tuple, attrs: dict | None,
                  out: Any) -> None:
@@ -102,9 +112,8 @@ class Node:
         self.inputs = inputs
         self.attrs = attrs
         self.out = out
-        self.retained: weakref.ref | None = None
         self.scope: tuple = grad_mode.scope
-        self.site: str | None = None
+        self.seq = _next_seq()
 
     @property
     def name(self) -> str:
