@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,37 @@ def manual_seed(seed: int) -> np.random.Generator:
 def rng() -> np.random.Generator:
     """The generator behind every random draw in autonet."""
     return _rng
+
+
+class _SampleHooks:
+    """An observer of random draws (an.compile records them to draw again on replay)."""
+
+    __slots__ = ("on_sample",)
+
+    def __init__(self) -> None:
+        self.on_sample: Callable[..., None] | None = None
+
+
+sample_hooks = _SampleHooks()
+
+
+def sample(draw: Callable[..., np.ndarray], *args: Any) -> np.ndarray:
+    """``draw(generator, *args)`` on autonet's generator: how every random array inside a
+    computation is made, so a compiled step draws fresh values from the same stream."""
+    out = draw(_rng, *args)
+    if sample_hooks.on_sample is not None:
+        sample_hooks.on_sample(draw, args, out)
+    return out
+
+
+def uniform_array(generator: np.random.Generator, shape: tuple, dtype: Any) -> np.ndarray:
+    """Uniform samples in [0, 1) of ``shape`` and ``dtype``."""
+    return generator.random(shape).astype(dtype)
+
+
+def normal_array(generator: np.random.Generator, shape: tuple, dtype: Any) -> np.ndarray:
+    """Standard normal samples of ``shape`` and ``dtype``."""
+    return generator.standard_normal(shape).astype(dtype)
 
 
 def _make(array: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
@@ -87,13 +118,13 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _make(_rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad, name)
+    return _make(sample(uniform_array, _shape(shape), _dtype(dtype)), requires_grad, name)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
     """Standard normal samples."""
-    return _make(_rng.standard_normal(_shape(shape)).astype(_dtype(dtype)), requires_grad, name)
+    return _make(sample(normal_array, _shape(shape), _dtype(dtype)), requires_grad, name)
 
 
 def _like(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
@@ -118,9 +149,9 @@ def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool 
 
 def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(t, dtype)
-    return _make(_rng.random(shape).astype(dt), requires_grad, None)
+    return _make(sample(uniform_array, shape, dt), requires_grad, None)
 
 
 def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(t, dtype)
-    return _make(_rng.standard_normal(shape).astype(dt), requires_grad, None)
+    return _make(sample(normal_array, shape, dt), requires_grad, None)

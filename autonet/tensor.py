@@ -46,6 +46,19 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     return array
 
 
+class _ReadHooks:
+    """An observer of values leaving the graph as Python or numpy (``item()``, ``numpy()``, ...);
+    an.compile uses it to refuse reading a traced value, which a replay would not see change."""
+
+    __slots__ = ("on_read",)
+
+    def __init__(self) -> None:
+        self.on_read: Any = None  # (tensor, what) -> None
+
+
+read_hooks = _ReadHooks()
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
 
@@ -173,20 +186,28 @@ class Tensor:
         return len(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, "np.asarray()")
         return self.data if dtype is None else self.data.astype(dtype)
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array (shared memory, no graph)."""
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, ".numpy()")
         return self.data
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, ".item()")
         if self.data.size != 1:
             raise ValueError(f"item: tensor has shape {self.shape} ({self.size} elements); "
                              "only one-element tensors convert to a Python number")
         return self.data.item()
 
     def tolist(self) -> Any:
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, ".tolist()")
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
@@ -206,6 +227,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, "bool()")
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              "use .any() or .all()")

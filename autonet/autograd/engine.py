@@ -35,11 +35,12 @@ FREED_MESSAGE = (
 class _Observers:
     """Optional hooks for anomaly detection and warnings; None costs one check per node."""
 
-    __slots__ = ("on_gradient", "on_backward_start")
+    __slots__ = ("on_gradient", "on_backward_start", "tracer")
 
     def __init__(self) -> None:
         self.on_gradient = None  # (node, input index, gradient) -> None
         self.on_backward_start = None  # (nodes in backward order, retain_graph) -> None
+        self.tracer = None  # an.compile while it records: runs backward() itself
 
 
 observers = _Observers()
@@ -97,6 +98,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     Returns the gradient of every leaf reached (keyed by the leaf Tensor) or, with ``targets``, of
     each target (keyed by the target's Node, or by the Tensor for leaf targets).
     """
+    if observers.tracer is not None:
+        raise RuntimeError("compile: an.grad / an.vjp inside a compiled function are not "
+                           "supported; call loss.backward() inside it and read .grad, or do not "
+                           "compile this function")
     accumulated: dict[Any, Any] = {}
     owned: set = set()  # keys whose array was made here, so adding into it in place is safe
     for root, grad in zip(roots, grads):
@@ -289,5 +294,8 @@ def _store_grad(tensor: Tensor, g: np.ndarray, owned: bool) -> None:
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool = False) -> None:
     """Accumulate the gradients of ``roots`` into ``.grad`` of every leaf that requires grad."""
+    if observers.tracer is not None:
+        observers.tracer.backward(roots, grads, retain_graph)
+        return
     for leaf, (g, owned) in run_backward(roots, grads, retain_graph=retain_graph).items():
         _store_grad(leaf, g, owned)

@@ -98,6 +98,8 @@ class Primitive:
         else:
             result._requires_grad = False
             result._node = None
+        if _hooks.on_call is not None:
+            _hooks.on_call(self, args, attrs, result)
         return result
 
     def __repr__(self) -> str:
@@ -140,12 +142,14 @@ class PerInput:
 
 
 class _Hooks:
-    """Optional observers (anomaly detection); None keeps the hot path to one check."""
+    """Optional observers; None keeps the hot path to one check each. ``on_forward`` sees every
+    recorded Node (anomaly detection), ``on_call`` every call, recorded or not (an.compile)."""
 
-    __slots__ = ("on_forward",)
+    __slots__ = ("on_forward", "on_call")
 
     def __init__(self) -> None:
         self.on_forward: Callable[[Node, np.ndarray], None] | None = None
+        self.on_call: Callable[[Primitive, tuple, dict, Tensor], None] | None = None
 
 
 _hooks = _Hooks()
