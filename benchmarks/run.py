@@ -66,6 +66,22 @@ def chain_autonet(x, w, b):
     return xt.grad, wt.grad, bt.grad
 
 
+def _chain_step(xt, wt, bt):
+    out = chain_forward(xt, wt, bt)
+    out.backward(np.ones(SHAPE, np.float32))
+    return out
+
+
+_compiled_chain = an.compile(_chain_step)
+
+
+def chain_compiled(x, w, b):
+    """The chain through an.compile: traced once, then replayed as straight-line numpy."""
+    xt, wt, bt = (an.tensor(a, requires_grad=True) for a in (x, w, b))
+    _compiled_chain(xt, wt, bt)
+    return xt.grad, wt.grad, bt.grad
+
+
 def chain_numpy(x, w, b):
     """The same chain with a hand-written backward: what a careful numpy programmer would write."""
     saved = []
@@ -116,12 +132,17 @@ def bench_chain(repeats: int) -> None:
     reference = chain_numpy(x, w, b)
     for got, want in zip(ours, reference):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    for got, want in zip(chain_compiled(x, w, b), ours):
+        np.testing.assert_array_equal(got, want)
     t_an = best_of(lambda: chain_autonet(x, w, b), repeats)
     t_np = best_of(lambda: chain_numpy(x, w, b), repeats)
+    t_co = best_of(lambda: chain_compiled(x, w, b), repeats)
     print(f"(a) chain of {CHAIN} elementwise ops on {SHAPE} float32, forward + backward")
     print(f"    numpy hand-written : {t_np / CHAIN * 1e6:7.2f} us/op")
     print(f"    autonet            : {t_an / CHAIN * 1e6:7.2f} us/op   ratio {t_an / t_np:.2f}x "
           f"(target <= 2.5x)")
+    print(f"    autonet compiled   : {t_co / CHAIN * 1e6:7.2f} us/op   ratio {t_co / t_np:.2f}x "
+          f"(target <= 1.3x)")
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -156,6 +177,24 @@ def scalar_chain_autonet(x: float, w: float, b: float) -> tuple:
         step = i % 4
         y = y.tanh() if step == 0 else y * wt if step == 1 else y + bt if step == 2 else y.sigmoid()
     y.backward()
+    return xt.grad, wt.grad, bt.grad
+
+
+def _scalar_step(xt, wt, bt):
+    y = xt
+    for i in range(SCALAR_CHAIN):
+        step = i % 4
+        y = y.tanh() if step == 0 else y * wt if step == 1 else y + bt if step == 2 else y.sigmoid()
+    y.backward()
+    return y
+
+
+_compiled_scalar = an.compile(_scalar_step)
+
+
+def scalar_chain_compiled(x: float, w: float, b: float) -> tuple:
+    xt, wt, bt = (an.tensor(np.float64(v), requires_grad=True) for v in (x, w, b))
+    _compiled_scalar(xt, wt, bt)
     return xt.grad, wt.grad, bt.grad
 
 
@@ -197,13 +236,18 @@ def bench_scalar_chain(repeats: int) -> None:
     args = (0.3, 1.1, 0.05)
     for got, want in zip(scalar_chain_autonet(*args), scalar_chain_python(*args)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    for got, want in zip(scalar_chain_compiled(*args), scalar_chain_autonet(*args)):
+        np.testing.assert_array_equal(got, want)
     runs = max(3, repeats // 5)
     t_an = best_of(lambda: scalar_chain_autonet(*args), runs)
     t_py = best_of(lambda: scalar_chain_python(*args), runs)
+    t_co = best_of(lambda: scalar_chain_compiled(*args), runs)
     print(f"(d) chain of {SCALAR_CHAIN:,} ops on 0-d float64, forward + backward")
     print(f"    python floats      : {t_py / SCALAR_CHAIN * 1e6:7.3f} us/op")
     print(f"    autonet            : {t_an / SCALAR_CHAIN * 1e6:7.3f} us/op   ratio "
           f"{t_an / t_py:.1f}x (target <= 40x)")
+    print(f"    autonet compiled   : {t_co / SCALAR_CHAIN * 1e6:7.3f} us/op   ratio "
+          f"{t_co / t_py:.1f}x (target <= 15x)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,8 @@ from autonet.ops.shape import sum_to
 from autonet.tensor import Tensor, read_hooks
 
 CACHE_SIZE = 8
+CHUNK = 400  # lines per function of the replay
+COMPILE_STEPS = 4000  # longer traces replay through a loop (Python compiles them slowly)
 CHECK_CALLS = 3
 
 
@@ -54,7 +56,7 @@ class Step:
     """One recorded operation: ``out = fn(*ins)``; for a person reading ``.source``, ``kind``
     (forward, backward, sample, fit, add, seed, store), the op and the rule that made it."""
 
-    __slots__ = ("kind", "fn", "ins", "out", "op", "detail", "scope", "node_index")
+    __slots__ = ("kind", "fn", "ins", "out", "op", "detail", "scope", "node_index", "scalar")
 
     def __init__(self, kind: str, fn: Any, ins: tuple, out: int | None, op: Any = None,
                  detail: Any = None, scope: tuple = (), node_index: int | None = None) -> None:
@@ -66,6 +68,7 @@ class Step:
         self.detail = detail
         self.scope = scope
         self.node_index = node_index
+        self.scalar = False  # a forward whose 0-d result numpy may give as a scalar
 
 
 class Trace:
@@ -158,8 +161,9 @@ class _Recorder:
         for module in scope:
             self.scopes.setdefault(id(module), module)
         node = result._node
-        self.trace.steps.append(Step("forward", forward, ins, out, primitive, attrs, scope,
-                                     self.trace.forward_ops))
+        step = Step("forward", forward, ins, out, primitive, attrs, scope, self.trace.forward_ops)
+        step.scalar = result.data.ndim == 0
+        self.trace.steps.append(step)
         self.trace.forward_ops += 1
         if node is not None:
             self.node_ins[node] = ins
@@ -354,51 +358,112 @@ def _rebuild(structure: Any, values: Any) -> Any:
 
 # ---- the replay as straight-line Python ---------------------------------------------------------
 def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any]]:
-    """Python source of ``replay(args, T)`` and the namespace it runs in. With ``capture``, every
-    forward output is appended to ``T`` (for check=True)."""
-    namespace: dict[str, Any] = {"np": np, "asarray": np.asarray, "ndarray": np.ndarray,
-                                 "rng": creation.rng, "wrap": Tensor._wrap}
+    """Python source of ``replay(args, T)`` and the namespace it runs in. Values live in the list
+    ``V`` (slot k in V[k], dropped after its last use); the steps are split into functions of at
+    most CHUNK lines, since Python compiles one very long function slowly. With ``capture``,
+    every forward output is appended to ``T`` (for check=True)."""
+    namespace: dict[str, Any] = {"asarray": np.asarray, "ndarray": np.ndarray,
+                                 "rng": creation.rng}
     last_use: dict[int, int] = {}
     for k, step in enumerate(trace.steps):
         for slot in _slots_read(step):
             last_use[slot] = k
     keep = set(_output_slots(trace.output))
-    lines = ["def replay(args, T):"]
+    head = ["def replay(args, T):", f"    V = [None] * {trace.n_slots}"]
     for slot, k in trace.inputs:
-        lines.append(f"    v{slot} = args[{k}]" + (".data" if _is_tensor_input(trace, k)
-                                                    else ""))
+        head.append(f"    V[{slot}] = args[{k}]" + (".data" if _is_tensor_input(trace, k)
+                                                     else ""))
     for slot, tensor in trace.externals:
         namespace[f"E{slot}"] = tensor
-        lines.append(f"    v{slot} = E{slot}.data")
+        head.append(f"    V[{slot}] = E{slot}.data")
     for slot, value in trace.constants.items():
         namespace[f"C{slot}"] = value
         if slot in last_use or slot in keep:
-            lines.append(f"    v{slot} = C{slot}")
+            head.append(f"    V[{slot}] = C{slot}")
+    body: list[str] = []
     for k, step in enumerate(trace.steps):
         name = f"F{k}"
         namespace[name] = step.fn
         if step.kind == "sample":
             namespace[f"A{k}"] = step.ins
-            lines.append(f"    v{step.out} = {name}(rng(), *A{k})")
+            body.append(f"V[{step.out}] = {name}(rng(), *A{k})")
         elif step.kind == "store":
             (where, leaf), slot = step.ins
             target = f"args[{leaf}]" if where == "arg" else f"L{k}"
             if where != "arg":
                 namespace[f"L{k}"] = leaf
-            lines.append(f"    {name}({target}, v{slot}, {step.detail})")
+            body.append(f"{name}({target}, V[{slot}], {step.detail})")
         else:
-            args = ", ".join(f"v{s}" for s in step.ins)
-            lines.append(f"    v{step.out} = {name}({args})")
-            if step.kind == "forward":
-                lines.append(f"    if type(v{step.out}) is not ndarray: "
-                             f"v{step.out} = asarray(v{step.out})")
-                if capture:
-                    lines.append(f"    T.append(v{step.out})")
-        dead = [s for s in _slots_read(step) if last_use.get(s) == k and s not in keep]
+            args = ", ".join(f"V[{s}]" for s in step.ins)
+            call = f"asarray({name}({args}))" if step.kind == "forward" and step.scalar \
+                else f"{name}({args})"
+            body.append(f"V[{step.out}] = {call}")
+            if step.kind == "forward" and capture:
+                body.append(f"T.append(V[{step.out}])")
+        dead = sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep)
         if dead:
-            lines.append("    del " + ", ".join(f"v{s}" for s in sorted(set(dead))))
-    lines.append(f"    return [{', '.join(f'v{s}' for s in _output_slots(trace.output))}]")
-    return "\n".join(lines) + "\n", namespace
+            body.append(" = ".join(f"V[{s}]" for s in dead) + " = None")
+    parts = []
+    for j in range(0, len(body), CHUNK):
+        parts.append(f"def part{j // CHUNK}(V, args, T):")
+        parts += ["    " + line for line in body[j:j + CHUNK]]
+        head.append(f"    part{j // CHUNK}(V, args, T)")
+    head.append(f"    return [{', '.join(f'V[{s}]' for s in _output_slots(trace.output))}]")
+    return "\n".join(parts + head) + "\n", namespace
+
+
+def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], list]:
+    """The same replay as replay_code, as a loop over the steps: for traces too long to compile
+    as Python quickly (a step costs a little more, tracing much less)."""
+    last_use: dict[int, int] = {}
+    for k, step in enumerate(trace.steps):
+        for slot in _slots_read(step):
+            last_use[slot] = k
+    keep = set(_output_slots(trace.output))
+    program = []
+    for k, step in enumerate(trace.steps):
+        dead = tuple(sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep))
+        code = {"sample": 1, "store": 2}.get(step.kind, 0)
+        if step.kind == "forward":
+            code = 4 if step.scalar else 3
+        program.append((code, step.fn, step.ins, step.out, dead, step.detail))
+    n = trace.n_slots
+    tensor_inputs = [(slot, k) for slot, k in trace.inputs if _is_tensor_input(trace, k)]
+    other_inputs = [(slot, k) for slot, k in trace.inputs if not _is_tensor_input(trace, k)]
+    externals = trace.externals
+    constants = list(trace.constants.items())
+    outputs = _output_slots(trace.output)
+    rng = creation.rng
+    asarray = np.asarray
+
+    def replay(args: tuple, captured: Any) -> list:
+        V: list = [None] * n
+        for slot, k in tensor_inputs:
+            V[slot] = args[k].data
+        for slot, k in other_inputs:
+            V[slot] = args[k]
+        for slot, tensor in externals:
+            V[slot] = tensor.data
+        for slot, value in constants:
+            V[slot] = value
+        get = V.__getitem__
+        for code, fn, ins, out, dead, detail in program:
+            if code == 0:
+                V[out] = fn(*map(get, ins))
+            elif code >= 3:
+                V[out] = fn(*map(get, ins)) if code == 3 else asarray(fn(*map(get, ins)))
+                if capture:
+                    captured.append(V[out])
+            elif code == 1:
+                V[out] = fn(rng(), *ins)
+            else:
+                (where, leaf), slot = ins
+                fn(args[leaf] if where == "arg" else leaf, V[slot], detail)
+            for slot in dead:
+                V[slot] = None
+        return [V[s] for s in outputs]
+
+    return replay
 
 
 def _slots_read(step: Step) -> list[int]:
@@ -516,9 +581,7 @@ class _Entry:
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.result: Any = None
-        code, namespace = replay_code(trace)
-        exec(builtins.compile(code, "<an.compile replay>", "exec"), namespace)
-        self._replay = namespace["replay"]
+        self._replay = _make_replay(trace)
         self._checking: Callable | None = None
 
     def matches(self) -> bool:
@@ -530,9 +593,7 @@ class _Entry:
     def checked_replay(self, fn: Callable[..., Any], args: tuple) -> Any:
         """Replay, then run fn eagerly from the same state and compare op by op."""
         if self._checking is None:
-            code, namespace = replay_code(self.trace, capture=True)
-            exec(builtins.compile(code, "<an.compile checked replay>", "exec"), namespace)
-            self._checking = namespace["replay"]
+            self._checking = _make_replay(self.trace, capture=True)
         leaves = self._leaves(args)
         grads_before = [None if t.grad is None else t.grad.copy() for t in leaves]
         state = creation.rng().bit_generator.state
@@ -590,6 +651,14 @@ class _Entry:
                 where, leaf = step.ins[0]
                 leaves.append(args[leaf] if where == "arg" else leaf)
         return leaves
+
+
+def _make_replay(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], list]:
+    if len(trace.steps) > COMPILE_STEPS:
+        return interpreter(trace, capture)
+    code, namespace = replay_code(trace, capture)
+    exec(builtins.compile(code, "<an.compile replay>", "exec"), namespace)
+    return namespace["replay"]
 
 
 def _signature(value: Any) -> tuple:

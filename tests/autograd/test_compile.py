@@ -249,3 +249,34 @@ def test_many_signatures_warn_once_the_cache_overflows():
         step(an.tensor(np.ones(1)))  # healthy: two shapes alternate, no warning
         with pytest.warns(RuntimeWarning, match=r"more than 2 input signatures"):
             step(an.tensor(np.ones(3)))
+
+
+def test_long_traces_replay_through_the_loop_with_the_same_results(monkeypatch):
+    import autonet.autograd.compile as compile_module
+
+    monkeypatch.setattr(compile_module, "COMPILE_STEPS", 0)  # every trace counts as long
+    batches = [_data(5, seed) for seed in range(3)]
+    eager, _ = _train(_ce_step, _mlp(0.3), batches, compiled=False)
+    compiled, step = _train(_ce_step, _mlp(0.3), batches, compiled=True)
+    _assert_same(eager, compiled)
+    checked, _ = _train(lambda m: an.compile(_ce_step(m), check=True), _mlp(0.3), batches,
+                        compiled=False)
+    _assert_same(eager, checked)
+
+
+def test_a_scalar_chain_replays_exactly():
+    def f(x, w):
+        y = x
+        for _ in range(30):
+            y = (y * w).tanh() + 0.5
+        y.backward()
+        return y
+
+    step = an.compile(f)
+    for k in range(3):
+        pairs = [[an.tensor(np.float64(v), requires_grad=True) for v in (0.1 * k, 1.3)]
+                 for _ in range(2)]
+        want, got = f(*pairs[0]), step(*pairs[1])
+        assert np.array_equal(want.data, got.data) and got.shape == ()
+        for a, b in zip(*pairs):
+            assert np.array_equal(a.grad, b.grad) and type(a.grad) is type(b.grad)
