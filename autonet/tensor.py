@@ -29,6 +29,12 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
+def as_array(x: Any) -> Any:
+    """The numpy array behind a Tensor; any other value passes through unchanged (wrap it in
+    ``np.asarray`` where an array is needed). The one "array from Tensor" helper."""
+    return x.data if isinstance(x, Tensor) else x
+
+
 def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     """Numpy array for ``data``: numpy arrays keep their dtype, Python numbers become the default
     float dtype (bools stay bool), Tensors give their data."""
@@ -331,87 +337,15 @@ class Tensor:
     def __or__(self, other: Any) -> Tensor:
         return _ops.logical_or(self, other)
 
-    # ---- methods: the same functions as an.<op> --------------------------------------------
-    def exp(self) -> Tensor:
-        return _ops.exp(self)
-
-    def log(self) -> Tensor:
-        return _ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return _ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return _ops.abs(self)
-
-    def sin(self) -> Tensor:
-        return _ops.sin(self)
-
-    def cos(self) -> Tensor:
-        return _ops.cos(self)
-
-    def tanh(self) -> Tensor:
-        return _ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return _ops.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return _ops.relu(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return _ops.leaky_relu(self, negative_slope)
-
-    def elu(self, alpha: float = 1.0) -> Tensor:
-        return _ops.elu(self, alpha)
-
-    def softplus(self) -> Tensor:
-        return _ops.softplus(self)
-
-    def clip(self, a_min: float | None = None, a_max: float | None = None) -> Tensor:
-        return _ops.clip(self, a_min, a_max)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.min(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return _ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return _ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.prod(self, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.logsumexp(self, axis=axis, keepdims=keepdims)
-
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _ops.argmax(self, axis=axis, keepdims=keepdims)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _ops.argmin(self, axis=axis, keepdims=keepdims)
-
+    # ---- methods -----------------------------------------------------------------------------
+    # Ops whose row says method=True (exp, sum, max, softmax, ...) become methods t.<op>(...) =
+    # an.<op>(t, ...) when autonet.ops is imported (ops/registry.py); those below differ from
+    # their function form or are not ops.
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        return _ops.softmax(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return _ops.log_softmax(self, axis=axis)
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
@@ -423,23 +357,6 @@ class Tensor:
             axes = tuple(axes[0])
         return _ops.transpose(self, axes or None)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return _ops.swapaxes(self, axis1, axis2)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return _ops.squeeze(self, axis)
-
-    def expand_dims(self, axis: Any) -> Tensor:
-        return _ops.expand_dims(self, axis)
-
-    def flatten(self) -> Tensor:
-        return _ops.flatten(self)
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return _ops.broadcast_to(self, shape)
-
-    def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
-        return _ops.pad(self, pad_width, constant_values=constant_values)
 
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         return _ops.split(self, indices_or_sections, axis)

@@ -223,7 +223,7 @@ class _Recorder:
             accumulate(key, slot, values[slot])
         order = engine.topological_order(r._node for r in roots if r._node is not None)
         if engine.observers.on_backward_start is not None:
-            engine.observers.on_backward_start(order, retain_graph)
+            engine.observers.on_backward_start(order, retain_graph, True)
         on_gradient = engine.observers.on_gradient
         for node in order:
             slot = accumulated.pop(node, None)
@@ -239,10 +239,7 @@ class _Recorder:
                 for i, parent in enumerate(node.parents):
                     if parent is None:
                         continue
-                    try:
-                        rule = node.primitive.vjps[i]
-                    except IndexError:
-                        rule = None
+                    rule = node.primitive.rule(i)
                     if rule is None:
                         raise RuntimeError(
                             f"backward: '{node.name}' has no gradient with respect to its input "

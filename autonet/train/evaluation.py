@@ -12,7 +12,7 @@ import numpy as np
 from autonet.autograd.graph import no_grad
 from autonet.data.dataset import Dataset
 from autonet.data.loader import DataLoader
-from autonet.tensor import Tensor
+from autonet.tensor import Tensor, as_array
 from autonet.train.metrics import accuracy, threshold_for
 
 
@@ -73,7 +73,7 @@ def evaluate(model: Any, loss_fn: Callable, data: Any, batch_size: int = 256,
 
 def predict(model: Any, x: Any, batch_size: int = 1024) -> np.ndarray:
     """Model outputs for inputs ``x`` of shape (N, ...) in eval mode, as one numpy array."""
-    x = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
+    x = as_array(x) if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
     with _inference(model):
         parts = [model(Tensor._wrap(np.ascontiguousarray(x[i:i + batch_size]))).data
                  for i in range(0, len(x), batch_size)]
