@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import operator
 import warnings
 from collections import OrderedDict
@@ -254,7 +255,8 @@ class _Recorder:
                     data = parent.data
                     if gi.shape != data.shape or gi.dtype != data.dtype:
                         fit = functools.partial(_fit_array, data.shape, data.dtype)
-                        gi_slot = run("fit", fit, (gi_slot,), [gi], op="fit")
+                        gi_slot = run("fit", fit, (gi_slot,), [gi], op="fit",
+                                      detail=(gi.shape, gi.dtype))
                         gi = values[gi_slot]
                     key = parent if parent._node is None else parent._node
                     fresh = key not in accumulated
@@ -569,7 +571,13 @@ class Compiled:
         """The last trace as a standalone numpy function in the course's notation."""
         from autonet.autograd.source import write_source
 
-        return write_source(self.trace)
+        try:
+            names = list(inspect.signature(self.fn).parameters)
+        except (TypeError, ValueError):
+            names = []
+        if len(names) != len(self.trace.arg_kinds):
+            names = None
+        return write_source(self.trace, names)
 
 
 class _Entry:
