@@ -210,7 +210,7 @@ class _Writer:
     def call_text(self, fn: Any, args: list[str], attrs: dict, rule: bool) -> str:
         if fn in _OPERATORS and len(args) == 2 and not attrs:
             return f"{_wrap(args[0])} {_OPERATORS[fn]} {_wrap(args[1])}"
-        inline = _inline(fn, args, attrs)
+        inline = _inline(fn, args, attrs, self.function_text)
         if inline is not None:
             body, xp_names = inline
             if not all(self.numpy_twin(n) for n in xp_names):
@@ -304,7 +304,8 @@ def _lambda_node(fn: Any) -> ast.Lambda:
     return max(candidates, key=overlap)
 
 
-def _inline(fn: Any, args: list[str], attrs: dict) -> tuple[str, set[str]] | None:
+def _inline(fn: Any, args: list[str], attrs: dict,
+            copy: Any = None) -> tuple[str, set[str]] | None:
     """A lambda's body with its parameters replaced by ``args`` and ``attrs`` (literals), or None
     when it calls anything but xp's and numpy's functions."""
     if not (isinstance(fn, types.FunctionType) and fn.__name__ == "<lambda>"):
@@ -342,6 +343,10 @@ def _inline(fn: Any, args: list[str], attrs: dict) -> tuple[str, set[str]] | Non
         def visit_Name(self, node: ast.Name) -> ast.AST:
             if node.id in values:
                 return values[node.id]
+            helper = fn.__globals__.get(node.id)
+            if copy is not None and isinstance(helper, types.FunctionType) and \
+                    helper.__module__.startswith("autonet") and not helper.__closure__:
+                return ast.Name(copy(helper), ast.Load())  # a helper the source copies in
             if node.id not in ("xp", "np"):
                 self.ok = False
             return node
