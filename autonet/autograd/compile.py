@@ -19,7 +19,7 @@ optimizer step) are refused at trace time; keep ``optimizer.zero_grad()`` and ``
 outside ``fn``.
 
 ``step.source`` is the replay written out for people: plain numpy, one line per operation in the
-course's notation (Z1, A1, dZ2, dW2, ...), see autonet/autograd/source.py.
+course's notation (Z1, A1, dZ2, dW2, ...), see autonet/nn/source.py.
 """
 
 from __future__ import annotations
@@ -35,9 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from autonet import creation
 from autonet.autograd import engine
-from autonet.autograd.graph import grad_mode
+from autonet.autograd.graph import draws, grad_mode
 from autonet.ops.namespace import NUMPY
 from autonet.ops.primitive import _hooks
 from autonet.ops.shape import sum_to
@@ -47,6 +46,19 @@ CACHE_SIZE = 8
 CHUNK = 400  # lines per function of the replay
 COMPILE_STEPS = 4000  # longer traces replay through a loop (Python compiles them slowly)
 CHECK_CALLS = 3
+
+
+class _Writers:
+    """Who writes ``step.source``: autonet.nn.source (it knows the modules' course names), set
+    when autonet.nn is imported."""
+
+    __slots__ = ("source",)
+
+    def __init__(self) -> None:
+        self.source: Callable[[Any, list[str] | None], str] | None = None
+
+
+writers = _Writers()
 
 
 class CompileError(RuntimeError):
@@ -362,7 +374,7 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
     most CHUNK lines, since Python compiles one very long function slowly. With ``capture``,
     every forward output is appended to ``T`` (for check=True)."""
     namespace: dict[str, Any] = {"asarray": np.asarray, "ndarray": np.ndarray,
-                                 "rng": creation.rng}
+                                 "rng": draws.generator}
     last_use: dict[int, int] = {}
     for k, step in enumerate(trace.steps):
         for slot in _slots_read(step):
@@ -432,7 +444,7 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
     externals = trace.externals
     constants = list(trace.constants.items())
     outputs = _output_slots(trace.output)
-    rng = creation.rng
+    rng = draws.generator
     asarray = np.asarray
 
     def replay(args: tuple, captured: Any) -> list:
@@ -537,7 +549,7 @@ class Compiled:
             raise CompileError("compile: a compiled function is being traced already; a "
                                "compiled function cannot call another one while it traces")
         _hooks.on_call = recorder.on_call
-        creation.sample_hooks.on_sample = recorder.on_sample
+        draws.on_sample = recorder.on_sample
         read_hooks.on_read = recorder.on_read
         engine.observers.tracer = recorder
         try:
@@ -545,7 +557,7 @@ class Compiled:
             recorder.finish(result)
         finally:
             _hooks.on_call = None
-            creation.sample_hooks.on_sample = None
+            draws.on_sample = None
             read_hooks.on_read = None
             engine.observers.tracer = None
         self.traces += 1
@@ -569,15 +581,15 @@ class Compiled:
     @property
     def source(self) -> str:
         """The last trace as a standalone numpy function in the course's notation."""
-        from autonet.autograd.source import write_source
-
+        if writers.source is None:
+            raise RuntimeError("compile: import autonet.nn to write the source")
         try:
             names = list(inspect.signature(self.fn).parameters)
         except (TypeError, ValueError):
             names = []
         if len(names) != len(self.trace.arg_kinds):
             names = None
-        return write_source(self.trace, names)
+        return writers.source(self.trace, names)
 
 
 class _Entry:
@@ -601,13 +613,13 @@ class _Entry:
             self._checking = _make_replay(self.trace, capture=True)
         leaves = self._leaves(args)
         grads_before = [None if t.grad is None else t.grad.copy() for t in leaves]
-        state = creation.rng().bit_generator.state
+        state = draws.generator().bit_generator.state
         replayed: list = []
         self._checking(args, replayed)
         grads_replay = [None if t.grad is None else t.grad.copy() for t in leaves]
         for t, g in zip(leaves, grads_before):
             t.grad = g
-        creation.rng().bit_generator.state = state
+        draws.generator().bit_generator.state = state
         eager: list = []
 
         def observe(primitive: Any, call_args: tuple, attrs: dict, result: Tensor) -> None:

@@ -7,7 +7,12 @@
     loss = nn.functional.binary_cross_entropy_with_logits(model(x), y)
 """
 
-from autonet.nn import functional, init, utils
+from autonet.nn import (
+    functional,
+    init,
+    source,  # noqa: F401  (registers the writer of an.compile's .source)
+    utils,
+)
 from autonet.nn.activations import (
     ELU,
     Activation,
@@ -20,7 +25,8 @@ from autonet.nn.activations import (
     Tanh,
 )
 from autonet.nn.containers import ModuleDict, ModuleList, Sequential
-from autonet.nn.layers import Dropout, Flatten, Identity, Linear
+from autonet.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from autonet.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
 from autonet.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -31,6 +37,14 @@ from autonet.nn.losses import (
     NLLLoss,
 )
 from autonet.nn.module import Module, Parameter
+from autonet.nn.pooling import (
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Dropout2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from autonet.nn.summary import course_names, summary
 
 __all__ = [
@@ -38,4 +52,8 @@ __all__ = [
     "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "Module", "ModuleDict",
     "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
     "Softplus", "Tanh", "course_names", "functional", "init", "summary", "utils",
+]
+__all__ += [
+    "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose2d",
+    "Dropout2d", "MaxPool1d", "MaxPool2d", "Unflatten",
 ]

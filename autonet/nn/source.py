@@ -20,6 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from autonet.autograd import compile as compile_module
+from autonet.nn.activations import Activation
+from autonet.nn.layers import Dropout, Linear
 from autonet.ops.namespace import NUMPY
 from autonet.tensor import Tensor
 
@@ -57,9 +60,6 @@ class _Writer:
         return name
 
     def name_values(self) -> None:
-        from autonet.nn.activations import Activation
-        from autonet.nn.layers import Dropout, Linear
-
         layers: dict[int, int] = {}
         for module in self.trace.modules:
             if isinstance(module, Linear):
@@ -404,7 +404,5 @@ def _wrap(text: str) -> str:
                               ast.Subscript) else f"({text})"
 
 
-def _output_slots(structure: Any) -> list[int]:
-    from autonet.autograd.compile import _output_slots as slots
-
-    return slots(structure)
+_output_slots = compile_module._output_slots
+compile_module.writers.source = write_source
