@@ -280,3 +280,18 @@ def test_a_scalar_chain_replays_exactly():
         assert np.array_equal(want.data, got.data) and got.shape == ()
         for a, b in zip(*pairs):
             assert np.array_equal(a.grad, b.grad) and type(a.grad) is type(b.grad)
+
+
+def test_conv_pooling_and_channel_dropout_replay_exactly():
+    def make():
+        an.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.Dropout2d(0.3),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12, 3))
+
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((4, 1, 4, 4)).astype(np.float32), rng.integers(0, 3, 4))
+               for _ in range(3)]
+    eager, _ = _train(_ce_step, make(), batches, compiled=False)
+    compiled, step = _train(_ce_step, make(), batches, compiled=True)
+    _assert_same(eager, compiled)
+    assert step.traces == 1
