@@ -8,9 +8,11 @@
 (b) depth: backward through chains of 10k, 30k and 100k ops (time per op should stay flat);
 (c) one MLP training step (benchmarks/mlp_step.py), gradients checked equal first;
 (d) one conv layer step, batch 32, 1x28x28 -> 8 channels, 3x3 (benchmarks/conv_step.py);
-(e) a chain of 20,000 ops on 0-d float64 tensors plus backward, against the same chain on plain
+(e) one LSTM forward + backward, 50 steps (benchmarks/lstm_step.py), against numpy with
+    backpropagation through time by hand, gradients checked equal first;
+(f) a chain of 20,000 ops on 0-d float64 tensors plus backward, against the same chain on plain
     Python floats with a hand-written backward (the cost of the engine when numpy does nothing).
-PyTorch (CPU) is timed on (a) and (d) too when it is installed.
+PyTorch (CPU) is timed on (a), (d) and (e) too when it is installed.
 """
 
 from __future__ import annotations
@@ -243,7 +245,7 @@ def bench_scalar_chain(repeats: int) -> None:
     t_an = best_of(lambda: scalar_chain_autonet(*args), runs)
     t_py = best_of(lambda: scalar_chain_python(*args), runs)
     t_co = best_of(lambda: scalar_chain_compiled(*args), runs)
-    print(f"(e) chain of {SCALAR_CHAIN:,} ops on 0-d float64, forward + backward")
+    print(f"(f) chain of {SCALAR_CHAIN:,} ops on 0-d float64, forward + backward")
     print(f"    python floats      : {t_py / SCALAR_CHAIN * 1e6:7.3f} us/op")
     print(f"    autonet            : {t_an / SCALAR_CHAIN * 1e6:7.3f} us/op   ratio "
           f"{t_an / t_py:.1f}x (target <= 40x)")
@@ -262,12 +264,17 @@ def main(argv: list[str] | None = None) -> int:
     bench_scalar_chain(repeats)
     # (c) in a process of its own: importing PyTorch above changes how memory is allocated and
     # would skew both sides of the MLP comparison
-    print("(c)", end=" ", flush=True)
     here = Path(__file__).resolve().parent
     quick = ["--quick"] if args.quick else []
-    status = subprocess.call([sys.executable, str(here / "mlp_step.py"), *quick])
-    print("(d)", end=" ", flush=True)
-    return status or subprocess.call([sys.executable, str(here / "conv_step.py"), *quick])
+    status = 0
+    for letter, script in STEPS:
+        print(f"({letter})", end=" ", flush=True)
+        status = subprocess.call([sys.executable, str(here / script), *quick]) or status
+    return status
+
+
+# the training-step benchmarks, each a script of its own run in a fresh process
+STEPS = (("c", "mlp_step.py"), ("d", "conv_step.py"), ("e", "lstm_step.py"))
 
 
 if __name__ == "__main__":
