@@ -8,6 +8,7 @@
 
 from autonet import data, nn, optim
 from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly
+from autonet.autograd.compile import compile
 from autonet.autograd.function import Function
 from autonet.autograd.functional import grad, hvp, jvp, vjp
 from autonet.autograd.graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -48,7 +49,7 @@ __all__ = [
     "grad", "vjp", "jvp", "hvp", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     # checking gradients
     "gradcheck", "gradgradcheck", "check_gradients", "GradcheckError", "check_graph", "Function",
-    "detect_anomaly", "set_detect_anomaly", "AnomalyError", "set_warn_broadcast",
+    "detect_anomaly", "set_detect_anomaly", "compile", "AnomalyError", "set_warn_broadcast",
     "set_warn_double_backward",
     # the rest of the framework
     "nn", "optim", "data", "fit", "History", "save", "load",

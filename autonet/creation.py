@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from autonet.autograd.graph import draws
 from autonet.random import manual_seed, rng, seeded  # noqa: F401  (manual_seed lived here)
 from autonet.tensor import Tensor, get_default_dtype, to_array
+
+
+def sample(draw: Callable[..., np.ndarray], *args: Any) -> np.ndarray:
+    """``draw(generator, *args)`` on autonet's generator: how every random array inside a
+    computation is made, so a compiled step draws fresh values from the same stream."""
+    out = draw(rng(), *args)
+    if draws.on_sample is not None:
+        draws.on_sample(draw, args, out)
+    return out
+
+
+draws.generator = rng
+
+
+def uniform_array(generator: np.random.Generator, shape: tuple, dtype: Any) -> np.ndarray:
+    """Uniform samples in [0, 1) of ``shape`` and ``dtype``."""
+    return generator.random(shape).astype(dtype)
+
+
+def normal_array(generator: np.random.Generator, shape: tuple, dtype: Any) -> np.ndarray:
+    """Standard normal samples of ``shape`` and ``dtype``."""
+    return generator.standard_normal(shape).astype(dtype)
 
 
 def _make(array: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
@@ -80,13 +103,13 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _make(rng().random(_shape(shape)).astype(_dtype(dtype)), requires_grad, name)
+    return _make(sample(uniform_array, _shape(shape), _dtype(dtype)), requires_grad, name)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
     """Standard normal samples."""
-    return _make(rng().standard_normal(_shape(shape)).astype(_dtype(dtype)), requires_grad, name)
+    return _make(sample(normal_array, _shape(shape), _dtype(dtype)), requires_grad, name)
 
 
 def _like(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
@@ -119,11 +142,11 @@ def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False,
               name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1) with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(rng().random(shape).astype(dt), requires_grad, name)
+    return _make(sample(uniform_array, shape, dt), requires_grad, name)
 
 
 def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False,
                name: str | None = None) -> Tensor:
     """Standard normal samples with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(rng().standard_normal(shape).astype(dt), requires_grad, name)
+    return _make(sample(normal_array, shape, dt), requires_grad, name)

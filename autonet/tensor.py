@@ -52,6 +52,19 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     return array
 
 
+class _ReadHooks:
+    """An observer of values leaving the graph as Python or numpy (``item()``, ``numpy()``, ...);
+    an.compile uses it to refuse reading a traced value, which a replay would not see change."""
+
+    __slots__ = ("on_read",)
+
+    def __init__(self) -> None:
+        self.on_read: Any = None  # (tensor, what) -> None
+
+
+read_hooks = _ReadHooks()
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it.
 
@@ -171,7 +184,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        return ops.transpose(self)
+        return _ops.transpose(self)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -179,25 +192,33 @@ class Tensor:
         return len(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, "np.asarray()")
         return self.data if dtype is None else self.data.astype(dtype)
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array (shared memory, no graph)."""
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, ".numpy()")
         return self.data
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, ".item()")
         if self.data.size != 1:
             raise ValueError(f"item: tensor has shape {self.shape} ({self.size} elements); "
                              "only one-element tensors convert to a Python number")
         return self.data.item()
 
     def tolist(self) -> Any:
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, ".tolist()")
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype``; the gradient is cast back."""
-        return ops.astype(self, dtype=np.dtype(dtype))
+        return _ops.astype(self, dtype=np.dtype(dtype))
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -212,6 +233,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if read_hooks.on_read is not None:
+            read_hooks.on_read(self, "bool()")
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              "use .any() or .all()")
@@ -232,52 +255,52 @@ class Tensor:
 
     # ---- operators -------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        return ops.add(self, other)
+        return _ops.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.add(other, self)
+        return _ops.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.sub(self, other)
+        return _ops.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.sub(other, self)
+        return _ops.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.mul(self, other)
+        return _ops.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.mul(other, self)
+        return _ops.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.div(self, other)
+        return _ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.div(other, self)
+        return _ops.div(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return ops.pow(self, other)
+        return _ops.pow(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return ops.pow(other, self)
+        return _ops.pow(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops.matmul(self, other)
+        return _ops.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.matmul(other, self)
+        return _ops.matmul(other, self)
 
     def __neg__(self) -> Tensor:
-        return ops.neg(self)
+        return _ops.neg(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __abs__(self) -> Tensor:
-        return ops.abs(self)
+        return _ops.abs(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
+        return _ops.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if self._requires_grad:
@@ -288,50 +311,50 @@ class Tensor:
 
     # comparisons give boolean tensors with no gradient
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.equal(self, other)
+        return _ops.equal(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return ops.not_equal(self, other)
+        return _ops.not_equal(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return ops.less(self, other)
+        return _ops.less(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return ops.less_equal(self, other)
+        return _ops.less_equal(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return ops.greater(self, other)
+        return _ops.greater(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return ops.greater_equal(self, other)
+        return _ops.greater_equal(self, other)
 
     # bitwise on integer tensors, logical on bool ones (numpy's and PyTorch's meaning)
     def __invert__(self) -> Tensor:
-        return ops.bitwise_not(self)
+        return _ops.bitwise_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return ops.bitwise_and(self, other)
+        return _ops.bitwise_and(self, other)
 
     def __rand__(self, other: Any) -> Tensor:
-        return ops.bitwise_and(other, self)
+        return _ops.bitwise_and(other, self)
 
     def __or__(self, other: Any) -> Tensor:
-        return ops.bitwise_or(self, other)
+        return _ops.bitwise_or(self, other)
 
     def __ror__(self, other: Any) -> Tensor:
-        return ops.bitwise_or(other, self)
+        return _ops.bitwise_or(other, self)
 
     def __xor__(self, other: Any) -> Tensor:
-        return ops.bitwise_xor(self, other)
+        return _ops.bitwise_xor(self, other)
 
     def __rxor__(self, other: Any) -> Tensor:
-        return ops.bitwise_xor(other, self)
+        return _ops.bitwise_xor(other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return ops.mod(self, other)
+        return _ops.mod(self, other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        return ops.mod(other, self)
+        return _ops.mod(other, self)
 
     # ---- methods -----------------------------------------------------------------------------
     # Ops whose row says method=True (exp, sum, max, softmax, ...) become methods t.<op>(...) =
@@ -346,12 +369,12 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
             shape = tuple(shape[0])
-        return ops.reshape(self, shape)
+        return _ops.reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], Sequence):
             axes = tuple(axes[0])
-        return ops.transpose(self, axes or None)
+        return _ops.transpose(self, axes or None)
 
     def split(self, *args: Any, **kwargs: Any) -> list[Tensor]:
         return ops.split(self, *args, **kwargs)
@@ -362,11 +385,11 @@ class Tensor:
         if self.ndim != 2 or np.ndim(other) != 2:
             raise ValueError(f"mm: needs two 2-D tensors, got shapes {self.shape} and "
                              f"{np.shape(other)}; use matmul (@) for other shapes")
-        return ops.matmul(self, other)
+        return _ops.matmul(self, other)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """PyTorch's name for clip(a_min=min, a_max=max)."""
-        return ops.clip(self, min, max)
+        return _ops.clip(self, min, max)
 
     def repeat(self, repeats: Any, *sizes: Any, **kwargs: Any) -> Tensor:
         """numpy's repeat: each element ``repeats`` times along ``axis=``."""
@@ -374,13 +397,30 @@ class Tensor:
             raise TypeError(f"repeat: numpy's x.repeat(repeats, axis=...) repeats each element; "
                             f"for PyTorch's x.repeat{(repeats, *sizes)} (tiling) use "
                             f"x.tile({(repeats, *sizes)})")
-        return ops.repeat(self, repeats, **kwargs)
+        return _ops.repeat(self, repeats, **kwargs)
 
     def tile(self, *reps: Any) -> Tensor:
         """numpy.tile (PyTorch's repeat): ``t.tile(2, 3)`` or ``t.tile((2, 3))``."""
         if len(reps) == 1 and isinstance(reps[0], Sequence | np.ndarray):
             reps = tuple(reps[0])
-        return ops.tile(self, reps)
+        return _ops.tile(self, reps)
 
 
 import autonet.ops as ops  # noqa: E402  (ops need the Tensor class defined above)
+from autonet.ops.primitive import Primitive  # noqa: E402
+
+
+class _DirectOps:
+    """``autonet.ops`` as the methods above call it: each Primitive replaced by its bound
+    ``__call__``. Calling a bound method is direct, while calling a Primitive instance goes
+    through Python's generic instance-call path, which on a small array costs a good part of the
+    op's whole bookkeeping. Looked up once per name, then cached as an attribute."""
+
+    def __getattr__(self, name: str) -> Any:
+        op = getattr(ops, name)
+        direct = op.__call__ if isinstance(op, Primitive) else op
+        setattr(self, name, direct)
+        return direct
+
+
+_ops = _DirectOps()

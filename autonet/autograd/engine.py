@@ -2,8 +2,9 @@
 
 The only place that knows about ordering, accumulation, broadcasting and freeing:
 
-* order: an iterative topological sort (Kahn's algorithm on consumer counts), so graph depth is
-  limited by memory only, never by Python's recursion limit;
+* order: the nodes reachable from the outputs (an iterative walk, so graph depth is limited by
+  memory only, never by Python's recursion limit), latest-created first: every node was created
+  after the nodes that made its inputs, so that is a topological order;
 * accumulation: gradients are keyed by Node (by the Tensor itself for leaves), popped as soon as
   their node runs; the first contribution is kept as is, a second one makes a fresh sum that later
   ones are added into in place;
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -34,12 +36,13 @@ FREED_MESSAGE = (
 class _Observers:
     """Optional hooks for anomaly detection and warnings; None costs one check per node."""
 
-    __slots__ = ("on_gradient", "on_backward_start")
+    __slots__ = ("on_gradient", "on_backward_start", "tracer")
 
     def __init__(self) -> None:
         self.on_gradient = None  # (node, input index, gradient) -> None
         # (nodes in backward order, retain_graph, accumulates: whether results go into .grad)
         self.on_backward_start = None
+        self.tracer = None  # an.compile while it records: runs backward() itself
 
 
 class _Running(threading.local):
@@ -56,31 +59,22 @@ _NO_ATTRS: dict = {}
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each after every node that consumes its output."""
-    roots = list(dict.fromkeys(roots))
-    consumers: dict[Node, int] = {}
-    stack = list(roots)
+    stack = list(dict.fromkeys(roots))
     seen = set(stack)
+    visit = seen.add
     while stack:
         node = stack.pop()
-        if node.parents is None:
+        parents = node.parents
+        if parents is None:
             raise RuntimeError(FREED_MESSAGE.format(op=node.name))
-        for parent in node.parents:
-            if parent is not None and (up := parent._node) is not None:
-                consumers[up] = consumers.get(up, 0) + 1
-                if up not in seen:
-                    seen.add(up)
-                    stack.append(up)
-    ready = [n for n in roots if n not in consumers]
-    order = []
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for parent in node.parents:
-            if parent is not None and (up := parent._node) is not None:
-                consumers[up] -= 1
-                if consumers[up] == 0:
-                    ready.append(up)
-    return order
+        for parent in parents:
+            if parent is not None and (up := parent._node) is not None and up not in seen:
+                visit(up)
+                stack.append(up)
+    return sorted(seen, key=_creation, reverse=True)
+
+
+_creation = attrgetter("seq")
 
 
 def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
@@ -114,6 +108,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     Returns the gradient of every leaf reached (keyed by the leaf Tensor) or, with ``targets``, of
     each target (keyed by the target's Node, or by the Tensor for leaf targets).
     """
+    if observers.tracer is not None:
+        raise RuntimeError("compile: an.grad / an.vjp inside a compiled function are not "
+                           "supported; call loss.backward() inside it and read .grad, or do not "
+                           "compile this function")
     accumulated: dict[Any, Any] = {}
     owned: set = set()  # keys whose array was made here, so adding into it in place is safe
     for root, grad in zip(roots, grads):
@@ -122,6 +120,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     order = topological_order(r._node for r in roots if r._node is not None)
     if observers.on_backward_start is not None:
         observers.on_backward_start(order, retain_graph, targets is None)
+
+    if targets is None and not create_graph:
+        _propagate(order, accumulated, owned, retain_graph)
+        return {key: (g, key in owned) for key, g in accumulated.items()}
 
     wanted = None
     results: dict[Any, Any] = {}
@@ -191,6 +193,57 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     return {key: (g, key in owned) for key, g in accumulated.items()}
 
 
+def _propagate(order: list[Node], accumulated: dict, owned: set, retain_graph: bool) -> None:
+    """The loop of ``run_backward`` for the common case (numpy gradients into every leaf): the
+    same steps as the general loop, without the create_graph and target bookkeeping."""
+    on_gradient = observers.on_gradient
+    pop = accumulated.pop
+    get = accumulated.get
+    own = owned.add
+    for node in order:
+        g = pop(node, None)
+        if node.retained is not None and (kept := node.retained()) is not None:
+            _store_grad(kept, g, node in owned)
+        owned.discard(node)
+        if g is not None:
+            rule_of = node.primitive.rule
+            attrs = node.attrs
+            y = node.out
+            inputs = node.inputs
+            i = -1
+            for parent in node.parents:
+                i += 1
+                if parent is None:
+                    continue
+                rule = rule_of(i)
+                if rule is None:
+                    raise RuntimeError(
+                        f"backward: '{node.name}' has no gradient with respect to its input "
+                        f"{i}; pass that input as a constant (e.g. .detach()) instead")
+                gi = rule(NUMPY, g, y, *inputs, **attrs) if attrs else rule(NUMPY, g, y, *inputs)
+                if on_gradient is not None:
+                    on_gradient(node, i, gi)
+                data = parent.data
+                # builtin dtypes are singletons, so `is not` is exact here; _fit compares again
+                if gi.shape != data.shape or gi.dtype is not data.dtype:
+                    gi = _fit(gi, parent, NUMPY, False)
+                up = parent._node
+                key = parent if up is None else up
+                total = get(key)
+                if total is None:
+                    accumulated[key] = gi
+                    if gi is not g and type(gi) is np.ndarray and gi.base is None:
+                        own(key)
+                elif key in owned:
+                    total += gi
+                    accumulated[key] = total  # 0-d results are numpy scalars: += rebinds
+                else:
+                    accumulated[key] = total + gi
+                    own(key)
+        if not retain_graph:
+            node.parents = node.inputs = node.attrs = node.out = None
+
+
 def _output_tensor(node: Node) -> Tensor:
     """A Tensor standing for ``node``'s output, so rules under create_graph can differentiate
     through ``y`` as well (it is keyed by the same Node)."""
@@ -249,5 +302,8 @@ def _store_grad(tensor: Tensor, g: np.ndarray, owned: bool) -> None:
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool = False) -> None:
     """Accumulate the gradients of ``roots`` into ``.grad`` of every leaf that requires grad."""
+    if observers.tracer is not None:
+        observers.tracer.backward(roots, grads, retain_graph)
+        return
     for leaf, (g, owned) in run_backward(roots, grads, retain_graph=retain_graph).items():
         _store_grad(leaf, g, owned)

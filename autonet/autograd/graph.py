@@ -9,6 +9,7 @@ it.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from contextlib import ContextDecorator
@@ -72,6 +73,20 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+class _Draws:
+    """Random arrays made inside a computation (``autonet.creation.sample``): where they come
+    from (``generator``, set by autonet.creation) and an observer (an.compile records them)."""
+
+    __slots__ = ("generator", "on_sample")
+
+    def __init__(self) -> None:
+        self.generator: Any = None  # () -> numpy Generator of the calling thread
+        self.on_sample: Any = None  # (draw, args, out) -> None
+
+
+draws = _Draws()
+
+
 class module_scope:
     """While active, every recorded Node remembers ``module`` (innermost last in ``node.scope``), so
     drawings can box the ops a Module made. ``nn.Module.__call__`` enters it."""
@@ -89,6 +104,9 @@ class module_scope:
         grad_mode.scope = self._previous
 
 
+_next_seq = itertools.count().__next__
+
+
 class Node:
     """One recorded op call.
 
@@ -101,10 +119,16 @@ class Node:
         retained: weak reference to the output tensor after ``retain_grad()``.
         scope: the Modules whose call made it, outermost first (empty outside modules).
         site: where user code created it (only under ``detect_anomaly``).
+        seq: creation number; a node's inputs were made by nodes with smaller numbers, so sorting
+            by it in decreasing order is a topological order for backward.
     """
 
-    __slots__ = ("primitive", "parents", "inputs", "attrs", "out", "retained", "scope", "site",
-                 "__weakref__")
+    # retained and site are rarely set: class-level defaults (a per-node dict appears only when
+    # one is set) keep recording a node to the five assignments it needs
+    __slots__ = ("primitive", "parents", "inputs", "attrs", "out", "scope", "seq", "__weakref__",
+                 "__dict__")
+    retained: weakref.ref | None = None
+    site: str | None = None
 
     def __init__(self, primitive: Any, parents: tuple, inputs: tuple, attrs: dict | None,
                  out: Any) -> None:
@@ -113,9 +137,8 @@ class Node:
         self.inputs = inputs
         self.attrs = attrs
         self.out = out
-        self.retained: weakref.ref | None = None
         self.scope: tuple = grad_mode.scope
-        self.site: str | None = None
+        self.seq = _next_seq()
 
     @property
     def name(self) -> str:

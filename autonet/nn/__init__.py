@@ -7,7 +7,12 @@
     loss = nn.functional.binary_cross_entropy_with_logits(model(x), y)
 """
 
-from autonet.nn import functional, init, utils
+from autonet.nn import (
+    functional,
+    init,
+    source,  # noqa: F401  (registers the writer of an.compile's .source)
+    utils,
+)
 from autonet.nn.activations import (
     ELU,
     GELU,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
-from autonet.creation import rng
+from autonet.creation import sample
 from autonet.ops import conv as conv_ops
 from autonet.ops.conv import out_size
 from autonet.ops.primitive import as_array
@@ -355,7 +355,12 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     if not training or p == 0.0:
         return x
     mask_shape = (*x.shape[:2], *(1,) * (x.ndim - 2))  # one draw per (example, channel)
-    keep = (rng().random(mask_shape) >= p).astype(x.dtype)
+    return x * sample(channel_mask, mask_shape, p, x.dtype)
+
+
+def channel_mask(generator: np.random.Generator, shape: tuple, p: float, dtype: Any) -> np.ndarray:
+    """Channel dropout's mask: 0 with probability p, else 1 / (1 - p) (0 everywhere for p = 1)."""
+    keep = (generator.random(shape) >= p).astype(dtype)
     if p < 1.0:
         keep *= 1.0 / (1.0 - p)
-    return x * keep
+    return keep

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
-from autonet.creation import rng
+from autonet.creation import sample
 from autonet.nn.attention_functional import scaled_dot_product_attention
 from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)
 from autonet.nn.embedding_functional import embedding, one_hot
@@ -66,10 +66,15 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if p == 1.0:
         return x * np.zeros((), dtype=x.dtype)
-    keep = rng().random(x.shape) >= p
-    mask = keep.astype(x.dtype)
+    return x * sample(dropout_mask, x.shape, p, x.dtype)
+
+
+def dropout_mask(generator: np.random.Generator, shape: tuple, p: float, dtype: Any) -> np.ndarray:
+    """Inverted dropout's mask D: 0 with probability p, else 1 / (1 - p)."""
+    keep = generator.random(shape) >= p
+    mask = keep.astype(dtype)
     mask *= 1.0 / (1.0 - p)
-    return x * mask
+    return mask
 
 
 # ---- activations (the ops themselves, re-exported under their PyTorch names) -------------------

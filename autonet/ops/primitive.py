@@ -89,21 +89,35 @@ class Primitive:
             return None
 
     def __call__(self, *args: Any, **attrs: Any) -> Tensor:
-        inputs = []
-        parents = []
-        record = False
-        for a in args:
+        # The hot path of the eager engine: one- and two-input calls (almost every op) unpack
+        # without building lists, and nothing is recorded unless some input requires grad.
+        n = len(args)
+        if n == 2:
+            a, b = args
             if isinstance(a, Tensor):
-                inputs.append(a.data)
-                if a._requires_grad:
-                    parents.append(a)
-                    record = True
-                    continue
+                pa = a if a._requires_grad else None
+                a = a.data
             else:
-                inputs.append(a)
-            parents.append(None)
+                pa = None
+            if isinstance(b, Tensor):
+                pb = b if b._requires_grad else None
+                b = b.data
+            else:
+                pb = None
+            inputs = (a, b)
+            parents = (pa, pb) if pa is not None or pb is not None else None
+        elif n == 1:
+            a = args[0]
+            if isinstance(a, Tensor):
+                parents = (a,) if a._requires_grad else None
+                a = a.data
+            else:
+                parents = None
+            inputs = (a,)
+        else:
+            inputs, parents = _unpack(args)
         try:
-            out = self.forward(*inputs, **attrs)
+            out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
         except (ValueError, TypeError, IndexError) as error:
             hint = _BROADCAST_HINT if "could not be broadcast" in str(error) else ""
             message = f"{self.name}: {error} {_describe(args, attrs)}{hint}"
@@ -115,23 +129,47 @@ class Primitive:
             raise rewrapped from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        result = Tensor.__new__(Tensor)
+        result = _new_tensor(Tensor)
         result.data = out
         result.grad = None
         result.name = None
-        if record and grad_mode.enabled and out.dtype.kind in "fc":
+        if parents is not None and grad_mode.enabled and out.dtype.kind in "fc":
             result._requires_grad = True
-            result._node = Node(self, tuple(parents), tuple(inputs), attrs or None,
-                                out if self.saves_output else None)
+            node = result._node = Node(self, parents, inputs, attrs or None,
+                                       out if self.saves_output else None)
             if _hooks.on_forward is not None:
-                _hooks.on_forward(result._node, out)
+                _hooks.on_forward(node, out)
         else:
             result._requires_grad = False
             result._node = None
+        if _hooks.on_call is not None:
+            _hooks.on_call(self, args, attrs, result)
         return result
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+_new_tensor = Tensor.__new__
+
+
+def _unpack(args: Sequence[Any]) -> tuple[tuple, tuple | None]:
+    """Raw inputs and per-input parents (None where no grad is needed; None overall when no
+    input needs one) of a call with any number of arguments."""
+    inputs = []
+    parents = []
+    record = False
+    for a in args:
+        if isinstance(a, Tensor):
+            inputs.append(a.data)
+            if a._requires_grad:
+                parents.append(a)
+                record = True
+                continue
+        else:
+            inputs.append(a)
+        parents.append(None)
+    return tuple(inputs), tuple(parents) if record else None
 
 
 class PerInput:
@@ -148,12 +186,14 @@ class PerInput:
 
 
 class _Hooks:
-    """Optional observers (anomaly detection); None keeps the hot path to one check."""
+    """Optional observers; None keeps the hot path to one check each. ``on_forward`` sees every
+    recorded Node (anomaly detection), ``on_call`` every call, recorded or not (an.compile)."""
 
-    __slots__ = ("on_forward",)
+    __slots__ = ("on_forward", "on_call")
 
     def __init__(self) -> None:
         self.on_forward: Callable[[Node, np.ndarray], None] | None = None
+        self.on_call: Callable[[Primitive, tuple, dict, Tensor], None] | None = None
 
 
 _hooks = _Hooks()

@@ -141,15 +141,20 @@ def composite(fn: Callable[..., Any] | None = None, *, numpy: Callable[..., Any]
 
 def _install_method(name: str, op: Callable[..., Any]) -> None:
     """``t.name(*args, **kwargs)`` calls ``op(t, *args, **kwargs)``, unless Tensor defines one."""
+    from autonet.ops.primitive import Primitive
     from autonet.tensor import Tensor
 
     existing = Tensor.__dict__.get(name)
     if existing is not None and not getattr(existing, "_from_registry", False):
         return
 
+    # a Primitive's bound __call__ is called directly; calling the instance itself would go
+    # through Python's generic instance-call path, a good part of a small op's cost
+    call = op.__call__ if isinstance(op, Primitive) else op
+
     @functools.wraps(op)
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return op(self, *args, **kwargs)
+        return call(self, *args, **kwargs)
 
     method._from_registry = True  # type: ignore[attr-defined]
     method.__wrapped__ = op  # type: ignore[attr-defined]

@@ -1,0 +1,706 @@
+"""``an.compile(fn)``: run a step once eagerly, record every array operation it did, replay them.
+
+The first call of ``step = an.compile(fn)`` runs ``fn`` as usual while recording the flat sequence
+of array operations: each primitive's forward, each random draw, and the backward exactly as the
+engine runs it (its order, every rule call, the sums back to broadcast shapes, the accumulation
+of gradients and the stores into ``.grad``). That sequence becomes one straight-line Python
+function of the input arrays (``step.replay_code``). Later calls whose inputs have the same
+shapes, dtypes and requires_grad flags, under the same grad mode and with the same modules in
+train/eval mode, run that function on the new arrays: no Tensor or Node is made and nothing is
+sorted, yet the outputs (as Tensors) and every leaf's ``.grad`` are those of the eager call, bit
+for bit. Another signature traces again (a few are cached).
+
+What is frozen at trace time, as in jax.jit or tinygrad's TinyJit: Python control flow and
+Python values (an ``if`` on a tensor's value, a loop count, a hyperparameter read from a global).
+``an.compile(fn, check=True)`` runs the eager ``fn`` beside the replay for the first calls and
+raises at the first op whose output differs. Reading a traced value back to Python inside ``fn``
+(``.item()``, ``.numpy()``, ``bool()``) and changing a parameter in place inside ``fn`` (an
+optimizer step) are refused at trace time; keep ``optimizer.zero_grad()`` and ``step()``
+outside ``fn``.
+
+``step.source`` is the replay written out for people: plain numpy, one line per operation in the
+course's notation (Z1, A1, dZ2, dW2, ...), see autonet/nn/source.py.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+import operator
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autonet.autograd import engine
+from autonet.autograd.graph import draws, grad_mode
+from autonet.ops.namespace import NUMPY
+from autonet.ops.primitive import _hooks
+from autonet.ops.shape import sum_to
+from autonet.tensor import Tensor, read_hooks
+
+CACHE_SIZE = 8
+CHUNK = 400  # lines per function of the replay
+COMPILE_STEPS = 4000  # longer traces replay through a loop (Python compiles them slowly)
+CHECK_CALLS = 3
+
+
+class _Writers:
+    """Who writes ``step.source``: autonet.nn.source (it knows the modules' course names), set
+    when autonet.nn is imported."""
+
+    __slots__ = ("source",)
+
+    def __init__(self) -> None:
+        self.source: Callable[[Any, list[str] | None], str] | None = None
+
+
+writers = _Writers()
+
+
+class CompileError(RuntimeError):
+    """What an.compile cannot replay faithfully, or a replay that differed from eager."""
+
+
+class Step:
+    """One recorded operation: ``out = fn(*ins)``; for a person reading ``.source``, ``kind``
+    (forward, backward, sample, fit, add, seed, store), the op and the rule that made it."""
+
+    __slots__ = ("kind", "fn", "ins", "out", "op", "detail", "scope", "node_index", "scalar")
+
+    def __init__(self, kind: str, fn: Any, ins: tuple, out: int | None, op: Any = None,
+                 detail: Any = None, scope: tuple = (), node_index: int | None = None) -> None:
+        self.kind = kind
+        self.fn = fn
+        self.ins = ins
+        self.out = out
+        self.op = op
+        self.detail = detail
+        self.scope = scope
+        self.node_index = node_index
+        self.scalar = False  # a forward whose 0-d result numpy may give as a scalar
+
+
+class Trace:
+    """Everything one traced call did, as slots (numbered values) and steps."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.n_slots = 0
+        self.constants: dict[int, Any] = {}  # slot -> value fixed at trace time
+        self.inputs: list[tuple[int, int]] = []  # (slot, argument index)
+        self.externals: list[tuple[int, Tensor]] = []  # (slot, tensor read at replay: parameters)
+        self.leaf_args: dict[int, int] = {}  # id(input tensor) -> argument index
+        self.output: Any = None  # the structure of fn's result, slots for tensors
+        self.modules: list[Any] = []  # every module seen, to compare train/eval state
+        self.training: tuple = ()
+        self.forward_ops = 0
+        self.arg_kinds: list[str] = []  # per argument: tensor, array or value
+
+    def new_slot(self) -> int:
+        self.n_slots += 1
+        return self.n_slots - 1
+
+    def constant(self, value: Any) -> int:
+        slot = self.new_slot()
+        self.constants[slot] = value
+        return slot
+
+
+class _Recorder:
+    """Installed into the engine's hook slots while ``fn`` runs for the first time."""
+
+    def __init__(self, trace: Trace, args: tuple) -> None:
+        self.trace = trace
+        self.tensor_slot: dict[int, int] = {}
+        self.array_slot: dict[int, int] = {}
+        self.alive: list[Any] = []  # keeps every keyed object alive so ids stay unique
+        self.node_ins: dict[Any, tuple] = {}
+        self.node_out: dict[Any, int] = {}
+        self.node_index: dict[Any, int] = {}
+        self.snapshots: list[tuple[Tensor, Any, np.ndarray]] = []
+        self.scopes: dict[int, Any] = {}
+        for k, a in enumerate(args):
+            if isinstance(a, Tensor):
+                slot = self._bind(a, a.data)
+                trace.inputs.append((slot, k))
+                if a._requires_grad:
+                    trace.leaf_args[id(a)] = k
+            elif isinstance(a, np.ndarray):
+                slot = trace.new_slot()
+                self.array_slot[id(a)] = slot
+                self.alive.append(a)
+                trace.inputs.append((slot, k))
+
+    def _bind(self, tensor: Tensor | None, array: Any) -> int:
+        slot = self.trace.new_slot()
+        if tensor is not None:
+            self.tensor_slot[id(tensor)] = slot
+            self.alive.append(tensor)
+        self.array_slot[id(array)] = slot
+        self.alive.append(array)
+        return slot
+
+    def ref(self, value: Any) -> int:
+        """The slot holding ``value`` (a Tensor, an array or a Python value) in the replay."""
+        if isinstance(value, Tensor):
+            slot = self.tensor_slot.get(id(value))
+            if slot is None:
+                slot = self.array_slot.get(id(value.data))
+                if slot is None:  # a parameter, or a constant tensor made outside the trace
+                    slot = self.trace.new_slot()
+                    self.trace.externals.append((slot, value))
+                    self.snapshots.append((value, value.data, np.array(value.data, copy=True)))
+                    self.array_slot[id(value.data)] = slot
+                    self.alive.append(value.data)
+                self.tensor_slot[id(value)] = slot
+                self.alive.append(value)
+            return slot
+        if isinstance(value, np.ndarray | np.generic):
+            slot = self.array_slot.get(id(value))
+            if slot is not None:
+                return slot
+        return self.trace.constant(value)
+
+    # ---- hooks ------------------------------------------------------------------------------
+    def on_call(self, primitive: Any, args: tuple, attrs: dict, result: Tensor) -> None:
+        ins = tuple(self.ref(a) for a in args)
+        out = self._bind(result, result.data)
+        forward = functools.partial(primitive.forward, **attrs) if attrs else primitive.forward
+        scope = grad_mode.scope
+        for module in scope:
+            self.scopes.setdefault(id(module), module)
+        node = result._node
+        step = Step("forward", forward, ins, out, primitive, attrs, scope, self.trace.forward_ops)
+        step.scalar = result.data.ndim == 0
+        self.trace.steps.append(step)
+        self.trace.forward_ops += 1
+        if node is not None:
+            self.node_ins[node] = ins
+            self.node_out[node] = out
+            self.node_index[node] = self.trace.forward_ops - 1
+
+    def on_sample(self, draw: Callable[..., np.ndarray], args: tuple, out: np.ndarray) -> None:
+        slot = self._bind(None, out)
+        self.trace.steps.append(Step("sample", draw, args, slot, draw, None, grad_mode.scope))
+
+    def on_read(self, tensor: Tensor, what: str) -> None:
+        if id(tensor) in self.tensor_slot:
+            raise CompileError(
+                f"compile: {what} inside the compiled function reads a traced value "
+                f"(shape {tensor.shape}) into Python or numpy; the replay would keep the value "
+                f"of the first call. Return the tensor from the function and read it outside, "
+                f"or use tensor ops (an.where, an.maximum) instead of Python branches on values")
+
+    # ---- backward, as engine.run_backward + engine.backward do it ---------------------------
+    def backward(self, roots: list, grads: list, retain_graph: bool) -> None:
+        steps = self.trace.steps
+        values: dict[int, Any] = {}  # slot -> array, for this backward's own slots
+        accumulated: dict[Any, int] = {}
+        owned: set = set()
+
+        def run(kind: str, fn: Any, ins: tuple, arrays: list, **info: Any) -> int:
+            out = self.trace.new_slot()
+            steps.append(Step(kind, fn, ins, out, **info))
+            values[out] = fn(*arrays)
+            return out
+
+        def value(slot: int) -> Any:
+            return values[slot] if slot in values else self._value_of(slot)
+
+        def accumulate(key: Any, slot: int, g: Any) -> None:
+            if key not in accumulated:
+                accumulated[key] = slot
+            elif key in owned:
+                accumulated[key] = run("add", _add_into, (accumulated[key], slot),
+                                       [value(accumulated[key]), g], op="accumulate")
+            else:
+                accumulated[key] = run("add", operator.add, (accumulated[key], slot),
+                                       [value(accumulated[key]), g], op="accumulate")
+                owned.add(key)
+
+        for root, grad in zip(roots, grads):
+            seed = engine._seed(root, grad, False)  # validates and raises as eager does
+            root_slot = self.ref(root)
+            if grad is None:
+                slot = run("seed", np.ones_like, (root_slot,), [root.data], op="seed")
+            else:
+                grad_slot = self.ref(grad)
+                fn = functools.partial(_seed_array, root.shape, root.dtype)
+                slot = run("seed", fn, (grad_slot,), [getattr(grad, "data", grad)], op="seed")
+            np.testing.assert_array_equal(values[slot], seed)
+            key = root._node if root._node is not None else root
+            accumulate(key, slot, values[slot])
+        order = engine.topological_order(r._node for r in roots if r._node is not None)
+        if engine.observers.on_backward_start is not None:
+            engine.observers.on_backward_start(order, retain_graph, True)
+        on_gradient = engine.observers.on_gradient
+        for node in order:
+            slot = accumulated.pop(node, None)
+            if node.retained is not None and node.retained() is not None:
+                raise CompileError("compile: retain_grad() inside a compiled function is not "
+                                   "supported; the replay makes no intermediate tensors")
+            owned.discard(node)
+            if slot is not None:
+                g = value(slot)
+                ins = self.node_ins[node]
+                y = self.node_out[node] if node.out is not None else self.trace.constant(None)
+                attrs = node.attrs or {}
+                for i, parent in enumerate(node.parents):
+                    if parent is None:
+                        continue
+                    rule = node.primitive.rule(i)
+                    if rule is None:
+                        raise RuntimeError(
+                            f"backward: '{node.name}' has no gradient with respect to its input "
+                            f"{i}; pass that input as a constant (e.g. .detach()) instead")
+                    fn = functools.partial(rule, NUMPY, **attrs)
+                    gi_slot = run("backward", fn, (slot, y, *ins),
+                                  [g, node.out, *node.inputs], op=node.primitive, detail=i,
+                                  scope=node.scope, node_index=self.node_index.get(node))
+                    gi = values[gi_slot]
+                    if on_gradient is not None:
+                        on_gradient(node, i, gi)
+                    data = parent.data
+                    if gi.shape != data.shape or gi.dtype != data.dtype:
+                        fit = functools.partial(_fit_array, data.shape, data.dtype)
+                        gi_slot = run("fit", fit, (gi_slot,), [gi], op="fit",
+                                      detail=(gi.shape, gi.dtype))
+                        gi = values[gi_slot]
+                    key = parent if parent._node is None else parent._node
+                    fresh = key not in accumulated
+                    accumulate(key, gi_slot, gi)
+                    if fresh and gi is not g and type(gi) is np.ndarray and gi.base is None:
+                        owned.add(key)
+            if not retain_graph:
+                node.parents = node.inputs = node.attrs = node.out = None
+        for key, slot in accumulated.items():
+            if isinstance(key, Tensor):
+                leaf = self._leaf_ref(key)
+                steps.append(Step("store", engine._store_grad, (leaf, slot), None,
+                                  detail=key in owned))
+                engine._store_grad(key, value(slot), key in owned)
+
+    def _leaf_ref(self, leaf: Tensor) -> tuple[str, Any]:
+        if id(leaf) in self.trace.leaf_args:
+            return ("arg", self.trace.leaf_args[id(leaf)])
+        self.ref(leaf)
+        return ("tensor", leaf)
+
+    def _value_of(self, slot: int) -> Any:
+        if slot in self.trace.constants:
+            return self.trace.constants[slot]
+        raise KeyError(slot)
+
+    def finish(self, result: Any) -> None:
+        for tensor, array, copy in self.snapshots:
+            if tensor.data is not array or not np.array_equal(array, copy, equal_nan=True):
+                name = tensor.name or f"a tensor of shape {tensor.shape}"
+                raise CompileError(
+                    f"compile: the compiled function changed {name} in place (an optimizer "
+                    f"step or an assignment into .data inside it?); a replay would not repeat "
+                    f"that. Keep optimizer.zero_grad() and optimizer.step() outside the "
+                    f"compiled function")
+        self.trace.output = self._structure(result)
+        modules: dict[int, Any] = {}
+        for module in self.scopes.values():
+            for m in module.modules():
+                modules.setdefault(id(m), m)
+        self.trace.modules = list(modules.values())
+        self.trace.training = tuple(m.training for m in self.trace.modules)
+
+    def _structure(self, value: Any) -> Any:
+        if isinstance(value, Tensor):
+            node = value._node
+            if node is not None and not node.freed:
+                raise CompileError(
+                    "compile: the compiled function returns a tensor whose graph is still alive "
+                    "(no backward ran through it); a replay makes no graph to call backward on. "
+                    "Call loss.backward() inside the function, or run it under an.no_grad() "
+                    "for inference")
+            if id(value) not in self.tensor_slot and id(value.data) not in self.array_slot:
+                return ("object", value)
+            return ("tensor", self.ref(value))
+        if isinstance(value, tuple | list):
+            return (type(value).__name__, [self._structure(v) for v in value])
+        if isinstance(value, dict):
+            return ("dict", {k: self._structure(v) for k, v in value.items()})
+        if isinstance(value, np.ndarray) and id(value) in self.array_slot:
+            return ("array", self.array_slot[id(value)])
+        return ("object", value)
+
+
+def _add_into(total: Any, g: Any) -> Any:
+    total += g  # in place for arrays; 0-d results are numpy scalars, so return what += made
+    return total
+
+
+def _fit_array(shape: tuple, dtype: np.dtype, g: Any) -> Any:
+    if g.shape != shape:
+        g = sum_to(NUMPY, g, shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _seed_array(shape: tuple, dtype: np.dtype, grad: Any) -> np.ndarray:
+    if np.shape(grad) != shape:
+        grad = np.reshape(grad, shape)
+    return np.asarray(grad, dtype=dtype)
+
+
+def _rebuild(structure: Any, values: Any) -> Any:
+    """fn's result from the replay's output arrays (an iterator, in _output_slots order)."""
+    kind, content = structure
+    if kind == "tensor":
+        return Tensor._wrap(next(values))
+    if kind == "array":
+        return next(values)
+    if kind == "object":
+        return content
+    if kind == "dict":
+        return {k: _rebuild(v, values) for k, v in content.items()}
+    items = [_rebuild(v, values) for v in content]
+    return tuple(items) if kind == "tuple" else items
+
+
+# ---- the replay as straight-line Python ---------------------------------------------------------
+def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any]]:
+    """Python source of ``replay(args, T)`` and the namespace it runs in. Values live in the list
+    ``V`` (slot k in V[k], dropped after its last use); the steps are split into functions of at
+    most CHUNK lines, since Python compiles one very long function slowly. With ``capture``,
+    every forward output is appended to ``T`` (for check=True)."""
+    namespace: dict[str, Any] = {"asarray": np.asarray, "ndarray": np.ndarray,
+                                 "rng": draws.generator}
+    last_use: dict[int, int] = {}
+    for k, step in enumerate(trace.steps):
+        for slot in _slots_read(step):
+            last_use[slot] = k
+    keep = set(_output_slots(trace.output))
+    head = ["def replay(args, T):", f"    V = [None] * {trace.n_slots}"]
+    for slot, k in trace.inputs:
+        head.append(f"    V[{slot}] = args[{k}]" + (".data" if _is_tensor_input(trace, k)
+                                                     else ""))
+    for slot, tensor in trace.externals:
+        namespace[f"E{slot}"] = tensor
+        head.append(f"    V[{slot}] = E{slot}.data")
+    for slot, value in trace.constants.items():
+        namespace[f"C{slot}"] = value
+        if slot in last_use or slot in keep:
+            head.append(f"    V[{slot}] = C{slot}")
+    body: list[str] = []
+    for k, step in enumerate(trace.steps):
+        name = f"F{k}"
+        namespace[name] = step.fn
+        if step.kind == "sample":
+            namespace[f"A{k}"] = step.ins
+            body.append(f"V[{step.out}] = {name}(rng(), *A{k})")
+        elif step.kind == "store":
+            (where, leaf), slot = step.ins
+            target = f"args[{leaf}]" if where == "arg" else f"L{k}"
+            if where != "arg":
+                namespace[f"L{k}"] = leaf
+            body.append(f"{name}({target}, V[{slot}], {step.detail})")
+        else:
+            args = ", ".join(f"V[{s}]" for s in step.ins)
+            call = f"asarray({name}({args}))" if step.kind == "forward" and step.scalar \
+                else f"{name}({args})"
+            body.append(f"V[{step.out}] = {call}")
+            if step.kind == "forward" and capture:
+                body.append(f"T.append(V[{step.out}])")
+        dead = sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep)
+        if dead:
+            body.append(" = ".join(f"V[{s}]" for s in dead) + " = None")
+    parts = []
+    for j in range(0, len(body), CHUNK):
+        parts.append(f"def part{j // CHUNK}(V, args, T):")
+        parts += ["    " + line for line in body[j:j + CHUNK]]
+        head.append(f"    part{j // CHUNK}(V, args, T)")
+    head.append(f"    return [{', '.join(f'V[{s}]' for s in _output_slots(trace.output))}]")
+    return "\n".join(parts + head) + "\n", namespace
+
+
+def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], list]:
+    """The same replay as replay_code, as a loop over the steps: for traces too long to compile
+    as Python quickly (a step costs a little more, tracing much less)."""
+    last_use: dict[int, int] = {}
+    for k, step in enumerate(trace.steps):
+        for slot in _slots_read(step):
+            last_use[slot] = k
+    keep = set(_output_slots(trace.output))
+    program = []
+    for k, step in enumerate(trace.steps):
+        dead = tuple(sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep))
+        code = {"sample": 1, "store": 2}.get(step.kind, 0)
+        if step.kind == "forward":
+            code = 4 if step.scalar else 3
+        program.append((code, step.fn, step.ins, step.out, dead, step.detail))
+    n = trace.n_slots
+    tensor_inputs = [(slot, k) for slot, k in trace.inputs if _is_tensor_input(trace, k)]
+    other_inputs = [(slot, k) for slot, k in trace.inputs if not _is_tensor_input(trace, k)]
+    externals = trace.externals
+    constants = list(trace.constants.items())
+    outputs = _output_slots(trace.output)
+    rng = draws.generator
+    asarray = np.asarray
+
+    def replay(args: tuple, captured: Any) -> list:
+        V: list = [None] * n
+        for slot, k in tensor_inputs:
+            V[slot] = args[k].data
+        for slot, k in other_inputs:
+            V[slot] = args[k]
+        for slot, tensor in externals:
+            V[slot] = tensor.data
+        for slot, value in constants:
+            V[slot] = value
+        get = V.__getitem__
+        for code, fn, ins, out, dead, detail in program:
+            if code == 0:
+                V[out] = fn(*map(get, ins))
+            elif code >= 3:
+                V[out] = fn(*map(get, ins)) if code == 3 else asarray(fn(*map(get, ins)))
+                if capture:
+                    captured.append(V[out])
+            elif code == 1:
+                V[out] = fn(rng(), *ins)
+            else:
+                (where, leaf), slot = ins
+                fn(args[leaf] if where == "arg" else leaf, V[slot], detail)
+            for slot in dead:
+                V[slot] = None
+        return [V[s] for s in outputs]
+
+    return replay
+
+
+def _slots_read(step: Step) -> list[int]:
+    if step.kind == "sample":
+        return []
+    if step.kind == "store":
+        return [step.ins[1]]
+    return list(step.ins)
+
+
+def _output_slots(structure: Any) -> list[int]:
+    kind, content = structure
+    if kind in ("tensor", "array"):
+        return [content]
+    if kind == "dict":
+        return [s for v in content.values() for s in _output_slots(v)]
+    if kind in ("tuple", "list"):
+        return [s for v in content for s in _output_slots(v)]
+    return []
+
+
+def _is_tensor_input(trace: Trace, k: int) -> bool:
+    return trace.arg_kinds[k] == "tensor"
+
+
+# ---- the compiled callable ----------------------------------------------------------------------
+class Compiled:
+    """``an.compile(fn)``: call it like ``fn``. Attributes: ``traces`` (how many times fn ran
+    eagerly to record), ``source`` (the last trace as readable numpy code)."""
+
+    def __init__(self, fn: Callable[..., Any], check: bool = False,
+                 cache_size: int = CACHE_SIZE) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.check = check
+        self.cache_size = cache_size
+        self.traces = 0
+        self.replays = 0
+        self._cache: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._last: _Entry | None = None
+        self._checked = 0
+
+    def __call__(self, *args: Any) -> Any:
+        key = (grad_mode.enabled, tuple(_signature(a) for a in args))
+        entry = self._cache.get(key)
+        if entry is not None and entry.matches():
+            self._cache.move_to_end(key)
+            self._last = entry
+            if self.check and self._checked < CHECK_CALLS:
+                self._checked += 1
+                return entry.checked_replay(self.fn, args)
+            self.replays += 1
+            return entry.replay(args)
+        entry = self._trace(args)
+        self._cache[key] = entry
+        self._cache.move_to_end(key)
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+            warnings.warn(
+                f"compile: {self.fn.__name__} has been traced for more than {self.cache_size} "
+                f"input signatures (shapes, dtypes, requires_grad, grad mode); the oldest is "
+                f"dropped. If shapes change on every call, compiling does not pay off",
+                RuntimeWarning, stacklevel=2)
+        return entry.result
+
+    def _trace(self, args: tuple) -> _Entry:
+        trace = Trace()
+        trace.arg_kinds = ["tensor" if isinstance(a, Tensor) else
+                           "array" if isinstance(a, np.ndarray) else "value" for a in args]
+        recorder = _Recorder(trace, args)
+        if _hooks.on_call is not None or engine.observers.tracer is not None:
+            raise CompileError("compile: a compiled function is being traced already; a "
+                               "compiled function cannot call another one while it traces")
+        _hooks.on_call = recorder.on_call
+        draws.on_sample = recorder.on_sample
+        read_hooks.on_read = recorder.on_read
+        engine.observers.tracer = recorder
+        try:
+            result = self.fn(*args)
+            recorder.finish(result)
+        finally:
+            _hooks.on_call = None
+            draws.on_sample = None
+            read_hooks.on_read = None
+            engine.observers.tracer = None
+        self.traces += 1
+        entry = _Entry(trace)
+        entry.result = result
+        self._last = entry
+        return entry
+
+    @property
+    def trace(self) -> Trace:
+        if self._last is None:
+            raise RuntimeError("compile: call the compiled function once first; it records "
+                               "what it does on its first call")
+        return self._last.trace
+
+    @property
+    def replay_code(self) -> str:
+        """The replay function exactly as it runs (slots v0, v1, ... and bound functions)."""
+        return replay_code(self.trace)[0]
+
+    @property
+    def source(self) -> str:
+        """The last trace as a standalone numpy function in the course's notation."""
+        if writers.source is None:
+            raise RuntimeError("compile: import autonet.nn to write the source")
+        try:
+            names = list(inspect.signature(self.fn).parameters)
+        except (TypeError, ValueError):
+            names = []
+        if len(names) != len(self.trace.arg_kinds):
+            names = None
+        return writers.source(self.trace, names)
+
+
+class _Entry:
+    """One cached trace and its compiled replay."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.result: Any = None
+        self._replay = _make_replay(trace)
+        self._checking: Callable | None = None
+
+    def matches(self) -> bool:
+        return tuple(m.training for m in self.trace.modules) == self.trace.training
+
+    def replay(self, args: tuple) -> Any:
+        return _rebuild(self.trace.output, iter(self._replay(args, None)))
+
+    def checked_replay(self, fn: Callable[..., Any], args: tuple) -> Any:
+        """Replay, then run fn eagerly from the same state and compare op by op."""
+        if self._checking is None:
+            self._checking = _make_replay(self.trace, capture=True)
+        leaves = self._leaves(args)
+        grads_before = [None if t.grad is None else t.grad.copy() for t in leaves]
+        state = draws.generator().bit_generator.state
+        replayed: list = []
+        self._checking(args, replayed)
+        grads_replay = [None if t.grad is None else t.grad.copy() for t in leaves]
+        for t, g in zip(leaves, grads_before):
+            t.grad = g
+        draws.generator().bit_generator.state = state
+        eager: list = []
+
+        def observe(primitive: Any, call_args: tuple, attrs: dict, result: Tensor) -> None:
+            eager.append((primitive, result.data))
+
+        _hooks.on_call = observe
+        try:
+            result = fn(*args)
+        finally:
+            _hooks.on_call = None
+        forwards = [s for s in self.trace.steps if s.kind == "forward"]
+        for k, (step, (primitive, got)) in enumerate(zip(forwards, eager)):
+            want = replayed[k]
+            if primitive is not step.op or np.shape(got) != np.shape(want):
+                raise CompileError(
+                    f"compile(check=True): the graph changed: op {k} was '{step.op.name}' "
+                    f"{np.shape(want)} when traced and is '{primitive.name}' {np.shape(got)} "
+                    f"now. Python control flow or state decided it at trace time; compile "
+                    f"only functions that do the same operations on every call")
+            if not np.array_equal(got, want, equal_nan=True):
+                where = " > ".join(type(m).__name__ for m in step.scope)
+                raise CompileError(
+                    f"compile(check=True): op {k} '{step.op.name}'"
+                    f"{' in ' + where if where else ''} gives different values in the replay "
+                    f"than in eager (max abs difference "
+                    f"{np.max(np.abs(np.asarray(got, float) - np.asarray(want, float)))}). "
+                    f"Something it depends on was frozen at trace time: a Python value, a "
+                    f"random draw not made through autonet's generator, or a branch on a "
+                    f"tensor's value")
+        if len(eager) != len(forwards):
+            raise CompileError(
+                f"compile(check=True): the graph changed: {len(forwards)} ops when traced, "
+                f"{len(eager)} now. Python control flow decided the graph at trace time")
+        for t, g in zip(leaves, grads_replay):
+            same = (g is None and t.grad is None) or (
+                g is not None and t.grad is not None and np.array_equal(g, t.grad))
+            if not same:
+                raise CompileError(f"compile(check=True): the gradient of "
+                                   f"{t.name or tuple(t.shape)} differs between replay and eager")
+        return result
+
+    def _leaves(self, args: tuple) -> list[Tensor]:
+        leaves = []
+        for step in self.trace.steps:
+            if step.kind == "store":
+                where, leaf = step.ins[0]
+                leaves.append(args[leaf] if where == "arg" else leaf)
+        return leaves
+
+
+def _make_replay(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], list]:
+    if len(trace.steps) > COMPILE_STEPS:
+        return interpreter(trace, capture)
+    code, namespace = replay_code(trace, capture)
+    exec(builtins.compile(code, "<an.compile replay>", "exec"), namespace)
+    return namespace["replay"]
+
+
+def _signature(value: Any) -> tuple:
+    if isinstance(value, Tensor):
+        return ("tensor", value.shape, value.dtype.str, value._requires_grad)
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, value.dtype.str)
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"compile: argument of type {type(value).__name__} is neither a Tensor, "
+                        f"an array nor a hashable value; pass tensors or arrays (lists become "
+                        f"constants of the trace: wrap them in an.tensor)") from None
+    return ("value", type(value).__name__, value)
+
+
+def compile(fn: Callable[..., Any] | None = None, *, check: bool = False,
+            cache_size: int = CACHE_SIZE) -> Any:
+    """Trace ``fn`` on its first call and replay the recorded array operations afterwards.
+
+    ``fn`` takes Tensors, arrays or hashable Python values and returns Tensors (or structures of
+    them); it may call ``loss.backward()`` (the replay then fills every leaf's ``.grad`` as eager
+    would). ``check=True`` compares the first replays with eager, op by op. Usable as a decorator
+    (``@an.compile`` or ``@an.compile(check=True)``).
+    """
+    if fn is None:
+        return lambda f: Compiled(f, check=check, cache_size=cache_size)
+    return Compiled(fn, check=check, cache_size=cache_size)

@@ -1,0 +1,297 @@
+"""an.compile: a replay leaves exactly what eager leaves (outputs and .grad, bit for bit), draws
+fresh random values, retraces on a new signature, and refuses what it cannot replay."""
+
+import numpy as np
+import pytest
+
+import autonet as an
+from autonet import nn
+from autonet.autograd.compile import CompileError
+
+F = nn.functional
+
+
+def _mlp(dropout: float = 0.0, seed: int = 0) -> nn.Sequential:
+    an.manual_seed(seed)
+    layers = [nn.Linear(5, 8), nn.Tanh()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers, nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 3))
+
+
+def _data(n: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 5)).astype(np.float32), rng.integers(0, 3, n)
+
+
+def _train(step_of, model, batches, compiled: bool, seed: int = 7, lr: float = 0.1):
+    """Run an SGD loop (zero_grad and step outside the step function); return every loss,
+    gradient and parameter value along the way."""
+    opt = an.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    step = step_of(model)
+    if compiled:
+        step = an.compile(step)
+    an.manual_seed(seed)
+    seen = []
+    for x, y in batches:
+        opt.zero_grad()
+        out = step(an.tensor(x), y)
+        seen.append(np.array(out.data))
+        seen += [p.grad.copy() for p in model.parameters()]
+        opt.step()
+        seen += [p.data.copy() for p in model.parameters()]
+    return seen, step
+
+
+def _ce_step(model):
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        return loss
+    return step
+
+
+def _assert_same(eager, compiled):
+    assert len(eager) == len(compiled)
+    for a, b in zip(eager, compiled):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert np.array_equal(a, b), np.max(np.abs(a - b))
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.4])
+@pytest.mark.parametrize("n", [1, 7, 16])
+def test_mlp_training_is_bit_exact(dropout, n):
+    batches = [_data(n, seed) for seed in range(5)]
+    eager, _ = _train(_ce_step, _mlp(dropout), batches, compiled=False)
+    compiled, step = _train(_ce_step, _mlp(dropout), batches, compiled=True)
+    _assert_same(eager, compiled)
+    assert step.traces == 1 and step.replays == 4
+
+
+def test_dropout_draws_fresh_masks_on_every_replay():
+    model = _mlp(dropout=0.5)
+    x, y = _data(8)
+    step = an.compile(_ce_step(model))
+    losses = {float(step(an.tensor(x), y).data) for _ in range(4)}
+    assert len(losses) == 4  # same inputs, same parameters: only the masks differ
+
+
+def test_broadcasting_and_a_parameter_used_twice():
+    def step_of(params):
+        w, b, s = params
+
+        def step(x, y):
+            h = (x @ w + b) * s  # b (1, 4) and s (4,) broadcast over the batch
+            h = an.tanh(h) @ w.T  # w used a second time
+            loss = ((h - x) ** 2).mean() + (s * s).sum() * 0.01
+            loss.backward()
+            return loss, h
+        return step
+
+    def run(compiled):
+        an.manual_seed(3)
+        params = [an.randn(4, 4, requires_grad=True), an.randn(1, 4, requires_grad=True),
+                  an.randn(4, dtype="float64", requires_grad=True)]
+        step = step_of(params)
+        step = an.compile(step) if compiled else step
+        seen = []
+        for k in range(3):
+            x = an.tensor(np.random.default_rng(k).standard_normal((6, 4)).astype(np.float32))
+            loss, h = step(x, None)
+            seen += [np.array(loss.data), h.data.copy()] + [p.grad.copy() for p in params]
+        return seen  # grads accumulate over the calls: no zero_grad here
+
+    _assert_same(run(False), run(True))
+
+
+def test_input_tensors_that_require_grad_receive_grad():
+    def f(x, w):
+        y = (an.sigmoid(x * w) + x).sum()
+        y.backward()
+        return y
+
+    step = an.compile(f)
+    for k in range(3):
+        rng = np.random.default_rng(k)
+        x, w = rng.standard_normal(3), rng.standard_normal(3)
+        pairs = [[an.tensor(a, requires_grad=True) for a in (x, w)] for _ in range(2)]
+        want, got = f(*pairs[0]), step(*pairs[1])
+        assert np.array_equal(want.data, got.data)
+        for a, b in zip(*pairs):
+            assert np.array_equal(a.grad, b.grad)
+    assert step.traces == 1
+
+
+def test_retraces_on_new_signature_and_caches():
+    model = _mlp()
+    step = an.compile(_ce_step(model))
+    for n in (4, 4, 3, 4, 3):
+        model.zero_grad()
+        x, y = _data(n)
+        loss = step(an.tensor(x), y)
+        model.zero_grad()
+        want = F.cross_entropy(model(an.tensor(x)), y)
+        assert np.array_equal(loss.data, want.data)
+    assert step.traces == 2 and step.replays == 3
+    model.eval()  # train/eval state is part of the signature
+    step(an.tensor(_data(4)[0]), _data(4)[1])
+    assert step.traces == 3
+    with an.no_grad():  # so is grad mode
+        step2 = an.compile(lambda x: model(x))
+        step2(an.tensor(_data(4)[0]))
+        step2(an.tensor(_data(4)[0]))
+        assert step2.traces == 1
+
+
+def test_outputs_of_inference_under_no_grad():
+    model = _mlp()
+    step = an.compile(lambda x: model(x))
+    with an.no_grad():
+        for k in range(3):
+            x = an.tensor(_data(5, k)[0])
+            assert np.array_equal(step(x).data, model(x).data)
+
+
+def test_check_mode_names_the_first_op_that_differs():
+    state = {"scale": 1.0}
+
+    def f(x, w):
+        loss = (x * w * state["scale"]).sum()  # a Python value frozen at trace time
+        loss.backward()
+        return loss
+
+    w = an.tensor(np.ones(3), requires_grad=True)
+    step = an.compile(f, check=True)
+    step(an.tensor(np.arange(3.0)), w)
+    step(an.tensor(np.arange(3.0)), w)  # nothing changed: the check passes
+    state["scale"] = 2.0
+    with pytest.raises(CompileError, match=r"op 1 'mul' gives different values"):
+        step(an.tensor(np.arange(3.0)), w)
+
+
+def test_check_mode_detects_a_graph_that_changed():
+    calls = {"n": 0}
+
+    def f(x):
+        calls["n"] += 1
+        return x.tanh() if calls["n"] == 1 else x.sigmoid()
+
+    step = an.compile(f, check=True)
+    with an.no_grad():
+        step(an.tensor(np.ones(2)))
+        with pytest.raises(CompileError, match=r"graph changed: op 0 was 'tanh'"):
+            step(an.tensor(np.ones(2)))
+
+
+def test_check_mode_passes_on_healthy_training_and_leaves_eager_state():
+    batches = [_data(6, seed) for seed in range(4)]
+    eager, _ = _train(_ce_step, _mlp(0.3), batches, compiled=False)
+    seen, step = _train(lambda m: an.compile(_ce_step(m), check=True), _mlp(0.3), batches,
+                        compiled=False)
+    _assert_same(eager, seen)
+    assert step.traces == 1
+
+
+@pytest.mark.parametrize("read", [lambda t: t.item(), lambda t: t.numpy(), lambda t: bool(t),
+                                  lambda t: float(t)])
+def test_reading_a_traced_value_is_refused(read):
+    def f(x):
+        s = x.sum()
+        if read(s) > 0:
+            return s * 2
+        return s
+
+    with pytest.raises(CompileError, match=r"reads a traced value"):
+        an.compile(f)(an.tensor(np.ones(3)))
+
+
+def test_changing_parameters_inside_is_refused():
+    model = _mlp()
+    opt = an.optim.SGD(model.parameters(), lr=0.1)
+
+    def f(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    x, y = _data(4)
+    with pytest.raises(CompileError, match=r"changed .* in place.*optimizer"):
+        an.compile(f)(an.tensor(x), y)
+
+
+def test_a_live_graph_as_output_is_refused():
+    model = _mlp()
+    with pytest.raises(CompileError, match=r"graph is still alive"):
+        an.compile(lambda x: model(x))(an.tensor(_data(3)[0]))
+
+
+def test_an_grad_inside_is_refused():
+    w = an.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"an.grad .* not supported"):
+        an.compile(lambda x: an.grad((x * w).sum(), w)[0])(an.tensor(np.ones(3)))
+
+
+def test_eager_works_again_after_a_refused_trace():
+    with pytest.raises(CompileError):
+        an.compile(lambda x: x.sum().item())(an.tensor(np.ones(2)))
+    x = an.tensor(np.ones(2), requires_grad=True)
+    (x * 3).sum().backward()
+    assert np.array_equal(x.grad, [3.0, 3.0]) and x.sum().item() == 2.0
+
+
+def test_many_signatures_warn_once_the_cache_overflows():
+    step = an.compile(lambda x: x * 2, cache_size=2)
+    with an.no_grad():
+        step(an.tensor(np.ones(1)))
+        step(an.tensor(np.ones(2)))
+        step(an.tensor(np.ones(1)))  # healthy: two shapes alternate, no warning
+        with pytest.warns(RuntimeWarning, match=r"more than 2 input signatures"):
+            step(an.tensor(np.ones(3)))
+
+
+def test_long_traces_replay_through_the_loop_with_the_same_results(monkeypatch):
+    import autonet.autograd.compile as compile_module
+
+    monkeypatch.setattr(compile_module, "COMPILE_STEPS", 0)  # every trace counts as long
+    batches = [_data(5, seed) for seed in range(3)]
+    eager, _ = _train(_ce_step, _mlp(0.3), batches, compiled=False)
+    compiled, step = _train(_ce_step, _mlp(0.3), batches, compiled=True)
+    _assert_same(eager, compiled)
+    checked, _ = _train(lambda m: an.compile(_ce_step(m), check=True), _mlp(0.3), batches,
+                        compiled=False)
+    _assert_same(eager, checked)
+
+
+def test_a_scalar_chain_replays_exactly():
+    def f(x, w):
+        y = x
+        for _ in range(30):
+            y = (y * w).tanh() + 0.5
+        y.backward()
+        return y
+
+    step = an.compile(f)
+    for k in range(3):
+        pairs = [[an.tensor(np.float64(v), requires_grad=True) for v in (0.1 * k, 1.3)]
+                 for _ in range(2)]
+        want, got = f(*pairs[0]), step(*pairs[1])
+        assert np.array_equal(want.data, got.data) and got.shape == ()
+        for a, b in zip(*pairs):
+            assert np.array_equal(a.grad, b.grad) and type(a.grad) is type(b.grad)
+
+
+def test_conv_pooling_and_channel_dropout_replay_exactly():
+    def make():
+        an.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.Dropout2d(0.3),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12, 3))
+
+    rng = np.random.default_rng(0)
+    batches = [(rng.standard_normal((4, 1, 4, 4)).astype(np.float32), rng.integers(0, 3, 4))
+               for _ in range(3)]
+    eager, _ = _train(_ce_step, make(), batches, compiled=False)
+    compiled, step = _train(_ce_step, make(), batches, compiled=True)
+    _assert_same(eager, compiled)
+    assert step.traces == 1
