@@ -198,6 +198,13 @@ def test_graph_command(tmp_path, capsys):
     (["tune", "--grid", "activation=relu|swish", "--epochs", "1"], "choose from"),
     (["tune", "--grid", "layers=8|16,x", "--epochs", "1"], "for layers"),
     (["tune", "--grid", "dropout=uniform:0:2", "--method", "random"], "for dropout"),
+    (["tune", "--grid", "lr=0.1;lr=0.2", "--epochs", "1"], "gives lr twice"),
+    (["tune", "--grid", "lr=log:0:1", "--method", "random"], "need 0 < low < high"),
+    (["tune", "--grid", "lr=uniform:0.1:inf", "--method", "random"], "must be finite"),
+    (["tune", "--grid", "batch_size=int:1.5:4", "--method", "random"], "whole numbers"),
+    (["tune", "--grid", "activation=int:1:3", "--method", "random"], "for activation"),
+    (["tune", "--grid", "layers=int:1:3", "--method", "random"], "not a range"),
+    (["tune", "--grid", "layers=-3|8", "--epochs", "1"], "for layers"),
     (["nonsense"], "invalid choice"),
     ([], "required"),
 ])
@@ -278,3 +285,13 @@ def test_graph_no_grad_draws_the_forward_graph_only(tmp_path, capsys):
     assert "\\ngrad " in with_grads.read_text()  # a value box line: grad ...
     text = forward.read_text()
     assert "\\nvalue " in text and "\\ngrad" not in text and "vanishing" not in text
+
+
+def test_tune_grid_layer_sizes_take_every_spelling_the_flag_takes(tmp_path, capsys):
+    code = main(["tune", "--grid", "layers=none|8-8|4|0", "--epochs", "1", "--samples", "40",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0 and "failed" not in out
+    rows = (tmp_path / "trials.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3  # none and 0 are the same setting (no hidden layer): run once
+    assert {r.split(",")[2] for r in rows[1:]} == {"", "8-8", "4"}
