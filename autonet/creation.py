@@ -79,14 +79,15 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
     return made
 
 
-def from_numpy(array: np.ndarray, requires_grad: bool = False) -> Tensor:
+def from_numpy(array: np.ndarray, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A tensor sharing memory with ``array`` (no copy)."""
     array = np.asarray(array)
-    return _make(_numeric(array, "from_numpy", array, "array"), requires_grad, None)
+    return _make(_numeric(array, "from_numpy", array, "array"), requires_grad, name)
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
+    """Zeros of ``shape`` (given as sizes or one tuple: zeros(2, 3) or zeros((2, 3)))."""
     shape, dtype = _shape(shape, "zeros"), _dtype(dtype, "zeros")
     return _make(_allocate("zeros", shape, dtype, lambda: np.zeros(shape, dtype)),
                  requires_grad, name)
@@ -94,6 +95,7 @@ def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
+    """Ones of ``shape`` (given as sizes or one tuple)."""
     shape, dtype = _shape(shape, "ones"), _dtype(dtype, "ones")
     return _make(_allocate("ones", shape, dtype, lambda: np.ones(shape, dtype)),
                  requires_grad, name)
@@ -101,6 +103,7 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
+    """``fill_value`` everywhere in ``shape`` (an int or a tuple)."""
     shape = _shape((shape,) if not isinstance(shape, Sequence | np.ndarray) else tuple(shape),
                    "full")
     dtype = _dtype(dtype, "full")
@@ -111,34 +114,38 @@ def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool =
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
-    for name, value in (("start", start), ("stop", stop), ("step", step)):
+           requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """Evenly spaced values in [start, stop) (numpy.arange; arange(n) is 0 .. n - 1)."""
+    for argument, value in (("start", start), ("stop", stop), ("step", step)):
         if value is not None:
-            number(value, "arange", name)
+            number(value, "arange", argument)
     if step == 0:
         raise ValueError(f"arange: step must not be 0 (start={start}, stop={stop}), or the "
                          "range never ends")
     dtype = _dtype(dtype, "arange")
     length = max(0, math.ceil(((start if stop is None else stop - start)) / step))
     return _make(_allocate("arange", (length,), dtype,
-                           lambda: np.arange(start, stop, step, dtype=dtype)), requires_grad, None)
+                           lambda: np.arange(start, stop, step, dtype=dtype)), requires_grad, name)
 
 
 def linspace(start: float, stop: float, num: int = 50, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+             requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """``num`` evenly spaced values from start to stop, both included (numpy.linspace)."""
     number(start, "linspace", "start")
     number(stop, "linspace", "stop")
     num, dtype = integer(num, "linspace", "num", minimum=0), _dtype(dtype, "linspace")
     return _make(_allocate("linspace", (num,), dtype,
-                           lambda: np.linspace(start, stop, num, dtype=dtype)), requires_grad, None)
+                           lambda: np.linspace(start, stop, num, dtype=dtype)), requires_grad, name)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
+        name: str | None = None) -> Tensor:
+    """The (n, m) identity matrix (m = n by default)."""
     n = integer(n, "eye", "n", minimum=0)
     m = n if m is None else integer(m, "eye", "m", minimum=0)
     dtype = _dtype(dtype, "eye")
     return _make(_allocate("eye", (n, m), dtype, lambda: np.eye(n, m, dtype=dtype)),
-                 requires_grad, None)
+                 requires_grad, name)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
@@ -163,26 +170,36 @@ def _like(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     return array.shape, np.dtype(dtype) if dtype is not None else array.dtype
 
 
-def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False,
+               name: str | None = None) -> Tensor:
+    """Zeros with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(np.zeros(shape, dt), requires_grad, None)
+    return _make(np.zeros(shape, dt), requires_grad, name)
 
 
-def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False,
+              name: str | None = None) -> Tensor:
+    """Ones with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(np.ones(shape, dt), requires_grad, None)
+    return _make(np.ones(shape, dt), requires_grad, name)
 
 
-def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
+              name: str | None = None) -> Tensor:
+    """``fill_value`` with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(np.full(shape, fill_value, dt), requires_grad, None)
+    return _make(np.full(shape, fill_value, dt), requires_grad, name)
 
 
-def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False,
+              name: str | None = None) -> Tensor:
+    """Uniform samples in [0, 1) with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(rng().random(shape).astype(dt), requires_grad, None)
+    return _make(rng().random(shape).astype(dt), requires_grad, name)
 
 
-def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False,
+               name: str | None = None) -> Tensor:
+    """Standard normal samples with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(rng().standard_normal(shape).astype(dt), requires_grad, None)
+    return _make(rng().standard_normal(shape).astype(dt), requires_grad, name)

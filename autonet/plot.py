@@ -87,8 +87,10 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x:
     if not callable(predict):
         raise TypeError("plot_decision_boundary: predict must be a model or a function")
     if hasattr(predict, "parameters"):
+        from autonet.nn.utils import predict as model_predict
+
         model = predict
-        predict = lambda points: _model_outputs(model, points)
+        predict = lambda points: model_predict(model, points)
     pad = 0.1 * (x.max(0) - x.min(0)) + 1e-6
     lo, hi = x.min(0) - pad, x.max(0) + pad
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
@@ -152,16 +154,3 @@ def plot_lr_schedule(lrs: Sequence[float] | Any, path: str | os.PathLike,
     ax.set_title(title or "learning-rate schedule")
     save_figure(fig, path)
 
-
-def _model_outputs(model: Any, points: np.ndarray) -> np.ndarray:
-    """The model's outputs for ``points`` in eval mode without a graph (its mode restored)."""
-    from autonet.autograd.graph import no_grad
-    from autonet.tensor import Tensor
-
-    was_training = getattr(model, "training", False)
-    model.eval()
-    try:
-        with no_grad():
-            return model(Tensor._wrap(np.ascontiguousarray(points))).data
-    finally:
-        model.train(was_training)

@@ -12,10 +12,8 @@ on: switched off, they cost nothing.
 
 from __future__ import annotations
 
-import sys
 import warnings
 import weakref
-from typing import Any
 
 import numpy as np
 
@@ -71,23 +69,11 @@ class _Seen:
     roots: weakref.WeakSet = weakref.WeakSet()
 
 
-def _accumulates() -> bool:
-    """True when the running backward stores into ``.grad`` (Tensor.backward), not an.grad."""
-    frame: Any = sys._getframe(1)
-    for _ in range(8):
-        if frame is None:
-            break
-        if frame.f_code.co_name == "run_backward":
-            return frame.f_locals.get("targets") is None
-        frame = frame.f_back
-    return True
-
-
-def _on_backward_start(order: list[Node], retain_graph: bool) -> None:
+def _on_backward_start(order: list[Node], retain_graph: bool, accumulates: bool) -> None:
     if not order:
         return
     root = order[0]
-    if root in _Seen.roots and _accumulates():
+    if root in _Seen.roots and accumulates:
         warn_at_user_code(
             f"backward: running backward again through the graph of '{root.name}' that an "
             f"earlier backward kept with retain_graph=True; leaf gradients accumulate, so each "

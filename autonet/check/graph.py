@@ -140,6 +140,9 @@ class GraphCheckReport:
                     lines.append(f"  {called} {ic.shape}: {len(ic.mismatches)} "
                                  f"{what} differ (gradient rule vs central differences):")
                     lines.extend(_table(ic.mismatches, 8))
+            hint = getattr(first.node.primitive, "hint", None)
+            if hint:
+                lines.append(f"  hint: {hint}")
         return "\n".join(lines)
 
 

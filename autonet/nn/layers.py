@@ -11,7 +11,7 @@ from autonet import ops
 from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
-from autonet.tensor import Tensor, get_default_dtype
+from autonet.tensor import Tensor, as_array, get_default_dtype
 
 
 class Linear(Module):
@@ -82,7 +82,7 @@ class Flatten(Module):
         self.end_axis = end_axis
 
     def forward(self, x: Any) -> Tensor:
-        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        shape = np.shape(as_array(x))
         ndim = len(shape)
         start, end = self.start_axis % max(ndim, 1), self.end_axis % max(ndim, 1)
         if ndim == 0 or start > end:

@@ -27,7 +27,7 @@ import numpy as np
 from autonet.autograd.graph import Node, grad_mode
 from autonet.ops import registry
 from autonet.ops.registry import KINDS, Kink
-from autonet.tensor import Tensor
+from autonet.tensor import Tensor, as_array  # noqa: F401  (as_array: ops import it here)
 
 Rule = Callable[..., Any]
 
@@ -175,11 +175,6 @@ def _describe(args: Sequence[Any], attrs: dict) -> str:
     if attrs:
         text += "; " + ", ".join(f"{k}={v!r}"[:60] for k, v in attrs.items())
     return text + ")"
-
-
-def as_array(x: Any) -> Any:
-    """The raw array behind a Tensor; other values pass through."""
-    return x.data if isinstance(x, Tensor) else x
 
 
 def _signature(forward: Callable[..., Any], vjps: Any) -> inspect.Signature | None:

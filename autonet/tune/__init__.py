@@ -37,17 +37,13 @@ from autonet.tune.space import Choice, Distribution, IntUniform, LogUniform, Uni
 from autonet.tune.trial import run_trial
 
 __all__ = ["Choice", "GridSearch", "LogUniform", "RandomSearch", "BayesianSearch", "Results",
-           "IntUniform", "Uniform", "parse_space", "run_trial", "format_value", "plot_search",
+           "IntUniform", "Uniform", "run_trial", "format_value", "plot_search",
            "search_figure", "Distribution"]
 
 
 def __getattr__(name: str) -> Any:
-    # The text syntax of a space belongs to the command line (autonet/cli/space.py), and the
-    # figures need matplotlib: both are loaded when first asked for.
-    if name == "parse_space":
-        from autonet.cli.space import parse_space
-
-        return parse_space
+    # The figures need matplotlib: loaded when first asked for. (The text syntax of a space,
+    # parse_space, belongs to the command line: autonet.cli.space.)
     if name in ("plot_search", "search_figure"):
         from autonet.tune import plot
 

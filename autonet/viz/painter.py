@@ -10,6 +10,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from autonet.nn.module import Parameter
 from autonet.tensor import Tensor
 from autonet.viz import labels, styles
 from autonet.viz.clusters import Clusters
@@ -40,7 +41,7 @@ class Painter:
     def kind(self, value: Value) -> str:
         t = value.tensor
         if value.kind == "leaf" and t is not None and (
-                id(t) in self.param_names or type(t).__name__ == "Parameter"):
+                id(t) in self.param_names or isinstance(t, Parameter)):
             return "parameter"
         return value.kind
 
