@@ -12,7 +12,9 @@ import pytest
 
 import autonet as an
 from autonet import nn, optim, tune
+from autonet.data import DataLoader
 from autonet.optim import lr_scheduler
+from autonet.train import Checkpoint, EarlyStopping, History
 
 
 def _params() -> list[nn.Parameter]:
@@ -130,6 +132,28 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("GridSearch", "space", "list")),
     ("no trials best", lambda: tune.Results([], "val_loss", "min", {"x": [1]}).best,
      RuntimeError, ("tune", "no trials")),
+    # training
+    ("fit callbacks not a list", lambda: _fit(callbacks=EarlyStopping()), TypeError,
+     ("fit", "callbacks", "EarlyStopping")),
+    ("fit callbacks items", lambda: _fit(callbacks=["stop"]), TypeError,
+     ("fit", "callbacks", "'stop'")),
+    ("fit l1 -1", lambda: _fit(l1=-1), ValueError, ("fit", "l1", "-1")),
+    ("fit l2 nan", lambda: _fit(l2=NAN), ValueError, ("fit", "l2", "nan")),
+    ("fit no batches", lambda: _fit(data=DataLoader((np.ones((3, 2), np.float32),
+                                                     np.ones((3, 1), np.float32)),
+                                                    batch_size=4, drop_last=True)),
+     ValueError, ("fit", "train_data", "no batches", "batch_size=4")),
+    ("EarlyStopping mode", lambda: EarlyStopping(mode="avg"), ValueError,
+     ("EarlyStopping", "mode", "'avg'")),
+    ("EarlyStopping patience", lambda: EarlyStopping(patience=2.5), TypeError,
+     ("EarlyStopping", "patience", "2.5")),
+    ("Checkpoint every", lambda: Checkpoint("x.npz", every=1.5), TypeError,
+     ("Checkpoint", "every", "1.5")),
+    ("Checkpoint every 0", lambda: Checkpoint("x.npz", every=0), ValueError,
+     ("Checkpoint", "every", "0")),
+    ("DataLoader scalars", lambda: DataLoader((1, 2)), TypeError, ("DataLoader", "(1, 2)")),
+    ("History.best mode", lambda: History().best("loss", mode="up"), ValueError,
+     ("History.best", "mode", "'up'")),
     # random generator
     ("manual_seed -1", lambda: an.manual_seed(-1), ValueError, ("manual_seed", "seed", "-1")),
     ("manual_seed str", lambda: an.manual_seed("a"), TypeError, ("manual_seed", "seed", "'a'")),
