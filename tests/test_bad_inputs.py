@@ -32,6 +32,10 @@ def _fit(**kwargs: Any) -> Any:
                   kwargs.pop("data", data), epochs=1, verbose=0, **kwargs)
 
 
+def _x64() -> an.Tensor:
+    return an.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+
 NAN, INF = float("nan"), float("inf")
 
 CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]] = [
@@ -154,6 +158,22 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("DataLoader scalars", lambda: DataLoader((1, 2)), TypeError, ("DataLoader", "(1, 2)")),
     ("History.best mode", lambda: History().best("loss", mode="up"), ValueError,
      ("History.best", "mode", "'up'")),
+    # layers, losses, gradients
+    ("Linear True", lambda: nn.Linear(True, 2), TypeError, ("Linear", "in_features", "True")),
+    ("Linear 2.5", lambda: nn.Linear(2, 2.5), TypeError, ("Linear", "out_features", "2.5")),
+    ("Linear int32", lambda: nn.Linear(2, 2, dtype="int32"), TypeError,
+     ("Linear", "dtype", "int32")),
+    ("Flatten 5", lambda: nn.Flatten(5)(an.ones(2, 3)), ValueError, ("Flatten", "5", "(2, 3)")),
+    ("Flatten str", lambda: nn.Flatten("1"), TypeError, ("Flatten", "start_axis", "'1'")),
+    ("huber delta nan", lambda: nn.functional.huber_loss(an.ones(2), an.ones(2), delta=NAN),
+     ValueError, ("huber_loss", "delta", "nan")),
+    ("grad of a float", lambda: an.grad(3.0, an.tensor(1.0, requires_grad=True)), TypeError,
+     ("grad", "output 0", "3.0")),
+    ("gradcheck eps 0", lambda: an.gradcheck(lambda t: t * 2, [_x64()], eps=0), ValueError,
+     ("gradcheck", "eps", "0")),
+    ("gradcheck directions 0", lambda: an.gradcheck(lambda t: t * 2, [_x64()], fast=True,
+                                                    directions=0), ValueError,
+     ("gradcheck", "directions", "0")),
     # random generator
     ("manual_seed -1", lambda: an.manual_seed(-1), ValueError, ("manual_seed", "seed", "-1")),
     ("manual_seed str", lambda: an.manual_seed("a"), TypeError, ("manual_seed", "seed", "'a'")),

@@ -39,11 +39,17 @@ class Linear(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, int | np.integer) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"Linear: {name} must be a positive integer, got {value!r} "
+                                f"({type(value).__name__})")
+            if value <= 0:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be a float dtype (float32, float64) for "
+                            f"parameters that learn, got {dtype}")
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty((out_features,), dtype=dtype))
@@ -78,6 +84,9 @@ class Flatten(Module):
 
     def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
         super().__init__()
+        for name, value in (("start_axis", start_axis), ("end_axis", end_axis)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"Flatten: {name} must be an integer, got {value!r}")
         self.start_axis = start_axis
         self.end_axis = end_axis
 
@@ -85,7 +94,8 @@ class Flatten(Module):
         shape = np.shape(as_array(x))
         ndim = len(shape)
         start, end = self.start_axis % max(ndim, 1), self.end_axis % max(ndim, 1)
-        if ndim == 0 or start > end:
+        if ndim == 0 or start > end or not (-ndim <= self.start_axis < ndim
+                                            and -ndim <= self.end_axis < ndim):
             raise ValueError(f"Flatten: cannot flatten axes {self.start_axis}..{self.end_axis} of "
                              f"an input of shape {shape}")
         merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
