@@ -87,10 +87,10 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x:
     if not callable(predict):
         raise TypeError("plot_decision_boundary: predict must be a model or a function")
     if hasattr(predict, "parameters"):
-        from autonet.nn.utils import predict as model_predict
+        from autonet.nn.utils import predict as predict_outputs
 
         model = predict
-        predict = lambda points: model_predict(model, points)
+        predict = lambda points: predict_outputs(model, points)
     pad = 0.1 * (x.max(0) - x.min(0)) + 1e-6
     lo, hi = x.min(0) - pad, x.max(0) + pad
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
@@ -153,4 +153,3 @@ def plot_lr_schedule(lrs: Sequence[float] | Any, path: str | os.PathLike,
     ax.grid(alpha=0.3)
     ax.set_title(title or "learning-rate schedule")
     save_figure(fig, path)
-

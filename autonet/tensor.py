@@ -305,14 +305,33 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return ops.greater_equal(self, other)
 
+    # bitwise on integer tensors, logical on bool ones (numpy's and PyTorch's meaning)
     def __invert__(self) -> Tensor:
-        return ops.logical_not(self)
+        return ops.bitwise_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return ops.logical_and(self, other)
+        return ops.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return ops.bitwise_and(other, self)
 
     def __or__(self, other: Any) -> Tensor:
-        return ops.logical_or(self, other)
+        return ops.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return ops.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return ops.bitwise_xor(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.mod(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.mod(other, self)
 
     # ---- methods -----------------------------------------------------------------------------
     # Ops whose row says method=True (exp, sum, max, softmax, ...) become methods t.<op>(...) =
@@ -334,9 +353,34 @@ class Tensor:
             axes = tuple(axes[0])
         return ops.transpose(self, axes or None)
 
+    def split(self, *args: Any, **kwargs: Any) -> list[Tensor]:
+        return ops.split(self, *args, **kwargs)
 
-    def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
-        return ops.split(self, indices_or_sections, axis)
+    # ---- op methods whose PyTorch form differs from the function (the rest come from the rows) --
+    def mm(self, other: Any) -> Tensor:
+        """PyTorch's matrix product of two 2-D tensors."""
+        if self.ndim != 2 or np.ndim(other) != 2:
+            raise ValueError(f"mm: needs two 2-D tensors, got shapes {self.shape} and "
+                             f"{np.shape(other)}; use matmul (@) for other shapes")
+        return ops.matmul(self, other)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """PyTorch's name for clip(a_min=min, a_max=max)."""
+        return ops.clip(self, min, max)
+
+    def repeat(self, repeats: Any, *sizes: Any, **kwargs: Any) -> Tensor:
+        """numpy's repeat: each element ``repeats`` times along ``axis=``."""
+        if sizes:
+            raise TypeError(f"repeat: numpy's x.repeat(repeats, axis=...) repeats each element; "
+                            f"for PyTorch's x.repeat{(repeats, *sizes)} (tiling) use "
+                            f"x.tile({(repeats, *sizes)})")
+        return ops.repeat(self, repeats, **kwargs)
+
+    def tile(self, *reps: Any) -> Tensor:
+        """numpy.tile (PyTorch's repeat): ``t.tile(2, 3)`` or ``t.tile((2, 3))``."""
+        if len(reps) == 1 and isinstance(reps[0], Sequence | np.ndarray):
+            reps = tuple(reps[0])
+        return ops.tile(self, reps)
 
 
 import autonet.ops as ops  # noqa: E402  (ops need the Tensor class defined above)

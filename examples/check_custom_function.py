@@ -1,6 +1,6 @@
 """Write the logistic-regression backward by hand as a custom op and let autonet check it.
 
-    python examples/check_custom_function.py            # also writes docs/images/check_graph.svg
+    python examples/check_custom_function.py            # also writes ./graphs/check_graph.svg
     python examples/check_custom_function.py out_dir    # the picture somewhere else
 
 Shapes follow the course: X (n_x, m) holds m examples as columns, Y (1, m), W (1, n_x), b (1, 1).
@@ -15,7 +15,7 @@ import numpy as np
 
 import autonet as an
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
+OUT = Path("graphs")
 
 
 class LogisticCost(an.Function):

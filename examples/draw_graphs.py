@@ -1,7 +1,8 @@
-"""Draw the pictures of docs/graphs.md: a neuron, its derivative flow, an MLP in course notation,
-sigmoid saturation, and backward step by step.
+"""Draw the pictures docs/graphs.md shows (the site draws them from the page's own code): a
+neuron, its derivative flow, an MLP in course notation, sigmoid saturation, and backward step by
+step.
 
-    python examples/draw_graphs.py            # writes docs/images/*.svg (a few seconds)
+    python examples/draw_graphs.py            # writes ./graphs/*.svg (a few seconds)
     python examples/draw_graphs.py out_dir    # somewhere else
 
 Without Graphviz's ``dot`` program the DOT sources are written instead (with a hint to install it).
@@ -16,7 +17,7 @@ import numpy as np
 
 import autonet as an
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
+OUT = Path("graphs")
 
 
 def neuron() -> an.Tensor:

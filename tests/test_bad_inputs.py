@@ -164,7 +164,7 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("Linear int32", lambda: nn.Linear(2, 2, dtype="int32"), TypeError,
      ("Linear", "dtype", "int32")),
     ("Flatten 5", lambda: nn.Flatten(5)(an.ones(2, 3)), ValueError, ("Flatten", "5", "(2, 3)")),
-    ("Flatten str", lambda: nn.Flatten("1"), TypeError, ("Flatten", "start_axis", "'1'")),
+    ("Flatten str", lambda: nn.Flatten("1"), TypeError, ("Flatten", "start_dim", "'1'")),
     ("huber delta nan", lambda: nn.functional.huber_loss(an.ones(2), an.ones(2), delta=NAN),
      ValueError, ("huber_loss", "delta", "nan")),
     ("grad of a float", lambda: an.grad(3.0, an.tensor(1.0, requires_grad=True)), TypeError,

@@ -68,6 +68,8 @@ def vjp(fn: Callable[..., Tensor], inputs: Sequence[Tensor], v: Any,
     """``(fn(*inputs), v^T J)``: the output and the vector-Jacobian product with ``v``."""
     inputs = [_requiring_grad(x) for x in _as_list(inputs)]
     out = fn(*inputs)
+    if not (isinstance(out, Tensor) and out.requires_grad):  # no dependence (a constant, sign)
+        return out, tuple(Tensor._wrap(np.zeros_like(x.data)) for x in inputs)
     return out, grad(out, inputs, v, create_graph=create_graph, allow_unused=True)
 
 
@@ -78,12 +80,20 @@ def jvp(fn: Callable[..., Tensor], inputs: Sequence[Tensor], v: Sequence[Any],
     inputs = [_requiring_grad(x) for x in _as_list(inputs)]
     out = fn(*inputs)
     outs = _as_list(out)
-    dummies = [Tensor(np.zeros_like(o.data), requires_grad=True) for o in outs]
-    g = grad(outs, inputs, dummies, create_graph=True, allow_unused=True)
-    used = [(gi, vi) for gi, vi in zip(g, _as_list(v)) if gi is not None]
-    jv = grad([gi for gi, _ in used], dummies, [vi for _, vi in used],
-              create_graph=create_graph, allow_unused=True)
-    jv = tuple(j if j is not None else Tensor(np.zeros_like(o.data)) for j, o in zip(jv, outs))
+    # outputs that do not depend on the inputs differentiably (a constant, sign, floor) get J v = 0
+    live = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+    dummies = [Tensor(np.zeros_like(outs[k].data), requires_grad=True) for k in live]
+    g = grad([outs[k] for k in live], inputs, dummies, create_graph=True,
+             allow_unused=True) if live else ()
+    used = [(gi, vi) for gi, vi in zip(g, _as_list(v)) if gi is not None and gi.requires_grad]
+    jv: list[Any] = [None] * len(outs)
+    if used:
+        found = grad([gi for gi, _ in used], dummies, [vi for _, vi in used],
+                     create_graph=create_graph, allow_unused=True)
+        for k, j in zip(live, found):
+            jv[k] = j
+    jv = tuple(j if j is not None else Tensor._wrap(np.zeros_like(np.asarray(o.data)))
+               for j, o in zip(jv, outs))
     return out, jv if isinstance(out, list | tuple) else jv[0]
 
 

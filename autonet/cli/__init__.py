@@ -1,4 +1,4 @@
-"""The ``autonet`` command: ``demo``, ``train``, ``tune`` and ``graph``.
+"""The ``autonet`` command: ``demo``, ``train``, ``tune``, ``graph`` and ``notebooks``.
 
 Every hyperparameter of the course is a flag of ``train`` (and a default for ``tune``); see
 ``autonet train --help``. Bad flags or values print one line and exit with status 2.
@@ -12,6 +12,7 @@ Every hyperparameter of the course is a flag of ``train`` (and a default for ``t
     resume.py       train --resume: the run's settings beside its checkpoint, unchanged flags
     outputs.py      output directory, plots, the graph picture, the closing lines
     space.py        the --grid/--space text syntax of a search space, typed by the flags
+    notebooks.py    notebooks: copy the course notebooks shipped in the package
 """
 
 from autonet.cli.arguments import parse_layers

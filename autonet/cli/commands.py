@@ -25,16 +25,31 @@ DEMOS = {
 }
 
 
+# --model cnn: conv-relu-pool twice and a linear layer, on the digits as 1x8x8 images
+CNN_DEMO = {"dataset": "digits", "lr": 0.01, "epochs": 30, "batch_size": 32,
+            "optimizer": "adam", "schedule": "cosine"}
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import autonet as an
 
+    cnn = getattr(args, "model", "mlp") == "cnn"
+    if cnn and args.dataset != "digits":
+        raise SystemExit("autonet demo: --model cnn learns the digits images; drop --dataset "
+                         f"{args.dataset}")
     out = output_dir(args.out)
     start = time.perf_counter()
-    settings = {**DEMOS[args.dataset], **({"epochs": args.epochs} if args.epochs else {})}
-    sizes = "-".join(str(n) for n in (*settings["layers"],))
-    print(f"autonet demo: an MLP (hidden {sizes}, {settings['activation']}) learns "
-          f"{args.dataset} for {settings['epochs']} epochs; files go to {out}/")
+    settings = {**(CNN_DEMO if cnn else DEMOS[args.dataset]),
+                **({"epochs": args.epochs} if args.epochs else {})}
+    if cnn:
+        what = "a CNN (conv 3x3 8 filters, relu, max pool 2x2, conv 3x3 16, relu, pool, linear)"
+    else:
+        sizes = "-".join(str(n) for n in (*settings["layers"],))
+        what = f"an MLP (hidden {sizes}, {settings['activation']})"
+    print(f"autonet demo: {what} learns {args.dataset} for {settings['epochs']} epochs; files go "
+          f"to {out}/")
     model, history, metrics, data = run_training(verbose=args.verbose, seed=args.seed,
+                                                 architecture="cnn" if cnn else "mlp",
                                                  **settings)
     notes = [save_step_graph(model, data, out / "graph.svg")]
     write_plots(out, model, history, data, notes)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from autonet.cli.arguments import HelpFormatter, Parser, add_hparams, add_verbose, positive_int
 from autonet.cli.commands import DEMOS, cmd_demo, cmd_graph, cmd_train, cmd_tune
+from autonet.cli.notebooks import cmd_notebooks
 from autonet.cli.resume import resumed_args
 
 
@@ -18,13 +19,15 @@ def make_parser() -> argparse.ArgumentParser:
     fmt = HelpFormatter
     parser = Parser(prog="autonet", description="autonet: train, tune and draw small networks.")
     parser.add_argument("--version", action="version", version=f"autonet {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{demo,train,tune,graph}")
+    sub = parser.add_subparsers(dest="command", metavar="{demo,train,tune,graph,notebooks}")
     sub.required = True
 
     p = sub.add_parser("demo", help="train on bundled handwritten digits and write pictures "
                        "(no network needed)", formatter_class=fmt)
     p.add_argument("--dataset", choices=sorted(DEMOS), default="digits",
                    help="digits (bundled, real) or flower (2-D, draws the decision boundary)")
+    p.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
+                   help="mlp, or cnn: a small convolutional network on the digits as 1x8x8 images")
     p.add_argument("--out", default="autonet-demo", help="output directory")
     p.add_argument("--epochs", type=positive_int, default=None,
                    help="training epochs (default: 30 for digits, 300 for flower)")
@@ -75,6 +78,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-grad", dest="no_grad", action="store_true",
                    help="draw the forward graph only, without gradients")
     p.set_defaults(run=cmd_graph)
+
+    p = sub.add_parser("notebooks", help="copy the course's Jupyter notebooks into a directory",
+                       formatter_class=fmt)
+    p.add_argument("dir", help="directory to copy them into (created if needed)")
+    p.add_argument("--force", action="store_true", help="overwrite notebooks already there")
+    p.set_defaults(run=cmd_notebooks)
     return parser
 
 

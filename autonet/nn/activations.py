@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from autonet import ops
 from autonet.nn.module import Module
+from autonet.ops.axes import takes_axis
 from autonet.tensor import Tensor
 
 
@@ -86,6 +87,7 @@ class Softmax(Activation):
     op = ops.softmax
     settings = ("axis",)
 
+    @takes_axis(name="Softmax")
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
@@ -97,6 +99,27 @@ class LogSoftmax(Activation):
     op = ops.log_softmax
     settings = ("axis",)
 
+    @takes_axis(name="LogSoftmax")
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
+
+
+class GELU(Activation):
+    """x Phi(x), Phi the standard normal CDF (with erf); approximate='tanh' uses
+    x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2. The Transformer's activation."""
+
+    op = ops.gelu
+    settings = ("approximate",)
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+
+class SiLU(Activation):
+    """x sigmoid(x) (swish)."""
+
+    op = ops.silu

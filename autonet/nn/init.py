@@ -64,10 +64,12 @@ def zeros_(tensor: Tensor) -> Tensor:
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with 1 in place; returns it."""
     return _fill(tensor, 1.0)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill ``tensor`` with ``val`` in place; returns it."""
     return _fill(tensor, val)
 
 

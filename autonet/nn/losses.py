@@ -23,16 +23,22 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
+    """Mean squared error mean((input - target)²); input and target of the same shape."""
+
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
+    """Mean absolute error mean(|input - target|); input and target of the same shape."""
+
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.l1_loss(input, target, self.reduction)
 
 
 class HuberLoss(_Loss):
+    """Squared error below ``delta``, linear above it (see ``functional.huber_loss``)."""
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
         self.delta = delta

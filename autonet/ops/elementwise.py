@@ -26,17 +26,26 @@ def _pow(a, b):
     return np.power(a, b)
 
 
-def _exponent_less_one(xp, b):
-    # d(a**b)/da = b * a**(b - 1); where b == 0 that is 0 * a**-1, which is 0 * inf at a = 0, so
-    # use exponent 1 there (the factor b = 0 makes it 0 anyway).
+def _pow_grad_base(xp, g, y, a, b):
+    # d(a**b)/da = b * a**(b - 1). Where b == 0, a**0 = 1 is constant, so the gradient is 0 even
+    # where a**-1 is inf (a = 0) or b * a**(b-1) = 0 * inf (a = inf): exponent 1 and factor 0 there.
     if isinstance(b, int | float):
-        return b - 1 if b != 0 else 1
-    return xp.where(b == 0, 1, b - 1)
+        return g * b * a ** (b - 1) if b != 0 else g * 0
+    return xp.where(b == 0, 0, g * b * a ** xp.where(b == 0, 1, b - 1))
 
 
-def _log_base(xp, a):
-    # d(a**b)/db = a**b * log(a); where a == 0 the product is 0 for b > 0, so read log(1) = 0 there.
-    return xp.log(xp.where(a == 0, 1, a))
+def _pow_grad_exponent(xp, g, y, a, b):
+    # d(a**b)/db = a**b * log(a). At a == 0 that is 0 * -inf: 0 for b >= 0 (a**b is 0 or 1 there),
+    # and inf * -inf = -inf for b < 0 (as PyTorch gives); 0 * log(1) stands in there to avoid
+    # log(0) and inf * 0.
+    zero = a == 0
+    elsewhere = xp.where(zero, 0, y) * xp.log(xp.where(zero, 1, a))
+    return g * xp.where(zero, xp.where(b < 0, -np.inf, 0), elsewhere)
+
+
+def _quotient(rounding):
+    """Kink region of mod/fmod: the rounded quotient, which changes where mod jumps by b."""
+    return lambda inputs, attrs, out: rounding(np.divide(inputs[0], inputs[1]))
 
 
 EW = "elementwise"
@@ -55,11 +64,9 @@ div = Primitive("div", np.true_divide, (
 ), saves_output=True, kind=EW, symbol="/", method=True,
     doc="a / b elementwise (true division), with broadcasting.")
 neg = Primitive("neg", np.negative, (lambda xp, g, y, x: -g,), kind=EW, method=True, doc="-x.")
-pow = Primitive("pow", _pow, (
-    lambda xp, g, y, a, b: g * b * a ** _exponent_less_one(xp, b),
-    lambda xp, g, y, a, b: g * y * _log_base(xp, a),
-), saves_output=True, kind=EW, symbol="**", method=True,
-    doc="a ** b elementwise, with broadcasting; differentiable in both a and b.")
+pow = Primitive("pow", _pow, (_pow_grad_base, _pow_grad_exponent), saves_output=True, kind=EW,
+                symbol="**", method=True,
+                doc="a ** b elementwise, with broadcasting; differentiable in both a and b.")
 exp = Primitive("exp", np.exp, (lambda xp, g, y, x: g * y,), saves_output=True,
                 kind=EW, method=True, doc="e ** x elementwise.")
 log = Primitive("log", np.log, (lambda xp, g, y, x: g / x,),
@@ -121,3 +128,23 @@ where = Primitive("where", np.where, (
 astype = Primitive("astype", lambda x, dtype: x.astype(dtype),
                    (lambda xp, g, y, x, dtype: xp.astype(g, dtype=x.dtype),),
                    kind=EW, doc="x converted to dtype; the gradient is converted back.")
+square = Primitive("square", np.square, (lambda xp, g, y, x: g * 2 * x,),
+                  kind=EW, method=True, doc="x * x elementwise.")
+# rsqrt(x) = x**-0.5, d/dx = -0.5 x**-1.5 = -0.5 y / x
+rsqrt = Primitive("rsqrt", lambda x: 1 / np.sqrt(x), (lambda xp, g, y, x: g * -0.5 * y / x,),
+                  saves_output=True, kind=EW, method=True, doc="1 / sqrt(x) elementwise.")
+# mod(a, b) = a - floor(a / b) b (Python's %, the sign of b), fmod(a, b) = a - trunc(a / b) b (C's,
+# the sign of a): slope 1 in a and -floor(a / b) (-trunc(a / b)) in b, with jumps where a / b
+# crosses an integer.
+mod = Primitive("mod", np.mod, (
+    lambda xp, g, y, a, b: g,
+    lambda xp, g, y, a, b: -g * xp.floor(a / b),
+), kind=EW, symbol="%", method=True,
+    kink=Kink(_quotient(np.floor), "where a / b crosses an integer (mod jumps by b)"),
+    doc="a mod b elementwise with the sign of b (Python's %, numpy.mod).")
+fmod = Primitive("fmod", np.fmod, (
+    lambda xp, g, y, a, b: g,
+    lambda xp, g, y, a, b: -g * xp.trunc(a / b),
+), kind=EW, method=True,
+    kink=Kink(_quotient(np.trunc), "where a / b crosses an integer (fmod jumps by b)"),
+    doc="a mod b elementwise with the sign of a (C's fmod, numpy.fmod).")

@@ -40,11 +40,14 @@ def condition(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray
     return np.asarray(inputs[0], dtype=bool)
 
 
-def boolean_masks(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+def index_arrays(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
+    """Kink region of getitem: its boolean masks and integer arrays, which change with the data
+    when computed from it (x[x > 0], sort and topk gathering by argsort)."""
     index = attrs.get("index", inputs[1] if len(inputs) > 1 else None)
     parts = index if isinstance(index, tuple) else (index,)
-    masks = [np.ravel(p) for p in parts if isinstance(p, np.ndarray) and p.dtype == bool]
-    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+    arrays = [np.ravel(p).astype(np.int64) for p in parts
+              if isinstance(p, np.ndarray) and p.dtype.kind in "biu"]
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
 
 
 AT_ZERO = Kink(sign_of_first, "at 0")

@@ -1,5 +1,11 @@
-"""Functions with no gradient (comparisons, sign, argmax): they return plain tensors, never a
-graph."""
+"""Functions with no gradient (comparisons, sign, rounding, argmax, bitwise logic): they return
+plain tensors, never a graph.
+
+floor, ceil, round, trunc and sign are piecewise constant: their derivative is 0 wherever it
+exists. autonet makes their outputs non-differentiable (requires_grad=False) rather than
+recording nodes whose gradient is always 0 (PyTorch's choice): ``x.round() + x`` still has
+gradient 1, and an.jvp through them gives zeros; calling ``.backward()`` on a result that
+depends on x only through them raises, saying that it does not require grad."""
 
 from __future__ import annotations
 
@@ -8,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from autonet.ops.axes import takes_axis
 from autonet.ops.primitive import as_array
-from autonet.ops.registry import register
+from autonet.ops.registry import composite, register
 from autonet.tensor import Tensor
 
 
-def _plain(numpy_fn: Callable[..., Any], name: str) -> Callable[..., Tensor]:
+def _plain(numpy_fn: Callable[..., Any], name: str, public: bool = True) -> Callable[..., Tensor]:
     def fn(*args: Any, **kwargs: Any) -> Tensor:
         try:
             out = numpy_fn(*(as_array(a) for a in args), **kwargs)
@@ -23,11 +30,12 @@ def _plain(numpy_fn: Callable[..., Any], name: str) -> Callable[..., Tensor]:
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"numpy.{numpy_fn.__name__} on tensors; no gradient flows through it."
-    register(name, fn, numpy=numpy_fn, method=name in _METHODS)
+    if public:
+        register(name, fn, numpy=numpy_fn, method=name in _METHODS)
     return fn
 
 
-_METHODS = {"argmax", "argmin"}
+_METHODS = {"floor", "ceil", "round", "trunc", "sign", "isnan", "isinf", "isfinite"}
 
 
 equal = _plain(np.equal, "equal")
@@ -41,7 +49,62 @@ logical_and = _plain(np.logical_and, "logical_and")
 logical_or = _plain(np.logical_or, "logical_or")
 sign = _plain(np.sign, "sign")
 floor = _plain(np.floor, "floor")
+ceil = _plain(np.ceil, "ceil")
+trunc = _plain(np.trunc, "trunc")
+round = _plain(np.round, "round")  # half to even, as numpy and PyTorch round
 isnan = _plain(np.isnan, "isnan")
+isinf = _plain(np.isinf, "isinf")
 isfinite = _plain(np.isfinite, "isfinite")
-argmax = _plain(np.argmax, "argmax")
-argmin = _plain(np.argmin, "argmin")
+argmax = composite(takes_axis(_plain(np.argmax, "argmax", public=False),
+                              keywords=("axis", "keepdims")), name="argmax", method=True)
+argmin = composite(takes_axis(_plain(np.argmin, "argmin", public=False),
+                              keywords=("axis", "keepdims")), name="argmin", method=True)
+
+
+def sort_order(data: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:
+    """The indices that sort ``data`` along ``axis``, stably (ties keep their order)."""
+    if not descending:
+        return np.argsort(data, axis=axis, kind="stable")
+    if data.dtype.kind in "fi":  # stable among ties, like ascending
+        return np.argsort(-data, axis=axis, kind="stable")
+    return np.flip(np.argsort(data, axis=axis, kind="stable"), axis=axis)
+
+
+@composite(method=True)
+@takes_axis
+def argsort(x: Any, axis: int | None = -1, descending: bool = False) -> Tensor:
+    """The indices that sort x along ``axis`` (None: flattened), stably: tied values keep their
+    order (numpy's kind='stable'); ``descending=True`` as PyTorch. No gradient."""
+    data = np.asarray(as_array(x))
+    if axis is None:
+        data, axis = data.ravel(), -1
+    if data.ndim == 0:
+        return Tensor._wrap(np.zeros((), dtype=np.intp))
+    return Tensor._wrap(sort_order(data, axis, descending))
+
+
+def _bitwise(numpy_fn: Callable[..., Any], name: str, symbol: str) -> Callable[..., Tensor]:
+    """Bitwise on integer tensors, logical on bool ones (numpy's and PyTorch's ``&``, ``|``, ``^``,
+    ``~``); float operands raise, pointing at a comparison."""
+    plain = _plain(numpy_fn, name, public=False)
+
+    def fn(*args: Any) -> Tensor:
+        for a in args:
+            kind = np.asarray(as_array(a)).dtype.kind
+            if kind not in "biu":
+                raise TypeError(f"{name} ({symbol}): needs integer or bool tensors, got "
+                                f"{np.asarray(as_array(a)).dtype}; compare first, e.g. "
+                                f"(x > 0) {symbol} (y > 0), or use an.logical_{name[8:]}")
+        return plain(*args)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = plain.__doc__
+    register(name, fn, numpy=numpy_fn)
+    return fn
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and", "&")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or", "|")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor", "^")
+bitwise_not = _bitwise(np.invert, "bitwise_not", "~")
+logical_xor = _plain(np.logical_xor, "logical_xor")

@@ -6,13 +6,14 @@ import builtins
 
 import numpy as np
 
-from autonet.ops.primitive import Primitive
-from autonet.ops.registry import Kink
+from autonet.ops.axes import scalar_axis, takes_axis
+from autonet.ops.primitive import Primitive, as_array
+from autonet.ops.registry import Kink, composite
 
 
 def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
-    if axis is None:
+    if axis is None or ndim == 0:  # a 0-d array has nothing to reduce over (axis 0 or -1)
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     out = []
@@ -117,37 +118,82 @@ def attaining(inputs, attrs, out):
 RD = "reduction"
 _AXIS_DOC = " over axis (None: all; an int or a tuple), keeping reduced axes as 1 if keepdims."
 
-sum = Primitive("sum", np.sum, (
+sum_ = Primitive("sum", np.sum, (
     lambda xp, g, y, x, axis=None, keepdims=False: _spread(xp, g, x, axis, keepdims),
-), kind=RD, method=True, doc="Sum" + _AXIS_DOC)
-mean = Primitive("mean", np.mean, (
+), kind=RD, export=False, doc="Sum" + _AXIS_DOC)
+mean_ = Primitive("mean", np.mean, (
     lambda xp, g, y, x, axis=None, keepdims=False:
-        _spread(xp, g, x, axis, keepdims) * (1.0 / _count(x.shape, axis)),
-), kind=RD, method=True, doc="Mean" + _AXIS_DOC)
-max = Primitive("max", np.max, (_extreme_grad,), saves_output=True, kind=RD, method=True,
+        # an empty axis: the gradient is empty too (no 1 / 0)
+        _spread(xp, g, x, axis, keepdims) * (1.0 / builtins.max(_count(x.shape, axis), 1)),
+), kind=RD, export=False, doc="Mean" + _AXIS_DOC)
+max_ = Primitive("max", np.max, (_extreme_grad,), saves_output=True, kind=RD, export=False,
                 kink=Kink(attaining, "where two elements tie for the max"),
                 doc="Maximum" + _AXIS_DOC + " Ties share the gradient equally.")
-min = Primitive("min", np.min, (_extreme_grad,), saves_output=True, kind=RD, method=True,
+min_ = Primitive("min", np.min, (_extreme_grad,), saves_output=True, kind=RD, export=False,
                 kink=Kink(attaining, "where two elements tie for the min"),
                 doc="Minimum" + _AXIS_DOC + " Ties share the gradient equally.")
 # d var / dx = 2 (x - mean) / (n - ddof);  d std / dx = (x - mean) / ((n - ddof) std), and 0 (a
 # subgradient, as in PyTorch) for a constant slice, where std = 0.
-var = Primitive("var", _var, (
+var_ = Primitive("var", _var, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g, x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (2.0 / (_count(x.shape, axis) - ddof)),
-), kind=RD, method=True, doc="Variance (divided by n - ddof)" + _AXIS_DOC)
-std = Primitive("std", _std, (
+), kind=RD, export=False, doc="Variance (divided by n - ddof)" + _AXIS_DOC)
+std_ = Primitive("std", _std, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g / xp.where(y == 0, np.inf, y), x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (1.0 / (_count(x.shape, axis) - ddof)),
-), saves_output=True, kind=RD, method=True,
+), saves_output=True, kind=RD, export=False,
     doc="Standard deviation (divided by n - ddof)" + _AXIS_DOC)
 # d logsumexp / dx = softmax(x) = exp(x - logsumexp(x)).
-logsumexp = Primitive("logsumexp", _logsumexp, (
+logsumexp_ = Primitive("logsumexp", _logsumexp, (
     lambda xp, g, y, x, axis=None, keepdims=False:
         expand_reduced(xp, g, x.shape, axis, keepdims)
         * xp.exp(x - expand_reduced(xp, y, x.shape, axis, keepdims)),
-), saves_output=True, kind=RD, method=True, doc="log(sum(exp(x))), computed stably" + _AXIS_DOC)
-prod = Primitive("prod", np.prod, (_prod_grad,), saves_output=True, kind=RD, method=True,
+), saves_output=True, kind=RD, export=False, doc="log(sum(exp(x))), computed stably" + _AXIS_DOC)
+prod_ = Primitive("prod", np.prod, (_prod_grad,), saves_output=True, kind=RD, export=False,
                  doc="Product" + _AXIS_DOC + " Exact gradients with zeros in x.")
+
+
+# ---- the public reductions: numpy's axis=/keepdims= (PyTorch's dim=/keepdim= too) ------------
+def _reduction(primitive: Primitive, *options: str):
+    def reduce(x, axis=None, keepdims=False, **kwargs):
+        if axis is not None and np.ndim(as_array(x)) == 0:
+            axis = scalar_axis(primitive.name, axis)
+        return primitive(x, axis=axis, keepdims=keepdims, **kwargs)
+
+    reduce.__name__ = reduce.__qualname__ = primitive.name
+    reduce.__doc__ = type(primitive).__doc__
+    reduce.__wrapped__ = primitive  # help() and inspect.signature show the row's signature
+    op = takes_axis(reduce, name=primitive.name, keywords=("axis", "keepdims", *options))
+    return composite(op, name=primitive.name, method=True)
+
+
+sum = _reduction(sum_)
+mean = _reduction(mean_)
+max = _reduction(max_)
+min = _reduction(min_)
+var = _reduction(var_, "ddof")
+std = _reduction(std_, "ddof")
+logsumexp = _reduction(logsumexp_)
+prod = _reduction(prod_)
+
+
+@composite(method=True)
+@takes_axis
+def norm(x, ord=None, axis=None, keepdims=False, p=None):
+    """The 2-norm sqrt(sum(x^2)) over ``axis`` (None: all values; numpy's vector norm, ``'fro'``
+    for matrices), or the ``ord``-norm sum(|x|^ord)^(1/ord), ``inf`` the max of |x|; PyTorch's
+    ``p=`` is ``ord``. At x = 0 the 2-norm's gradient is 0 (a subgradient, as in PyTorch)."""
+    from autonet.ops.elementwise import abs, sqrt, where
+
+    ord = p if p is not None else ord
+    if ord in (None, 2, "fro"):
+        squares = sum(x * x, axis=axis, keepdims=keepdims)
+        zero = np.asarray(as_array(squares)) == 0
+        return where(zero, 0, sqrt(where(zero, 1, squares)))
+    if ord == 1:
+        return sum(abs(x), axis=axis, keepdims=keepdims)
+    if ord in (np.inf, "inf"):
+        return max(abs(x), axis=axis, keepdims=keepdims)
+    return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1 / ord)

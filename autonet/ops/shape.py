@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from autonet.ops.kinks import boolean_masks
+from autonet.ops.axes import takes_axis
+from autonet.ops.kinks import index_arrays
 from autonet.ops.primitive import PerInput, Primitive, as_array
 from autonet.ops.registry import Kink, composite, register
 from autonet.tensor import Tensor
@@ -72,7 +73,8 @@ broadcast_to = Primitive("broadcast_to", np.broadcast_to, (
 getitem = Primitive("getitem", lambda x, index: x[index], (
     lambda xp, g, y, x, index: xp.scatter_add(g, index, x.shape),
 ), kind=SH, export=False,
-    kink=Kink(boolean_masks, "where a boolean mask index changes (x[x > 0] at 0)"),
+    kink=Kink(index_arrays, "where a boolean mask or an index computed from the data changes "
+                            "(x[x > 0] at 0, sort and topk at ties)"),
     doc="x[index] for a normalized index (the public form is an.index / t[...]).")
 # scatter_add is getitem's adjoint: it places g at ``index`` in zeros of ``shape``.
 scatter_add = Primitive("scatter_add", _scatter_add, (
@@ -107,6 +109,7 @@ def index(x: Any, key: Any) -> Tensor:
 
 
 @composite
+@takes_axis
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
     if not tensors:
@@ -115,6 +118,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 @composite
+@takes_axis
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis (numpy.stack)."""
     if not tensors:
@@ -126,6 +130,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 @composite
+@takes_axis
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     """Split into pieces along ``axis`` (numpy.split): a number of equal parts or a list of cuts."""
     n = np.shape(as_array(x))[axis]
@@ -140,12 +145,6 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     bounds = [0, *cuts, n]
     prefix = (slice(None),) * (axis % np.ndim(as_array(x)))
     return [getitem(x, index=(*prefix, slice(lo, hi))) for lo, hi in zip(bounds, bounds[1:])]
-
-
-@composite(method=True)
-def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
-    """Pad with a constant (numpy.pad, mode='constant'); ``pad_width`` as in numpy."""
-    return _pad(x, pad_width=pad_width, constant_values=constant_values)
 
 
 @composite(numpy=np.swapaxes, method=True)
@@ -166,12 +165,14 @@ def _shape_after(name: str, numpy_fn: Any, x: Any, axis: Any) -> tuple[int, ...]
 
 
 @composite(method=True)
+@takes_axis
 def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Remove size-1 axes (all, or those in ``axis``)."""
     return reshape(x, shape=_shape_after("squeeze", np.squeeze, x, axis))
 
 
 @composite(numpy=np.expand_dims, method=True)
+@takes_axis
 def expand_dims(x: Any, axis: Any) -> Tensor:
     """Insert size-1 axes at ``axis`` (numpy.expand_dims)."""
     return reshape(x, shape=_shape_after("expand_dims", np.expand_dims, x, axis))
@@ -184,3 +185,5 @@ def flatten(x: Any) -> Tensor:
 
 
 register("getitem", index)  # an.getitem(x, key) is x[key], like an.index
+register("cat", concatenate)  # PyTorch's name
+register("unsqueeze", expand_dims, method=True)  # PyTorch's name

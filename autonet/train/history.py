@@ -79,6 +79,16 @@ class History:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.last.items())
         return f"History({len(self)} epochs: {last})"
 
+    def _repr_html_(self, limit: int = 20) -> str:
+        """The epochs as a table in Jupyter (the first and last ``limit // 2`` of a long run)."""
+        from autonet._html import html_table
+
+        rows = [[epoch, *(f"{v[i]:.4g}" for v in self.history.values())]
+                for i, epoch in enumerate(self.epoch)]
+        if len(rows) > limit:
+            rows = rows[:limit // 2] + [["..."] * len(rows[0])] + rows[-(limit // 2):]
+        return html_table(["epoch", *self.history], rows, caption=f"History: {len(self)} epochs")
+
 
 def mode_for(key: str) -> str:
     """Which way ``key`` improves: "max" for scores (a name containing acc, score or f1: accuracy,

@@ -43,7 +43,7 @@ __all__ = ["Choice", "GridSearch", "LogUniform", "RandomSearch", "BayesianSearch
 
 def __getattr__(name: str) -> Any:
     # The figures need matplotlib: loaded when first asked for. (The text syntax of a space,
-    # parse_space, belongs to the command line: autonet.cli.space.)
+    # parse_space, belongs to the command line: autonet/cli/space.py.)
     if name in ("plot_search", "search_figure"):
         from autonet.tune import plot
 

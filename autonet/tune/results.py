@@ -100,6 +100,16 @@ class Results:
             lines.append(f"trial {', '.join(trials)} failed: {error}")
         return "\n".join(lines)
 
+    def _repr_html_(self, limit: int = 20) -> str:
+        """The trials as a table in Jupyter, best first, as ``format`` lays them out."""
+        from autonet._html import html_table
+
+        cols = self.columns()
+        rows = [[format_value(r.get(c, "")) for c in cols] for r in self.table[:limit]]
+        more = [f"... and {len(self) - limit} more trials"] if len(self) > limit else []
+        return html_table(cols, rows, caption=f"{len(self)} trials by {self.metric} "
+                          f"({self.mode}), best first", footer=more)
+
 
 def format_value(v: Any) -> str:
     """A hyperparameter value as the table, the CSV and the plot show it: layer sizes (16, 16)

@@ -1,0 +1,88 @@
+"""PyTorch spellings of numpy's axis keywords, accepted in one place.
+
+Every function that takes an axis is wrapped once with ``takes_axis``: ``dim=`` becomes ``axis=``
+and ``keepdim=`` becomes ``keepdims=`` (numpy's names stay the documented form), and an unknown
+keyword raises a TypeError that names the closest accepted one (``axes=`` -> did you mean axis=?).
+The call with numpy's keywords costs one set comparison on top of the wrapped function.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import numpy as np
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ALIASES = {"dim": "axis", "keepdim": "keepdims"}
+
+
+def takes_axis(fn: F | None = None, *, name: str | None = None,
+               keywords: Iterable[str] | None = None) -> Any:
+    """Decorate ``fn`` (a function or a Primitive) so that it accepts ``dim=``/``keepdim=`` and
+    hints at unknown keywords. ``keywords`` are the ones it accepts (default: its signature's)."""
+    if fn is None:
+        return lambda f: takes_axis(f, name=name, keywords=keywords)
+    op_name = name or getattr(fn, "name", None) or fn.__name__
+    accepted = frozenset(keywords if keywords is not None else _keywords_of(fn))
+    aliases = {alias: real for alias, real in ALIASES.items() if real in accepted}
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs and not accepted.issuperset(kwargs):
+            kwargs = _translate(op_name, kwargs, accepted, aliases)
+        return fn(*args, **kwargs)
+
+    if inspect.isfunction(fn):
+        functools.update_wrapper(call, fn)
+    else:
+        call.__name__ = call.__qualname__ = op_name
+        call.__doc__ = getattr(fn, "__doc__", None)
+        call.__wrapped__ = fn  # type: ignore[attr-defined]  (inspect.signature shows the op's)
+    call.name = op_name  # type: ignore[attr-defined]  (as a Primitive row has)
+    return call
+
+
+def _keywords_of(fn: Callable[..., Any]) -> list[str]:
+    parameters = inspect.signature(fn).parameters.values()
+    return [p.name for p in parameters
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _translate(op_name: str, kwargs: dict, accepted: frozenset, aliases: dict) -> dict:
+    out = {}
+    for key, value in kwargs.items():
+        real = aliases.get(key, key)
+        if real not in accepted:
+            raise TypeError(f"{op_name}() got an unexpected keyword {key!r}; "
+                            f"{_suggestion(key, accepted | set(aliases))}")
+        if real in out or (real != key and real in kwargs):
+            raise TypeError(f"{op_name}() got both {real}= and its alias {key}=; pass one")
+        out[real] = value
+    return out
+
+
+def _suggestion(key: str, accepted: Iterable[str]) -> str:
+    options = sorted(accepted)
+    close = difflib.get_close_matches(key, options, n=1, cutoff=0.5)
+    if key in ("axes", "dims", "ax", "dimension") and "axis" in options:
+        close = ["axis"]
+    if close:
+        return f"did you mean {ALIASES.get(close[0], close[0])}=?"
+    listed = ", ".join(f"{k}=" for k in options) or "none"
+    return f"it accepts {listed}"
+
+
+def scalar_axis(op_name: str, axis: Any) -> None:
+    """Check ``axis`` for a 0-d input, where numpy and PyTorch accept 0 and -1 (and tuples of
+    them): reducing a 0-d tensor over its 'only' axis reduces over nothing. Returns None, the
+    axis to pass on."""
+    axes = axis if isinstance(axis, tuple | list) else (axis,)
+    for a in axes:
+        if not isinstance(a, int | np.integer) or a not in (0, -1):
+            raise ValueError(f"{op_name}: axis {a!r} is out of bounds for a 0-d tensor "
+                             "(0 and -1 are accepted, or axis=None)")
+    return None
