@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer, number
 from autonet.autograd.graph import draws
 from autonet.random import manual_seed, rng, seeded  # noqa: F401  (manual_seed lived here)
 from autonet.tensor import Tensor, get_default_dtype, to_array
@@ -41,75 +43,148 @@ def _make(array: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
     return t
 
 
-def _dtype(dtype: Any) -> np.dtype:
-    return get_default_dtype() if dtype is None else np.dtype(dtype)
+def _dtype(dtype: Any, call: str = "tensor") -> np.dtype:
+    if dtype is None:
+        return get_default_dtype()
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{call}: dtype {dtype!r} is not a numpy dtype; use e.g. 'float32', "
+                        "'float64', 'int64' or 'bool'") from None
+    if resolved.kind not in "biufc":
+        raise TypeError(f"{call}: dtype {resolved} holds no numbers; use e.g. 'float32', "
+                        "'float64', 'int64' or 'bool'")
+    return resolved
 
 
-def _shape(shape: tuple) -> tuple[int, ...]:
+def _shape(shape: tuple, call: str) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    return tuple(integer(s, call, "shape", minimum=0) for s in shape)
+
+
+def _allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
+    """``make()``, or a MemoryError that says the shape and the bytes (numpy's says less)."""
+    try:
+        return make()
+    except MemoryError:
+        nbytes = math.prod(shape) * dtype.itemsize
+        raise MemoryError(f"{call}: shape {shape} of {dtype} needs {nbytes} bytes "
+                          f"({nbytes / 2**30:.3g} GiB), more than this machine can give; use a "
+                          "smaller shape") from None
+
+
+def _numeric(array: np.ndarray, call: str, data: Any, argument: str = "data") -> np.ndarray:
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"{call}: {argument} {data!r:.60} gives an array of dtype "
+                        f"{array.dtype}, not numbers; tensors hold bool, integer, float or "
+                        "complex values")
+    return array
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
            name: str | None = None) -> Tensor:
     """A new tensor holding a copy of ``data``. Lists and Python numbers become the default float
     dtype (float32); numpy arrays keep theirs. ``name`` labels it in graph drawings and errors."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+    if dtype is not None:
+        _dtype(dtype, "tensor")
+    if isinstance(data, str | bytes):
+        raise TypeError(f"tensor: data must be numbers, got the string {data!r:.60}")
+    try:
+        made = Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+    except ValueError as error:
+        if "inhomogeneous" not in str(error) and "sequence" not in str(error):
+            raise
+        raise ValueError(f"tensor: data {data!r:.60} is ragged (its rows have different "
+                         "lengths), so it is no rectangular array; pad the rows to one "
+                         "length") from None
+    _numeric(made.data, "tensor", data)
+    return made
 
 
 def from_numpy(array: np.ndarray, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A tensor sharing memory with ``array`` (no copy)."""
-    return _make(np.asarray(array), requires_grad, name)
+    array = np.asarray(array)
+    return _make(_numeric(array, "from_numpy", array, "array"), requires_grad, name)
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
     """Zeros of ``shape`` (given as sizes or one tuple: zeros(2, 3) or zeros((2, 3)))."""
-    return _make(np.zeros(_shape(shape), _dtype(dtype)), requires_grad, name)
+    shape, dtype = _shape(shape, "zeros"), _dtype(dtype, "zeros")
+    return _make(_allocate("zeros", shape, dtype, lambda: np.zeros(shape, dtype)),
+                 requires_grad, name)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """Ones of ``shape`` (given as sizes or one tuple)."""
-    return _make(np.ones(_shape(shape), _dtype(dtype)), requires_grad, name)
+    shape, dtype = _shape(shape, "ones"), _dtype(dtype, "ones")
+    return _make(_allocate("ones", shape, dtype, lambda: np.ones(shape, dtype)),
+                 requires_grad, name)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """``fill_value`` everywhere in ``shape`` (an int or a tuple)."""
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return _make(np.full(shape, fill_value, _dtype(dtype)), requires_grad, name)
+    shape = _shape((shape,) if not isinstance(shape, Sequence | np.ndarray) else tuple(shape),
+                   "full")
+    dtype = _dtype(dtype, "full")
+    if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
+        raise TypeError(f"full: fill_value must be a number, got {fill_value!r:.60}")
+    return _make(_allocate("full", shape, dtype, lambda: np.full(shape, fill_value, dtype)),
+                 requires_grad, name)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
            requires_grad: bool = False, name: str | None = None) -> Tensor:
     """Evenly spaced values in [start, stop) (numpy.arange; arange(n) is 0 .. n - 1)."""
-    return _make(np.arange(start, stop, step, dtype=_dtype(dtype)), requires_grad, name)
+    for argument, value in (("start", start), ("stop", stop), ("step", step)):
+        if value is not None:
+            number(value, "arange", argument)
+    if step == 0:
+        raise ValueError(f"arange: step must not be 0 (start={start}, stop={stop}), or the "
+                         "range never ends")
+    dtype = _dtype(dtype, "arange")
+    length = max(0, math.ceil(((start if stop is None else stop - start)) / step))
+    return _make(_allocate("arange", (length,), dtype,
+                           lambda: np.arange(start, stop, step, dtype=dtype)), requires_grad, name)
 
 
 def linspace(start: float, stop: float, num: int = 50, dtype: Any = None,
              requires_grad: bool = False, name: str | None = None) -> Tensor:
     """``num`` evenly spaced values from start to stop, both included (numpy.linspace)."""
-    return _make(np.linspace(start, stop, num, dtype=_dtype(dtype)), requires_grad, name)
+    number(start, "linspace", "start")
+    number(stop, "linspace", "stop")
+    num, dtype = integer(num, "linspace", "num", minimum=0), _dtype(dtype, "linspace")
+    return _make(_allocate("linspace", (num,), dtype,
+                           lambda: np.linspace(start, stop, num, dtype=dtype)), requires_grad, name)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False,
         name: str | None = None) -> Tensor:
     """The (n, m) identity matrix (m = n by default)."""
-    return _make(np.eye(n, m, dtype=_dtype(dtype)), requires_grad, name)
+    n = integer(n, "eye", "n", minimum=0)
+    m = n if m is None else integer(m, "eye", "m", minimum=0)
+    dtype = _dtype(dtype, "eye")
+    return _make(_allocate("eye", (n, m), dtype, lambda: np.eye(n, m, dtype=dtype)),
+                 requires_grad, name)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _make(sample(uniform_array, _shape(shape), _dtype(dtype)), requires_grad, name)
+    shape, dtype = _shape(shape, "rand"), _dtype(dtype, "rand")
+    return _make(_allocate("rand", shape, np.dtype(np.float64),
+                           lambda: sample(uniform_array, shape, dtype)), requires_grad, name)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
     """Standard normal samples."""
-    return _make(sample(normal_array, _shape(shape), _dtype(dtype)), requires_grad, name)
+    shape, dtype = _shape(shape, "randn"), _dtype(dtype, "randn")
+    return _make(_allocate("randn", shape, np.dtype(np.float64),
+                           lambda: sample(normal_array, shape, dtype)), requires_grad, name)
 
 
 def _like(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:

@@ -48,6 +48,9 @@ def test_tune_is_a_package_with_its_public_names() -> None:
     assert (ROOT / "tune" / "__init__.py").exists() and not (ROOT / "tune.py").exists()
     for name in tune.__all__:
         assert getattr(tune, name) is not None
+    from autonet.cli import parse_space
+
+    assert parse_space("lr=0.1") == {"lr": [0.1]}
     assert autonet.tune is tune and "tune" in dir(autonet)
 
 

@@ -34,6 +34,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         One Tensor per input, of the input's shape.
     """
     outputs, inputs = _as_list(outputs), _as_list(inputs)
+    for i, t in enumerate(outputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: output {i} must be a Tensor computed from the inputs, got "
+                            f"{t!r:.60} ({type(t).__name__})")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad; create it with "

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer, number
 from autonet.autograd.functional import grad
 from autonet.autograd.warnings import warn_at_user_code
 from autonet.check.elementwise import check_gradients
@@ -51,6 +52,10 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, 
             two evaluations of ``fn`` each, whatever the input size (for big inputs).
         directions: how many random directions ``fast`` tries.
     """
+    number(eps, "gradcheck", "eps", low=0.0, low_open=True)
+    number(atol, "gradcheck", "atol", low=0.0)
+    number(rtol, "gradcheck", "rtol", low=0.0)
+    integer(directions, "gradcheck", "directions", minimum=1)
     report = check_gradients(fn, inputs, eps, atol, rtol, seed, fast=fast, directions=directions)
     if not report.passed and raise_exception:
         raise GradcheckError(report)

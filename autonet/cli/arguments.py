@@ -10,6 +10,9 @@ from typing import Any, NoReturn
 
 from autonet.cli.hparams import ACTIVATIONS, DATASETS, DEFAULTS, INITS, OPTIMIZERS, SCHEDULES
 
+MAX_SAMPLES = 10_000_000  # points a generated dataset may have (about 80 MB of 2-D float32)
+MAX_UNITS = 100_000  # units a hidden layer may have (a 100,000-square weight matrix is 40 GB)
+
 
 def positive_int(text: str) -> int:
     try:
@@ -18,6 +21,14 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def sample_count(text: str) -> int:
+    """A positive integer up to MAX_SAMPLES (more would not fit in memory)."""
+    value = positive_int(text)
+    if value > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_SAMPLES} samples, got {text!r}")
     return value
 
 
@@ -48,6 +59,13 @@ def parse_layers(text: str) -> tuple[int, ...]:
                                          f"such as 16,16, got {text!r}") from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
+    if any(s > MAX_UNITS for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be <= {MAX_UNITS}, got {text!r}")
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if weights > MAX_UNITS * 1000:
+        raise argparse.ArgumentTypeError(f"layers {text!r} need {weights} weights between "
+                                         f"hidden layers, more than {MAX_UNITS * 1000}; use "
+                                         "smaller layers")
     return sizes
 
 
@@ -88,7 +106,7 @@ def add_hparams(p: argparse.ArgumentParser, tuning: bool = False) -> None:
     d = DEFAULTS
     g = p.add_argument_group("data")
     g.add_argument("--dataset", choices=DATASETS, default=d["dataset"], help="dataset")
-    g.add_argument("--samples", type=positive_int, default=d["samples"],
+    g.add_argument("--samples", type=sample_count, default=d["samples"],
                    help="points to generate (generated datasets only)")
     g.add_argument("--val-fraction", dest="val_fraction", type=float_in(0, 0.9, True),
                    default=d["val_fraction"], help="share held out for validation")

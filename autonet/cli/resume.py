@@ -49,8 +49,36 @@ def load_settings(checkpoint: str | Path) -> dict[str, Any]:
     if missing:
         raise ValueError(f"--resume: {path} lacks the hyperparameters {missing}")
     settings = {k: saved[k] for k in DEFAULTS}
+    if not isinstance(settings["layers"], list) or not all(
+            type(n) is int for n in settings["layers"]):
+        raise ValueError(f"--resume: {path} has layers={settings['layers']!r}, not a list of "
+                         "layer sizes")
     settings["layers"] = tuple(settings["layers"])
     return settings
+
+
+def check_settings(settings: dict[str, Any], train: argparse.ArgumentParser,
+                   path: Path) -> None:
+    """Each saved setting must be one its flag accepts (of the flag's type, within its range, one
+    of its choices): a hand-edited or foreign hparams.json fails here in one line."""
+    actions = {a.dest: a for a in train._actions}
+    for name, value in settings.items():
+        action = actions[name]
+        expected = type(DEFAULTS[name])
+        if (not isinstance(value, expected) or isinstance(value, bool) != isinstance(
+                DEFAULTS[name], bool)) and not (expected is float and type(value) is int):
+            raise ValueError(f"--resume: {path} has {name}={value!r}, not a "
+                             f"{expected.__name__}")
+        text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        if isinstance(value, tuple) and not value:
+            text = "none"
+        try:
+            parsed = action.type(text) if action.type is not None else text
+        except (argparse.ArgumentTypeError, ValueError) as err:
+            raise ValueError(f"--resume: {path} has {name}={value!r}: {err}") from None
+        if action.choices is not None and parsed not in action.choices:
+            raise ValueError(f"--resume: {path} has {name}={value!r}; choose from "
+                             f"{', '.join(map(str, action.choices))}")
 
 
 def resumed_args(parser: argparse.ArgumentParser, train: argparse.ArgumentParser,
@@ -59,6 +87,7 @@ def resumed_args(parser: argparse.ArgumentParser, train: argparse.ArgumentParser
     checkpoint's directory as ``--out``), so the flags given override them; refuse flags that
     would change the run."""
     saved = load_settings(args.resume)
+    check_settings(saved, train, Path(args.resume).parent / SETTINGS)
     train.set_defaults(**saved, out=str(Path(args.resume).parent))
     again = parser.parse_args(argv)
     changed = [f"--{k.replace('_', '-')} {_show(getattr(again, k))} (the run used "

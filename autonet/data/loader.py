@@ -45,6 +45,9 @@ class DataLoader:
     def __init__(self, dataset: Dataset | tuple, batch_size: int = 32, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None) -> None:
         if isinstance(dataset, tuple | list):
+            if not dataset or any(np.ndim(part) == 0 for part in dataset):
+                raise TypeError(f"DataLoader: dataset {dataset!r:.60} must be a Dataset or a "
+                                "tuple of arrays (X, y) with one row per sample")
             dataset = TensorDataset(*dataset)
         if not isinstance(dataset, Dataset):
             raise TypeError(f"DataLoader: expected a Dataset or a tuple of arrays, got "

@@ -8,6 +8,7 @@ shape (m, n[l-1]).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -169,8 +170,9 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta), with d = input - target."""
     _check_reduction("huber_loss", reduction)
     _same_shape("huber_loss", input, target)
-    if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    if isinstance(delta, bool) or not isinstance(delta, int | float | np.integer | np.floating) \
+            or not delta > 0 or not math.isfinite(delta):
+        raise ValueError(f"huber_loss: delta must be a finite positive number, got {delta!r}")
     diff = ops.sub(input, target)
     size = ops.abs(diff)
     loss = ops.where(size.data <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))

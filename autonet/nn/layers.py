@@ -39,11 +39,17 @@ class Linear(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, int | np.integer) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"Linear: {name} must be a positive integer, got {value!r} "
+                                f"({type(value).__name__})")
+            if value <= 0:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be a float dtype (float32, float64) for "
+                            f"parameters that learn, got {dtype}")
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty((out_features,), dtype=dtype))
@@ -82,6 +88,9 @@ class Flatten(Module):
         super().__init__()
         self.start_dim = start_dim if start_axis is None else start_axis
         self.end_dim = end_dim if end_axis is None else end_axis
+        for name, value in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"Flatten: {name} must be an integer, got {value!r}")
 
     @property
     def start_axis(self) -> int:
@@ -95,7 +104,8 @@ class Flatten(Module):
         shape = np.shape(as_array(x))
         ndim = len(shape)
         start, end = self.start_dim % max(ndim, 1), self.end_dim % max(ndim, 1)
-        if ndim == 0 or start > end or not -ndim <= self.start_dim < ndim:
+        if ndim == 0 or start > end or not (-ndim <= self.start_dim < ndim
+                                            and -ndim <= self.end_dim < ndim):
             raise ValueError(f"Flatten: cannot flatten dims {self.start_dim}..{self.end_dim} of "
                              f"an input of shape {shape}")
         merged = int(np.prod(shape[start:end + 1], dtype=np.int64))

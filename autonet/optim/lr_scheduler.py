@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from autonet.arguments import integer, number, state_mapping
 from autonet.optim.optimizer import Optimizer
 
 
@@ -84,6 +85,7 @@ class LRScheduler:
                 if k != "optimizer" and not callable(v)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_mapping(state_dict, f"{type(self).__name__}.load_state_dict", self.state_dict())
         self.__dict__.update(state_dict)
 
 
@@ -106,9 +108,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        if step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size}")
-        self.step_size, self.gamma = int(step_size), gamma
+        self.step_size = integer(step_size, "StepLR", "step_size", minimum=1)
+        self.gamma = number(gamma, "StepLR", "gamma", low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, epoch: int) -> float:
@@ -120,7 +121,12 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones, self.gamma = sorted(int(m) for m in milestones), gamma
+        if not isinstance(milestones, Sequence):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epochs, got "
+                            f"{milestones!r}")
+        self.milestones = sorted(integer(m, "MultiStepLR", "milestones", minimum=0)
+                                 for m in milestones)
+        self.gamma = number(gamma, "MultiStepLR", "gamma", low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, epoch: int) -> float:
@@ -131,7 +137,7 @@ class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** epoch (the course's exponential learning-rate decay)."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = gamma
+        self.gamma = number(gamma, "ExponentialLR", "gamma", low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, epoch: int) -> float:
@@ -143,9 +149,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max = integer(T_max, "CosineAnnealingLR", "T_max", minimum=1)
+        self.eta_min = number(eta_min, "CosineAnnealingLR", "eta_min", low=0.0)
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, epoch: int) -> float:
@@ -192,8 +197,12 @@ class ReduceLROnPlateau:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"ReduceLROnPlateau: expected an an.optim optimizer, got "
                             f"{type(optimizer).__name__}")
-        if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1, got {factor}")
+        factor = number(factor, "ReduceLROnPlateau", "factor", low=0.0, high=1.0, low_open=True,
+                        high_open=True)
+        patience = integer(patience, "ReduceLROnPlateau", "patience", minimum=0)
+        cooldown = integer(cooldown, "ReduceLROnPlateau", "cooldown", minimum=0)
+        threshold = number(threshold, "ReduceLROnPlateau", "threshold", low=0.0)
+        eps = number(eps, "ReduceLROnPlateau", "eps", low=0.0)
         if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max' and threshold_mode "
                              f"'rel' or 'abs', got {mode!r}, {threshold_mode!r}")
@@ -249,6 +258,7 @@ class ReduceLROnPlateau:
                 if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_mapping(state_dict, "ReduceLROnPlateau.load_state_dict", self.state_dict())
         self.__dict__.update(state_dict)
 
 

@@ -12,9 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import number, state_mapping
 from autonet.autograd.graph import enable_grad
 from autonet.tensor import Tensor
 
+_NON_NEGATIVE = ("lr", "weight_decay", "eps", "momentum", "lr_decay", "initial_accumulator_value")
+_FRACTIONS = ("dampening", "alpha")
+_SWITCHES = ("nesterov", "amsgrad", "centered", "maximize", "foreach")
 _REQUIRED = object()  # a hyperparameter without a default (none so far; kept for subclasses)
 
 
@@ -78,9 +82,23 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _validate(self, group: dict[str, Any]) -> None:
-        for key in ("lr", "weight_decay", "eps", "momentum"):
-            if key in group and group[key] < 0:
-                raise ValueError(f"{type(self).__name__}: {key} must be >= 0, got {group[key]}")
+        """Every hyperparameter of a group checked at construction (not in the first step()):
+        finite non-negative numbers, betas a pair in [0, 1), switches bools."""
+        name = type(self).__name__
+        for key, value in group.items():
+            if key in _NON_NEGATIVE:
+                group[key] = number(value, name, key, low=0.0)
+            elif key in _FRACTIONS:
+                group[key] = number(value, name, key, low=0.0, high=1.0)
+            elif key in _SWITCHES and not isinstance(value, bool | np.bool_):
+                raise TypeError(f"{name}: {key} must be True or False, got {value!r}")
+        if "betas" in group:
+            betas = group["betas"]
+            if not isinstance(betas, tuple | list) or len(betas) != 2:
+                raise TypeError(f"{name}: betas must be a pair (beta1, beta2) such as "
+                                f"(0.9, 0.999), got {betas!r}")
+            group["betas"] = tuple(number(b, name, f"betas[{i}]", low=0.0, high=1.0,
+                                          high_open=True) for i, b in enumerate(betas))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (None, or zeros with ``set_to_none=False``)."""
@@ -161,13 +179,27 @@ class Optimizer:
         """Restore hyperparameters and buffers saved by ``state_dict()`` of an optimizer over
         parameters of the same shapes in the same order."""
         name = type(self).__name__
-        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
-            raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and "
-                             "'param_groups' (from Optimizer.state_dict())")
+        call = f"{name}.load_state_dict"
+        state_mapping(state_dict, call, ("state", "param_groups"))
         saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, list | tuple) or not all(
+                isinstance(g, dict) and isinstance(g.get("params"), list | tuple)
+                for g in saved_groups):
+            raise TypeError(f"{call}: param_groups must be a list of dicts with 'params', got "
+                            f"{saved_groups!r:.80}")
+        if not isinstance(state_dict["state"], dict):
+            raise TypeError(f"{call}: state must be a dict of per-parameter buffers, got "
+                            f"{type(state_dict['state']).__name__}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state has {len(saved_groups)} "
                              f"parameter groups, this optimizer {len(self.param_groups)}")
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            theirs, ours = set(saved) - {"params"}, set(group) - {"params"}
+            if theirs != ours:
+                raise ValueError(f"{call}: group {i} of the state has the settings "
+                                 f"{sorted(theirs)}, a {name} has {sorted(ours)}: the state "
+                                 "was saved from another kind of optimizer; build the same "
+                                 "kind (and settings) as the run that saved it")
         by_index: dict[int, Tensor] = {}
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
@@ -195,9 +227,9 @@ class Optimizer:
                 entry[key] = value
             new_state[p] = entry
         for saved, group in zip(saved_groups, self.param_groups):
-            for key, value in saved.items():
-                if key != "params":
-                    group[key] = value
+            settings = {k: v for k, v in saved.items() if k != "params"}
+            self._validate(settings)
+            group.update(settings)
         self.state = new_state
 
     def __repr__(self) -> str:

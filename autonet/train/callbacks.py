@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer, number
 from autonet.data.loader import DataLoader
 from autonet.train.history import History, resolve_mode
 
@@ -60,8 +61,11 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
                  mode: str | None = None, restore_best_weights: bool = True) -> None:
-        if patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if not isinstance(monitor, str):
+            raise TypeError(f"EarlyStopping: monitor must be a logged name such as 'val_loss', "
+                            f"got {monitor!r}")
+        patience = integer(patience, "EarlyStopping", "patience", minimum=0)
+        min_delta = number(min_delta, "EarlyStopping", "min_delta")
         self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
         self.mode = resolve_mode(mode, monitor, "EarlyStopping")
         self.restore_best_weights = restore_best_weights

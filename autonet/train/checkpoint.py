@@ -8,10 +8,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from autonet.arguments import integer
 from autonet.train.callbacks import Callback, TrainState
 
 _FORMAT = "autonet-fit-checkpoint-2"
 _OLD_FORMAT = "autonet-fit-checkpoint-1"  # before callbacks' states and the stop flag
+_ENTRIES = {"epoch", "model", "optimizer", "scheduler", "history", "loader_rng", "global_rng"}
 
 
 class Checkpoint(Callback):
@@ -25,9 +27,7 @@ class Checkpoint(Callback):
     before theirs (so the file holds the last weights, not those EarlyStopping restores)."""
 
     def __init__(self, path: str | os.PathLike, every: int = 1) -> None:
-        if every < 1:
-            raise ValueError(f"Checkpoint: every must be >= 1, got {every}")
-        self.path, self.every = Path(path), every
+        self.path, self.every = Path(path), integer(every, "Checkpoint", "every", minimum=1)
 
     def on_epoch_end(self, state: TrainState) -> None:
         if state.epoch % self.every == 0:
@@ -52,6 +52,7 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState) -> None:
         "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in state.callbacks],
         "model": state.model.state_dict(),
         "optimizer": state.optimizer.state_dict(),
+        "optimizer_kind": type(state.optimizer).__name__,
         "scheduler": state.scheduler.state_dict() if state.scheduler is not None else None,
         "history": state.history.state_dict(),
         "loader_rng": state.loader.rng_state(),
@@ -69,6 +70,20 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     tree = load(path)
     if not isinstance(tree, dict) or tree.get("format") not in (_FORMAT, _OLD_FORMAT):
         raise ValueError(f"load_checkpoint: {path} is not an autonet checkpoint")
+    missing = sorted(_ENTRIES - set(tree))
+    if missing:
+        raise ValueError(f"load_checkpoint: {path} lacks the entries {missing}; it is not a "
+                         "complete fit checkpoint (write one with the Checkpoint callback)")
+    epoch = tree["epoch"]
+    if type(epoch) is not int or epoch < 0:
+        raise ValueError(f"load_checkpoint: {path} has epoch={epoch!r}; a checkpoint's epoch "
+                         "is the number of finished epochs, an integer >= 0")
+    if type(tree.get("stop", False)) is not bool:
+        raise ValueError(f"load_checkpoint: {path} has stop={tree['stop']!r}, not True/False")
+    for key in ("model", "optimizer", "history"):
+        if not isinstance(tree[key], dict):
+            raise ValueError(f"load_checkpoint: {path} has a {key} entry of type "
+                             f"{type(tree[key]).__name__}, not the dict state_dict() gives")
     return tree
 
 
@@ -88,8 +103,15 @@ def restore(state: TrainState, path: str | os.PathLike) -> list[Any] | None:
     elif any(type(cb).state_dict is not Callback.state_dict for cb in state.callbacks):
         warnings.warn(f"fit: {path} predates saved callback states; callbacks such as "
                       "EarlyStopping start afresh", RuntimeWarning, stacklevel=3)
+    kind = tree.get("optimizer_kind", type(state.optimizer).__name__)
+    if kind != type(state.optimizer).__name__:
+        raise ValueError(f"fit: {path} was saved by a {kind} optimizer but resume got a "
+                         f"{type(state.optimizer).__name__}; resume with the same optimizer")
     state.model.load_state_dict(tree["model"])
     state.optimizer.load_state_dict(tree["optimizer"])
+    if state.scheduler is None and tree["scheduler"] is not None:
+        raise ValueError(f"fit: {path} was saved with a scheduler but none was given; pass "
+                         "the same scheduler to resume")
     if state.scheduler is not None:
         if tree["scheduler"] is None:
             raise ValueError(f"fit: {path} was saved without a scheduler but one was given")

@@ -51,8 +51,8 @@ class History:
 
     def best(self, key: str = "val_loss", mode: str | None = None) -> tuple[int, float]:
         """(epoch, value) where ``key`` was best (min for losses, max for accuracies)."""
-        values = np.asarray(self[key], dtype=np.float64)
         mode = resolve_mode(mode, key, "History.best")
+        values = np.asarray(self[key], dtype=np.float64)
         i = int(np.nanargmin(values) if mode == "min" else np.nanargmax(values))
         return self.epoch[i], float(values[i])
 

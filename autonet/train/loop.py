@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from autonet.arguments import number
 from autonet.tensor import Tensor
 from autonet.train.callbacks import Callback, TrainState
 from autonet.train.checkpoint import Checkpoint, restore
@@ -67,7 +68,18 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, Sequence | tuple):
+        raise TypeError(f"fit: callbacks must be a list of Callbacks, got {callbacks!r:.60}; "
+                        "write callbacks=[EarlyStopping()]")
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback instances, got {cb!r:.60}")
+    l1, l2 = number(l1, "fit", "l1", low=0.0), number(l2, "fit", "l2", low=0.0)
     loader = as_loader(train_data, batch_size, shuffle, seed, "train_data")
+    if len(loader) == 0:
+        raise ValueError(f"fit: train_data gives no batches ({len(loader.dataset)} samples, "
+                         f"batch_size={loader.batch_size}, drop_last={loader.drop_last}); "
+                         "use a smaller batch_size or drop_last=False")
     val_loader = None if val_data is None else as_loader(val_data, max(batch_size, 256), False,
                                                          None, "val_data")
     history = History()

@@ -42,6 +42,7 @@ NOT_REFERENCED: dict[str, str] = {
     "autonet.io": "save/load, re-exported by autonet",
     "autonet.tensor": "Tensor, re-exported by autonet",
     "autonet.random": "manual_seed and the per-thread generators, re-exported by autonet",
+    "autonet.arguments": "internal checks of user arguments (one clear error per bad value)",
 }
 
 

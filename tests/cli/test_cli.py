@@ -211,6 +211,13 @@ def test_graph_command(tmp_path, capsys):
     (["tune", "--grid", "activation=relu|swish", "--epochs", "1"], "choose from"),
     (["tune", "--grid", "layers=8|16,x", "--epochs", "1"], "for layers"),
     (["tune", "--grid", "dropout=uniform:0:2", "--method", "random"], "for dropout"),
+    (["tune", "--grid", "lr=0.1;lr=0.2", "--epochs", "1"], "gives lr twice"),
+    (["tune", "--grid", "lr=log:0:1", "--method", "random"], "need 0 < low < high"),
+    (["tune", "--grid", "lr=uniform:0.1:inf", "--method", "random"], "must be finite"),
+    (["tune", "--grid", "batch_size=int:1.5:4", "--method", "random"], "whole numbers"),
+    (["tune", "--grid", "activation=int:1:3", "--method", "random"], "for activation"),
+    (["tune", "--grid", "layers=int:1:3", "--method", "random"], "not a range"),
+    (["tune", "--grid", "layers=-3|8", "--epochs", "1"], "for layers"),
     (["nonsense"], "invalid choice"),
     ([], "required"),
 ])
@@ -291,3 +298,85 @@ def test_graph_no_grad_draws_the_forward_graph_only(tmp_path, capsys):
     assert "\\ngrad " in with_grads.read_text()  # a value box line: grad ...
     text = forward.read_text()
     assert "\\nvalue " in text and "\\ngrad" not in text and "vanishing" not in text
+
+
+def test_tune_grid_layer_sizes_take_every_spelling_the_flag_takes(tmp_path, capsys):
+    code = main(["tune", "--grid", "layers=none|8-8|4|0", "--epochs", "1", "--samples", "40",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0 and "failed" not in out
+    rows = (tmp_path / "trials.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3  # none and 0 are the same setting (no hidden layer): run once
+    assert {r.split(",")[2] for r in rows[1:]} == {"", "8-8", "4"}
+
+
+def _tampered(run, capsys, edit_checkpoint=None, edit_settings=None) -> str:
+    """Resume ``run`` after changing its checkpoint or settings; the one-line error."""
+    import autonet as an
+
+    checkpoint = run / "checkpoint.npz"
+    if edit_checkpoint is not None:
+        tree = an.load(checkpoint)
+        edit_checkpoint(tree)
+        an.save(tree, checkpoint)
+    if edit_settings is not None:
+        settings = json.loads((run / "hparams.json").read_text())
+        edit_settings(settings)
+        (run / "hparams.json").write_text(json.dumps(settings))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(checkpoint), "--verbose", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("checkpoint_edit, settings_edit, words", [
+    (lambda t: t.update(epoch=-5), None, ["epoch=-5", "integer >= 0"]),
+    (lambda t: t.update(epoch=1.5), None, ["epoch=1.5"]),
+    (lambda t: t.pop("optimizer"), None, ["lacks the entries ['optimizer']"]),
+    (lambda t: t.update(optimizer="adam"), None, ["optimizer entry of type str"]),
+    (lambda t: t.update(optimizer_kind="SGD"), None, ["saved by a SGD optimizer"]),
+    (None, lambda s: s.update(samples=10**12), ["samples=1000000000000", "at most"]),
+    (None, lambda s: s.update(samples="400"), ["samples='400'", "not a int"]),
+    (None, lambda s: s.update(layers=[10**6, 10**6]), ["layers=", "<= 100000"]),
+    (None, lambda s: s.update(optimizer="lbfgs"), ["optimizer='lbfgs'", "choose from"]),
+    (None, lambda s: s.update(layers="16"), ["layers='16'", "list of layer sizes"]),
+])
+def test_resume_validates_every_field(tmp_path, capsys, checkpoint_edit, settings_edit, words):
+    run = tmp_path / "run"
+    assert main([*RESUMABLE[:RESUMABLE.index("--epochs")], "--epochs", "2", "--out",
+                 str(run)]) == 0
+    err = _tampered(run, capsys, checkpoint_edit, settings_edit)
+    for word in words:
+        assert word in err, (word, err)
+
+
+def test_an_adam_checkpoint_does_not_resume_into_sgd(tmp_path, capsys):
+    import autonet as an
+    from autonet import nn, optim
+    from autonet.train import Checkpoint
+
+    x, y = np.ones((8, 2), np.float32), np.zeros(8, np.int64)
+    model = nn.Linear(2, 2)
+    an.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()), (x, y), epochs=1,
+           verbose=0, callbacks=[Checkpoint(tmp_path / "c.npz")])
+    tree = an.load(tmp_path / "c.npz")
+    del tree["optimizer_kind"]  # as an older checkpoint: the settings still tell
+    an.save(tree, tmp_path / "c.npz")
+    with pytest.raises(ValueError, match="another kind of optimizer"):
+        an.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
+               epochs=2, verbose=0, callbacks=[Checkpoint(tmp_path / "c.npz")],
+               resume=tmp_path / "c.npz")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--samples", "1000000000000"], "at most 10000000 samples"),
+    (["train", "--layers", "1000000,1000000"], "<= 100000"),
+    (["train", "--layers", "20000,20000"], "weights"),
+])
+def test_impossible_sizes_are_one_line(argv, fragment, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and len(err.splitlines()) == 1

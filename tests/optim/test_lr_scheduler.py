@@ -95,7 +95,7 @@ def test_reduce_on_plateau_max_mode_and_min_lr() -> None:
     for accuracy in [0.5, 0.6, 0.6, 0.6, 0.6]:
         sched.step(accuracy)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
-    with pytest.raises(ValueError, match="factor must be < 1"):
+    with pytest.raises(ValueError, match=r"factor must be a finite number in \(0, 1\)"):
         S.ReduceLROnPlateau(opt, factor=1.0)
 
 

@@ -226,7 +226,7 @@ def test_constructor_errors() -> None:
         optim.SGD([an.ones(2)], lr=0.1)
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([w * 2], lr=0.1)
-    with pytest.raises(ValueError, match="lr must be >= 0"):
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0"):
         optim.SGD([w], lr=-1)
     with pytest.raises(ValueError, match="nesterov"):
         optim.SGD([w], lr=0.1, nesterov=True)

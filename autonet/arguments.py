@@ -1,0 +1,73 @@
+"""Checks of user-given arguments, shared by every part of autonet: each failure is one builtin
+error (TypeError for the wrong kind of value, ValueError for a value out of range) whose message
+names the call, the argument and the value."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["integer", "number", "state_mapping"]
+
+
+def integer(value: Any, call: str, name: str, minimum: int | None = None,
+            maximum: int | None = None) -> int:
+    """``value`` as an int: a Python or numpy integer (not a bool, not 2.5, not "3") within
+    [minimum, maximum]."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{call}: {name} must be an integer{_range(minimum, maximum)}, got "
+                        f"{value!r} ({type(value).__name__})")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(f"{call}: {name} must be an integer{_range(minimum, maximum)}, got "
+                         f"{value!r}")
+    return int(value)
+
+
+def number(value: Any, call: str, name: str, low: float | None = None,
+           high: float | None = None, low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite float within the bounds (open or closed), refusing NaN, inf,
+    strings and bools."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer |
+                                                                np.floating):
+        raise TypeError(f"{call}: {name} must be a number{_bounds(low, high, low_open, high_open)}"
+                        f", got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if (not math.isfinite(value) or (low is not None and (value < low or (low_open and
+                                                                          value == low)))
+            or (high is not None and (value > high or (high_open and value == high)))):
+        raise ValueError(f"{call}: {name} must be a finite number"
+                         f"{_bounds(low, high, low_open, high_open)}, got {value!r}")
+    return value
+
+
+def state_mapping(state: Any, call: str, keys: Iterable[str]) -> Mapping[str, Any]:
+    """``state`` checked to be a dict holding ``keys`` (what a ``state_dict()`` returned)."""
+    if not isinstance(state, Mapping):
+        raise TypeError(f"{call}: state_dict must be a dict (from state_dict()), got "
+                        f"{type(state).__name__} {state!r:.60}")
+    missing = sorted(set(keys) - set(state))
+    if missing:
+        raise ValueError(f"{call}: state_dict lacks {missing}; pass what state_dict() of the "
+                         "same kind of object returned")
+    return state
+
+
+def _range(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" in [{minimum}, {maximum}]"
+    if minimum is not None:
+        return f" >= {minimum}"
+    return f" <= {maximum}" if maximum is not None else ""
+
+
+def _bounds(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f" {'>' if low_open else '>='} {low:g}"
+    if low is None:
+        return f" {'<' if high_open else '<='} {high:g}"
+    return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
