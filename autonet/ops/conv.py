@@ -70,12 +70,13 @@ def windows(padded: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair,
 
 
 def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-             groups: int) -> np.ndarray:
-    """im2col: (N, groups, C / groups * kH * kW, H_out * W_out), one copy of the windows."""
-    win = windows(_pad(x, padding), kernel, stride, dilation)
+             groups: int, out: Pair | None = None) -> np.ndarray:
+    """im2col: (N, groups, C / groups * kH * kW, H_out * W_out), one contiguous copy of the
+    windows (a reshaped view of them could defeat BLAS and crawl)."""
+    win = windows(_pad(x, padding), kernel, stride, dilation, out)
     n, c, ho, wo, kh, kw = win.shape
     win = win.reshape(n, groups, c // groups, ho, wo, kh, kw).transpose(0, 1, 2, 5, 6, 3, 4)
-    return win.reshape(n, groups, (c // groups) * kh * kw, ho * wo)
+    return np.ascontiguousarray(win).reshape(n, groups, (c // groups) * kh * kw, ho * wo)
 
 
 def _conv2d(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
@@ -122,15 +123,11 @@ def _conv2d_weight(x, g, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), dila
     dw (O, C / groups, kH, kW) = sum over n and output pixels of g times the window."""
     n, o, ho, wo = g.shape
     kh, kw = kernel_size
-    win = windows(_pad(x, padding), (kh, kw), stride, dilation, (ho, wo))
-    c = x.shape[1]
-    cg = c // groups
-    if groups == 1:  # one product over (n, h, w): tensordot copies each side into a matrix once
-        return np.tensordot(g, win, axes=([0, 2, 3], [0, 2, 3])).reshape(o, cg, kh, kw)
-    cols = win.reshape(n, groups, cg, ho, wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
-    cols = cols.reshape(groups, n * ho * wo, cg * kh * kw)
-    gg = g.reshape(n, groups, o // groups, ho * wo).transpose(1, 2, 0, 3)
-    return np.matmul(gg.reshape(groups, o // groups, n * ho * wo), cols).reshape(o, cg, kh, kw)
+    cg = x.shape[1] // groups
+    cols = _columns(x, (kh, kw), stride, padding, dilation, groups, (ho, wo))
+    # per example (groups, O / groups, L) @ (groups, L, K), summed over the batch
+    per_example = np.matmul(g.reshape(n, groups, o // groups, ho * wo), cols.transpose(0, 1, 3, 2))
+    return per_example.sum(axis=0).reshape(o, cg, kh, kw)
 
 
 def _fitting_output_padding(target: tuple, g_shape: tuple, kernel: tuple, stride: Pair,
