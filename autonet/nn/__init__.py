@@ -23,8 +23,9 @@ from autonet.nn.activations import (
 )
 from autonet.nn.attention import MultiheadAttention
 from autonet.nn.containers import ModuleDict, ModuleList, Sequential
+from autonet.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from autonet.nn.embedding import Embedding
-from autonet.nn.layers import Dropout, Flatten, Identity, Linear
+from autonet.nn.layers import Dropout, Flatten, Identity, Linear, Unflatten
 from autonet.nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -36,6 +37,14 @@ from autonet.nn.losses import (
 )
 from autonet.nn.module import Module, Parameter
 from autonet.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from autonet.nn.pooling import (
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Dropout2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from autonet.nn.summary import course_names, summary
 from autonet.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
@@ -47,4 +56,8 @@ __all__ = [
     # normalization, embeddings, activations, attention
     "BatchNorm1d", "BatchNorm2d", "Embedding", "GELU", "GroupNorm", "LayerNorm",
     "MultiheadAttention", "SiLU", "TransformerEncoder", "TransformerEncoderLayer",
+]
+__all__ += [
+    "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose2d",
+    "Dropout2d", "MaxPool1d", "MaxPool2d", "Unflatten",
 ]

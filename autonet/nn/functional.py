@@ -16,6 +16,7 @@ import numpy as np
 from autonet import ops
 from autonet.creation import rng
 from autonet.nn.attention_functional import scaled_dot_product_attention
+from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)
 from autonet.nn.embedding_functional import embedding, one_hot
 from autonet.nn.norm_functional import batch_norm, group_norm, layer_norm
 from autonet.ops import fused
