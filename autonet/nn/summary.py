@@ -77,15 +77,15 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
         model.train(was_training)
         for h in handles:
             h.remove()
-    records = _parents_first(records)
 
+    records = _parents_first(records)
     names = course_names(model)
     rows = [("l", "module", "parameters", "output", "#params")]
     images = len(input_shape) > 1 and any(isinstance(m, _LAYERS[1:]) for m, _, _ in records)
     units, activations = [input_shape[0] if images else input_shape[-1] if input_shape else 1], []
     layer = 0
-    previous = None
     notes: dict[int, str] = {}
+    previous = None
     for module, in_shape, out_shape in records:
         params = [p for p in module.parameters(recurse=False)]
         count = sum(p.size for p in params)
@@ -100,19 +100,19 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
                          else module.out_channels)
             activations.append("none")
             output = f"Z[{layer}] {_shape_text(out_shape)}"
-        elif isinstance(module, Activation) and layer:
-            activations[-1] = type(module).__name__
-            output = f"A[{layer}] {_shape_text(out_shape)}"
         elif hasattr(module, "course_equation") and layer and isinstance(previous, _LAYERS):
             # the course's batch norm step on Z[l]: gamma[l], beta[l] -> Z~[l]
             names.update({id(p): f"{'γ' if p is module.weight else 'β'}[{layer}]"
                           for p in params})
             output = f"Z̃[{layer}] {_shape_text(out_shape)}"
+        elif isinstance(module, Activation) and layer:
+            activations[-1] = type(module).__name__
+            output = f"A[{layer}] {_shape_text(out_shape)}"
         else:
             output = _shape_text(out_shape)
-        previous = module
         text = ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
         rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
+        previous = module
 
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = [f"{type(model).__name__} summary: input X = A[0] of shape "
@@ -140,8 +140,8 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
 
 
 def _shape_of(value: Any) -> tuple[int, ...]:
-    """The shape of a module's input or output; of the first one when it returns several
-    (attention returns its output and its weights)."""
+    """The shape of a module's input or output; of the first one when there are several
+    (attention returns (output, weights))."""
     if isinstance(value, tuple | list) and value:
         value = value[0]
     return tuple(np.shape(getattr(value, "data", value))) if value is not None else ()
@@ -161,12 +161,12 @@ def _parents_first(records: list[tuple[Module, Any, Any]]) -> list[tuple[Module,
     """Forward hooks fire when a call ends, so a module is recorded after the sub-modules it
     called; move each such module before them (the order of the calls' starts)."""
     ordered: list[tuple[Module, Any, Any]] = []
-    for record in records:
-        inside = {id(m) for m in record[0].modules()} - {id(record[0])}
+    for module, in_shape, out_shape in records:
+        inside = {id(m) for m in module.modules()} - {id(module)}
         start = len(ordered)
         while start and id(ordered[start - 1][0]) in inside:
             start -= 1
-        ordered.insert(start, record)
+        ordered.insert(start, (module, in_shape, out_shape))
     return ordered
 
 
