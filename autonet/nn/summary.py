@@ -106,7 +106,7 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
             output = f"Z[{layer}] {_shape_text(out_shape)}"
         elif several is not None:
             output = several
-        elif hasattr(module, "course_equation") and layer and isinstance(previous, Linear):
+        elif hasattr(module, "course_equation") and layer and isinstance(previous, _LAYERS):
             # the course's batch norm step on Z[l]: gamma[l], beta[l] -> Z~[l]
             names.update({id(p): f"{'γ' if p is module.weight else 'β'}[{layer}]"
                           for p in params})

@@ -70,3 +70,12 @@ def test_a_norm_layer_that_does_not_follow_a_linear_layer_is_named_by_its_input(
     assert "γ[" not in source
     unnamed = an.viz.draw_graph(model(np.ones((2, 3))).sum(), model=model).source
     assert "norm(x) = γ x_norm + β" in unnamed
+
+
+def test_batch_norm_after_a_conv_layer_is_the_course_step_too() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU())
+    text = nn.summary(model, (1, 6, 6), print_fn=None)
+    assert "γ[1] (4,), β[1] (4,)" in _row(text, "BatchNorm2d")
+    assert "Z̃[1] (m, 4, 4, 4)" in _row(text, "BatchNorm2d")
+    source = an.viz.draw_graph(model(an.randn(2, 1, 6, 6)).sum(), model=model).source
+    assert "A[1] = relu(Z̃[1])" in source
