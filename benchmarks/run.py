@@ -7,9 +7,10 @@
     forward + hand-written backward of the same chain (numpy itself is the floor);
 (b) depth: backward through chains of 10k, 30k and 100k ops (time per op should stay flat);
 (c) one MLP training step (benchmarks/mlp_step.py), gradients checked equal first;
-(d) one LSTM forward + backward, 50 steps (benchmarks/lstm_step.py), against numpy with
+(d) one conv layer step, batch 32, 1x28x28 -> 8 channels, 3x3 (benchmarks/conv_step.py);
+(e) one LSTM forward + backward, 50 steps (benchmarks/lstm_step.py), against numpy with
     backpropagation through time by hand, gradients checked equal first.
-PyTorch (CPU) is timed on (a) and (d) too when it is installed.
+PyTorch (CPU) is timed on (a), (d) and (e) too when it is installed.
 """
 
 from __future__ import annotations
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     print("(c)", end=" ", flush=True)
     status = subprocess.call([sys.executable, str(here / "mlp_step.py"), *quick])
     print("(d)", end=" ", flush=True)
+    status = subprocess.call([sys.executable, str(here / "conv_step.py"), *quick]) or status
+    print("(e)", end=" ", flush=True)
     return subprocess.call([sys.executable, str(here / "lstm_step.py"), *quick]) or status
 
 

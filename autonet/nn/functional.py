@@ -15,6 +15,7 @@ import numpy as np
 
 from autonet import ops
 from autonet.creation import rng
+from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)
 from autonet.ops import fused
 from autonet.ops.fused import linear as linear_op
 from autonet.ops.primitive import as_array

@@ -6,6 +6,7 @@ no line here. ``autonet.ops.<name>`` is also ``autonet.<name>``.
 """
 
 from autonet.ops import (  # noqa: F401  (rows)
+    conv,
     elementwise,
     fused,
     linalg,
