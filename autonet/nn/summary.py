@@ -61,12 +61,15 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     ``input_shape`` is one example's shape, e.g. (784,). Returns the text (and prints it)."""
     input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
     records: list[tuple[Module, tuple[int, ...], Any]] = []
-    leaves = [m for m in model.modules() if not m._modules]
+    # leaves, and modules with parameters of their own (MultiheadAttention's in_proj_weight)
+    tabulated = [m for m in model.modules() if not m._modules or
+                 any(p is not None for p in m._parameters.values())]
     handles = [m.register_forward_hook(
         lambda mod, args, out: records.append((mod, _shape_of(args[0] if args else None),
-                                               _shapes(out))))
-        for m in leaves]
-    dtype = next((p.dtype for p in model.parameters()), np.float32)
+                                               _shapes(out) if isinstance(mod, RNNBase)
+                                               else _shape_of(out))))
+        for m in tabulated]
+    dtype = _input_dtype(model)
     was_training = model.training
     model.eval()
     try:
@@ -77,12 +80,14 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
         for h in handles:
             h.remove()
 
+    records = _parents_first(records)
     names = course_names(model)
     rows = [("l", "module", "parameters", "output", "#params")]
     images = len(input_shape) > 1 and any(isinstance(m, _LAYERS[1:]) for m, _, _ in records)
     units, activations = [input_shape[0] if images else input_shape[-1] if input_shape else 1], []
     layer = 0
     notes: dict[int, str] = {}
+    previous = None
     for module, in_shape, out_shape in records:
         params = [p for p in module.parameters(recurse=False)]
         several = None
@@ -102,6 +107,11 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
             output = f"Z[{layer}] {_shape_text(out_shape)}"
         elif several is not None:
             output = several
+        elif hasattr(module, "course_equation") and layer and isinstance(previous, Linear):
+            # the course's batch norm step on Z[l]: gamma[l], beta[l] -> Z~[l]
+            names.update({id(p): f"{'γ' if p is module.weight else 'β'}[{layer}]"
+                          for p in params})
+            output = f"Z̃[{layer}] {_shape_text(out_shape)}"
         elif isinstance(module, Activation) and layer:
             activations[-1] = type(module).__name__
             output = f"A[{layer}] {_shape_text(out_shape)}"
@@ -109,6 +119,7 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
             output = _shape_text(out_shape)
         text = _parameter_text(module, params, names)
         rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
+        previous = module
 
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = [f"{type(model).__name__} summary: input X = A[0] of shape "
@@ -174,7 +185,34 @@ def _parameter_text(module: Module, params: list, names: dict[int, str]) -> str:
 
 
 def _shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of a module's input or output; of the first one when there are several
+    (attention returns (output, weights))."""
+    if isinstance(value, tuple | list) and value:
+        value = value[0]
     return tuple(np.shape(getattr(value, "data", value))) if value is not None else ()
+
+
+def _input_dtype(model: Module) -> Any:
+    """int64 indices for a model that starts with an Embedding, else its parameters' dtype."""
+    from autonet.nn.embedding import Embedding
+
+    first = next((m for m in model.modules() if not m._modules), None)
+    if isinstance(first, Embedding):
+        return np.int64
+    return next((p.dtype for p in model.parameters()), np.float32)
+
+
+def _parents_first(records: list[tuple[Module, Any, Any]]) -> list[tuple[Module, Any, Any]]:
+    """Forward hooks fire when a call ends, so a module is recorded after the sub-modules it
+    called; move each such module before them (the order of the calls' starts)."""
+    ordered: list[tuple[Module, Any, Any]] = []
+    for module, in_shape, out_shape in records:
+        inside = {id(m) for m in module.modules()} - {id(module)}
+        start = len(ordered)
+        while start and id(ordered[start - 1][0]) in inside:
+            start -= 1
+        ordered.insert(start, (module, in_shape, out_shape))
+    return ordered
 
 
 def _module_text(module: Module) -> str:

@@ -11,6 +11,7 @@ from autonet.ops import (  # noqa: F401  (rows)
     fused,
     linalg,
     nondiff,
+    norm,
     recurrent,
     reduce,
     registry,

@@ -202,8 +202,10 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
         elif (last_z is not None and (g := activation_name(call.module, ops)) is not None
               and call.inputs == [last_z] and len(call.outputs) == 1):
             aliases.setdefault(call.outputs[0].index, f"A[{layer}]")
-            call.notation = f"A[{layer}] = {g}(Z[{layer}])"
+            call.notation = f"A[{layer}] = {g}({aliases.get(last_z.index, f'Z[{layer}]')})"
             last_z = None
+        elif hasattr(call.module, "course_equation") and len(call.outputs) == 1:
+            last_z = _normalization_notation(call, data, aliases, tensor_value, layer, last_z)
         else:
             if isinstance(call.module, Dropout):
                 _dropout_notation(call, data, aliases)
@@ -215,6 +217,28 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
                     aliases.setdefault(call.outputs[0].index,
                                        f"{symbol}({aliases[data[0].index]})")
             last_z = None
+
+
+def _normalization_notation(call: Call, data: list[Value], aliases: dict[int, str],
+                            tensor_value: dict[int, Value], layer: int,
+                            last_z: Value | None) -> Value | None:
+    """A normalization layer (it has ``course_equation``). Right after Linear layer l, on Z[l],
+    it is the course's batch norm step: gamma[l] and beta[l] are its weight and bias, its output
+    Z~[l] is what the activation reads (A[l] = g(Z~[l])). Elsewhere its equation names its input
+    as the rest of the drawing does."""
+    after_linear = last_z is not None and data == [last_z]
+    x = _input_name(data, aliases).replace("(input)", "x")
+    if after_linear:
+        for attribute, alias in (("weight", f"γ[{layer}]"), ("bias", f"β[{layer}]")):
+            value = tensor_value.get(id(getattr(call.module, attribute, None)))
+            if value is not None:
+                aliases.setdefault(value.index, alias)
+        out = f"Z̃[{layer}]"
+        aliases.setdefault(call.outputs[0].index, out)
+        call.notation = call.module.course_equation(x, out, f"[{layer}]")
+        return call.outputs[0]
+    call.notation = call.module.course_equation(x, f"norm({x})", "")
+    return None
 
 
 def _data_inputs(call: Call) -> list[Value]:

@@ -10,6 +10,7 @@ what hypothesis explores and shrinks; domains keep values away from kinks and po
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -678,4 +679,51 @@ CASES += [
     # distinct values: no ties, so the max of each window is unique and its gradient exact
     OpCase("max_pool2d", an.ops.conv.max_pool2d, max_pool2d_loops, max_pool2d_args(),
            smooth=False, max_examples=CONV_EXAMPLES),
+]
+
+
+# ---- normalization and smooth activations (ops/norm.py)
+_math_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _normalize_reference(x, axis, eps):
+    """(x - mean) / sqrt(var + eps), each slice along ``axis`` by an explicit loop."""
+    out = np.empty_like(x)
+    kept = [a for a in range(x.ndim) if a not in axis]
+    order = (*kept, *axis)
+    moved = np.transpose(x, order)
+    lead = moved.shape[:len(kept)]
+    result = np.empty_like(moved)
+    for index in np.ndindex(*lead):
+        values = moved[index].ravel()
+        mean = sum(values) / len(values)
+        var = sum((v - mean) ** 2 for v in values) / len(values)
+        result[index] = (moved[index] - mean) / math.sqrt(var + eps)
+    out[...] = np.transpose(result, np.argsort(order))
+    return out
+
+
+@st.composite
+def normalize_args(draw: Any) -> tuple:
+    """x of 1-3 dims (size-1 sides included), a tuple of axes to normalize over, eps."""
+    shape = draw(nonscalar_shapes)
+    axis = tuple(sorted(draw(st.lists(st.integers(0, len(shape) - 1), min_size=1,
+                                      max_size=len(shape), unique=True))))
+    eps = draw(st.sampled_from([1e-5, 0.1]))
+    return _arrays([distinct], [shape], draw(seeds)), {"axis": axis, "eps": eps}
+
+
+def _gelu_reference(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + _math_erf(x / math.sqrt(2)))
+
+
+CASES += [
+    OpCase("normalize", an.ops.norm.normalize, _normalize_reference, normalize_args()),
+    OpCase("erf", an.erf, _math_erf, unary(real(-3.0, 3.0))),
+    OpCase("gelu", an.gelu, _gelu_reference, unary(real(-4.0, 4.0))),
+    OpCase("gelu(tanh)", an.gelu, _gelu_reference, unary(real(-4.0, 4.0), approximate="tanh"),
+           primitives=("gelu",)),
+    OpCase("silu", an.silu, lambda x: x / (1 + np.exp(-x)), unary(real(-6.0, 6.0))),
 ]
