@@ -159,12 +159,15 @@ def main(argv: list[str] | None = None) -> int:
     # would skew both sides of the MLP comparison
     here = Path(__file__).resolve().parent
     quick = ["--quick"] if args.quick else []
-    print("(c)", end=" ", flush=True)
-    status = subprocess.call([sys.executable, str(here / "mlp_step.py"), *quick])
-    print("(d)", end=" ", flush=True)
-    status = subprocess.call([sys.executable, str(here / "conv_step.py"), *quick]) or status
-    print("(e)", end=" ", flush=True)
-    return subprocess.call([sys.executable, str(here / "lstm_step.py"), *quick]) or status
+    status = 0
+    for letter, script in STEPS:
+        print(f"({letter})", end=" ", flush=True)
+        status = subprocess.call([sys.executable, str(here / script), *quick]) or status
+    return status
+
+
+# the training-step benchmarks, each a script of its own run in a fresh process
+STEPS = (("c", "mlp_step.py"), ("d", "conv_step.py"), ("e", "lstm_step.py"))
 
 
 if __name__ == "__main__":

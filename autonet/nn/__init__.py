@@ -52,10 +52,9 @@ from autonet.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "Activation", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten",
-    "GRU", "GRUCell", "HuberLoss", "Identity", "L1Loss", "LSTM", "LSTMCell", "LeakyReLU",
-    "Linear", "LogSoftmax", "Module", "ModuleDict", "ModuleList", "MSELoss", "NLLLoss",
-    "Parameter", "RNN", "RNNCell", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
-    "course_names", "functional", "init", "summary", "utils",
+    "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "Module", "ModuleDict",
+    "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "Softplus", "Tanh", "course_names", "functional", "init", "summary", "utils",
     # normalization, embeddings, activations, attention
     "BatchNorm1d", "BatchNorm2d", "Embedding", "GELU", "GroupNorm", "LayerNorm",
     "MultiheadAttention", "SiLU", "TransformerEncoder", "TransformerEncoderLayer",
@@ -64,3 +63,4 @@ __all__ += [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "Dropout2d", "MaxPool1d", "MaxPool2d", "Unflatten",
 ]
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]

@@ -66,8 +66,7 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
                  any(p is not None for p in m._parameters.values())]
     handles = [m.register_forward_hook(
         lambda mod, args, out: records.append((mod, _shape_of(args[0] if args else None),
-                                               _shapes(out) if isinstance(mod, RNNBase)
-                                               else _shape_of(out))))
+                                               _shapes(out))))
         for m in tabulated]
     dtype = _input_dtype(model)
     was_training = model.training
@@ -146,6 +145,37 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     return text
 
 
+def _shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of a module's input or output; of the first one when there are several
+    (attention returns (output, weights))."""
+    if isinstance(value, tuple | list) and value:
+        value = value[0]
+    return tuple(np.shape(getattr(value, "data", value))) if value is not None else ()
+
+
+def _input_dtype(model: Module) -> Any:
+    """int64 indices for a model that starts with an Embedding, else its parameters' dtype."""
+    from autonet.nn.embedding import Embedding
+
+    first = next((m for m in model.modules() if not m._modules), None)
+    if isinstance(first, Embedding):
+        return np.int64
+    return next((p.dtype for p in model.parameters()), np.float32)
+
+
+def _parents_first(records: list[tuple[Module, Any, Any]]) -> list[tuple[Module, Any, Any]]:
+    """Forward hooks fire when a call ends, so a module is recorded after the sub-modules it
+    called; move each such module before them (the order of the calls' starts)."""
+    ordered: list[tuple[Module, Any, Any]] = []
+    for module, in_shape, out_shape in records:
+        inside = {id(m) for m in module.modules()} - {id(module)}
+        start = len(ordered)
+        while start and id(ordered[start - 1][0]) in inside:
+            start -= 1
+        ordered.insert(start, (module, in_shape, out_shape))
+    return ordered
+
+
 def _shapes(out: Any) -> Any:
     """A layer's output shape, or a list of shapes for a tuple output (nested tuples flattened,
     e.g. LSTM's (output, (h_n, c_n)))."""
@@ -182,37 +212,6 @@ def _parameter_text(module: Module, params: list, names: dict[int, str]) -> str:
         first = _parameter_text(module, params[:4 if module.bias else 2], names)
         return f"{first} + {len(params) - (4 if module.bias else 2)} more (layers, directions)"
     return ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
-
-
-def _shape_of(value: Any) -> tuple[int, ...]:
-    """The shape of a module's input or output; of the first one when there are several
-    (attention returns (output, weights))."""
-    if isinstance(value, tuple | list) and value:
-        value = value[0]
-    return tuple(np.shape(getattr(value, "data", value))) if value is not None else ()
-
-
-def _input_dtype(model: Module) -> Any:
-    """int64 indices for a model that starts with an Embedding, else its parameters' dtype."""
-    from autonet.nn.embedding import Embedding
-
-    first = next((m for m in model.modules() if not m._modules), None)
-    if isinstance(first, Embedding):
-        return np.int64
-    return next((p.dtype for p in model.parameters()), np.float32)
-
-
-def _parents_first(records: list[tuple[Module, Any, Any]]) -> list[tuple[Module, Any, Any]]:
-    """Forward hooks fire when a call ends, so a module is recorded after the sub-modules it
-    called; move each such module before them (the order of the calls' starts)."""
-    ordered: list[tuple[Module, Any, Any]] = []
-    for module, in_shape, out_shape in records:
-        inside = {id(m) for m in module.modules()} - {id(module)}
-        start = len(ordered)
-        while start and id(ordered[start - 1][0]) in inside:
-            start -= 1
-        ordered.insert(start, (module, in_shape, out_shape))
-    return ordered
 
 
 def _module_text(module: Module) -> str:
