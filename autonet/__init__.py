@@ -51,18 +51,21 @@ __all__ = [
     "detect_anomaly", "set_detect_anomaly", "AnomalyError", "set_warn_broadcast",
     "set_warn_double_backward",
     # the rest of the framework
-    "nn", "optim", "data", "tune", "viz", "plot", "fit", "History", "save", "load",  # noqa: F405
+    "nn", "optim", "data", "fit", "History", "save", "load",
     *_ops_all,
 ]
 
 
-# Loaded on first use (an.viz, an.plot, an.tune), so that `import autonet` needs numpy only.
-_LAZY_SUBPACKAGES = ("viz", "plot", "tune")
+# Loaded when first used, with their optional dependencies (Graphviz, matplotlib, Optuna, Dask,
+# tqdm), so that ``import autonet`` needs numpy alone and stays quick: an.viz, an.plot, an.tune,
+# an.cli.
+_LAZY = ("viz", "plot", "tune", "cli")
 
 
-def __getattr__(name: str):
-    """The lazy subpackages, and ops registered after import (your own Primitive rows)."""
-    if name in _LAZY_SUBPACKAGES:
+def __getattr__(name: str) -> object:
+    """The lazily loaded packages, and ops registered after import (your own Primitive rows)
+    are ``an.<name>`` too."""
+    if name in _LAZY:
         import importlib
 
         return importlib.import_module(f"autonet.{name}")
@@ -72,3 +75,7 @@ def __getattr__(name: str):
     if op is None:
         raise AttributeError(f"module 'autonet' has no attribute {name!r}")
     return op
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -7,22 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from autonet.random import manual_seed, rng, seeded  # noqa: F401  (manual_seed lived here)
 from autonet.tensor import Tensor, get_default_dtype, to_array
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Seed autonet's random generator (rand, randn, init, dropout, shuffling) for reproducible
-    runs."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-    return _rng
-
-
-def rng() -> np.random.Generator:
-    """The generator behind every random draw in autonet."""
-    return _rng
 
 
 def _make(array: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
@@ -94,13 +80,13 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _make(_rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad, name)
+    return _make(rng().random(_shape(shape)).astype(_dtype(dtype)), requires_grad, name)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
     """Standard normal samples."""
-    return _make(_rng.standard_normal(_shape(shape)).astype(_dtype(dtype)), requires_grad, name)
+    return _make(rng().standard_normal(_shape(shape)).astype(_dtype(dtype)), requires_grad, name)
 
 
 def _like(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
@@ -133,11 +119,11 @@ def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False,
               name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1) with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(_rng.random(shape).astype(dt), requires_grad, name)
+    return _make(rng().random(shape).astype(dt), requires_grad, name)
 
 
 def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False,
                name: str | None = None) -> Tensor:
     """Standard normal samples with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(_rng.standard_normal(shape).astype(dt), requires_grad, name)
+    return _make(rng().standard_normal(shape).astype(dt), requires_grad, name)

@@ -14,6 +14,8 @@ import weakref
 from contextlib import ContextDecorator
 from typing import Any
 
+import numpy as np
+
 
 class _GradMode(threading.local):
     """Per-thread switch: when off, ops run on raw arrays and record nothing."""
@@ -26,6 +28,15 @@ class _GradMode(threading.local):
 grad_mode = _GradMode()
 
 
+def as_switch(value: Any, call: str, argument: str) -> bool:
+    """``value`` as a bool when it is one (or numpy's bool, or the int 0 or 1); a string such as
+    "no" or "off" would be truthy, so it is a TypeError naming the call and the value."""
+    if isinstance(value, bool | np.bool_) or (type(value) is int and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"{call}: {argument} must be True or False, got {value!r} "
+                    f"({type(value).__name__})")
+
+
 def is_grad_enabled() -> bool:
     """True when ops record the graph (the default)."""
     return grad_mode.enabled
@@ -35,7 +46,7 @@ class set_grad_enabled(ContextDecorator):
     """Context manager and decorator that switches graph recording on or off, then restores it."""
 
     def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
+        self.mode = as_switch(mode, "set_grad_enabled", "mode")
         self._previous: list[bool] = []
 
     def __enter__(self) -> set_grad_enabled:

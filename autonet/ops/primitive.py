@@ -106,7 +106,13 @@ class Primitive:
             out = self.forward(*inputs, **attrs)
         except (ValueError, TypeError, IndexError) as error:
             hint = _BROADCAST_HINT if "could not be broadcast" in str(error) else ""
-            raise type(error)(f"{self.name}: {error} {_describe(args, attrs)}{hint}") from error
+            message = f"{self.name}: {error} {_describe(args, attrs)}{hint}"
+            try:  # keep numpy's subclass (AxisError) where it takes a message alone ...
+                rewrapped = type(error)(message)
+            except Exception:  # ... UFuncTypeError needs its dtypes: the builtin base then
+                kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
+                rewrapped = kind(message)
+            raise rewrapped from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor.__new__(Tensor)
