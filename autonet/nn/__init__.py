@@ -22,6 +22,7 @@ from autonet.nn.activations import (
     Tanh,
 )
 from autonet.nn.attention import MultiheadAttention
+from autonet.nn.cells import GRUCell, LSTMCell, RNNCell
 from autonet.nn.containers import ModuleDict, ModuleList, Sequential
 from autonet.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from autonet.nn.embedding import Embedding
@@ -45,6 +46,7 @@ from autonet.nn.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from autonet.nn.recurrent import GRU, LSTM, RNN
 from autonet.nn.summary import course_names, summary
 from autonet.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
@@ -61,3 +63,4 @@ __all__ += [
     "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose2d",
     "Dropout2d", "MaxPool1d", "MaxPool2d", "Unflatten",
 ]
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]

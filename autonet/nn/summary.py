@@ -22,6 +22,7 @@ from autonet.nn.activations import Activation
 from autonet.nn.conv import ConvTranspose2d, _ConvNd
 from autonet.nn.layers import Linear
 from autonet.nn.module import Module
+from autonet.nn.recurrent import RNNBase
 from autonet.tensor import Tensor
 
 _LAYERS = (Linear, _ConvNd, ConvTranspose2d)  # what counts as a layer l with W[l], b[l]
@@ -59,13 +60,13 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     module it called: its parameters in W[l]/b[l] notation, its output (Z[l] or A[l]) and counts.
     ``input_shape`` is one example's shape, e.g. (784,). Returns the text (and prints it)."""
     input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
-    records: list[tuple[Module, tuple[int, ...], tuple[int, ...]]] = []
+    records: list[tuple[Module, tuple[int, ...], Any]] = []
     # leaves, and modules with parameters of their own (MultiheadAttention's in_proj_weight)
     tabulated = [m for m in model.modules() if not m._modules or
                  any(p is not None for p in m._parameters.values())]
     handles = [m.register_forward_hook(
         lambda mod, args, out: records.append((mod, _shape_of(args[0] if args else None),
-                                               _shape_of(out))))
+                                               _shapes(out))))
         for m in tabulated]
     dtype = _input_dtype(model)
     was_training = model.training
@@ -88,6 +89,9 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     previous = None
     for module, in_shape, out_shape in records:
         params = [p for p in module.parameters(recurse=False)]
+        several = None
+        if isinstance(out_shape, list):  # a layer returning several tensors (recurrent layers)
+            out_shape, several = _several(module, out_shape)
         count = sum(p.size for p in params)
         label = ""
         if hasattr(module, "arithmetic") and len(in_shape) > 2:
@@ -100,6 +104,8 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
                          else module.out_channels)
             activations.append("none")
             output = f"Z[{layer}] {_shape_text(out_shape)}"
+        elif several is not None:
+            output = several
         elif hasattr(module, "course_equation") and layer and isinstance(previous, Linear):
             # the course's batch norm step on Z[l]: gamma[l], beta[l] -> Z~[l]
             names.update({id(p): f"{'γ' if p is module.weight else 'β'}[{layer}]"
@@ -110,7 +116,7 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
             output = f"A[{layer}] {_shape_text(out_shape)}"
         else:
             output = _shape_text(out_shape)
-        text = ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
+        text = _parameter_text(module, params, names)
         rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
         previous = module
 
@@ -183,7 +189,47 @@ def _parents_first(records: list[tuple[Module, Any, Any]]) -> list[tuple[Module,
     return ordered
 
 
+def _shapes(out: Any) -> Any:
+    """A layer's output shape, or a list of shapes for a tuple output (nested tuples flattened,
+    e.g. LSTM's (output, (h_n, c_n)))."""
+    if isinstance(out, tuple | list):
+        flat: list[tuple[int, ...]] = []
+        stack = [out]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, tuple | list):
+                stack.extend(reversed(item))
+            else:
+                flat.append(tuple(np.shape(getattr(item, "data", item))))
+        return flat
+    return tuple(np.shape(getattr(out, "data", out)))
+
+
+def _several(module: Module, shapes: list[tuple[int, ...]]) -> tuple[tuple[int, ...], str]:
+    """The first shape, and all of them named: ``output (L, N, D H), h_n (...), c_n (...)`` for a
+    recurrent layer (time-major unless batch_first, so no axis is the m examples)."""
+    if not isinstance(module, RNNBase):
+        return shapes[0], ", ".join(f"out{i} {_shape_text(s)}" for i, s in enumerate(shapes))
+    batch_axes = [0 if module.batch_first else 1, 1, 1]
+    texts = []
+    for name, shape, axis in zip(["output", "h_n", "c_n"], shapes, batch_axes):
+        if len(shape) == 3:  # batched: mark the m examples' axis
+            shape = tuple("m" if k == axis else n for k, n in enumerate(shape))
+        texts.append(f"{name} ({', '.join(map(str, shape))})")
+    return shapes[0], ", ".join(texts)
+
+
+def _parameter_text(module: Module, params: list, names: dict[int, str]) -> str:
+    """Each parameter with its shape; a recurrent layer's first layer only, then how many more."""
+    if isinstance(module, RNNBase) and len(params) > 4:
+        first = _parameter_text(module, params[:4 if module.bias else 2], names)
+        return f"{first} + {len(params) - (4 if module.bias else 2)} more (layers, directions)"
+    return ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
+
+
 def _module_text(module: Module) -> str:
+    if isinstance(module, RNNBase):
+        return f"{type(module).__name__}({module.extra_repr()})"
     if isinstance(module, Linear):
         return f"Linear({module.in_features} -> {module.out_features})"
     if isinstance(module, _LAYERS):

@@ -12,6 +12,7 @@ from autonet.ops import (  # noqa: F401  (rows)
     linalg,
     nondiff,
     norm,
+    recurrent,
     reduce,
     registry,
     shape,

@@ -58,7 +58,11 @@ class Grouping:
 
 
 def module_label(module: Any, names: dict[int, str]) -> str:
-    """``layers.0 (Linear)`` when the dotted name is known, else the class name."""
+    """``layers.0 (Linear)`` when the dotted name is known, else the class name; a scope that
+    names itself (``drawing_title``, e.g. one time step of an LSTM: ``LSTM t=3``) keeps its name."""
+    title = getattr(module, "drawing_title", None)
+    if isinstance(title, str):
+        return title
     cls = type(module).__name__
     name = names.get(id(module))
     return f"{name} ({cls})" if name else cls
@@ -133,6 +137,7 @@ def group_calls(walk: Walk, forward_order: list[int], names: dict[int, str],
         call.forward_position = position.get(call.ops[0], 0)
         _boundary(walk, call, call_of_op)
         call.title = module_label(call.module, names)
+        call.notation = str(getattr(call.module, "drawing_notation", "") or "")
     ordered = sorted(calls.values(), key=lambda c: (c.forward_position, c.index))
     aliases: dict[int, str] = {}
     if notation:

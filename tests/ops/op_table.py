@@ -683,3 +683,47 @@ CASES += [
            primitives=("gelu",)),
     OpCase("silu", an.silu, lambda x: x / (1 + np.exp(-x)), unary(real(-6.0, 6.0))),
 ]
+
+
+# ---- recurrent cells (nn/recurrent.py): gate pre-activations, state, recurrent weight and bias
+@st.composite
+def recurrent_cell_args(draw: Any, gates: int, min_rows: int, max_rows: int) -> tuple:
+    """gx (N, G H), state (N, S, H), w_hh (G H, H)[, b_hh (G H,)]: the rows of the state past
+    the ones a cell reads (h, or h and c) get a zero gradient."""
+    n, hidden = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    rows = draw(st.integers(min_rows, max_rows))
+    shapes_ = [(n, gates * hidden), (n, rows, hidden), (gates * hidden, hidden)]
+    if draw(st.booleans()):
+        shapes_.append((gates * hidden,))
+    return _arrays([real(-1.5, 1.5)] * len(shapes_), shapes_, draw(seeds)), {}
+
+
+def _sigmoid_reference(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _lstm_cell_reference(gx, state, w_hh, b_hh=0.0):
+    h, c = state[:, 0], state[:, 1]
+    z = gx + h @ w_hh.T + b_hh
+    i, f, g, o = np.split(z, 4, axis=1)
+    i, f, g, o = _sigmoid_reference(i), _sigmoid_reference(f), np.tanh(g), _sigmoid_reference(o)
+    c = f * c + i * g
+    return np.stack([o * np.tanh(c), c, i, f, g, o, np.tanh(c)], axis=1)
+
+
+def _gru_cell_reference(gx, state, w_hh, b_hh=0.0):
+    h = state[:, 0]
+    a = h @ w_hh.T + b_hh
+    xr, xz, xn = np.split(gx, 3, axis=1)
+    ar, az, an_ = np.split(a, 3, axis=1)
+    r, z = _sigmoid_reference(xr + ar), _sigmoid_reference(xz + az)
+    n = np.tanh(xn + r * an_)
+    return np.stack([(1 - z) * n + z * h, r, z, n, an_], axis=1)
+
+
+CASES += [
+    OpCase("lstm_cell", an.ops.recurrent.lstm_cell, _lstm_cell_reference,
+           recurrent_cell_args(4, 2, 3)),
+    OpCase("gru_cell", an.ops.recurrent.gru_cell, _gru_cell_reference,
+           recurrent_cell_args(3, 1, 2)),
+]
