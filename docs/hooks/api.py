@@ -40,8 +40,8 @@ NOT_REFERENCED: dict[str, str] = {
     "autonet.cli": "the `autonet` command, documented on the CLI page by its --help",
     "autonet.creation": "constructors, re-exported by autonet",
     "autonet.io": "save/load, re-exported by autonet",
+    "autonet.random": "manual_seed and the generators, re-exported by autonet",
     "autonet.tensor": "Tensor, re-exported by autonet",
-    "autonet.random": "manual_seed and the per-thread generators, re-exported by autonet",
     "autonet.arguments": "internal checks of user arguments (one clear error per bad value)",
 }
 
