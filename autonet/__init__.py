@@ -54,3 +54,13 @@ __all__ = [
     "nn", "optim", "data", "tune", "viz", "plot", "fit", "History", "save", "load",
     *_ops_all,
 ]
+
+
+def __getattr__(name: str):
+    """Ops registered after import (your own Primitive rows) are ``an.<name>`` too."""
+    from autonet.ops import registry
+
+    op = registry.lookup(name)
+    if op is None:
+        raise AttributeError(f"module 'autonet' has no attribute {name!r}")
+    return op

@@ -308,87 +308,15 @@ class Tensor:
     def __or__(self, other: Any) -> Tensor:
         return ops.logical_or(self, other)
 
-    # ---- methods: the same functions as an.<op> --------------------------------------------
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs(self)
-
-    def sin(self) -> Tensor:
-        return ops.sin(self)
-
-    def cos(self) -> Tensor:
-        return ops.cos(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return ops.leaky_relu(self, negative_slope)
-
-    def elu(self, alpha: float = 1.0) -> Tensor:
-        return ops.elu(self, alpha)
-
-    def softplus(self) -> Tensor:
-        return ops.softplus(self)
-
-    def clip(self, a_min: float | None = None, a_max: float | None = None) -> Tensor:
-        return ops.clip(self, a_min, a_max)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.prod(self, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.logsumexp(self, axis=axis, keepdims=keepdims)
-
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmax(self, axis=axis, keepdims=keepdims)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return ops.argmin(self, axis=axis, keepdims=keepdims)
-
+    # ---- methods -----------------------------------------------------------------------------
+    # Ops whose row says method=True (exp, sum, max, softmax, ...) become methods t.<op>(...) =
+    # an.<op>(t, ...) when autonet.ops is imported (ops/registry.py); those below differ from
+    # their function form or are not ops.
     def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        return ops.softmax(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return ops.log_softmax(self, axis=axis)
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
@@ -400,23 +328,6 @@ class Tensor:
             axes = tuple(axes[0])
         return ops.transpose(self, axes or None)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return ops.swapaxes(self, axis1, axis2)
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        return ops.squeeze(self, axis)
-
-    def expand_dims(self, axis: Any) -> Tensor:
-        return ops.expand_dims(self, axis)
-
-    def flatten(self) -> Tensor:
-        return ops.flatten(self)
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return ops.broadcast_to(self, shape)
-
-    def pad(self, pad_width: Any, constant_values: float = 0) -> Tensor:
-        return ops.pad(self, pad_width, constant_values=constant_values)
 
     def split(self, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         return ops.split(self, indices_or_sections, axis)

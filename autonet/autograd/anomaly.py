@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.autograd.engine import observers
+from autonet.autograd.engine import observers, running
 from autonet.autograd.graph import Node
 from autonet.ops.primitive import _hooks
 
@@ -199,25 +199,13 @@ def _on_forward(node: Node, out: np.ndarray) -> None:
     bad = _bad(out)
     if bad is None:
         return
-    rule_of = _rule_running()
+    rule_of = running.rule_of
     if rule_of is not None:  # an op recorded by a gradient rule under create_graph=True
         what = (f"the gradient for one of its inputs (its rule, run with create_graph=True, "
                 f"made it in '{node.name}', shape {out.shape})")
         raise AnomalyError(_message(rule_of, "backward", what, out, bad), rule_of, "backward")
     raise AnomalyError(_message(node, "forward", f"its output (shape {out.shape})", out, bad),
                        node, "forward")
-
-
-def _rule_running() -> Node | None:
-    """The Node whose gradient rule the engine is running, if any (only asked on an anomaly)."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code.co_name == "run_backward" and frame.f_code.co_filename.endswith(
-                os.path.join("autograd", "engine.py")):
-            node = frame.f_locals.get("node")
-            return node if isinstance(node, Node) else None
-        frame = frame.f_back
-    return None
 
 
 def _on_gradient(node: Node, i: int, grad: Any) -> None:

@@ -14,6 +14,7 @@ The only place that knows about ordering, accumulation, broadcasting and freeing
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -37,10 +38,19 @@ class _Observers:
 
     def __init__(self) -> None:
         self.on_gradient = None  # (node, input index, gradient) -> None
-        self.on_backward_start = None  # (nodes in backward order, retain_graph) -> None
+        # (nodes in backward order, retain_graph, accumulates: whether results go into .grad)
+        self.on_backward_start = None
+
+
+class _Running(threading.local):
+    """What the engine is doing in this thread, for observers that ask (anomaly mode): the Node
+    whose rule runs under create_graph (ops it records belong to that rule), else None."""
+
+    rule_of: Node | None = None
 
 
 observers = _Observers()
+running = _Running()
 _NO_ATTRS: dict = {}
 
 
@@ -111,7 +121,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         _accumulate(accumulated, owned, key, _seed(root, grad, create_graph), create_graph)
     order = topological_order(r._node for r in roots if r._node is not None)
     if observers.on_backward_start is not None:
-        observers.on_backward_start(order, retain_graph)
+        observers.on_backward_start(order, retain_graph, targets is None)
 
     wanted = None
     results: dict[Any, Any] = {}
@@ -130,7 +140,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         owned.discard(node)
         parents = node.parents
         if g is not None and (wanted is None or node in wanted):
-            rules = node.primitive.vjps
+            rule_of = node.primitive.rule
             attrs = node.attrs or _NO_ATTRS
             if create_graph:
                 y = _output_tensor(node) if node.out is not None else None
@@ -145,17 +155,18 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 key = parent if up is None else up
                 if wanted is not None and key not in wanted:
                     continue
-                try:
-                    rule = rules[i]
-                except IndexError:
-                    rule = None
+                rule = rule_of(i)
                 if rule is None:
                     raise RuntimeError(
                         f"backward: '{node.name}' has no gradient with respect to its input "
                         f"{i}; pass that input as a constant (e.g. .detach()) instead")
                 if create_graph:
-                    with enable_grad():
-                        gi = _fit(rule(xp, g, y, *inputs, **attrs), parent, xp, True)
+                    running.rule_of, outer = node, running.rule_of
+                    try:
+                        with enable_grad():
+                            gi = _fit(rule(xp, g, y, *inputs, **attrs), parent, xp, True)
+                    finally:
+                        running.rule_of = outer
                 else:
                     gi = rule(xp, g, y, *inputs, **attrs)
                     if on_gradient is not None:

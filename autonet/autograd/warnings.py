@@ -12,18 +12,13 @@ on: switched off, they cost nothing.
 
 from __future__ import annotations
 
-import sys
 import warnings
 import weakref
-from typing import Any
 
 import numpy as np
 
 from autonet.autograd.anomaly import backward_start_hooks, forward_hooks, user_frame
 from autonet.autograd.graph import Node
-
-# Ops that combine their inputs element by element with numpy broadcasting.
-ELEMENTWISE_BINARY = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"}
 
 
 class BroadcastWarning(UserWarning):
@@ -57,8 +52,8 @@ def rank1_pair(shapes: list[tuple[int, ...]]) -> tuple[tuple, tuple] | None:
 
 
 def _on_forward(node: Node, out: np.ndarray) -> None:
-    if node.primitive.name not in ELEMENTWISE_BINARY:
-        return
+    if getattr(node.primitive, "kind", None) != "elementwise" or len(node.inputs) < 2:
+        return  # only ops that combine inputs element by element broadcast them
     pair = rank1_pair([np.shape(a) for a in node.inputs])
     if pair is None:
         return
@@ -74,23 +69,11 @@ class _Seen:
     roots: weakref.WeakSet = weakref.WeakSet()
 
 
-def _accumulates() -> bool:
-    """True when the running backward stores into ``.grad`` (Tensor.backward), not an.grad."""
-    frame: Any = sys._getframe(1)
-    for _ in range(8):
-        if frame is None:
-            break
-        if frame.f_code.co_name == "run_backward":
-            return frame.f_locals.get("targets") is None
-        frame = frame.f_back
-    return True
-
-
-def _on_backward_start(order: list[Node], retain_graph: bool) -> None:
+def _on_backward_start(order: list[Node], retain_graph: bool, accumulates: bool) -> None:
     if not order:
         return
     root = order[0]
-    if root in _Seen.roots and _accumulates():
+    if root in _Seen.roots and accumulates:
         warn_at_user_code(
             f"backward: running backward again through the graph of '{root.name}' that an "
             f"earlier backward kept with retain_graph=True; leaf gradients accumulate, so each "

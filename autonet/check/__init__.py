@@ -26,9 +26,10 @@ estimate averages the two sides and disagrees with any subgradient; such element
 
 from autonet.check.elementwise import check_gradients
 from autonet.check.gradchecks import GradcheckError, KinkWarning, gradcheck, gradgradcheck
-from autonet.check.kinks import KINKS, RegionFn, crossed_kink, register_kink
+from autonet.check.kinks import RegionFn, crossed_kink, kink_of, register_kink
 from autonet.check.report import GradcheckReport, Mismatch
 from autonet.check.report import mismatch_table as _table  # noqa: F401  (check_graph imports it)
 
-__all__ = ["KINKS", "GradcheckError", "GradcheckReport", "KinkWarning", "Mismatch", "RegionFn",
-           "check_gradients", "crossed_kink", "gradcheck", "gradgradcheck", "register_kink"]
+__all__ = ["GradcheckError", "GradcheckReport", "KinkWarning", "Mismatch", "RegionFn",
+           "check_gradients", "crossed_kink", "gradcheck", "gradgradcheck", "kink_of",
+           "register_kink"]

@@ -24,7 +24,7 @@ import numpy as np
 from autonet.autograd.engine import topological_order
 from autonet.autograd.function import FunctionCtx, FunctionPrimitive
 from autonet.autograd.graph import Node
-from autonet.check import KINKS, Mismatch, _table
+from autonet.check import Mismatch, _table, kink_of
 from autonet.ops.namespace import NUMPY
 from autonet.ops.shape import sum_to
 from autonet.tensor import Tensor
@@ -140,6 +140,9 @@ class GraphCheckReport:
                     lines.append(f"  {called} {ic.shape}: {len(ic.mismatches)} "
                                  f"{what} differ (gradient rule vs central differences):")
                     lines.extend(_table(ic.mismatches, 8))
+            hint = getattr(first.node.primitive, "hint", None)
+            if hint:
+                lines.append(f"  hint: {hint}")
         return "\n".join(lines)
 
 
@@ -245,7 +248,8 @@ def _check_node(node: Node, position: int, eps: float, atol: float, rtol: float,
             + ("as its inputs do" if upstream else "inputs outside the op's domain")
             + "; an.detect_anomaly() shows where they start")
         return check
-    region = KINKS.get(primitive.name, (None, ""))[0]
+    kink = kink_of(primitive)
+    region = kink.region if kink is not None else None
     base_region = region(inputs, attrs, out) if region else None
     v = rng.standard_normal(out.shape)
     for i, parent in enumerate(node.parents):
@@ -254,7 +258,7 @@ def _check_node(node: Node, position: int, eps: float, atol: float, rtol: float,
         ic = InputCheck(i, tuple(np.shape(inputs[i])), "elements", name=parent.name)
         check.inputs.append(ic)
         try:
-            rule = primitive.vjps[i]
+            rule = primitive.rule(i)
             if rule is None:
                 raise RuntimeError("has no gradient rule")
             analytic = rule(NUMPY, v, out if primitive.saves_output else None, *inputs, **attrs)

@@ -1,7 +1,8 @@
-"""Where ops have no derivative (kinks), and noticing when a perturbation crossed one.
+"""Noticing when a perturbation crossed a kink (a point where an op has no derivative).
 
 relu, abs, leaky_relu, clip, maximum/minimum and max/min reductions have no derivative at their
-kink (0, ties, the clip bounds). When a perturbation moves a value across one, the numeric
+kink (0, ties, the clip bounds); each op's row says where (``Primitive.kink``). When a
+perturbation moves a value across one, the numeric
 estimate averages the two sides and disagrees with any subgradient; the checkers report such
 elements as "on a kink" and do not count them as errors.
 """
@@ -14,86 +15,40 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.anomaly import forward_hooks
-from autonet.ops.reduce import expand_reduced
+from autonet.ops.registry import Kink
 
-# Per op: a function of (inputs, attrs, output) giving a "region" array that changes exactly when a
-# value crosses the op's kink (a sign, or which positions attain a max), and where the kink is.
+# A function of (inputs, attrs, output) giving a "region" array that changes exactly when a value
+# crosses the op's kink.
 RegionFn = Callable[[Sequence[Any], dict, np.ndarray], np.ndarray]
-
-
-def _sign_of_first(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
-    return np.sign(inputs[0])
-
-
-def _sign_of_difference(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
-    return np.sign(np.subtract(inputs[0], inputs[1]))
-
-
-def _clip_region(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
-    x = np.asarray(inputs[0])
-    a_min = attrs.get("a_min", inputs[1] if len(inputs) > 1 else None)
-    a_max = attrs.get("a_max", inputs[2] if len(inputs) > 2 else None)
-    region = np.zeros(x.shape)
-    if a_min is not None:
-        region = region + np.sign(x - a_min)
-    if a_max is not None:
-        region = region + 3 * np.sign(x - a_max)
-    return region
-
-
-def _condition(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
-    return np.asarray(inputs[0], dtype=bool)
-
-
-def _boolean_masks(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
-    index = attrs.get("index", inputs[1] if len(inputs) > 1 else None)
-    parts = index if isinstance(index, tuple) else (index,)
-    masks = [np.ravel(p) for p in parts if isinstance(p, np.ndarray) and p.dtype == bool]
-    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
-
-
-def _attaining(inputs: Sequence[Any], attrs: dict, out: np.ndarray) -> np.ndarray:
-    x = np.asarray(inputs[0])
-    axis = attrs.get("axis", inputs[1] if len(inputs) > 1 else None)
-    keepdims = attrs.get("keepdims", inputs[2] if len(inputs) > 2 else False)
-    return x == expand_reduced(np, out, x.shape, axis, keepdims)
-
-
-KINKS: dict[str, tuple[RegionFn, str]] = {
-    "relu": (_sign_of_first, "at 0"),
-    "abs": (_sign_of_first, "at 0"),
-    "leaky_relu": (_sign_of_first, "at 0"),
-    "elu": (_sign_of_first, "at 0 (slopes alpha and 1 meet there unless alpha = 1)"),
-    "sqrt": (_sign_of_first, "at 0 (infinite slope)"),
-    "maximum": (_sign_of_difference, "where its two inputs tie"),
-    "minimum": (_sign_of_difference, "where its two inputs tie"),
-    "clip": (_clip_region, "at a_min/a_max"),
-    "max": (_attaining, "where two elements tie for the max"),
-    "min": (_attaining, "where two elements tie for the min"),
-    # piecewise functions: a value crossing the point where the branch changes
-    "where": (_condition, "where its condition flips (the function switches branch)"),
-    "getitem": (_boolean_masks, "where a boolean mask index changes (x[x > 0] at 0)"),
-}
+# Kinks of custom ops (Functions, by class name), taught with register_kink; the built-in ops carry
+# theirs on their rows (``Primitive.kink``, autonet/ops/kinks.py).
+_CUSTOM: dict[str, Kink] = {}
 # Not an op: fn's outputs changed shape (a data-dependent shape), recorded with the regions.
 OUTPUT_SHAPES = "output shapes"
 
 
 def register_kink(op_name: str, region: RegionFn, where: str) -> None:
-    """Teach the checkers where a (custom) op is not differentiable: ``region(inputs, attrs, out)``
-    returns an array that changes value exactly when an input crosses a kink."""
-    KINKS[op_name] = (region, where)
+    """Teach the checkers where a custom op (an ``an.Function`` subclass, by its class name) is not
+    differentiable: ``region(inputs, attrs, out)`` returns an array that changes value exactly when
+    an input crosses a kink."""
+    _CUSTOM[op_name] = Kink(region, where)
+
+
+def kink_of(primitive: Any) -> Kink | None:
+    """Where ``primitive`` has no derivative (from its row, or register_kink), or None."""
+    return getattr(primitive, "kink", None) or _CUSTOM.get(primitive.name)
 
 
 class KinkRecorder:
     """While installed, keeps the region array of every kinked op that runs (in call order)."""
 
     def __init__(self) -> None:
-        self.regions: list[tuple[str, np.ndarray]] = []
+        self.regions: list[tuple[Kink | None, str, np.ndarray]] = []
 
     def __call__(self, node: Any, out: np.ndarray) -> None:
-        entry = KINKS.get(node.primitive.name)
-        if entry is not None:
-            self.regions.append((node.primitive.name, np.asarray(entry[0](
+        kink = kink_of(node.primitive)
+        if kink is not None:
+            self.regions.append((kink, node.primitive.name, np.asarray(kink.region(
                 node.inputs, node.attrs or {}, out))))
 
     def __enter__(self) -> KinkRecorder:
@@ -107,10 +62,10 @@ class KinkRecorder:
 def crossed_kink(base: list, *others: list) -> str | None:
     """The first op whose region differs between the runs ``base`` and ``others``, described."""
     for run in others:
-        for (name, r0), (name1, r1) in zip(base, run):
+        for (kink, name, r0), (_, name1, r1) in zip(base, run):
             if name != name1 or r0.shape != r1.shape or not np.array_equal(r0, r1):
                 if name1 == OUTPUT_SHAPES or name == OUTPUT_SHAPES:
                     return ("fn's output changed shape (a data-dependent shape, like a boolean "
                             "mask x[x > 0] at 0)")
-                return f"{name} {KINKS[name][1]}" if name in KINKS else name
+                return f"{name} {kink.where}" if kink is not None else name
     return None

@@ -70,7 +70,7 @@ class Problem:
         with KinkRecorder() as recorder:
             self.outs = as_outputs(fn(*self.xs))
         self.shapes = [o.shape for o in self.outs]
-        self.base_regions = recorder.regions + [(OUTPUT_SHAPES, self._shape_array(self.outs))]
+        self.base_regions = recorder.regions + [(None, OUTPUT_SHAPES, self._shape_array(self.outs))]
         self.rng = np.random.default_rng(seed)
         self.vs = [self.rng.standard_normal(o.shape) for o in self.outs]
 
@@ -97,7 +97,7 @@ class Problem:
             with KinkRecorder() as recorder:
                 outs = as_outputs(self.fn(*self.xs))
             record.extend(recorder.regions)
-            record.append((OUTPUT_SHAPES, self._shape_array(outs)))
+            record.append((None, OUTPUT_SHAPES, self._shape_array(outs)))
         if [o.shape for o in outs] != self.shapes:
             return float("nan")
         return float(sum(np.sum(v * o.data) for v, o in zip(self.vs, outs)))

@@ -10,6 +10,7 @@
 from autonet.nn import functional, init, utils
 from autonet.nn.activations import (
     ELU,
+    Activation,
     LeakyReLU,
     LogSoftmax,
     ReLU,
@@ -33,8 +34,8 @@ from autonet.nn.module import Module, Parameter
 from autonet.nn.summary import course_names, summary
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten", "HuberLoss",
-    "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
-    "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus",
-    "Tanh", "course_names", "functional", "init", "summary", "utils",
+    "Activation", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "ELU", "Flatten",
+    "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "Module", "ModuleDict",
+    "ModuleList", "MSELoss", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "Softplus", "Tanh", "course_names", "functional", "init", "summary", "utils",
 ]

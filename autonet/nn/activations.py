@@ -1,91 +1,102 @@
-"""Activations as modules, so they can sit in a Sequential and show up in summaries."""
+"""Activations as modules, so they can sit in a Sequential and show up in summaries and drawings.
+
+Each is an ``Activation``: the op it applies (a row of autonet/ops/) and the names of its settings,
+nothing else; summaries and drawings recognise activations by this base class and name them by
+their op (``A[l] = relu(Z[l])``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from autonet import ops
 from autonet.nn.module import Module
 from autonet.tensor import Tensor
 
 
-class ReLU(Module):
+class Activation(Module):
+    """A module that applies one op to its input, with fixed keyword settings.
+
+    Subclasses set ``op`` and list the attribute names of its keyword arguments in ``settings``.
+    ``outputs_probabilities`` marks activations whose outputs are probabilities in (0, 1)
+    (accuracy then thresholds them at 0.5 rather than logits at 0).
+    """
+
+    op: ClassVar[Any]
+    settings: ClassVar[tuple[str, ...]] = ()
+    outputs_probabilities: ClassVar[bool] = False
+
+    def forward(self, x: Any) -> Tensor:
+        return type(self).op(x, **{name: getattr(self, name) for name in self.settings})
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{name}={getattr(self, name)}" for name in self.settings)
+
+
+class ReLU(Activation):
     """max(x, 0); the derivative at 0 is taken as 0."""
 
-    def forward(self, x: Any) -> Tensor:
-        return ops.relu(x)
+    op = ops.relu
 
 
-class Sigmoid(Module):
+class Sigmoid(Activation):
     """1 / (1 + exp(-x)), computed without overflow."""
 
-    def forward(self, x: Any) -> Tensor:
-        return ops.sigmoid(x)
+    op = ops.sigmoid
+    outputs_probabilities = True
 
 
-class Tanh(Module):
-    def forward(self, x: Any) -> Tensor:
-        return ops.tanh(x)
+class Tanh(Activation):
+    """The hyperbolic tangent, (exp(x) - exp(-x)) / (exp(x) + exp(-x))."""
+
+    op = ops.tanh
 
 
-class LeakyReLU(Module):
+class LeakyReLU(Activation):
     """x for x > 0, negative_slope * x otherwise."""
+
+    op = ops.leaky_relu
+    settings = ("negative_slope",)
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
         self.negative_slope = negative_slope
 
-    def forward(self, x: Any) -> Tensor:
-        return ops.leaky_relu(x, negative_slope=self.negative_slope)
 
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class ELU(Module):
+class ELU(Activation):
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+
+    op = ops.elu
+    settings = ("alpha",)
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
         self.alpha = alpha
 
-    def forward(self, x: Any) -> Tensor:
-        return ops.elu(x, alpha=self.alpha)
 
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
-
-
-class Softplus(Module):
+class Softplus(Activation):
     """log(1 + exp(x)), finite for any x."""
 
-    def forward(self, x: Any) -> Tensor:
-        return ops.softplus(x)
+    op = ops.softplus
 
 
-class Softmax(Module):
+class Softmax(Activation):
     """exp(x) / sum(exp(x)) along ``axis`` (stable: shifted by the max)."""
 
+    op = ops.softmax
+    settings = ("axis",)
+
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
 
-    def forward(self, x: Any) -> Tensor:
-        return ops.softmax(x, axis=self.axis)
 
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"
-
-
-class LogSoftmax(Module):
+class LogSoftmax(Activation):
     """log(softmax(x)) along ``axis``, computed as x - logsumexp(x)."""
 
+    op = ops.log_softmax
+    settings = ("axis",)
+
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
-
-    def forward(self, x: Any) -> Tensor:
-        return ops.log_softmax(x, axis=self.axis)
-
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"

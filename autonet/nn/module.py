@@ -325,11 +325,3 @@ class Module:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}(" + (f"\n  {extra}" if extra else "")
         return head + "\n" + "\n".join(lines) + "\n)"
-
-    def summary(self, input_shape: tuple[int, ...], batch_size: int = 1,
-                print_fn: Callable[[str], Any] | None = print) -> str:
-        """Print (and return) a per-layer table in the course's notation; see
-        ``autonet.nn.summary.summary``. ``input_shape`` is one example's shape, e.g. (784,)."""
-        from autonet.nn.summary import summary
-
-        return summary(self, input_shape, batch_size=batch_size, print_fn=print_fn)

@@ -1,4 +1,4 @@
-"""``model.summary(input_shape)``: a per-layer table in the course's notation.
+"""``an.nn.summary(model, input_shape)``: a per-layer table in the course's notation.
 
 Layer l is a Linear layer: W[l] (n[l], n[l-1]), b[l] (n[l],), Z[l] = A[l-1] @ W[l].T + b[l] of shape
 (m, n[l]); the activation after it gives A[l] of the same shape (m examples, batch first). The
@@ -14,21 +14,16 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.graph import no_grad
-from autonet.nn.activations import (
-    ELU,
-    LeakyReLU,
-    LogSoftmax,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Softplus,
-    Tanh,
-)
+from autonet.nn.activations import Activation
 from autonet.nn.layers import Linear
 from autonet.nn.module import Module
 from autonet.tensor import Tensor
 
-_ACTIVATIONS = (ReLU, Sigmoid, Tanh, LeakyReLU, ELU, Softplus, Softmax, LogSoftmax)
+
+def layer_parameter_names(layer: int) -> dict[str, str]:
+    """The course's names of layer l's parameters by attribute: weight W[l], bias b[l]. The one
+    namer of summaries and graph drawings."""
+    return {"weight": f"W[{layer}]", "bias": f"b[{layer}]"}
 
 
 def course_names(model: Module) -> dict[int, str]:
@@ -39,9 +34,9 @@ def course_names(model: Module) -> dict[int, str]:
     for _, module in model.named_modules():
         if isinstance(module, Linear):
             layer += 1
-            names[id(module.weight)] = f"W[{layer}]"
-            if module.bias is not None:
-                names[id(module.bias)] = f"b[{layer}]"
+            for attribute, course_name in layer_parameter_names(layer).items():
+                if getattr(module, attribute, None) is not None:
+                    names[id(getattr(module, attribute))] = course_name
     for name, param in model.named_parameters():
         names.setdefault(id(param), name)
     return names
@@ -87,7 +82,7 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
             units.append(module.out_features)
             activations.append("none")
             output = f"Z[{layer}] {_shape_text(out_shape)}"
-        elif isinstance(module, _ACTIVATIONS) and layer:
+        elif isinstance(module, Activation) and layer:
             activations[-1] = type(module).__name__
             output = f"A[{layer}] {_shape_text(out_shape)}"
         else:

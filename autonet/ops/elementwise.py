@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from autonet.ops.kinks import AT_TIES, AT_ZERO, clip_region, condition, sign_of_first
 from autonet.ops.primitive import Primitive
+from autonet.ops.registry import Kink
 
 
 def _sigmoid(x):
@@ -37,61 +39,85 @@ def _log_base(xp, a):
     return xp.log(xp.where(a == 0, 1, a))
 
 
-add = Primitive("add", np.add, (lambda xp, g, y, a, b: g, lambda xp, g, y, a, b: g))
-sub = Primitive("sub", np.subtract, (lambda xp, g, y, a, b: g, lambda xp, g, y, a, b: -g))
-mul = Primitive("mul", np.multiply, (lambda xp, g, y, a, b: g * b, lambda xp, g, y, a, b: g * a))
+EW = "elementwise"
+
+add = Primitive("add", np.add, (lambda xp, g, y, a, b: g, lambda xp, g, y, a, b: g),
+                kind=EW, symbol="+", method=True, doc="a + b elementwise, with broadcasting.")
+sub = Primitive("sub", np.subtract, (lambda xp, g, y, a, b: g, lambda xp, g, y, a, b: -g),
+                kind=EW, symbol="-", method=True, doc="a - b elementwise, with broadcasting.")
+mul = Primitive("mul", np.multiply, (
+    lambda xp, g, y, a, b: g * b,
+    lambda xp, g, y, a, b: g * a,
+), kind=EW, symbol="*", method=True, doc="a * b elementwise, with broadcasting.")
 div = Primitive("div", np.true_divide, (
     lambda xp, g, y, a, b: g / b,
     lambda xp, g, y, a, b: -g * y / b,
-), saves_output=True)
-neg = Primitive("neg", np.negative, (lambda xp, g, y, x: -g,))
+), saves_output=True, kind=EW, symbol="/", method=True,
+    doc="a / b elementwise (true division), with broadcasting.")
+neg = Primitive("neg", np.negative, (lambda xp, g, y, x: -g,), kind=EW, method=True, doc="-x.")
 pow = Primitive("pow", _pow, (
     lambda xp, g, y, a, b: g * b * a ** _exponent_less_one(xp, b),
     lambda xp, g, y, a, b: g * y * _log_base(xp, a),
-), saves_output=True)
-exp = Primitive("exp", np.exp, (lambda xp, g, y, x: g * y,), saves_output=True)
-log = Primitive("log", np.log, (lambda xp, g, y, x: g / x,))
-sqrt = Primitive("sqrt", np.sqrt, (lambda xp, g, y, x: g * 0.5 / y,), saves_output=True)
+), saves_output=True, kind=EW, symbol="**", method=True,
+    doc="a ** b elementwise, with broadcasting; differentiable in both a and b.")
+exp = Primitive("exp", np.exp, (lambda xp, g, y, x: g * y,), saves_output=True,
+                kind=EW, method=True, doc="e ** x elementwise.")
+log = Primitive("log", np.log, (lambda xp, g, y, x: g / x,),
+                kind=EW, method=True, doc="Natural logarithm, elementwise.")
+sqrt = Primitive("sqrt", np.sqrt, (lambda xp, g, y, x: g * 0.5 / y,), saves_output=True,
+                 kind=EW, method=True, kink=Kink(sign_of_first, "at 0 (infinite slope)"),
+                 doc="Square root, elementwise.")
 # |x| has a kink at 0; sign(0) = 0 picks the subgradient 0 there, as numpy and PyTorch do.
-abs = Primitive("abs", np.abs, (lambda xp, g, y, x: g * xp.sign(x),))
-sin = Primitive("sin", np.sin, (lambda xp, g, y, x: g * xp.cos(x),))
-cos = Primitive("cos", np.cos, (lambda xp, g, y, x: -g * xp.sin(x),))
-tanh = Primitive("tanh", np.tanh, (lambda xp, g, y, x: g * (1 - y * y),), saves_output=True)
+abs = Primitive("abs", np.abs, (lambda xp, g, y, x: g * xp.sign(x),),
+                kind=EW, method=True, kink=AT_ZERO, doc="|x| elementwise (gradient 0 at 0).")
+sin = Primitive("sin", np.sin, (lambda xp, g, y, x: g * xp.cos(x),),
+                kind=EW, method=True, doc="Sine, elementwise (radians).")
+cos = Primitive("cos", np.cos, (lambda xp, g, y, x: -g * xp.sin(x),),
+                kind=EW, method=True, doc="Cosine, elementwise (radians).")
+tanh = Primitive("tanh", np.tanh, (lambda xp, g, y, x: g * (1 - y * y),), saves_output=True,
+                 kind=EW, method=True, doc="Hyperbolic tangent, elementwise.")
 sigmoid = Primitive("sigmoid", _sigmoid, (lambda xp, g, y, x: g * y * (1 - y),),
-                    saves_output=True)
+                    saves_output=True, kind=EW, method=True,
+                    doc="1 / (1 + exp(-x)) elementwise, computed without overflow.")
 # relu'(0) = 0 (the convention of PyTorch and numpy-based courses).
-relu = Primitive("relu", lambda x: np.maximum(x, 0), (lambda xp, g, y, x: g * (x > 0),))
+relu = Primitive("relu", lambda x: np.maximum(x, 0), (lambda xp, g, y, x: g * (x > 0),),
+                 kind=EW, method=True, kink=AT_ZERO, doc="max(x, 0) elementwise (gradient 0 at 0).")
 leaky_relu = Primitive(
     "leaky_relu",
     lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
     (lambda xp, g, y, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
-)
+    kind=EW, method=True, kink=AT_ZERO, doc="x for x > 0, negative_slope * x otherwise.")
 # elu'(x) = alpha * exp(x) = y + alpha for x <= 0.
 elu = Primitive("elu", _elu, (
     lambda xp, g, y, x, alpha=1.0: xp.where(x > 0, g, g * (y + alpha)),
-), saves_output=True)
+), saves_output=True, kind=EW, method=True,
+    kink=Kink(sign_of_first, "at 0 (slopes alpha and 1 meet there unless alpha = 1)"),
+    doc="x for x > 0, alpha * (exp(x) - 1) otherwise.")
 # softplus(x) = log(1 + exp(x)) computed as logaddexp(0, x): finite for any x.
 softplus = Primitive("softplus", lambda x: np.logaddexp(0, x),
-                     (lambda xp, g, y, x: g * xp.sigmoid(x),))
+                     (lambda xp, g, y, x: g * xp.sigmoid(x),), kind=EW, method=True,
+                     doc="log(1 + exp(x)) elementwise, finite for any x.")
 clip = Primitive(
     "clip",
     lambda x, a_min=None, a_max=None: np.clip(x, a_min, a_max),
     (lambda xp, g, y, x, a_min=None, a_max=None: g * (x == y),),
-    saves_output=True,
-)
+    saves_output=True, kind=EW, method=True, kink=Kink(clip_region, "at a_min/a_max"),
+    doc="x limited to [a_min, a_max] (either may be None); gradient 1 inside, 0 outside.")
 # At ties the gradient is split evenly between the two inputs (as in PyTorch).
 maximum = Primitive("maximum", np.maximum, (
     lambda xp, g, y, a, b: g * (a > b) + g * (a == b) * 0.5,
     lambda xp, g, y, a, b: g * (a < b) + g * (a == b) * 0.5,
-))
+), kind=EW, method=True, kink=AT_TIES, doc="The larger of a and b, elementwise.")
 minimum = Primitive("minimum", np.minimum, (
     lambda xp, g, y, a, b: g * (a < b) + g * (a == b) * 0.5,
     lambda xp, g, y, a, b: g * (a > b) + g * (a == b) * 0.5,
-))
+), kind=EW, method=True, kink=AT_TIES, doc="The smaller of a and b, elementwise.")
 where = Primitive("where", np.where, (
     None,
     lambda xp, g, y, c, a, b: xp.where(c, g, 0),
     lambda xp, g, y, c, a, b: xp.where(c, 0, g),
-))
+), kind=EW, kink=Kink(condition, "where its condition flips (the function switches branch)"),
+    doc="a where condition is true, else b (numpy.where with three arguments).")
 astype = Primitive("astype", lambda x, dtype: x.astype(dtype),
-                   (lambda xp, g, y, x, dtype: xp.astype(g, dtype=x.dtype),))
+                   (lambda xp, g, y, x, dtype: xp.astype(g, dtype=x.dtype),),
+                   kind=EW, doc="x converted to dtype; the gradient is converted back.")

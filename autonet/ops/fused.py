@@ -41,10 +41,12 @@ def _log_softmax(x, axis=-1):
 # softmax: dx = y * (g - sum(g * y));  log_softmax: dx = g - softmax(x) * sum(g).
 softmax = Primitive("softmax", _softmax, (
     lambda xp, g, y, x, axis=-1: y * (g - xp.sum(g * y, axis=axis, keepdims=True)),
-), saves_output=True)
+), saves_output=True, kind="fused", method=True,
+    doc="exp(x) / sum(exp(x)) along axis, shifted by the max (stable for any logits).")
 log_softmax = Primitive("log_softmax", _log_softmax, (
     lambda xp, g, y, x, axis=-1: g - xp.exp(y) * xp.sum(g, axis=axis, keepdims=True),
-), saves_output=True)
+), saves_output=True, kind="fused", method=True,
+    doc="x - logsumexp(x) along axis, computed stably.")
 
 def _linear(x, w, b=None):
     out = np.matmul(x, w.T)
@@ -64,8 +66,8 @@ linear = Primitive("linear", _linear, (
     lambda xp, g, y, x, w, b=None: xp.matmul(g, w),
     lambda xp, g, y, x, w, b=None: xp.matmul(xp.transpose(_rows(xp, g)), _rows(xp, x)),
     lambda xp, g, y, x, w, b=None: xp.sum(_rows(xp, g), axis=0),
-))
-
+), kind="fused", export=False,
+    doc="x (..., in) @ w.T (out, in) + b (out,) -> (..., out); public form nn.functional.linear.")
 
 
 def _row_weights(target, weight, ignore_index, dtype):
@@ -162,14 +164,18 @@ def _bce_grad_p(xp, g, y, p, t):
 
 
 softmax_cross_entropy = Primitive(
-    "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None, None))
+    "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None, None),
+    kind="fused", export=False,
+    doc="Per-example cross-entropy of logits (N, C) and int targets (N,) -> (N,) (see above).")
 binary_cross_entropy_with_logits = Primitive(
     "binary_cross_entropy_with_logits", _bce_with_logits, (
         _bce_with_logits_grad_x,
         _bce_with_logits_grad_t,
         lambda xp, g, y, x, t, pos_weight: g * t * _softplus_neg(xp, x),
-    ))
+    ), kind="fused", export=False,
+    doc="Elementwise binary cross-entropy of logits x and targets t (see above).")
 binary_cross_entropy = Primitive("binary_cross_entropy", _bce, (
     _bce_grad_p,
     lambda xp, g, y, p, t: g * (_clamped_log(xp, 1 - p) - _clamped_log(xp, p)),
-))
+), kind="fused", export=False,
+    doc="Elementwise binary cross-entropy of probabilities p and targets t (see above).")

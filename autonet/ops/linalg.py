@@ -47,4 +47,7 @@ def _matmul_grad_b(xp, g, y, a, b):
     return xp.matmul(_swap(xp, a), g)
 
 
-matmul = Primitive("matmul", _matmul, (_matmul_grad_a, _matmul_grad_b))
+matmul = Primitive("matmul", _matmul, (_matmul_grad_a, _matmul_grad_b), kind="linalg", symbol="@",
+                   method=True, doc="a @ b with numpy.matmul's rules (1-D operands, batch axes).",
+                   hint="for Z = A @ B the rules are dA = dZ @ B^T and dB = A^T @ dZ: check the "
+                        "order of the product and which factor is transposed")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from autonet.ops.primitive import as_array
+from autonet.ops.registry import register
 from autonet.tensor import Tensor
 
 
@@ -22,7 +23,11 @@ def _plain(numpy_fn: Callable[..., Any], name: str) -> Callable[..., Tensor]:
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"numpy.{numpy_fn.__name__} on tensors; no gradient flows through it."
+    register(name, fn, numpy=numpy_fn, method=name in _METHODS)
     return fn
+
+
+_METHODS = {"argmax", "argmin"}
 
 
 equal = _plain(np.equal, "equal")

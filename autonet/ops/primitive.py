@@ -18,12 +18,15 @@ Rules may return a gradient of a broadcast shape; the engine sums it back to the
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from autonet.autograd.graph import Node, grad_mode
+from autonet.ops import registry
+from autonet.ops.registry import KINDS, Kink
 from autonet.tensor import Tensor
 
 Rule = Callable[..., Any]
@@ -34,21 +37,56 @@ class Primitive:
     grad mode is on and some input requires grad, records a Node for backward.
 
     Args:
-        name: the op's name, shown in errors and graph drawings.
+        name: the op's name, shown in errors and graph drawings; ``an.<name>`` when exported.
         forward: ``forward(*arrays, **attrs) -> array``, numpy in and out.
         vjps: one rule per positional input (None for an input that is never differentiable),
             or a ``PerInput`` for ops with any number of inputs.
         saves_output: keep the output array for the rules (they receive it as ``y``).
+
+    What the rest of the package needs to know about the op sits on the row too (keywords):
+        kind: one of ``registry.KINDS``; ``"elementwise"`` ops with two or more inputs are watched
+            by the rank-1 broadcast warning.
+        kink: a ``Kink`` saying where the op has no derivative, for the gradient checkers.
+        symbol: an operator symbol for drawings (``x + 2`` rather than ``add``).
+        hint: what to check when this op's rule is found wrong (shown by ``an.check_graph``).
+        doc: the op's docstring, shown by ``help(an.<name>)``.
+        method: also offer the op as ``Tensor.<name>`` (unless Tensor defines that method itself).
+        export: expose it as ``autonet.<name>``; False for a primitive behind a composite.
+        register: False for primitives that are not part of the op set (custom Functions).
     """
 
-    __slots__ = ("name", "forward", "vjps", "saves_output")
+    __slots__ = ("name", "forward", "vjps", "saves_output", "kind", "kink", "symbol", "hint")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Rule | None],
-                 saves_output: bool = False) -> None:
+                 saves_output: bool = False, *, kind: str = "custom", kink: Kink | None = None,
+                 symbol: str | None = None, hint: str | None = None, doc: str | None = None,
+                 method: bool = False, export: bool = True, register: bool = True) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"Primitive {name!r}: kind={kind!r} is not one of {KINDS}")
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.saves_output = saves_output
+        self.kind = kind
+        self.kink = kink
+        self.symbol = symbol
+        self.hint = hint
+        # A class of its own per op, so help(an.exp) and inspect.signature show the op, not this
+        # class (an instance cannot carry __doc__ with __slots__).
+        self.__class__ = type(name, (type(self),), {
+            "__slots__": (), "__doc__": doc or f"The {name} op.",
+            "__signature__": _signature(forward, vjps), "__module__": "autonet.ops",
+        })
+        if register:
+            registry.register(name, self, numpy=forward, export=export, method=method)
+
+    def rule(self, i: int) -> Rule | None:
+        """The gradient rule for input ``i`` (None when that input has no gradient): the one way
+        the engine, the drawings and the checkers look a rule up."""
+        try:
+            return self.vjps[i]
+        except IndexError:
+            return None
 
     def __call__(self, *args: Any, **attrs: Any) -> Tensor:
         inputs = []
@@ -136,3 +174,20 @@ def _describe(args: Sequence[Any], attrs: dict) -> str:
 def as_array(x: Any) -> Any:
     """The raw array behind a Tensor; other values pass through."""
     return x.data if isinstance(x, Tensor) else x
+
+
+def _signature(forward: Callable[..., Any], vjps: Any) -> inspect.Signature | None:
+    """The op's call signature: its inputs and attributes as a rule names them (a rule is
+    ``rule(xp, g, y, *inputs, **attrs)``), else the forward's own; None if neither tells."""
+    rules = [r for r in vjps if r is not None] if isinstance(vjps, Sequence) else []
+    for candidate in rules[:1]:
+        try:
+            params = list(inspect.signature(candidate).parameters.values())[3:]
+            return inspect.Signature(params)
+        except (TypeError, ValueError):
+            pass
+    try:
+        return inspect.signature(forward)
+    except (TypeError, ValueError):
+        return None
+

@@ -7,6 +7,7 @@ import builtins
 import numpy as np
 
 from autonet.ops.primitive import Primitive
+from autonet.ops.registry import Kink
 
 
 def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
@@ -105,31 +106,48 @@ def _products_of_others(xp, x, axis):
     return xp.transpose(others, tuple(int(i) for i in np.argsort(order)))
 
 
+def attaining(inputs, attrs, out):
+    """Kink region of max/min: which elements attain the extreme (changes when a tie breaks)."""
+    x = np.asarray(inputs[0])
+    axis = attrs.get("axis", inputs[1] if len(inputs) > 1 else None)
+    keepdims = attrs.get("keepdims", inputs[2] if len(inputs) > 2 else False)
+    return x == expand_reduced(np, out, x.shape, axis, keepdims)
+
+
+RD = "reduction"
+_AXIS_DOC = " over axis (None: all; an int or a tuple), keeping reduced axes as 1 if keepdims."
+
 sum = Primitive("sum", np.sum, (
     lambda xp, g, y, x, axis=None, keepdims=False: _spread(xp, g, x, axis, keepdims),
-))
+), kind=RD, method=True, doc="Sum" + _AXIS_DOC)
 mean = Primitive("mean", np.mean, (
     lambda xp, g, y, x, axis=None, keepdims=False:
         _spread(xp, g, x, axis, keepdims) * (1.0 / _count(x.shape, axis)),
-))
-max = Primitive("max", np.max, (_extreme_grad,), saves_output=True)
-min = Primitive("min", np.min, (_extreme_grad,), saves_output=True)
+), kind=RD, method=True, doc="Mean" + _AXIS_DOC)
+max = Primitive("max", np.max, (_extreme_grad,), saves_output=True, kind=RD, method=True,
+                kink=Kink(attaining, "where two elements tie for the max"),
+                doc="Maximum" + _AXIS_DOC + " Ties share the gradient equally.")
+min = Primitive("min", np.min, (_extreme_grad,), saves_output=True, kind=RD, method=True,
+                kink=Kink(attaining, "where two elements tie for the min"),
+                doc="Minimum" + _AXIS_DOC + " Ties share the gradient equally.")
 # d var / dx = 2 (x - mean) / (n - ddof);  d std / dx = (x - mean) / ((n - ddof) std), and 0 (a
 # subgradient, as in PyTorch) for a constant slice, where std = 0.
 var = Primitive("var", _var, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g, x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (2.0 / (_count(x.shape, axis) - ddof)),
-))
+), kind=RD, method=True, doc="Variance (divided by n - ddof)" + _AXIS_DOC)
 std = Primitive("std", _std, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g / xp.where(y == 0, np.inf, y), x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (1.0 / (_count(x.shape, axis) - ddof)),
-), saves_output=True)
+), saves_output=True, kind=RD, method=True,
+    doc="Standard deviation (divided by n - ddof)" + _AXIS_DOC)
 # d logsumexp / dx = softmax(x) = exp(x - logsumexp(x)).
 logsumexp = Primitive("logsumexp", _logsumexp, (
     lambda xp, g, y, x, axis=None, keepdims=False:
         expand_reduced(xp, g, x.shape, axis, keepdims)
         * xp.exp(x - expand_reduced(xp, y, x.shape, axis, keepdims)),
-), saves_output=True)
-prod = Primitive("prod", np.prod, (_prod_grad,), saves_output=True)
+), saves_output=True, kind=RD, method=True, doc="log(sum(exp(x))), computed stably" + _AXIS_DOC)
+prod = Primitive("prod", np.prod, (_prod_grad,), saves_output=True, kind=RD, method=True,
+                 doc="Product" + _AXIS_DOC + " Exact gradients with zeros in x.")

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from autonet.ops.kinks import boolean_masks
 from autonet.ops.primitive import PerInput, Primitive, as_array
+from autonet.ops.registry import Kink, composite, register
 from autonet.tensor import Tensor
 
 
@@ -57,27 +59,33 @@ def _concatenate_grad(i, xp, g, y, *xs, axis=0):
     return xp.getitem(g, tuple(index))
 
 
-reshape = Primitive("reshape", np.reshape, (lambda xp, g, y, x, shape: xp.reshape(g, x.shape),))
+SH = "shape"
+
+reshape = Primitive("reshape", np.reshape, (lambda xp, g, y, x, shape: xp.reshape(g, x.shape),),
+                    kind=SH, doc="x with a new shape of the same size (one entry may be -1).")
 transpose = Primitive("transpose", np.transpose, (
     lambda xp, g, y, x, axes=None: xp.transpose(g, _inverse_axes(axes, x.ndim)),
-))
+), kind=SH, doc="x with its axes permuted (reversed when axes is None).")
 broadcast_to = Primitive("broadcast_to", np.broadcast_to, (
     lambda xp, g, y, x, shape: sum_to(xp, g, x.shape),
-))
+), kind=SH, method=True, doc="x broadcast to shape (numpy rules); the gradient is summed back.")
 getitem = Primitive("getitem", lambda x, index: x[index], (
     lambda xp, g, y, x, index: xp.scatter_add(g, index, x.shape),
-))
+), kind=SH, export=False,
+    kink=Kink(boolean_masks, "where a boolean mask index changes (x[x > 0] at 0)"),
+    doc="x[index] for a normalized index (the public form is an.index / t[...]).")
 # scatter_add is getitem's adjoint: it places g at ``index`` in zeros of ``shape``.
 scatter_add = Primitive("scatter_add", _scatter_add, (
     lambda xp, g, y, src, index, shape: xp.getitem(g, index),
-))
-concatenate_ = Primitive("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
-                         PerInput(_concatenate_grad))
-pad_ = Primitive("pad", lambda x, pad_width, constant_values=0:
+), kind=SH, doc="zeros(shape) with src added at index (repeated indices accumulate).")
+_concatenate = Primitive(
+    "concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis), PerInput(_concatenate_grad),
+    kind=SH, export=False, doc="The inputs joined along axis (public form: an.concatenate).")
+_pad = Primitive("pad", lambda x, pad_width, constant_values=0:
                  np.pad(x, pad_width, mode="constant", constant_values=constant_values), (
     lambda xp, g, y, x, pad_width, constant_values=0:
         xp.getitem(g, _pad_slices(pad_width, g.shape)),
-))
+), kind=SH, export=False, doc="x padded with a constant (public form: an.pad).")
 
 
 # ---- the public functions built on the primitives above ------------------------------------------
@@ -91,19 +99,22 @@ def _normalize_index(index: Any) -> Any:
     return index
 
 
+@composite
 def index(x: Any, key: Any) -> Tensor:
     """``x[key]`` with numpy semantics: ints, slices, None, Ellipsis, integer arrays (repeated
     indices accumulate their gradients) and boolean masks."""
     return getitem(x, index=_normalize_index(key))
 
 
+@composite
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
     if not tensors:
         raise ValueError("concatenate: need at least one tensor")
-    return concatenate_(*tensors, axis=axis)
+    return _concatenate(*tensors, axis=axis)
 
 
+@composite
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis (numpy.stack)."""
     if not tensors:
@@ -111,9 +122,10 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     shapes = {np.shape(as_array(t)) for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
-    return concatenate_(*(expand_dims(t, axis) for t in tensors), axis=axis)
+    return _concatenate(*(expand_dims(t, axis) for t in tensors), axis=axis)
 
 
+@composite
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     """Split into pieces along ``axis`` (numpy.split): a number of equal parts or a list of cuts."""
     n = np.shape(as_array(x))[axis]
@@ -130,11 +142,13 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     return [getitem(x, index=(*prefix, slice(lo, hi))) for lo, hi in zip(bounds, bounds[1:])]
 
 
+@composite(method=True)
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     """Pad with a constant (numpy.pad, mode='constant'); ``pad_width`` as in numpy."""
-    return pad_(x, pad_width=pad_width, constant_values=constant_values)
+    return _pad(x, pad_width=pad_width, constant_values=constant_values)
 
 
+@composite(numpy=np.swapaxes, method=True)
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (numpy.swapaxes)."""
     axes = list(range(np.ndim(as_array(x))))
@@ -151,16 +165,22 @@ def _shape_after(name: str, numpy_fn: Any, x: Any, axis: Any) -> tuple[int, ...]
         raise ValueError(f"{name}: {error} (input shape {shape}, axis={axis!r})") from error
 
 
+@composite(method=True)
 def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Remove size-1 axes (all, or those in ``axis``)."""
     return reshape(x, shape=_shape_after("squeeze", np.squeeze, x, axis))
 
 
+@composite(numpy=np.expand_dims, method=True)
 def expand_dims(x: Any, axis: Any) -> Tensor:
     """Insert size-1 axes at ``axis`` (numpy.expand_dims)."""
     return reshape(x, shape=_shape_after("expand_dims", np.expand_dims, x, axis))
 
 
+@composite(method=True)
 def flatten(x: Any) -> Tensor:
     """All values in one axis, row-major."""
     return reshape(x, shape=(-1,))
+
+
+register("getitem", index)  # an.getitem(x, key) is x[key], like an.index

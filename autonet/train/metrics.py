@@ -6,6 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from autonet.nn.containers import ModuleList, Sequential
+from autonet.nn.functional import binary_cross_entropy
+from autonet.nn.losses import BCELoss
+
 
 def accuracy(output: np.ndarray, target: np.ndarray, threshold: float = 0.0) -> float | None:
     """Fraction classified right: argmax over classes for (N, C) outputs with class-index targets;
@@ -31,10 +35,9 @@ def threshold_for(loss_fn: Any, model: Any = None) -> float:
     """0.5 for probabilities, 0 for logits: probabilities when the loss is BCELoss (or
     binary_cross_entropy) or, for any other loss (a lambda, a wrapper), when the model's last
     module is a Sigmoid."""
-    name = getattr(loss_fn, "__name__", type(loss_fn).__name__).lower()
-    if name in ("bceloss", "binary_cross_entropy"):
+    if isinstance(loss_fn, BCELoss) or loss_fn is binary_cross_entropy:
         return 0.5
     last = model
-    while last is not None and type(last).__name__ in ("Sequential", "ModuleList"):
+    while isinstance(last, Sequential | ModuleList):
         last = last[-1] if len(last) else None
-    return 0.5 if type(last).__name__ == "Sigmoid" else 0.0
+    return 0.5 if getattr(last, "outputs_probabilities", False) else 0.0

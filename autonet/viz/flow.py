@@ -73,7 +73,7 @@ def compute_flow(walk: Walk, grad_output: Any = None) -> Flow:
         for position, value in op.inputs:
             if value.tensor is None:  # constants get no gradient
                 continue
-            rule = _rule(node.primitive.vjps, position)
+            rule = node.primitive.rule(position)
             if rule is None:
                 continue
             gi = np.asarray(rule(NUMPY, g, node.out, *node.inputs, **attrs))
@@ -117,9 +117,3 @@ def gradients_at(walk: Walk, flow: Flow | None, step: int | None,
             complete.add(value.index)
     return known, complete
 
-
-def _rule(rules: Any, position: int) -> Any:
-    try:
-        return rules[position]
-    except IndexError:
-        return None

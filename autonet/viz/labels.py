@@ -100,13 +100,12 @@ def _short(value: Any, limit: int = 24) -> str:
 
 # Friendlier names for the attributes an op call records (the keyword of the forward).
 _ATTR_NAMES = {"negative_slope": "slope", "index": "index", "a_min": "min", "a_max": "max"}
-# Op names that read better as a symbol next to a constant operand.
-_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
 
 
 def op_text(name: str, inputs: tuple | None, parents: tuple | None, attrs: Mapping | None,
-            precision: int = 4) -> list[str]:
+            precision: int = 4, symbol: str | None = None) -> list[str]:
     """Lines for an op node: the op name, its constant scalar operands, then its attributes.
+    ``symbol`` is the op row's operator symbol (``+`` for add), if it has one.
 
     ``pow`` with a constant exponent reads ``pow  x**2``; ``sub`` from a constant ``1 - x``.
     """
@@ -116,10 +115,10 @@ def op_text(name: str, inputs: tuple | None, parents: tuple | None, attrs: Mappi
             (i, v) for i, (v, p) in enumerate(zip(inputs, parents))
             if p is None and not isinstance(v, np.ndarray)
         ]
-        if constants and name in _SYMBOLS and len(inputs) == 2:
+        if constants and symbol is not None and len(inputs) == 2:
             i, v = constants[0]
             c = _short(v)
-            lines.append(f"x {_SYMBOLS[name]} {c}" if i == 1 else f"{c} {_SYMBOLS[name]} x")
+            lines.append(f"x {symbol} {c}" if i == 1 else f"{c} {symbol} x")
             if name == "pow" and i == 1:
                 lines[-1] = f"exponent {c}"
         else:

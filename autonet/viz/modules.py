@@ -23,14 +23,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from autonet.nn.activations import Activation
+from autonet.nn.layers import Dropout, Identity, Linear
+from autonet.nn.summary import layer_parameter_names
 from autonet.tensor import Tensor
 from autonet.viz.walk import Value, Walk
 
-ACTIVATION_OPS = {"relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "softmax",
-                  "log_softmax"}
 _COURSE_NAME = re.compile(r"[AZ]\[(\d+)\]")
-ACTIVATION_CLASSES = {"relu", "tanh", "sigmoid", "leakyrelu", "elu", "softplus", "softmax",
-                      "logsoftmax", "gelu", "silu", "identity"}
 
 
 @dataclass(eq=False)
@@ -65,18 +64,39 @@ def module_label(module: Any, names: dict[int, str]) -> str:
     return f"{name} ({cls})" if name else cls
 
 
-def is_linear(module: Any) -> bool:
-    """A Linear layer: class named Linear, or a module with a 2-D ``weight`` and ``in_features``."""
+def is_linear(module: Any, op_names: list[str]) -> bool:
+    """A Linear layer, or a module that acts like one: a 2-D ``weight`` and only the ops of
+    x @ W.T + b."""
+    if isinstance(module, Linear):
+        return True
     weight = getattr(module, "weight", None)
-    if type(module).__name__ == "Linear":
-        return True
-    return isinstance(weight, Tensor) and weight.ndim == 2 and hasattr(module, "in_features")
+    return (isinstance(weight, Tensor) and weight.ndim == 2 and bool(op_names)
+            and set(op_names) <= _LINEAR_OPS and bool({"linear", "matmul"} & set(op_names)))
 
 
-def is_activation(module: Any, op_names: list[str]) -> bool:
-    if type(module).__name__.lower() in ACTIVATION_CLASSES:
-        return True
-    return bool(op_names) and all(name in ACTIVATION_OPS for name in op_names)
+_LINEAR_OPS = {"linear", "matmul", "transpose", "add"}
+
+
+def activation_name(module: Any, op_names: list[str]) -> str | None:
+    """The course's g of an activation module (``relu`` for ReLU, ``identity`` for Identity), or of
+    a custom module whose ops are all activation ops (named by its last op); else None."""
+    if isinstance(module, Activation):
+        return type(module).op.name
+    if isinstance(module, Identity):
+        return "identity"
+    activation_ops = {cls.op.name for cls in _subclasses(Activation) if hasattr(cls, "op")}
+    if op_names and all(name in activation_ops for name in op_names):
+        return op_names[-1]
+    return None
+
+
+def _subclasses(cls: type) -> list[type]:
+    found, stack = [], [cls]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            found.append(sub)
+            stack.append(sub)
+    return found
 
 
 def group_calls(walk: Walk, forward_order: list[int], names: dict[int, str],
@@ -145,11 +165,10 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
     for call in ordered:
         ops = [walk.ops[i].node.name for i in call.ops]
         data = _data_inputs(call)
-        if is_linear(call.module):
+        if is_linear(call.module, ops):
             layer += 1
-            weight = tensor_value.get(id(getattr(call.module, "weight", None)))
-            bias = tensor_value.get(id(getattr(call.module, "bias", None)))
-            for value, alias in ((weight, f"W[{layer}]"), (bias, f"b[{layer}]")):
+            for attribute, alias in layer_parameter_names(layer).items():
+                value = tensor_value.get(id(getattr(call.module, attribute, None)))
                 if value is not None:
                     aliases.setdefault(value.index, alias)
             if layer == 1 and len(data) == 1:
@@ -159,16 +178,13 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
                 aliases.setdefault(last_z.index, f"Z[{layer}]")
             has_bias = getattr(call.module, "bias", None) is not None
             call.notation = linear_equation(layer, _input_name(data, aliases), has_bias)
-        elif (last_z is not None and is_activation(call.module, ops)
+        elif (last_z is not None and (g := activation_name(call.module, ops)) is not None
               and call.inputs == [last_z] and len(call.outputs) == 1):
             aliases.setdefault(call.outputs[0].index, f"A[{layer}]")
-            g = type(call.module).__name__.lower()
-            if g not in ACTIVATION_CLASSES:
-                g = ops[-1]
             call.notation = f"A[{layer}] = {g}(Z[{layer}])"
             last_z = None
         else:
-            if type(call.module).__name__ == "Dropout":
+            if isinstance(call.module, Dropout):
                 _dropout_notation(call, data, aliases)
             last_z = None
 

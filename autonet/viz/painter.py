@@ -10,6 +10,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from autonet.nn.module import Parameter
 from autonet.tensor import Tensor
 from autonet.viz import health, labels, styles
 from autonet.viz.clusters import Clusters
@@ -42,7 +43,7 @@ class Painter:
     def kind(self, value: Value) -> str:
         t = value.tensor
         if value.kind == "leaf" and t is not None and (
-                id(t) in self.param_names or type(t).__name__ == "Parameter"):
+                id(t) in self.param_names or isinstance(t, Parameter)):
             return "parameter"
         return value.kind
 
@@ -101,7 +102,7 @@ class Painter:
         if call is None:
             node = self.walk.ops[ops[0]].node
             lines = labels.op_text(node.name, node.inputs, node.parents, node.attrs,
-                                   self.precision)
+                                   self.precision, node.primitive.symbol)
             lines[0] = prefix + lines[0]
             attrs = dict(styles.OP_STYLE)
         else:

@@ -142,3 +142,22 @@ def test_an_op_outside_its_domain_is_skipped_not_blamed():
     assert log_check.label == "log" and log_check.status == "skipped"
     assert "NaN/Inf" in log_check.note and "detect_anomaly" in log_check.note
     assert report.passed  # nothing is wrong, so no rule is named
+
+
+def test_the_wrong_rows_hint_is_shown() -> None:
+    from autonet.ops import registry
+    from autonet.ops.primitive import Primitive
+
+    swapped = Primitive("swapped_matmul", np.matmul, (
+        lambda xp, g, y, a, b: g @ b,  # wrong: should be g @ b.T
+        lambda xp, g, y, a, b: a.T @ g,
+    ), kind="linalg", hint="dA = dZ @ B^T: the factor B is transposed")
+    try:
+        a = an.tensor(np.ones((3, 3)), dtype="float64", requires_grad=True)
+        b = an.tensor(np.arange(9.0).reshape(3, 3), dtype="float64")
+        text = str(an.check_graph(swapped(a, b).sum()))
+        assert "hint: dA = dZ @ B^T: the factor B is transposed" in text
+        healthy = str(an.check_graph((a @ b).sum()))
+        assert "hint:" not in healthy
+    finally:
+        registry.unregister("swapped_matmul")

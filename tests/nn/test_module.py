@@ -224,7 +224,7 @@ def test_to_double_casts_parameters() -> None:
 
 def test_summary_uses_course_notation_and_counts() -> None:
     model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
-    text = model.summary((4,), print_fn=None)
+    text = an.nn.summary(model, (4,), print_fn=None)
     assert "W[1] (5, 4), b[1] (5,)" in text and "W[2] (3, 5), b[2] (3,)" in text
     assert "A[1] (m, 5)" in text and "Z[2] (m, 3)" in text
     total = 4 * 5 + 5 + 5 * 3 + 3
