@@ -27,6 +27,7 @@ import numpy as np
 from autonet.autograd.graph import Node, grad_mode
 from autonet.ops import registry
 from autonet.ops.registry import KINDS, Kink
+from autonet.ops.sequence_inputs import tensor_inputs
 from autonet.tensor import Tensor
 
 Rule = Callable[..., Any]
@@ -100,6 +101,8 @@ class Primitive:
                     record = True
                     continue
             else:
+                if (type(a) is list or type(a) is tuple) and self.rule(len(inputs)) is not None:
+                    return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
                 inputs.append(a)
             parents.append(None)
         try:
@@ -109,9 +112,14 @@ class Primitive:
             raise type(error)(f"{self.name}: {error} {_describe(args, attrs)}{hint}") from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        if out.ndim > 1 and out.shape[-1] == out.shape[-2] and len(inputs) > 1 \
+                and self.kind == "elementwise":  # only (n,) meeting (n, 1) makes (..., n, n)
+            from autonet.autograd.warnings import check_rank1_broadcast
+
+            check_rank1_broadcast(self.name, inputs, out)
         result = Tensor.__new__(Tensor)
         result.data = out
-        result.grad = None
+        result._grad = None
         result.name = None
         if record and grad_mode.enabled and out.dtype.kind in "fc":
             result._requires_grad = True

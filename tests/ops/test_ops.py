@@ -12,6 +12,9 @@ import autonet as an
 from autonet.ops import registry
 from tests.ops.op_table import CASES, OpCase
 
+# hypothesis draws every broadcastable pair of shapes, (n,) against (n, 1) included, on purpose
+pytestmark = pytest.mark.filterwarnings("ignore::autonet.autograd.warnings.BroadcastWarning")
+
 IDS = [case.name for case in CASES]
 
 
