@@ -6,7 +6,7 @@
     x.grad  # array([2., 4.], dtype=float32)
 """
 
-from autonet import data, nn, optim, plot, tune, viz
+from autonet import data, nn, optim
 from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_anomaly
 from autonet.autograd.function import Function
 from autonet.autograd.functional import grad, hvp, jvp, vjp
@@ -78,16 +78,31 @@ __all__ = [
     "detect_anomaly", "set_detect_anomaly", "AnomalyError", "set_warn_broadcast",
     "set_warn_double_backward",
     # the rest of the framework
-    "nn", "optim", "data", "tune", "viz", "plot", "fit", "History", "save", "load",
+    "nn", "optim", "data", "fit", "History", "save", "load",
     *_ops_all,
 ]
 
 
-def __getattr__(name: str):
-    """Ops registered after import (your own Primitive rows) are ``an.<name>`` too."""
+# Loaded when first used, with their optional dependencies (Graphviz, matplotlib, Optuna, Dask,
+# tqdm), so that ``import autonet`` needs numpy alone and stays quick: an.viz, an.plot, an.tune,
+# an.cli.
+_LAZY = ("viz", "plot", "tune", "cli")
+
+
+def __getattr__(name: str) -> object:
+    """The lazily loaded packages, and ops registered after import (your own Primitive rows)
+    are ``an.<name>`` too."""
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"autonet.{name}")
     from autonet.ops import registry
 
     op = registry.lookup(name)
     if op is None:
         raise AttributeError(f"module 'autonet' has no attribute {name!r}")
     return op
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

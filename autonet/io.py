@@ -6,14 +6,27 @@ Tensors, Parameters) is a JSON manifest stored as the UTF-8 bytes of the array `
 Loading uses ``allow_pickle=False``, so a file can never run code; anything that is not a
 well-formed autonet checkpoint raises ValueError naming the path.
 
-Saving is atomic: the file is written to a temporary name in the same directory, flushed to disk,
-then renamed over ``path``, so a crash mid-save leaves the previous checkpoint intact.
+Saving is atomic: the file is written to a temporary name in the same directory
+(``.NAME.tmp-PID-XXXX.npz``), flushed to disk, renamed over ``path`` and the directory flushed, so
+a crash or power cut mid-save leaves the previous checkpoint (or the new one) intact. A later save
+of the same ``path`` removes the temporaries that killed saves left behind. Replacing a file keeps
+its permission bits.
+
+Loading treats the file as hostile: it reads only the members the manifest names, refuses
+duplicate member names and non-regular files (a named pipe would block), checks each member's
+declared size and its .npy header (dtype, shape) before allocating, and refuses an archive that
+declares more than ``MAX_INFLATE_RATIO`` times its own size (a zip bomb; an.save stores arrays
+uncompressed) or more than ``max_bytes`` in all (default ``MAX_BYTES``, 4 GiB; pass
+``max_bytes=`` or set ``autonet.io.MAX_BYTES`` for larger checkpoints).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -26,6 +39,9 @@ from autonet.tensor import Tensor
 FORMAT = "autonet-checkpoint"
 VERSION = 1
 _MANIFEST = "__manifest__"
+MAX_BYTES = 4 << 30  # arrays of at most 4 GiB in all, unless load(max_bytes=...) says otherwise
+MAX_INFLATE_RATIO = 100  # declared sizes above 100x the file's are a zip bomb, not a checkpoint
+_SLACK = 1 << 20  # ... plus a MiB, so a tiny file's well-compressed manifest never trips it
 
 
 # ---- encoding ------------------------------------------------------------------------------------
@@ -122,6 +138,51 @@ def _umask() -> int:
     return mask
 
 
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving the same target right now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (someone else's) or we cannot tell: leave its file alone
+    return True
+
+
+def _remove_orphans(directory: str, base: str) -> None:
+    """Delete ``.BASE.tmp-PID-*.npz`` files left by saves of the same target whose process
+    died (killed mid-write)."""
+    prefix = f".{base}.tmp-"
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".npz")):
+            continue
+        pid_text = name[len(prefix):].partition("-")[0]
+        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, name))
+
+
+def _fsync_directory(directory: str) -> None:
+    """Flush the directory entry (the rename) to disk; a no-op where directories cannot be
+    opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 # ---- public API ----------------------------------------------------------------------------------
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` (tensors, arrays, numbers, strings, None, and dicts/lists/tuples of them, such
@@ -139,9 +200,16 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     if os.path.isdir(path):
         raise IsADirectoryError(f"save: {path!r} is a directory; give a file name such as "
                                 f"{os.path.join(path, 'checkpoint.npz')!r}")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    base = os.path.basename(path)
+    _remove_orphans(directory, base)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        mode = stat.S_IMODE(os.stat(path).st_mode)  # replacing a file keeps its permissions
+    except OSError:
+        mode = 0o666 & ~_umask()  # mkstemp makes 0600; give a new file the usual permissions
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.tmp-{os.getpid()}-", suffix=".npz",
+                               dir=directory)
+    try:
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
@@ -151,37 +219,124 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _fsync_directory(directory)
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
     """Read what ``save`` wrote. Never unpickles; raises FileNotFoundError for a missing file and
-    ValueError (naming the path) for a corrupt, truncated or foreign one."""
+    ValueError (naming the path) for a corrupt, truncated, foreign or hostile one.
+
+    ``max_bytes``: the most the arrays may take in memory (default ``autonet.io.MAX_BYTES``,
+    4 GiB); a larger checkpoint is refused before anything is allocated."""
     path = os.fspath(path)
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise TypeError(f"load: max_bytes must be a non-negative int, got {max_bytes!r}")
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else (
+                "a named pipe" if stat.S_ISFIFO(info.st_mode) else "not a regular file")
+            raise ValueError(f"it is {kind}; give the path of a .npz file an.save wrote")
         with open(path, "rb") as f:
             magic = f.read(6)
-        # np.load takes anything that is neither zip nor .npy for a pickle and says so, which would
-        # invite the user to unpickle a corrupt file; name what the file is not instead.
-        if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
-            raise ValueError(f"it is not a .npz archive (it starts with {magic!r}, not b'PK'); "
-                             "the file is corrupt, empty or of another format")
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it is a single .npy array, not an autonet checkpoint")
-            if _MANIFEST not in archive.files:
-                raise ValueError("it has no autonet manifest (a .npz written by something else?)")
-            arrays = {name: archive[name] for name in archive.files}
-        manifest = json.loads(arrays.pop(_MANIFEST).tobytes().decode("utf-8"))
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise ValueError("its manifest is not an autonet checkpoint manifest")
-        if manifest.get("version") != VERSION:
-            raise ValueError(f"it is format version {manifest.get('version')!r}; this autonet "
-                             f"reads version {VERSION}")
-        return _decode(manifest["root"], arrays)
+            # np.load takes anything that is neither zip nor .npy for a pickle and says so, which
+            # would invite the user to unpickle a corrupt file; name what the file is not instead.
+            if magic.startswith(b"\x93NUMPY"):
+                raise ValueError("it is a single .npy array (np.load reads it), not an autonet "
+                                 "checkpoint (a .npz written by an.save)")
+            if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+                raise ValueError(f"it is not a .npz archive (it starts with {magic!r}, not "
+                                 "b'PK'); the file is corrupt, empty or of another format")
+            f.seek(0)
+            with zipfile.ZipFile(f) as archive:
+                members = _Members(archive, info.st_size, limit)
+                manifest = json.loads(members.manifest().tobytes().decode("utf-8"))
+                if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                    raise ValueError("its manifest is not an autonet checkpoint manifest")
+                if manifest.get("version") != VERSION:
+                    raise ValueError(f"it is format version {manifest.get('version')!r}; this "
+                                     f"autonet reads version {VERSION}")
+                if "root" not in manifest:
+                    raise ValueError("its manifest has no root entry")
+                return _decode(manifest["root"], members)
     except (ValueError, KeyError, TypeError, EOFError, OSError, zipfile.BadZipFile,
-            zlib.error, RecursionError) as error:
+            zlib.error, RecursionError, MemoryError, NotImplementedError) as error:
         if isinstance(error, FileNotFoundError):
             raise
         raise ValueError(f"load: {path!r} is not a readable autonet checkpoint: {error}") from None
+
+
+class _Members:
+    """The arrays of an open checkpoint archive, read on demand (only those the manifest names),
+    each checked against its declared size before anything is allocated."""
+
+    def __init__(self, archive: zipfile.ZipFile, file_size: int, limit: int) -> None:
+        infos = archive.infolist()
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            seen: set[str] = set()
+            dupes = sorted({n for n in names if n in seen or seen.add(n)})
+            raise ValueError(f"it lists the members {dupes[:3]} more than once (a crafted "
+                             "archive; an.save writes each array once)")
+        declared = sum(i.file_size for i in infos)
+        if declared > limit:
+            raise ValueError(f"its members declare {declared} bytes in all, above the limit of "
+                             f"{limit} bytes; if you trust the file, pass load(path, "
+                             f"max_bytes={declared}) or raise autonet.io.MAX_BYTES")
+        if declared > MAX_INFLATE_RATIO * file_size + _SLACK:
+            raise ValueError(f"its members declare {declared} bytes, more than "
+                             f"{MAX_INFLATE_RATIO} times the file's {file_size} bytes (a zip "
+                             "bomb; an.save stores arrays uncompressed)")
+        self.archive = archive
+        self.infos = {i.filename: i for i in infos}
+        self.cache: dict[str, np.ndarray] = {}
+
+    def manifest(self) -> np.ndarray:
+        if _MANIFEST + ".npy" not in self.infos:
+            raise ValueError("it has no autonet manifest (a .npz written by something else?)")
+        array = self[_MANIFEST]
+        if array.dtype != np.uint8 or array.ndim != 1:
+            raise ValueError(f"its manifest is an array of {array.dtype} {array.shape}, not the "
+                             "UTF-8 bytes of a JSON text")
+        return array
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key + ".npy" in self.infos
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self.cache:
+            self.cache[key] = self._read(key)
+        return self.cache[key]
+
+    def _read(self, key: str) -> np.ndarray:
+        info = self.infos[key + ".npy"]
+        with self.archive.open(info) as member:
+            try:
+                version = np.lib.format.read_magic(member)
+            except ValueError:
+                raise ValueError(f"its member {info.filename!r} is not a .npy array") from None
+            if version not in ((1, 0), (2, 0), (3, 0)):
+                raise ValueError(f"its member {info.filename!r} is .npy version {version}")
+            reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = reader(member)
+            if dtype.hasobject or dtype.kind not in "biufc":
+                raise ValueError(f"its member {info.filename!r} holds dtype {dtype}; "
+                                 "checkpoints hold bool, integer, float and complex arrays only")
+            nbytes = math.prod(shape) * dtype.itemsize
+            header = member.tell()
+            if header + nbytes != info.file_size:
+                raise ValueError(f"its member {info.filename!r} declares shape {shape} "
+                                 f"{dtype} ({nbytes} bytes) but holds {info.file_size - header}")
+            buffer = np.empty(nbytes, np.uint8)
+            done = 0
+            while done < nbytes:  # in pieces: never a second whole copy in memory
+                piece = member.read(min(nbytes - done, 1 << 24))
+                if not piece:
+                    raise ValueError(f"its member {info.filename!r} is truncated")
+                buffer[done:done + len(piece)] = np.frombuffer(piece, np.uint8)
+                done += len(piece)
+        return buffer.view(dtype).reshape(shape, order="F" if fortran else "C")

@@ -1,14 +1,14 @@
 """Training plots with matplotlib (``pip install autonet[plot]``), each written to a PNG or SVG
 file: loss/metric curves, the decision boundary of a 2-D classifier, the learning-rate schedule,
-and a hyperparameter search's metric against each hyperparameter.
+the confusion matrix. (A search's figure is ``autonet.tune.plot``.)
 
 Figures are made without pyplot (no global state, no display needed, safe in worker processes).
+A leaf: it reads Histories and models through their public attributes and imports no training
+or tuning code.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,21 +16,23 @@ from typing import Any
 import numpy as np
 
 __all__ = ["confusion_matrix", "plot_confusion_matrix", "plot_decision_boundary", "plot_history",
-           "plot_lr_schedule", "plot_search", "search_figure"]
+           "plot_lr_schedule"]
 
 
-def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]]:
+def figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]]:
+    """A matplotlib Figure (no pyplot) with ``ncols`` panels in a row."""
     try:
         from matplotlib.figure import Figure
-    except ImportError as err:
+    except ImportError:
         raise ImportError("autonet.plot needs matplotlib: pip install 'autonet[plot]' (in a "
-                          "source checkout: pip install -e '.[plot]')") from err
+                          "source checkout: pip install -e '.[plot]')") from None
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     return fig, axes
 
 
-def _save(fig: Any, path: str | os.PathLike) -> None:
+def save_figure(fig: Any, path: str | os.PathLike) -> None:
+    """Write ``fig`` to a .png, .svg or .pdf file (making its directory)."""
     suffix = os.path.splitext(str(path))[1].lower()
     if suffix not in (".png", ".svg", ".pdf"):
         raise ValueError(f"plot: save as .png, .svg or .pdf, got {path!r}")
@@ -51,7 +53,7 @@ def plot_history(history: Any, path: str | os.PathLike, title: str | None = None
     panels = [("loss", "val_loss")]
     if "accuracy" in history or "val_accuracy" in history:
         panels.append(("accuracy", "val_accuracy"))
-    fig, axes = _figure(5.0 * len(panels), 3.6, len(panels))
+    fig, axes = figure(5.0 * len(panels), 3.6, len(panels))
     for ax, keys in zip(axes, panels):
         for key, style in zip(keys, ("-", "--")):
             if key in history:
@@ -66,7 +68,7 @@ def plot_history(history: Any, path: str | os.PathLike, title: str | None = None
             axes[0].set_yscale("log")
     if title:
         fig.suptitle(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x: Any, y: Any,
@@ -85,10 +87,10 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x:
     if not callable(predict):
         raise TypeError("plot_decision_boundary: predict must be a model or a function")
     if hasattr(predict, "parameters"):
-        from autonet.train import predict as model_predict
+        from autonet.nn.utils import predict as predict_outputs
 
         model = predict
-        predict = lambda points: model_predict(model, points)
+        predict = lambda points: predict_outputs(model, points)
     pad = 0.1 * (x.max(0) - x.min(0)) + 1e-6
     lo, hi = x.min(0) - pad, x.max(0) + pad
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
@@ -96,7 +98,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x:
     grid = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
     out = np.asarray(predict(grid))
     classes = out.argmax(1) if out.ndim == 2 and out.shape[1] > 1 else (out.ravel() > 0)
-    fig, (ax,) = _figure(5.0, 4.4)
+    fig, (ax,) = figure(5.0, 4.4)
     n_classes = int(max(classes.max(), y.max())) + 1
     ax.contourf(gx, gy, classes.reshape(gx.shape).astype(float),
                 levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm", alpha=0.35)
@@ -105,7 +107,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray] | Any, x:
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title or "decision boundary")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def confusion_matrix(target: Any, predicted: Any, num_classes: int | None = None) -> np.ndarray:
@@ -126,7 +128,7 @@ def plot_confusion_matrix(target: Any, predicted: Any, path: str | os.PathLike,
     counts = confusion_matrix(target, predicted, len(labels) if labels else None)
     k = len(counts)
     names = list(labels) if labels else [str(i) for i in range(k)]
-    fig, (ax,) = _figure(1.2 + 0.5 * k, 1.0 + 0.5 * k)
+    fig, (ax,) = figure(1.2 + 0.5 * k, 1.0 + 0.5 * k)
     ax.imshow(counts, cmap="Blues")
     for i in range(k):
         for j in range(k):
@@ -137,70 +139,17 @@ def plot_confusion_matrix(target: Any, predicted: Any, path: str | os.PathLike,
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title or f"accuracy {np.trace(counts) / max(counts.sum(), 1):.3f}")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_lr_schedule(lrs: Sequence[float] | Any, path: str | os.PathLike,
                      title: str | None = None) -> None:
     """Learning rate by epoch, from a History (its "lr") or a list of rates."""
     values = list(lrs["lr"]) if hasattr(lrs, "history") else [float(v) for v in lrs]
-    fig, (ax,) = _figure(5.0, 3.4)
+    fig, (ax,) = figure(5.0, 3.4)
     ax.plot(range(1, len(values) + 1), values, "-")
     _epoch_axis(ax)
     ax.set_ylabel("learning rate")
     ax.grid(alpha=0.3)
     ax.set_title(title or "learning-rate schedule")
-    _save(fig, path)
-
-
-def plot_search(results: Any, path: str | os.PathLike) -> None:
-    """One panel per hyperparameter: the validation metric of each successful trial against the
-    hyperparameter's value (see ``search_figure``), written to ``path``."""
-    _save(search_figure(results), path)
-
-
-def search_figure(results: Any) -> Any:
-    """The matplotlib Figure ``plot_search`` writes. Numbers go on a log axis when the range was
-    LogUniform or, all positive, they span a factor of 100 or more (learning rates 1e-4 .. 1e-2);
-    else on a linear one. Other values (layer sizes, activations) are categories spaced evenly,
-    in the order the space lists them, written as the table writes them (16-16 for (16, 16))."""
-    from autonet.tune import Choice, LogUniform, format_value
-
-    names = list(results.space)
-    ok = results.ok
-    if not ok:
-        raise ValueError("plot_search: no successful trials to plot")
-    cols = min(len(names), 3)
-    rows = math.ceil(len(names) / cols)
-    fig, _ = _figure(4.2 * cols, 3.4 * rows, 0)
-    metric = [t["metrics"][results.metric] for t in ok]
-    for k, name in enumerate(names):
-        ax = fig.add_subplot(rows, cols, k + 1)
-        values = [t["params"][name] for t in ok]
-        spec = results.space[name]
-        if all(isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
-               for v in values):
-            values = [float(v) for v in values]
-            ax.scatter(values, metric, s=18)
-            if isinstance(spec, LogUniform) or _spans_decades(values):
-                ax.set_xscale("log")
-        else:
-            listed = spec.options if isinstance(spec, Choice) else spec
-            order = [format_value(v) for v in listed] if isinstance(listed, list | tuple) else []
-            present = {format_value(v) for v in values}
-            labels = [o for o in dict.fromkeys(order) if o in present]
-            labels += sorted(present - set(labels))
-            ax.scatter([labels.index(format_value(v)) for v in values], metric, s=18)
-            ax.set_xticks(range(len(labels)), labels, rotation=30)
-        ax.set_title(f"{name} (best {format_value(results.best['params'][name])})", fontsize=9)
-        ax.set_xlabel(name)
-        ax.set_ylabel(results.metric)
-        ax.grid(alpha=0.3)
-    return fig
-
-
-def _spans_decades(values: Sequence[float]) -> bool:
-    """All positive and max / min >= 100, up to rounding (7 / 0.07 is 99.99999999999999, and
-    float32 1e-1 / 1e-3 is 99.9999967)."""
-    low, high = min(values), max(values)
-    return low > 0 and high / low >= 100 * (1 - 1e-6)
+    save_figure(fig, path)

@@ -30,6 +30,12 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
+def as_array(x: Any) -> Any:
+    """The numpy array behind a Tensor; any other value passes through unchanged (wrap it in
+    ``np.asarray`` where an array is needed). The one "array from Tensor" helper."""
+    return x.data if isinstance(x, Tensor) else x
+
+
 def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     """Numpy array for ``data``: numpy arrays keep their dtype, Python numbers become the default
     float dtype (bools stay bool), Tensors give their data."""

@@ -6,8 +6,9 @@
 (a) per-op overhead: a chain of 200 elementwise ops on 16x16 float32 plus backward, against numpy
     forward + hand-written backward of the same chain (numpy itself is the floor);
 (b) depth: backward through chains of 10k, 30k and 100k ops (time per op should stay flat);
-(c) one MLP training step (benchmarks/mlp_step.py), gradients checked equal first.
-PyTorch (CPU) is timed on (a) too when it is installed.
+(c) one MLP training step (benchmarks/mlp_step.py), gradients checked equal first;
+(d) one conv layer step, batch 32, 1x28x28 -> 8 channels, 3x3 (benchmarks/conv_step.py).
+PyTorch (CPU) is timed on (a) and (d) too when it is installed.
 """
 
 from __future__ import annotations
@@ -155,8 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     # (c) in a process of its own: importing PyTorch above changes how memory is allocated and
     # would skew both sides of the MLP comparison
     print("(c)", end=" ", flush=True)
-    script = Path(__file__).resolve().parent / "mlp_step.py"
-    return subprocess.call([sys.executable, str(script), *(["--quick"] if args.quick else [])])
+    here = Path(__file__).resolve().parent
+    quick = ["--quick"] if args.quick else []
+    status = subprocess.call([sys.executable, str(here / "mlp_step.py"), *quick])
+    print("(d)", end=" ", flush=True)
+    return status or subprocess.call([sys.executable, str(here / "conv_step.py"), *quick])
 
 
 if __name__ == "__main__":

@@ -14,10 +14,9 @@ from autonet.plot import (  # noqa: E402
     plot_decision_boundary,
     plot_history,
     plot_lr_schedule,
-    plot_search,
-    search_figure,
 )
 from autonet.train import History  # noqa: E402
+from autonet.tune.plot import plot_search, search_figure  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -89,7 +88,7 @@ def test_epoch_axes_have_whole_number_ticks(tmp_path, monkeypatch):
     import autonet.plot as plot
 
     figures = []
-    monkeypatch.setattr(plot, "_save", lambda fig, path: figures.append(fig))
+    monkeypatch.setattr(plot, "save_figure", lambda fig, path: figures.append(fig))
     history = History()
     for e in range(1, 21):  # 20 epochs: matplotlib's default ticks are 2.5, 5.0, 7.5, ...
         history.append(e, {"loss": 1.0 / e, "accuracy": e / 20, "lr": 0.1})

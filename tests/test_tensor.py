@@ -141,3 +141,17 @@ def test_split_stack_concatenate_roundtrip() -> None:
     assert an.stack(parts, axis=0).shape == (2, 3, 2)
     with pytest.raises(ValueError, match="split"):
         x.split(3, axis=1)
+
+
+def test_every_constructor_takes_a_name() -> None:
+    import inspect
+
+    makers = {"tensor": ([1.0],), "from_numpy": (np.ones(2),), "zeros": (2,), "ones": (2,),
+              "full": (2, 1.0), "arange": (3,), "linspace": (0, 1, 3), "eye": (2,),
+              "rand": (2,), "randn": (2,), "zeros_like": (np.ones(2),),
+              "ones_like": (np.ones(2),), "full_like": (np.ones(2), 3.0),
+              "rand_like": (np.ones(2),), "randn_like": (np.ones(2),)}
+    for name, args in makers.items():
+        maker = getattr(an, name)
+        assert "name" in inspect.signature(maker).parameters, name
+        assert maker(*args, name="x0").name == "x0", name

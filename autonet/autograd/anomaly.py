@@ -16,13 +16,14 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from autonet.autograd.engine import observers, running
-from autonet.autograd.graph import Node
+from autonet.autograd.graph import Node, as_switch
 from autonet.ops.primitive import _hooks
 
 
@@ -110,8 +111,8 @@ _FIXES = {
 }
 
 
-class _State:
-    __slots__ = ("enabled", "check_nan", "check_inf")
+class _State(threading.local):
+    """Per-thread, like grad mode: anomaly mode entered in one thread never stops another."""
 
     def __init__(self) -> None:
         self.enabled = False
@@ -120,24 +121,34 @@ class _State:
 
 
 _state = _State()
+_threads_on = [0]  # threads with anomaly mode on; the hooks are installed while it is > 0
+_install_lock = threading.Lock()
 
 
 def is_anomaly_enabled() -> bool:
-    """True while anomaly mode is on."""
+    """True while anomaly mode is on in this thread."""
     return _state.enabled
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True, check_inf: bool | None = None) -> None:
-    """Switch anomaly mode on or off for the whole program (see ``detect_anomaly``)."""
-    _state.check_nan = bool(check_nan)
-    _state.check_inf = bool(check_nan if check_inf is None else check_inf)
-    if mode and not _state.enabled:
-        forward_hooks.add(_on_forward)
-        gradient_hooks.add(_on_gradient)
-    elif not mode and _state.enabled:
-        forward_hooks.remove(_on_forward)
-        gradient_hooks.remove(_on_gradient)
-    _state.enabled = bool(mode)
+    """Switch anomaly mode on or off for the calling thread (see ``detect_anomaly``)."""
+    mode = as_switch(mode, "set_detect_anomaly", "mode")
+    check_nan = as_switch(check_nan, "set_detect_anomaly", "check_nan")
+    check_inf = check_nan if check_inf is None else as_switch(check_inf, "set_detect_anomaly",
+                                                              "check_inf")
+    _state.check_nan, _state.check_inf = check_nan, check_inf
+    with _install_lock:
+        if mode and not _state.enabled:
+            if _threads_on[0] == 0:
+                forward_hooks.add(_on_forward)
+                gradient_hooks.add(_on_gradient)
+            _threads_on[0] += 1
+        elif not mode and _state.enabled:
+            _threads_on[0] -= 1
+            if _threads_on[0] == 0:
+                forward_hooks.remove(_on_forward)
+                gradient_hooks.remove(_on_gradient)
+    _state.enabled = mode
 
 
 class detect_anomaly:
@@ -155,8 +166,9 @@ class detect_anomaly:
     """
 
     def __init__(self, check_nan: bool = True, check_inf: bool | None = None) -> None:
-        self.check_nan = check_nan
-        self.check_inf = check_inf
+        self.check_nan = as_switch(check_nan, "detect_anomaly", "check_nan")
+        self.check_inf = None if check_inf is None else as_switch(check_inf, "detect_anomaly",
+                                                                  "check_inf")
         self._previous: list[tuple[bool, bool, bool]] = []
 
     def __enter__(self) -> detect_anomaly:
@@ -195,6 +207,8 @@ def _bad(array: Any) -> np.ndarray | None:
 
 
 def _on_forward(node: Node, out: np.ndarray) -> None:
+    if not _state.enabled:  # another thread's anomaly mode installed the hook
+        return
     node.site = user_site()
     bad = _bad(out)
     if bad is None:
@@ -209,6 +223,8 @@ def _on_forward(node: Node, out: np.ndarray) -> None:
 
 
 def _on_gradient(node: Node, i: int, grad: Any) -> None:
+    if not _state.enabled:
+        return
     data = grad.data if hasattr(grad, "data") and not isinstance(grad, np.ndarray) else grad
     bad = _bad(data)
     if bad is not None:

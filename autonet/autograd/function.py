@@ -27,7 +27,7 @@ import numpy as np
 
 from autonet.ops.namespace import NUMPY
 from autonet.ops.primitive import PerInput, Primitive
-from autonet.tensor import Tensor
+from autonet.tensor import Tensor, as_array
 
 
 class FunctionCtx:
@@ -188,7 +188,7 @@ def _checked(cls: type[Function], i: int, gi: Any, x: Any) -> np.ndarray:
     shape = np.shape(x)
     if gi is None:
         return np.zeros(shape, dtype=getattr(x, "dtype", np.float64))
-    gi = np.asarray(gi.data if isinstance(gi, Tensor) else gi)
+    gi = np.asarray(as_array(gi))
     try:
         joint = np.broadcast_shapes(gi.shape, shape)
     except ValueError:

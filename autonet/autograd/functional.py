@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.engine import run_backward
-from autonet.tensor import Tensor
+from autonet.tensor import Tensor, as_array
 
 
 def _as_list(x: Any) -> list:
@@ -95,4 +95,4 @@ def hvp(fn: Callable[..., Tensor], inputs: Sequence[Tensor], v: Sequence[Any]
 def _requiring_grad(x: Any) -> Tensor:
     if isinstance(x, Tensor) and x.requires_grad:
         return x
-    return Tensor(x.data if isinstance(x, Tensor) else x, requires_grad=True)
+    return Tensor(as_array(x), requires_grad=True)

@@ -49,6 +49,18 @@ def build_model(in_features: int, layers: Sequence[int], out_features: int,
     return nn.Sequential(*modules)
 
 
+def build_digits_cnn(out_features: int = 10) -> Any:
+    """The digits CNN: rows of 64 pixels seen as 1x8x8 images, conv 3x3 (8 filters, padding 1)
+    -> relu -> max pool 2x2 -> conv 3x3 (16 filters) -> relu -> max pool 2x2 -> linear."""
+    from autonet import nn
+
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)),
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * 2 * 2, out_features))
+
+
 def make_optimizer(name: str, params: Any, lr: float, momentum: float = 0.0) -> Any:
     from autonet import optim
 

@@ -25,6 +25,8 @@ def make_parser() -> argparse.ArgumentParser:
                        "(no network needed)", formatter_class=fmt)
     p.add_argument("--dataset", choices=sorted(DEMOS), default="digits",
                    help="digits (bundled, real) or flower (2-D, draws the decision boundary)")
+    p.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
+                   help="mlp, or cnn: a small convolutional network on the digits as 1x8x8 images")
     p.add_argument("--out", default="autonet-demo", help="output directory")
     p.add_argument("--epochs", type=positive_int, default=None,
                    help="training epochs (default: 30 for digits, 300 for flower)")

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from autonet.cli.build import build_model, make_optimizer, make_scheduler
+from autonet.cli.build import build_digits_cnn, build_model, make_optimizer, make_scheduler
 from autonet.cli.hparams import DEFAULTS
 
 
@@ -24,9 +24,11 @@ def prepare_data(dataset: str, samples: int, val_fraction: float, data_seed: int
 
 
 def run_training(verbose: int = 0, callbacks: Sequence[Any] = (), data: dict | None = None,
-                 resume: str | None = None, **hparams: Any) -> tuple[Any, Any, dict, dict]:
+                 resume: str | None = None, architecture: str = "mlp",
+                 **hparams: Any) -> tuple[Any, Any, dict, dict]:
     """Train one MLP classifier from hyperparameters (names as in DEFAULTS); ``resume``: a
-    checkpoint of a run with the same hyperparameters and callbacks to continue (fit's).
+    checkpoint of a run with the same hyperparameters and callbacks to continue (fit's);
+    ``architecture="cnn"``: the digits CNN of build_digits_cnn instead of the MLP.
 
     Returns (model, history, final validation metrics, data dict)."""
     import autonet as an
@@ -43,8 +45,11 @@ def run_training(verbose: int = 0, callbacks: Sequence[Any] = (), data: dict | N
     if data is None:
         data = prepare_data(hp["dataset"], hp["samples"], hp["val_fraction"], hp["data_seed"])
     an.manual_seed(hp["seed"])
-    model = build_model(data["x_train"].shape[1], layers, data["classes"], hp["activation"],
-                        hp["dropout"], hp["init"])
+    if architecture == "cnn":
+        model = build_digits_cnn(data["classes"])
+    else:
+        model = build_model(data["x_train"].shape[1], layers, data["classes"], hp["activation"],
+                            hp["dropout"], hp["init"])
     optimizer = make_optimizer(hp["optimizer"], model.parameters(), hp["lr"], hp["momentum"])
     scheduler = make_scheduler(hp["schedule"], optimizer, hp["epochs"])
     callbacks = list(callbacks)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.tensor import Tensor
+from autonet.tensor import as_array
 
 
 class Dataset:
@@ -31,7 +31,7 @@ class Dataset:
 
 
 def _as_array(a: Any) -> np.ndarray:
-    return a.data if isinstance(a, Tensor) else np.asarray(a)
+    return np.asarray(as_array(a))
 
 
 class TensorDataset(Dataset):

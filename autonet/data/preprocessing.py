@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from autonet.tensor import Tensor
+from autonet.tensor import as_array
 
 
 def _array(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return np.asarray(as_array(x))
 
 
 class StandardScaler:

@@ -15,10 +15,19 @@ import numpy as np
 
 from autonet import ops
 from autonet.creation import rng
+from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)
 from autonet.ops import fused
 from autonet.ops.fused import linear as linear_op
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "elastic_net_penalty", "elu", "huber_loss", "l1_loss", "l1_penalty", "l2_penalty",
+    "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax",
+    "softplus", "tanh",
+]
+
 
 _REDUCTIONS = ("mean", "sum", "none")
 

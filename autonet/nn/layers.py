@@ -1,4 +1,4 @@
-"""Layers with parameters or shape logic: Linear, Identity, Flatten, Dropout."""
+"""Layers with parameters or shape logic: Linear, Identity, Flatten, Unflatten, Dropout."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from autonet import ops
 from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
-from autonet.tensor import Tensor, get_default_dtype
+from autonet.tensor import Tensor, as_array, get_default_dtype
 
 
 class Linear(Module):
@@ -74,25 +74,69 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Merge axes ``start_axis..end_axis`` into one: (N, 28, 28) -> (N, 784) by default."""
+    """Merge axes ``start_dim..end_dim`` into one (PyTorch's defaults 1 and -1): (N, 8, 2, 2) ->
+    (N, 32), keeping the batch axis. ``start_axis``/``end_axis`` are numpy-style aliases."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, *, start_axis: int | None = None,
+                 end_axis: int | None = None) -> None:
         super().__init__()
-        self.start_axis = start_axis
-        self.end_axis = end_axis
+        self.start_dim = start_dim if start_axis is None else start_axis
+        self.end_dim = end_dim if end_axis is None else end_axis
+
+    @property
+    def start_axis(self) -> int:
+        return self.start_dim
+
+    @property
+    def end_axis(self) -> int:
+        return self.end_dim
 
     def forward(self, x: Any) -> Tensor:
-        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        shape = np.shape(as_array(x))
         ndim = len(shape)
-        start, end = self.start_axis % max(ndim, 1), self.end_axis % max(ndim, 1)
-        if ndim == 0 or start > end:
-            raise ValueError(f"Flatten: cannot flatten axes {self.start_axis}..{self.end_axis} of "
+        start, end = self.start_dim % max(ndim, 1), self.end_dim % max(ndim, 1)
+        if ndim == 0 or start > end or not -ndim <= self.start_dim < ndim:
+            raise ValueError(f"Flatten: cannot flatten dims {self.start_dim}..{self.end_dim} of "
                              f"an input of shape {shape}")
         merged = int(np.prod(shape[start:end + 1], dtype=np.int64))
         return ops.reshape(x, shape=(*shape[:start], merged, *shape[end + 1:]))
 
+    course_symbol = "flatten"  # graph drawings name its output flatten(A[l])
+
+    def course_label(self) -> str:
+        """'flatten dims 1..-1 into one' (each example's values in one row)."""
+        return f"flatten dims {self.start_dim}..{self.end_dim} into one"
+
     def extra_repr(self) -> str:
-        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size``: Unflatten(1, (1, 8, 8)) turns (N, 64) into
+    (N, 1, 8, 8) (the inverse of Flatten)."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dim = int(dim)
+        self.unflattened_size = tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x: Any) -> Tensor:
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        ndim = len(shape)
+        if not -ndim <= self.dim < ndim:
+            raise ValueError(f"Unflatten: dim {self.dim} is out of range for an input of shape "
+                             f"{shape}")
+        dim = self.dim % ndim
+        sizes = self.unflattened_size
+        known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+        if (-1 not in sizes and known != shape[dim]) or (-1 in sizes and shape[dim] % known):
+            raise ValueError(f"Unflatten: dim {self.dim} of the input {shape} has size "
+                             f"{shape[dim]}, which does not split into {sizes} (product "
+                             f"{known}); choose sizes whose product is {shape[dim]}")
+        return ops.reshape(x, shape=(*shape[:dim], *sizes, *shape[dim + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):

@@ -1,5 +1,9 @@
 """``an.nn.summary(model, input_shape)``: a per-layer table in the course's notation.
 
+Conv layers count as layers too (their filters are W[l], their biases b[l]); under each conv and
+pooling layer a line shows the course's arithmetic n_out = floor((n + 2p - f) / s) + 1 with the
+layer's numbers, and the hyperparameter line lists channels n_C[l] for conv layers.
+
 Layer l is a Linear layer: W[l] (n[l], n[l-1]), b[l] (n[l],), Z[l] = A[l-1] @ W[l].T + b[l] of shape
 (m, n[l]); the activation after it gives A[l] of the same shape (m examples, batch first). The
 table ends with the totals and separates parameters (learned by training) from hyperparameters
@@ -15,9 +19,12 @@ import numpy as np
 
 from autonet.autograd.graph import no_grad
 from autonet.nn.activations import Activation
+from autonet.nn.conv import ConvTranspose2d, _ConvNd
 from autonet.nn.layers import Linear
 from autonet.nn.module import Module
 from autonet.tensor import Tensor
+
+_LAYERS = (Linear, _ConvNd, ConvTranspose2d)  # what counts as a layer l with W[l], b[l]
 
 
 def layer_parameter_names(layer: int) -> dict[str, str]:
@@ -27,12 +34,12 @@ def layer_parameter_names(layer: int) -> dict[str, str]:
 
 
 def course_names(model: Module) -> dict[int, str]:
-    """id(parameter) -> 'W[l]' or 'b[l]', numbering the Linear layers 1..L in registration order
-    (other parameters get their dotted name). For labelling graph drawings."""
+    """id(parameter) -> 'W[l]' or 'b[l]', numbering the Linear and conv layers 1..L in
+    registration order (other parameters get their dotted name). For labelling graph drawings."""
     names: dict[int, str] = {}
     layer = 0
     for _, module in model.named_modules():
-        if isinstance(module, Linear):
+        if isinstance(module, _LAYERS):
             layer += 1
             for attribute, course_name in layer_parameter_names(layer).items():
                 if getattr(module, attribute, None) is not None:
@@ -52,10 +59,11 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     module it called: its parameters in W[l]/b[l] notation, its output (Z[l] or A[l]) and counts.
     ``input_shape`` is one example's shape, e.g. (784,). Returns the text (and prints it)."""
     input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
-    records: list[tuple[Module, tuple[int, ...]]] = []
+    records: list[tuple[Module, tuple[int, ...], tuple[int, ...]]] = []
     leaves = [m for m in model.modules() if not m._modules]
     handles = [m.register_forward_hook(
-        lambda mod, args, out: records.append((mod, tuple(np.shape(getattr(out, "data", out))))))
+        lambda mod, args, out: records.append((mod, _shape_of(args[0] if args else None),
+                                               _shape_of(out))))
         for m in leaves]
     dtype = next((p.dtype for p in model.parameters()), np.float32)
     was_training = model.training
@@ -70,16 +78,22 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
 
     names = course_names(model)
     rows = [("l", "module", "parameters", "output", "#params")]
-    units, activations = [input_shape[-1] if input_shape else 1], []
+    images = len(input_shape) > 1 and any(isinstance(m, _LAYERS[1:]) for m, _, _ in records)
+    units, activations = [input_shape[0] if images else input_shape[-1] if input_shape else 1], []
     layer = 0
-    for module, out_shape in records:
+    notes: dict[int, str] = {}
+    for module, in_shape, out_shape in records:
         params = [p for p in module.parameters(recurse=False)]
         count = sum(p.size for p in params)
         label = ""
-        if isinstance(module, Linear):
+        if hasattr(module, "arithmetic") and len(in_shape) > 2:
+            formula = getattr(module, "formula", "n_out = floor((n + 2p - f) / s) + 1")
+            notes[len(rows)] = f"{formula}: {module.arithmetic(in_shape[1:])}"
+        if isinstance(module, _LAYERS):
             layer += 1
             label = str(layer)
-            units.append(module.out_features)
+            units.append(module.out_features if isinstance(module, Linear)
+                         else module.out_channels)
             activations.append("none")
             output = f"Z[{layer}] {_shape_text(out_shape)}"
         elif isinstance(module, Activation) and layer:
@@ -98,13 +112,16 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     for i, row in enumerate(rows):
         lines.append("  ".join(cell.rjust(w) if j in (0, 4) else cell.ljust(w)
                                for j, (cell, w) in enumerate(zip(row, widths))).rstrip())
+        if i in notes:
+            lines.append(" " * (widths[0] + 2) + "  " + notes[i])
         if i == 0:
             lines.append(rule)
     lines.append(rule)
     total = sum(p.size for p in model.parameters())
     trainable = sum(p.size for p in model.parameters() if p.requires_grad)
     lines.append(f"Parameters (learned by training): {total:,} total, {trainable:,} trainable")
-    lines.append(f"Hyperparameters (chosen by you): L = {layer} layers, units n[l] = {units}, "
+    what = "channels n_C[l] then units n[l]" if images else "units n[l]"
+    lines.append(f"Hyperparameters (chosen by you): L = {layer} layers, {what} = {units}, "
                  f"activations = {activations}")
     text = "\n".join(lines)
     if print_fn is not None:
@@ -112,8 +129,14 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     return text
 
 
+def _shape_of(value: Any) -> tuple[int, ...]:
+    return tuple(np.shape(getattr(value, "data", value))) if value is not None else ()
+
+
 def _module_text(module: Module) -> str:
     if isinstance(module, Linear):
         return f"Linear({module.in_features} -> {module.out_features})"
+    if isinstance(module, _LAYERS):
+        return f"{type(module).__name__}({module.in_channels} -> {module.out_channels})"
     extra = module.extra_repr()
     return f"{type(module).__name__}({extra})" if extra else type(module).__name__

@@ -1,15 +1,18 @@
-"""Gradient clipping and calling a module with substitute parameters."""
+"""Gradient clipping, calling a module with substitute parameters, and running it for outputs only
+(eval mode, no graph)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from autonet.autograd.graph import no_grad
 from autonet.nn.module import Module
-from autonet.tensor import Tensor
+from autonet.tensor import Tensor, as_array
 
 
 def _grads(params: Iterable[Tensor] | Tensor) -> list[np.ndarray]:
@@ -77,3 +80,24 @@ def functional_call(module: Module, params: Mapping[str, Tensor], *args: Any,
     finally:
         for owner, attr, original in reversed(swapped):
             object.__setattr__(owner, attr, original)
+
+
+@contextmanager
+def inference(model: Any) -> Iterator[None]:
+    """Eval mode and no graph; the model's train/eval mode is given back afterwards."""
+    was_training = getattr(model, "training", False)
+    model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
+def predict(model: Any, x: Any, batch_size: int = 1024) -> np.ndarray:
+    """Model outputs for inputs ``x`` of shape (N, ...) in eval mode, as one numpy array."""
+    x = as_array(x) if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
+    with inference(model):
+        parts = [model(Tensor._wrap(np.ascontiguousarray(x[i:i + batch_size]))).data
+                 for i in range(0, len(x), batch_size)]
+    return np.concatenate(parts)

@@ -28,7 +28,7 @@ from autonet.autograd.graph import Node, grad_mode
 from autonet.ops import registry
 from autonet.ops.registry import KINDS, Kink
 from autonet.ops.sequence_inputs import tensor_inputs
-from autonet.tensor import Tensor
+from autonet.tensor import Tensor, as_array  # noqa: F401  (as_array: ops import it here)
 
 Rule = Callable[..., Any]
 
@@ -109,7 +109,13 @@ class Primitive:
             out = self.forward(*inputs, **attrs)
         except (ValueError, TypeError, IndexError) as error:
             hint = _BROADCAST_HINT if "could not be broadcast" in str(error) else ""
-            raise type(error)(f"{self.name}: {error} {_describe(args, attrs)}{hint}") from error
+            message = f"{self.name}: {error} {_describe(args, attrs)}{hint}"
+            try:  # keep numpy's subclass (AxisError) where it takes a message alone ...
+                rewrapped = type(error)(message)
+            except Exception:  # ... UFuncTypeError needs its dtypes: the builtin base then
+                kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
+                rewrapped = kind(message)
+            raise rewrapped from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if out.ndim > 1 and out.shape[-1] == out.shape[-2] and len(inputs) > 1 \
@@ -177,11 +183,6 @@ def _describe(args: Sequence[Any], attrs: dict) -> str:
     if attrs:
         text += "; " + ", ".join(f"{k}={v!r}"[:60] for k, v in attrs.items())
     return text + ")"
-
-
-def as_array(x: Any) -> Any:
-    """The raw array behind a Tensor; other values pass through."""
-    return x.data if isinstance(x, Tensor) else x
 
 
 def _signature(forward: Callable[..., Any], vjps: Any) -> inspect.Signature | None:

@@ -183,6 +183,8 @@ class ReduceLROnPlateau:
     ``min_lr``, and changes smaller than ``eps`` are skipped.
     """
 
+    steps_on_metric = True  # fit calls step(metric) with the monitored value, not step()
+
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | Sequence[float] = 0.0,

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from autonet.data.loader import DataLoader
-from autonet.train.history import History, mode_for
+from autonet.train.history import History, resolve_mode
 
 
 class TrainState:
@@ -63,7 +63,7 @@ class EarlyStopping(Callback):
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
         self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
-        self.mode = mode or mode_for(monitor)
+        self.mode = resolve_mode(mode, monitor, "EarlyStopping")
         self.restore_best_weights = restore_best_weights
         self.best: float = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = 0

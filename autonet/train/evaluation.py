@@ -1,17 +1,16 @@
-"""A model in eval mode without a graph: mean loss and metrics (evaluate), outputs (predict);
-and turning the data forms fit accepts into batches."""
+"""A model in eval mode without a graph: mean loss and metrics (evaluate; outputs come from
+nn.utils.predict); and turning the data forms fit accepts into batches."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from autonet.autograd.graph import no_grad
 from autonet.data.dataset import Dataset
 from autonet.data.loader import DataLoader
+from autonet.nn.utils import inference, predict  # noqa: F401  (predict: an.train.predict)
 from autonet.tensor import Tensor
 from autonet.train.metrics import accuracy, threshold_for
 
@@ -35,25 +34,13 @@ def split_batch(batch: Any) -> tuple[Tensor, Tensor]:
     return batch[0], batch[1]
 
 
-@contextmanager
-def _inference(model: Any) -> Iterator[None]:
-    """Eval mode and no graph; the model's train/eval mode is given back afterwards."""
-    was_training = getattr(model, "training", False)
-    model.eval()
-    try:
-        with no_grad():
-            yield
-    finally:
-        model.train(was_training)
-
-
 def evaluate(model: Any, loss_fn: Callable, data: Any, batch_size: int = 256,
              metrics: Mapping[str, Callable] | None = None) -> dict[str, float]:
     """Mean loss (and accuracy for classification) of ``model`` on ``data`` in eval mode, without
     recording a graph. Returns {"loss": ..., "accuracy": ...}."""
     loader = as_loader(data, batch_size, False, None, "data")
     total, n, outs, targets = 0.0, 0, [], []
-    with _inference(model):
+    with inference(model):
         for batch in loader:
             x, y = split_batch(batch)
             out = model(x)
@@ -69,12 +56,3 @@ def evaluate(model: Any, loss_fn: Callable, data: Any, batch_size: int = 256,
     for name, fn in (metrics or {}).items():
         result[name] = float(fn(output, target))
     return result
-
-
-def predict(model: Any, x: Any, batch_size: int = 1024) -> np.ndarray:
-    """Model outputs for inputs ``x`` of shape (N, ...) in eval mode, as one numpy array."""
-    x = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float32)
-    with _inference(model):
-        parts = [model(Tensor._wrap(np.ascontiguousarray(x[i:i + batch_size]))).data
-                 for i in range(0, len(x), batch_size)]
-    return np.concatenate(parts)

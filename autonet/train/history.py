@@ -52,7 +52,7 @@ class History:
     def best(self, key: str = "val_loss", mode: str | None = None) -> tuple[int, float]:
         """(epoch, value) where ``key`` was best (min for losses, max for accuracies)."""
         values = np.asarray(self[key], dtype=np.float64)
-        mode = mode or mode_for(key)
+        mode = resolve_mode(mode, key, "History.best")
         i = int(np.nanargmin(values) if mode == "min" else np.nanargmax(values))
         return self.epoch[i], float(values[i])
 
@@ -81,5 +81,17 @@ class History:
 
 
 def mode_for(key: str) -> str:
-    """"max" for logged scores (accuracy, score, f1), "min" for the rest (losses)."""
+    """Which way ``key`` improves: "max" for scores (a name containing acc, score or f1: accuracy,
+    val_acc, f1_score), "min" for the rest (losses, errors). The one rule that EarlyStopping,
+    History.best, fit's check of a ReduceLROnPlateau and the hyperparameter searches share."""
     return "max" if any(w in key for w in ("acc", "score", "f1")) else "min"
+
+
+def resolve_mode(mode: str | None, key: str, call: str) -> str:
+    """``mode`` checked ("min" or "max"), or ``mode_for(key)`` when it is None."""
+    if mode is None:
+        return mode_for(key)
+    if mode not in ("min", "max"):
+        raise ValueError(f"{call}: mode must be 'min', 'max' or None (from the name {key!r}: "
+                         f"{mode_for(key)!r}), got {mode!r}")
+    return mode

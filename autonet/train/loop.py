@@ -19,7 +19,7 @@ from autonet.tensor import Tensor
 from autonet.train.callbacks import Callback, TrainState
 from autonet.train.checkpoint import Checkpoint, restore
 from autonet.train.evaluation import as_loader, evaluate, split_batch
-from autonet.train.history import History
+from autonet.train.history import History, mode_for
 from autonet.train.metrics import accuracy, threshold_for
 from autonet.train.progress import progress_bar
 
@@ -71,6 +71,9 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     val_loader = None if val_data is None else as_loader(val_data, max(batch_size, 256), False,
                                                          None, "val_data")
     history = History()
+    plateau_key = "loss" if val_loader is None else "val_loss"
+    if getattr(scheduler, "steps_on_metric", False):
+        _check_plateau_mode(scheduler, plateau_key)
     callbacks = list(callbacks)
     state = TrainState(model, optimizer, scheduler, history, loader, callbacks)
     saved_callbacks = None if resume is None else restore(state, resume)
@@ -96,8 +99,8 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = lr
             if scheduler is not None:
-                if type(scheduler).__name__ == "ReduceLROnPlateau":
-                    scheduler.step(logs.get("val_loss", logs["loss"]))
+                if getattr(scheduler, "steps_on_metric", False):
+                    scheduler.step(logs[plateau_key])
                 else:
                     scheduler.step()
             logs["time"] = time.perf_counter() - start
@@ -180,6 +183,17 @@ def _penalty(model: Any, l1: float, l2: float) -> Tensor | None:
             term = (p * p).sum() * (l2 / 2) + term
         total = term if total is None else total + term
     return total
+
+
+def _check_plateau_mode(scheduler: Any, key: str) -> None:
+    """fit hands a metric-driven scheduler (ReduceLROnPlateau) ``key`` every epoch; its mode
+    must agree with the way ``key`` improves (the rule EarlyStopping and the searches use)."""
+    expected = mode_for(key)
+    mode = getattr(scheduler, "mode", expected)
+    if mode != expected:
+        raise ValueError(f"fit: {type(scheduler).__name__}(mode={mode!r}) is stepped with "
+                         f"{key}, which improves towards its {expected}imum; build it with "
+                         f"mode={expected!r}")
 
 
 def _lr(optimizer: Any) -> float:

@@ -9,6 +9,12 @@
     an.check_graph(y).draw()                   # ops with a wrong gradient rule in red
 """
 
+try:
+    import graphviz  # noqa: F401  (the drawing package; the `dot` program renders its output)
+except ImportError:
+    raise ImportError("autonet.viz needs the graphviz package: pip install graphviz (and the "
+                      "Graphviz `dot` program to render: apt-get install graphviz)") from None
+
 from autonet.viz.flow import Flow, compute_flow
 from autonet.viz.graph import draw_graph
 from autonet.viz.save import render, save_backward_steps, save_graph

@@ -74,6 +74,13 @@ def is_linear(module: Any, op_names: list[str]) -> bool:
             and set(op_names) <= _LINEAR_OPS and bool({"linear", "matmul"} & set(op_names)))
 
 
+def is_conv(module: Any) -> bool:
+    """A layer of filters (Conv1d/2d, ConvTranspose2d): it labels itself (``course_label``) and
+    has a weight of 3 or more dimensions."""
+    weight = getattr(module, "weight", None)
+    return hasattr(module, "course_label") and isinstance(weight, Tensor) and weight.ndim >= 3
+
+
 _LINEAR_OPS = {"linear", "matmul", "transpose", "add"}
 
 
@@ -158,6 +165,12 @@ def linear_equation(layer: int, x: str, bias: bool = True) -> str:
     return f"Z[{layer}] = {x} W[{layer}]ᵀ" + (f" + b[{layer}]" if bias else "")
 
 
+def conv_equation(layer: int, x: str, bias: bool, label: str) -> str:
+    """``Z[l] = W[l] * x + b[l]`` (* the convolution, each filter slid over x), then the layer's
+    own course-style label (filter size, stride, padding, channels)."""
+    return f"Z[{layer}] = W[{layer}] * {x}" + (f" + b[{layer}]" if bias else "") + f"\n{label}"
+
+
 def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -> None:
     layer = 0
     last_z: Value | None = None
@@ -165,7 +178,7 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
     for call in ordered:
         ops = [walk.ops[i].node.name for i in call.ops]
         data = _data_inputs(call)
-        if is_linear(call.module, ops):
+        if is_linear(call.module, ops) or is_conv(call.module):
             layer += 1
             for attribute, alias in layer_parameter_names(layer).items():
                 value = tensor_value.get(id(getattr(call.module, attribute, None)))
@@ -177,7 +190,10 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
             if last_z is not None:
                 aliases.setdefault(last_z.index, f"Z[{layer}]")
             has_bias = getattr(call.module, "bias", None) is not None
-            call.notation = linear_equation(layer, _input_name(data, aliases), has_bias)
+            x_name = _input_name(data, aliases)
+            call.notation = linear_equation(layer, x_name, has_bias) if is_linear(
+                call.module, ops) else conv_equation(layer, x_name, has_bias,
+                                                     call.module.course_label())
         elif (last_z is not None and (g := activation_name(call.module, ops)) is not None
               and call.inputs == [last_z] and len(call.outputs) == 1):
             aliases.setdefault(call.outputs[0].index, f"A[{layer}]")
@@ -186,6 +202,13 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
         else:
             if isinstance(call.module, Dropout):
                 _dropout_notation(call, data, aliases)
+            elif hasattr(call.module, "course_label"):  # pooling, flatten: pool(A[l]), ...
+                call.notation = call.module.course_label()
+                symbol = getattr(call.module, "course_symbol", None)
+                if symbol and len(data) == 1 and len(call.outputs) == 1 \
+                        and data[0].index in aliases:
+                    aliases.setdefault(call.outputs[0].index,
+                                       f"{symbol}({aliases[data[0].index]})")
             last_z = None
 
 

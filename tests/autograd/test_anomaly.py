@@ -130,3 +130,28 @@ def test_a_rule_run_with_create_graph_is_blamed_not_the_op_inside_it():
     assert "backward of 'sqrt'" in text and "create_graph=True" in text and "'div'" in text
     assert error.site.endswith(f":{_line_of('MARK-create-graph')} in "
                                "test_a_rule_run_with_create_graph_is_blamed_not_the_op_inside_it")
+
+
+def test_anomaly_mode_is_per_thread_like_grad_mode():
+    import threading
+
+    entered, done = threading.Event(), threading.Event()
+
+    def other_thread():
+        with an.detect_anomaly():
+            entered.set()
+            done.wait(10)
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    try:
+        assert entered.wait(10)
+        assert not an.autograd.anomaly.is_anomaly_enabled()
+        x = an.tensor([-1.0], requires_grad=True)
+        y = an.sqrt(x)  # NaN here is this thread's business: no AnomalyError
+        assert np.isnan(y.data).all() and y._node.site is None
+        y.sum().backward()
+    finally:
+        done.set()
+        worker.join()
+    assert _hooks.on_forward is None and observers.on_gradient is None

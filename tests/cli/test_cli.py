@@ -39,6 +39,19 @@ def test_demo_on_the_flower_draws_the_decision_boundary(tmp_path, capsys):
     assert (out / "decision_boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_demo_model_cnn_trains_the_convolutional_network(tmp_path, capsys):
+    out = tmp_path / "cnn"
+    assert main(["demo", "--model", "cnn", "--epochs", "3", "--out", str(out),
+                 "--verbose", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert "a CNN (conv 3x3" in printed
+    assert float(printed.split("val_accuracy=")[1].split()[0]) > 0.8  # 3 epochs already learn
+    state = an.load(out / "model.npz")
+    assert state["1.weight"].shape == (8, 1, 3, 3) and state["4.weight"].shape == (16, 8, 3, 3)
+    with pytest.raises(SystemExit, match="--model cnn learns the digits"):
+        main(["demo", "--model", "cnn", "--dataset", "flower", "--out", str(out)])
+
+
 def test_train_writes_history_plots_and_a_resumable_checkpoint(tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["train", "--dataset", "moons", "--layers", "8,8", "--activation", "relu",

@@ -23,3 +23,14 @@ def test_example_runs_without_arguments(script, claim, tmp_path) -> None:
     accuracy = float(result.stdout.split("train accuracy")[1].split()[0])
     assert accuracy > 0.9
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cnn_example_learns_the_digits_in_a_reduced_setting(tmp_path) -> None:
+    result = subprocess.run([sys.executable, str(EXAMPLES / "cnn_digits.py"), "--epochs", "3"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "n_out = floor((n + 2p - f) / s) + 1: H, W: floor((8 + 2*1 - 3) / 1) + 1 = 8" \
+        in result.stdout
+    accuracy = float(result.stdout.split("test accuracy")[-1].split()[0])
+    assert accuracy > 0.85  # 3 epochs; the full 30 reach about 0.97
+    assert list(tmp_path.iterdir()) == []

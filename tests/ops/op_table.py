@@ -87,6 +87,7 @@ class OpCase:
     smooth: bool = True
     primitives: tuple[str, ...] = field(default=())
     differentiable: tuple[int, ...] | None = None  # which inputs to check (default: all)
+    max_examples: int | None = None  # a smaller hypothesis budget for costly rows
 
     def __post_init__(self) -> None:
         if not self.primitives:
@@ -445,4 +446,192 @@ CASES += [
            an.ops.fused.binary_cross_entropy_with_logits, _bce_pos_weight_reference,
            broadcasting(real(-3.0, 3.0), real(0.0, 1.0), real(0.2, 3.0)),
            primitives=("binary_cross_entropy_with_logits",)),
+]
+
+
+# ---- convolution and pooling (autonet/ops/conv.py); plain-loop references ------------------------
+CONV_EXAMPLES = 25  # each example gradchecks a few hundred elements: a budget keeps it < 30 s
+
+
+def conv2d_loops(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
+    """The definition, one output element at a time: y[n, o, i, j] = b[o] + sum over the group's
+    channels c and kernel offsets (u, v) of w[o, c, u, v] x_pad[n, c, i s + u d, j s + v d]."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.zeros((n, c, h + 2 * padding[0], wd + 2 * padding[1]))
+    xp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + wd] = x
+    ho = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (wd + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, o, ho, wo))
+    for b_ in range(n):
+        for oc in range(o):
+            group = oc // (o // groups)
+            for i in range(ho):
+                for j in range(wo):
+                    total = 0.0 if b is None else b[oc]
+                    for ci in range(cg):
+                        for u in range(kh):
+                            for v in range(kw):
+                                total += w[oc, ci, u, v] * xp[b_, group * cg + ci,
+                                                              i * stride[0] + u * dilation[0],
+                                                              j * stride[1] + v * dilation[1]]
+                    out[b_, oc, i, j] = total
+    return out
+
+
+def conv_transpose2d_loops(x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0),
+                           dilation=(1, 1), groups=1):
+    """Each input pixel x[n, c, i, j] adds w[c, o, u, v] x into out_full[n, o, i s + u d, ...]."""
+    n, c_in, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    full = np.zeros((n, og * groups, (h - 1) * stride[0] + dilation[0] * (kh - 1) + 1
+                     + output_padding[0], (wd - 1) * stride[1] + dilation[1] * (kw - 1) + 1
+                     + output_padding[1]))
+    for b_ in range(n):
+        for ci in range(c_in):
+            group = ci // (c_in // groups)
+            for i in range(h):
+                for j in range(wd):
+                    for oc in range(og):
+                        for u in range(kh):
+                            for v in range(kw):
+                                full[b_, group * og + oc, i * stride[0] + u * dilation[0],
+                                     j * stride[1] + v * dilation[1]] += w[ci, oc, u, v] * \
+                                    x[b_, ci, i, j]
+    out = full[:, :, padding[0]:full.shape[2] - padding[0], padding[1]:full.shape[3] - padding[1]]
+    return out if b is None else out + b.reshape(1, -1, 1, 1)
+
+
+def conv2d_weight_loops(x, g, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0),
+                        dilation=(1, 1), groups=1):
+    """dw[o, c, u, v] = sum over n, i, j of g[n, o, i, j] x_pad[n, c of o's group, i s + u d,
+    j s + v d]."""
+    n, c, h, wd = x.shape
+    o = g.shape[1]
+    cg, (kh, kw) = c // groups, kernel_size
+    xp = np.zeros((n, c, h + 2 * padding[0], wd + 2 * padding[1]))
+    xp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + wd] = x
+    dw = np.zeros((o, cg, kh, kw))
+    for oc in range(o):
+        group = oc // (o // groups)
+        for ci in range(cg):
+            for u in range(kh):
+                for v in range(kw):
+                    for b_ in range(n):
+                        for i in range(g.shape[2]):
+                            for j in range(g.shape[3]):
+                                dw[oc, ci, u, v] += g[b_, oc, i, j] * xp[
+                                    b_, group * cg + ci, i * stride[0] + u * dilation[0],
+                                    j * stride[1] + v * dilation[1]]
+    return dw
+
+
+def max_pool2d_loops(x, kernel_size=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+                     ceil_mode=False):
+    """The max over each window's positions that fall inside x (padding is -inf)."""
+    n, c, h, wd = x.shape
+    from autonet.ops.conv import out_size
+
+    ho = out_size(h, kernel_size[0], stride[0], padding[0], dilation[0], ceil_mode)
+    wo = out_size(wd, kernel_size[1], stride[1], padding[1], dilation[1], ceil_mode)
+    out = np.full((n, c, ho, wo), -np.inf)
+    for i in range(ho):
+        for j in range(wo):
+            for u in range(kernel_size[0]):
+                for v in range(kernel_size[1]):
+                    r = i * stride[0] + u * dilation[0] - padding[0]
+                    q = j * stride[1] + v * dilation[1] - padding[1]
+                    if 0 <= r < h and 0 <= q < wd:
+                        out[:, :, i, j] = np.maximum(out[:, :, i, j], x[:, :, r, q])
+    return out
+
+
+@st.composite
+def conv_geometry(draw: Any, pool: bool = False) -> dict:
+    """Kernel, stride, padding, dilation, groups and an input size that the kernel fits (sizes 1
+    included), as conv2d's attributes plus the sizes."""
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(2))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(2))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(2))
+    if pool:
+        padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    else:
+        padding = tuple(draw(st.integers(0, 2)) for _ in range(2))
+    # a pooling window must reach the input (not only padding): n + p >= d (k - 1) + 1
+    spatial = tuple(max(1, d * (k - 1) + 1 - (1 if pool else 2) * p) + draw(st.integers(0, 2))
+                    for k, p, d in zip(kernel, padding, dilation))
+    groups = 1 if pool else draw(st.sampled_from([1, 2]))
+    return {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+            "groups": groups, "spatial": spatial, "n": draw(st.integers(1, 2)),
+            "in_per_group": draw(st.integers(1, 2)), "out_per_group": draw(st.integers(1, 2)),
+            "bias": draw(st.booleans()), "seed": draw(seeds)}
+
+
+def _conv_attrs(geo: dict) -> dict:
+    return {"stride": geo["stride"], "padding": geo["padding"], "dilation": geo["dilation"],
+            "groups": geo["groups"]}
+
+
+@st.composite
+def conv2d_args(draw: Any) -> tuple:
+    geo = draw(conv_geometry())
+    g = geo["groups"]
+    shapes_ = [(geo["n"], g * geo["in_per_group"], *geo["spatial"]),
+               (g * geo["out_per_group"], geo["in_per_group"], *geo["kernel"])]
+    if geo["bias"]:
+        shapes_.append((g * geo["out_per_group"],))
+    return _arrays([real()] * len(shapes_), shapes_, geo["seed"]), _conv_attrs(geo)
+
+
+def _conv_output_size(geo: dict) -> tuple:
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d in zip(
+        geo["spatial"], geo["kernel"], geo["stride"], geo["padding"], geo["dilation"]))
+
+
+@st.composite
+def conv_transpose2d_args(draw: Any) -> tuple:
+    """x (N, C_in, H, W) is conv2d's output-sized; output_padding recovers any skipped rows."""
+    geo = draw(conv_geometry())
+    g = geo["groups"]
+    size = _conv_output_size(geo)
+    extra = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(geo["stride"],
+                                                                         geo["dilation"]))
+    shapes_ = [(geo["n"], g * geo["out_per_group"], *size),
+               (g * geo["out_per_group"], geo["in_per_group"], *geo["kernel"])]
+    if geo["bias"]:
+        shapes_.append((g * geo["in_per_group"],))
+    attrs = {**_conv_attrs(geo), "output_padding": extra}
+    return _arrays([real()] * len(shapes_), shapes_, geo["seed"]), attrs
+
+
+@st.composite
+def conv2d_weight_args(draw: Any) -> tuple:
+    geo = draw(conv_geometry())
+    g = geo["groups"]
+    shapes_ = [(geo["n"], g * geo["in_per_group"], *geo["spatial"]),
+               (geo["n"], g * geo["out_per_group"], *_conv_output_size(geo))]
+    return _arrays([real()] * 2, shapes_, geo["seed"]), {**_conv_attrs(geo),
+                                                        "kernel_size": geo["kernel"]}
+
+
+@st.composite
+def max_pool2d_args(draw: Any) -> tuple:
+    geo = draw(conv_geometry(pool=True))
+    ceil_mode = draw(st.booleans())
+    shape = (geo["n"], geo["in_per_group"], *geo["spatial"])
+    return _arrays([distinct], [shape], geo["seed"]), {
+        "kernel_size": geo["kernel"], "stride": geo["stride"], "padding": geo["padding"],
+        "dilation": geo["dilation"], "ceil_mode": ceil_mode}
+
+
+CASES += [
+    OpCase("conv2d", an.ops.conv.conv2d, conv2d_loops, conv2d_args(),
+           max_examples=CONV_EXAMPLES),
+    OpCase("conv_transpose2d", an.ops.conv.conv_transpose2d, conv_transpose2d_loops,
+           conv_transpose2d_args(), max_examples=CONV_EXAMPLES),
+    OpCase("conv2d_weight", an.ops.conv.conv2d_weight, conv2d_weight_loops,
+           conv2d_weight_args(), max_examples=CONV_EXAMPLES),
+    # distinct values: no ties, so the max of each window is unique and its gradient exact
+    OpCase("max_pool2d", an.ops.conv.max_pool2d, max_pool2d_loops, max_pool2d_args(),
+           smooth=False, max_examples=CONV_EXAMPLES),
 ]

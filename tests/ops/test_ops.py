@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autonet as an
@@ -29,8 +29,21 @@ def _call(case: OpCase, tensors: list, kwargs: dict):
     return lambda *ts: case.fn(*ts, **kwargs)
 
 
+def _budgeted(test):
+    """Give a row with ``max_examples`` that smaller hypothesis budget (the profile's otherwise)."""
+    def run(case: OpCase) -> None:
+        body = given(data=st.data())(lambda data: test(case, data))
+        if case.max_examples:
+            body = settings(max_examples=min(case.max_examples,
+                                             settings.default.max_examples))(body)
+        body()
+
+    run.__name__, run.__doc__ = test.__name__, test.__doc__
+    return run
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-@given(data=st.data())
+@_budgeted
 def test_forward_matches_numpy(case: OpCase, data) -> None:
     arrays, kwargs = data.draw(case.draw)
     out = case.fn(*_tensors(case, arrays), **kwargs)
@@ -40,7 +53,7 @@ def test_forward_matches_numpy(case: OpCase, data) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-@given(data=st.data())
+@_budgeted
 def test_gradient_matches_central_differences(case: OpCase, data) -> None:
     arrays, kwargs = data.draw(case.draw)
     tensors = _tensors(case, arrays)
@@ -49,7 +62,7 @@ def test_gradient_matches_central_differences(case: OpCase, data) -> None:
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.smooth], ids=[c.name for c in CASES
                                                                        if c.smooth])
-@given(data=st.data())
+@_budgeted
 def test_second_derivatives_match(case: OpCase, data) -> None:
     arrays, kwargs = data.draw(case.draw)
     tensors = _tensors(case, arrays)
@@ -57,7 +70,7 @@ def test_second_derivatives_match(case: OpCase, data) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-@given(data=st.data())
+@_budgeted
 def test_float32_in_float32_out_no_mutation_no_aliasing(case: OpCase, data) -> None:
     arrays, kwargs = data.draw(case.draw)
     tensors = _tensors(case, arrays, dtype=np.float32)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autonet import tune
+from autonet.cli.space import parse_space
 from autonet.tune import (
     BayesianSearch,
     Choice,
@@ -15,7 +16,6 @@ from autonet.tune import (
     LogUniform,
     RandomSearch,
     Uniform,
-    parse_space,
 )
 
 
