@@ -7,8 +7,10 @@
     forward + hand-written backward of the same chain (numpy itself is the floor);
 (b) depth: backward through chains of 10k, 30k and 100k ops (time per op should stay flat);
 (c) one MLP training step (benchmarks/mlp_step.py), gradients checked equal first;
-(d) one conv layer step, batch 32, 1x28x28 -> 8 channels, 3x3 (benchmarks/conv_step.py).
-PyTorch (CPU) is timed on (a) and (d) too when it is installed.
+(d) one conv layer step, batch 32, 1x28x28 -> 8 channels, 3x3 (benchmarks/conv_step.py);
+(e) one LSTM forward + backward, 50 steps (benchmarks/lstm_step.py), against numpy with
+    backpropagation through time by hand, gradients checked equal first.
+PyTorch (CPU) is timed on (a), (d) and (e) too when it is installed.
 """
 
 from __future__ import annotations
@@ -155,12 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     bench_depth(repeats)
     # (c) in a process of its own: importing PyTorch above changes how memory is allocated and
     # would skew both sides of the MLP comparison
-    print("(c)", end=" ", flush=True)
     here = Path(__file__).resolve().parent
     quick = ["--quick"] if args.quick else []
-    status = subprocess.call([sys.executable, str(here / "mlp_step.py"), *quick])
-    print("(d)", end=" ", flush=True)
-    return status or subprocess.call([sys.executable, str(here / "conv_step.py"), *quick])
+    status = 0
+    for letter, script in STEPS:
+        print(f"({letter})", end=" ", flush=True)
+        status = subprocess.call([sys.executable, str(here / script), *quick]) or status
+    return status
+
+
+# the training-step benchmarks, each a script of its own run in a fresh process
+STEPS = (("c", "mlp_step.py"), ("d", "conv_step.py"), ("e", "lstm_step.py"))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Data: datasets, the DataLoader, preprocessing, generated toy sets and bundled real data."""
 
-from autonet.data.bundled import load_digits, load_iris
+from autonet.data.bundled import load_digits, load_iris, load_nursery_rhymes
 from autonet.data.dataset import Dataset, Subset, TensorDataset, random_split, train_test_split
 from autonet.data.loader import DataLoader
 from autonet.data.mnist import load_mnist, read_idx
@@ -17,7 +17,8 @@ from autonet.data.synthetic import (
 
 __all__ = [
     "DataLoader", "Dataset", "StandardScaler", "Subset", "TensorDataset", "blobs", "circles",
-    "flower", "linear_regression", "load_digits", "load_iris", "load_mnist", "moons",
+    "flower", "linear_regression", "load_digits", "load_iris", "load_mnist",
+    "load_nursery_rhymes", "moons",
     "one_hot", "random_split", "read_idx", "spirals", "standardize", "train_test_split", "xor",
     "load_dataset",
 ]

@@ -1,5 +1,6 @@
-"""Small real datasets shipped inside the package (no network): Fisher's iris and the UCI
-handwritten digits (8x8). Source and licence: autonet/data/DATASETS.md."""
+"""Small real datasets shipped inside the package (no network): Fisher's iris, the UCI
+handwritten digits (8x8) and a few KB of traditional nursery rhymes (text for character-level
+language models). Source and licence: autonet/data/DATASETS.md."""
 
 from __future__ import annotations
 
@@ -29,3 +30,9 @@ def load_digits(flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
         images, labels = archive["images"], archive["labels"]
     x = images.astype(np.float32) / 16.0
     return (x.reshape(len(x), -1) if flatten else x), labels.astype(np.int64)
+
+
+def load_nursery_rhymes() -> str:
+    """About 3.6 KB of traditional English nursery rhymes (public domain), one rhyme per
+    paragraph: a text small enough to train a character-level LSTM on in seconds."""
+    return (_HERE / "nursery_rhymes.txt").read_text(encoding="utf-8")

@@ -100,3 +100,23 @@ class LogSoftmax(Activation):
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
         self.axis = axis
+
+
+class GELU(Activation):
+    """x Phi(x), Phi the standard normal CDF (with erf); approximate='tanh' uses
+    x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2. The Transformer's activation."""
+
+    op = ops.gelu
+    settings = ("approximate",)
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+
+class SiLU(Activation):
+    """x sigmoid(x) (swish)."""
+
+    op = ops.silu

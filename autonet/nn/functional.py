@@ -15,7 +15,10 @@ import numpy as np
 
 from autonet import ops
 from autonet.creation import rng
+from autonet.nn.attention_functional import scaled_dot_product_attention
 from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)
+from autonet.nn.embedding_functional import embedding, one_hot
+from autonet.nn.norm_functional import batch_norm, group_norm, layer_norm
 from autonet.ops import fused
 from autonet.ops.fused import linear as linear_op
 from autonet.ops.primitive import as_array
@@ -26,6 +29,9 @@ __all__ = [
     "elastic_net_penalty", "elu", "huber_loss", "l1_loss", "l1_penalty", "l2_penalty",
     "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax",
     "softplus", "tanh", "weight_penalty",
+    # normalization, embeddings, attention, smooth activations
+    "batch_norm", "embedding", "gelu", "group_norm", "layer_norm", "one_hot",
+    "scaled_dot_product_attention", "silu",
 ]
 
 
@@ -78,6 +84,17 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     return ops.elu(x, alpha=alpha)
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """x Phi(x) (Phi the standard normal CDF, with erf); approximate='tanh' uses
+    x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2, PyTorch's two forms."""
+    return ops.gelu(x, approximate=approximate)
+
+
+def silu(x: Any) -> Tensor:
+    """x sigmoid(x) (also called swish)."""
+    return ops.silu(x)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:

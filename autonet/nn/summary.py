@@ -22,6 +22,7 @@ from autonet.nn.activations import Activation
 from autonet.nn.conv import ConvTranspose2d, _ConvNd
 from autonet.nn.layers import Linear
 from autonet.nn.module import Module
+from autonet.nn.recurrent import RNNBase
 from autonet.tensor import Tensor
 
 _LAYERS = (Linear, _ConvNd, ConvTranspose2d)  # what counts as a layer l with W[l], b[l]
@@ -73,13 +74,15 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None, batch_siz
     if input_shape is None:
         input_shape = _first_linear_shape(model)
     input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
-    records: list[tuple[Module, tuple[int, ...], tuple[int, ...]]] = []
-    leaves = [m for m in model.modules() if not m._modules]
+    records: list[tuple[Module, tuple[int, ...], Any]] = []
+    # leaves, and modules with parameters of their own (MultiheadAttention's in_proj_weight)
+    tabulated = [m for m in model.modules() if not m._modules or
+                 any(p is not None for p in m._parameters.values())]
     handles = [m.register_forward_hook(
         lambda mod, args, out: records.append((mod, _shape_of(args[0] if args else None),
-                                               _shape_of(out))))
-        for m in leaves]
-    dtype = next((p.dtype for p in model.parameters()), np.float32)
+                                               _shapes(out))))
+        for m in tabulated]
+    dtype = _input_dtype(model)
     was_training = model.training
     model.eval()
     try:
@@ -90,14 +93,19 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None, batch_siz
         for h in handles:
             h.remove()
 
+    records = _parents_first(records)
     names = course_names(model)
     rows = [("l", "module", "parameters", "output", "#params")]
     images = len(input_shape) > 1 and any(isinstance(m, _LAYERS[1:]) for m, _, _ in records)
     units, activations = [input_shape[0] if images else input_shape[-1] if input_shape else 1], []
     layer = 0
     notes: dict[int, str] = {}
+    previous = None
     for module, in_shape, out_shape in records:
         params = [p for p in module.parameters(recurse=False)]
+        several = None
+        if isinstance(out_shape, list):  # a layer returning several tensors (recurrent layers)
+            out_shape, several = _several(module, out_shape)
         count = sum(p.size for p in params)
         label = ""
         if hasattr(module, "arithmetic") and len(in_shape) > 2:
@@ -110,13 +118,21 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None, batch_siz
                          else module.out_channels)
             activations.append("none")
             output = f"Z[{layer}] {_shape_text(out_shape)}"
+        elif several is not None:
+            output = several
+        elif hasattr(module, "course_equation") and layer and isinstance(previous, Linear):
+            # the course's batch norm step on Z[l]: gamma[l], beta[l] -> Z~[l]
+            names.update({id(p): f"{'γ' if p is module.weight else 'β'}[{layer}]"
+                          for p in params})
+            output = f"Z̃[{layer}] {_shape_text(out_shape)}"
         elif isinstance(module, Activation) and layer:
             activations[-1] = type(module).__name__
             output = f"A[{layer}] {_shape_text(out_shape)}"
         else:
             output = _shape_text(out_shape)
-        text = ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
+        text = _parameter_text(module, params, names)
         rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
+        previous = module
 
     covered = {id(p) for module, _, _ in records for p in module.parameters(recurse=False)}
     for name, param in model.named_parameters():
@@ -160,10 +176,77 @@ def _first_linear_shape(model: Module) -> tuple[int, ...]:
 
 
 def _shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of a module's input or output; of the first one when there are several
+    (attention returns (output, weights))."""
+    if isinstance(value, tuple | list) and value:
+        value = value[0]
     return tuple(np.shape(getattr(value, "data", value))) if value is not None else ()
 
 
+def _input_dtype(model: Module) -> Any:
+    """int64 indices for a model that starts with an Embedding, else its parameters' dtype."""
+    from autonet.nn.embedding import Embedding
+
+    first = next((m for m in model.modules() if not m._modules), None)
+    if isinstance(first, Embedding):
+        return np.int64
+    return next((p.dtype for p in model.parameters()), np.float32)
+
+
+def _parents_first(records: list[tuple[Module, Any, Any]]) -> list[tuple[Module, Any, Any]]:
+    """Forward hooks fire when a call ends, so a module is recorded after the sub-modules it
+    called; move each such module before them (the order of the calls' starts)."""
+    ordered: list[tuple[Module, Any, Any]] = []
+    for module, in_shape, out_shape in records:
+        inside = {id(m) for m in module.modules()} - {id(module)}
+        start = len(ordered)
+        while start and id(ordered[start - 1][0]) in inside:
+            start -= 1
+        ordered.insert(start, (module, in_shape, out_shape))
+    return ordered
+
+
+def _shapes(out: Any) -> Any:
+    """A layer's output shape, or a list of shapes for a tuple output (nested tuples flattened,
+    e.g. LSTM's (output, (h_n, c_n)))."""
+    if isinstance(out, tuple | list):
+        flat: list[tuple[int, ...]] = []
+        stack = [out]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, tuple | list):
+                stack.extend(reversed(item))
+            else:
+                flat.append(tuple(np.shape(getattr(item, "data", item))))
+        return flat
+    return tuple(np.shape(getattr(out, "data", out)))
+
+
+def _several(module: Module, shapes: list[tuple[int, ...]]) -> tuple[tuple[int, ...], str]:
+    """The first shape, and all of them named: ``output (L, N, D H), h_n (...), c_n (...)`` for a
+    recurrent layer (time-major unless batch_first, so no axis is the m examples)."""
+    if not isinstance(module, RNNBase):
+        return shapes[0], ", ".join(f"out{i} {_shape_text(s)}" for i, s in enumerate(shapes))
+    batch_axes = [0 if module.batch_first else 1, 1, 1]
+    texts = []
+    for name, shape, axis in zip(["output", "h_n", "c_n"], shapes, batch_axes):
+        if len(shape) == 3:  # batched: mark the m examples' axis
+            shape = tuple("m" if k == axis else n for k, n in enumerate(shape))
+        texts.append(f"{name} ({', '.join(map(str, shape))})")
+    return shapes[0], ", ".join(texts)
+
+
+def _parameter_text(module: Module, params: list, names: dict[int, str]) -> str:
+    """Each parameter with its shape; a recurrent layer's first layer only, then how many more."""
+    if isinstance(module, RNNBase) and len(params) > 4:
+        first = _parameter_text(module, params[:4 if module.bias else 2], names)
+        return f"{first} + {len(params) - (4 if module.bias else 2)} more (layers, directions)"
+    return ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
+
+
 def _module_text(module: Module) -> str:
+    if isinstance(module, RNNBase):
+        return f"{type(module).__name__}({module.extra_repr()})"
     if isinstance(module, Linear):
         return f"Linear({module.in_features} -> {module.out_features})"
     if isinstance(module, _LAYERS):

@@ -5,7 +5,18 @@ public names of this package, and so of ``autonet``, are read from the registry,
 no line here. ``autonet.ops.<name>`` is also ``autonet.<name>``.
 """
 
-from autonet.ops import conv, elementwise, fused, linalg, nondiff, reduce, registry, shape  # noqa: F401  (rows)
+from autonet.ops import (  # noqa: F401  (rows)
+    conv,
+    elementwise,
+    fused,
+    linalg,
+    nondiff,
+    norm,
+    recurrent,
+    reduce,
+    registry,
+    shape,
+)
 from autonet.ops.primitive import Primitive
 
 registry.seal()

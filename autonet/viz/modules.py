@@ -58,7 +58,11 @@ class Grouping:
 
 
 def module_label(module: Any, names: dict[int, str]) -> str:
-    """``layers.0 (Linear)`` when the dotted name is known, else the class name."""
+    """``layers.0 (Linear)`` when the dotted name is known, else the class name; a scope that
+    names itself (``drawing_title``, e.g. one time step of an LSTM: ``LSTM t=3``) keeps its name."""
+    title = getattr(module, "drawing_title", None)
+    if isinstance(title, str):
+        return title
     cls = type(module).__name__
     name = names.get(id(module))
     return f"{name} ({cls})" if name else cls
@@ -133,6 +137,7 @@ def group_calls(walk: Walk, forward_order: list[int], names: dict[int, str],
         call.forward_position = position.get(call.ops[0], 0)
         _boundary(walk, call, call_of_op)
         call.title = module_label(call.module, names)
+        call.notation = str(getattr(call.module, "drawing_notation", "") or "")
     ordered = sorted(calls.values(), key=lambda c: (c.forward_position, c.index))
     aliases: dict[int, str] = {}
     if notation:
@@ -197,8 +202,10 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
         elif (last_z is not None and (g := activation_name(call.module, ops)) is not None
               and call.inputs == [last_z] and len(call.outputs) == 1):
             aliases.setdefault(call.outputs[0].index, f"A[{layer}]")
-            call.notation = f"A[{layer}] = {g}(Z[{layer}])"
+            call.notation = f"A[{layer}] = {g}({aliases.get(last_z.index, f'Z[{layer}]')})"
             last_z = None
+        elif hasattr(call.module, "course_equation") and len(call.outputs) == 1:
+            last_z = _normalization_notation(call, data, aliases, tensor_value, layer, last_z)
         else:
             if isinstance(call.module, Dropout):
                 _dropout_notation(call, data, aliases)
@@ -210,6 +217,28 @@ def _course_notation(walk: Walk, ordered: list[Call], aliases: dict[int, str]) -
                     aliases.setdefault(call.outputs[0].index,
                                        f"{symbol}({aliases[data[0].index]})")
             last_z = None
+
+
+def _normalization_notation(call: Call, data: list[Value], aliases: dict[int, str],
+                            tensor_value: dict[int, Value], layer: int,
+                            last_z: Value | None) -> Value | None:
+    """A normalization layer (it has ``course_equation``). Right after Linear layer l, on Z[l],
+    it is the course's batch norm step: gamma[l] and beta[l] are its weight and bias, its output
+    Z~[l] is what the activation reads (A[l] = g(Z~[l])). Elsewhere its equation names its input
+    as the rest of the drawing does."""
+    after_linear = last_z is not None and data == [last_z]
+    x = _input_name(data, aliases).replace("(input)", "x")
+    if after_linear:
+        for attribute, alias in (("weight", f"γ[{layer}]"), ("bias", f"β[{layer}]")):
+            value = tensor_value.get(id(getattr(call.module, attribute, None)))
+            if value is not None:
+                aliases.setdefault(value.index, alias)
+        out = f"Z̃[{layer}]"
+        aliases.setdefault(call.outputs[0].index, out)
+        call.notation = call.module.course_equation(x, out, f"[{layer}]")
+        return call.outputs[0]
+    call.notation = call.module.course_equation(x, f"norm({x})", "")
+    return None
 
 
 def _data_inputs(call: Call) -> list[Value]:

@@ -154,3 +154,11 @@ def test_read_idx_names_a_file_whose_header_is_cut_off(tmp_path):
     path.write_bytes(bytes([0, 0, 0x08, 3, 0, 0]))  # 3 dimensions declared, 2 size bytes
     with pytest.raises(ValueError, match="short.idx.*header is cut off"):
         read_idx(path)
+
+
+def test_nursery_rhymes_are_bundled_text() -> None:
+    from autonet.data import load_nursery_rhymes
+
+    text = load_nursery_rhymes()
+    assert 3000 < len(text) < 10000 and text.startswith("Twinkle, twinkle, little star,")
+    assert text.count("\n\n") >= 20 and text.isascii()

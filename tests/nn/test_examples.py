@@ -34,3 +34,15 @@ def test_cnn_example_learns_the_digits_in_a_reduced_setting(tmp_path) -> None:
     accuracy = float(result.stdout.split("test accuracy")[-1].split()[0])
     assert accuracy > 0.85  # 3 epochs; the full 30 reach about 0.97
     assert list(tmp_path.iterdir()) == []
+
+
+def test_char_lstm_learns_the_rhymes_in_a_short_run(tmp_path) -> None:
+    result = subprocess.run([sys.executable, str(EXAMPLES / "char_lstm.py"), "--steps", "40",
+                             "--hidden", "48", "--seq-len", "24"], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    first, last = (float(v) for v in
+                   result.stdout.split("first loss ")[1].split("\n")[0].split(", last loss "))
+    assert first > 3.8 and last < first - 0.8  # from ln(57) = 4.04, a uniform guess
+    assert "sample: Twinkle, " in result.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,7 @@ what hypothesis explores and shrinks; domains keep values away from kinks and po
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -634,4 +635,95 @@ CASES += [
     # distinct values: no ties, so the max of each window is unique and its gradient exact
     OpCase("max_pool2d", an.ops.conv.max_pool2d, max_pool2d_loops, max_pool2d_args(),
            smooth=False, max_examples=CONV_EXAMPLES),
+]
+
+
+# ---- normalization and smooth activations (ops/norm.py)
+_math_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _normalize_reference(x, axis, eps):
+    """(x - mean) / sqrt(var + eps), each slice along ``axis`` by an explicit loop."""
+    out = np.empty_like(x)
+    kept = [a for a in range(x.ndim) if a not in axis]
+    order = (*kept, *axis)
+    moved = np.transpose(x, order)
+    lead = moved.shape[:len(kept)]
+    result = np.empty_like(moved)
+    for index in np.ndindex(*lead):
+        values = moved[index].ravel()
+        mean = sum(values) / len(values)
+        var = sum((v - mean) ** 2 for v in values) / len(values)
+        result[index] = (moved[index] - mean) / math.sqrt(var + eps)
+    out[...] = np.transpose(result, np.argsort(order))
+    return out
+
+
+@st.composite
+def normalize_args(draw: Any) -> tuple:
+    """x of 1-3 dims (size-1 sides included), a tuple of axes to normalize over, eps."""
+    shape = draw(nonscalar_shapes)
+    axis = tuple(sorted(draw(st.lists(st.integers(0, len(shape) - 1), min_size=1,
+                                      max_size=len(shape), unique=True))))
+    eps = draw(st.sampled_from([1e-5, 0.1]))
+    return _arrays([distinct], [shape], draw(seeds)), {"axis": axis, "eps": eps}
+
+
+def _gelu_reference(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + _math_erf(x / math.sqrt(2)))
+
+
+CASES += [
+    OpCase("normalize", an.ops.norm.normalize, _normalize_reference, normalize_args()),
+    OpCase("erf", an.erf, _math_erf, unary(real(-3.0, 3.0))),
+    OpCase("gelu", an.gelu, _gelu_reference, unary(real(-4.0, 4.0))),
+    OpCase("gelu(tanh)", an.gelu, _gelu_reference, unary(real(-4.0, 4.0), approximate="tanh"),
+           primitives=("gelu",)),
+    OpCase("silu", an.silu, lambda x: x / (1 + np.exp(-x)), unary(real(-6.0, 6.0))),
+]
+
+
+# ---- recurrent cells (nn/recurrent.py): gate pre-activations, state, recurrent weight and bias
+@st.composite
+def recurrent_cell_args(draw: Any, gates: int, min_rows: int, max_rows: int) -> tuple:
+    """gx (N, G H), state (N, S, H), w_hh (G H, H)[, b_hh (G H,)]: the rows of the state past
+    the ones a cell reads (h, or h and c) get a zero gradient."""
+    n, hidden = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    rows = draw(st.integers(min_rows, max_rows))
+    shapes_ = [(n, gates * hidden), (n, rows, hidden), (gates * hidden, hidden)]
+    if draw(st.booleans()):
+        shapes_.append((gates * hidden,))
+    return _arrays([real(-1.5, 1.5)] * len(shapes_), shapes_, draw(seeds)), {}
+
+
+def _sigmoid_reference(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _lstm_cell_reference(gx, state, w_hh, b_hh=0.0):
+    h, c = state[:, 0], state[:, 1]
+    z = gx + h @ w_hh.T + b_hh
+    i, f, g, o = np.split(z, 4, axis=1)
+    i, f, g, o = _sigmoid_reference(i), _sigmoid_reference(f), np.tanh(g), _sigmoid_reference(o)
+    c = f * c + i * g
+    return np.stack([o * np.tanh(c), c, i, f, g, o, np.tanh(c)], axis=1)
+
+
+def _gru_cell_reference(gx, state, w_hh, b_hh=0.0):
+    h = state[:, 0]
+    a = h @ w_hh.T + b_hh
+    xr, xz, xn = np.split(gx, 3, axis=1)
+    ar, az, an_ = np.split(a, 3, axis=1)
+    r, z = _sigmoid_reference(xr + ar), _sigmoid_reference(xz + az)
+    n = np.tanh(xn + r * an_)
+    return np.stack([(1 - z) * n + z * h, r, z, n, an_], axis=1)
+
+
+CASES += [
+    OpCase("lstm_cell", an.ops.recurrent.lstm_cell, _lstm_cell_reference,
+           recurrent_cell_args(4, 2, 3)),
+    OpCase("gru_cell", an.ops.recurrent.gru_cell, _gru_cell_reference,
+           recurrent_cell_args(3, 1, 2)),
 ]

@@ -1,0 +1,223 @@
+"""Fused recurrent cells: one node per time step for an LSTM or GRU step (nn/recurrent.py).
+
+A step reads the input projection of its time step ``gx = x_t W_ih^T + b_ih`` (computed for all
+steps in one product by the layer), the previous state and the recurrent weights. Its output keeps
+the new state *and* the gate activations, which is what the gradient rule needs (saved once, like
+tanh keeps its output), in the layout (N, K, H): ``y[:, 0]`` is h_t, the rest as below.
+
+LSTM, ``lstm_cell(gx (N, 4H), state (N, S >= 2, H), w_hh (4H, H)[, b_hh (4H,)]) -> (N, 7, H)``
+with state[:, 0] = h_{t-1}, state[:, 1] = c_{t-1} and PyTorch's gate order i, f, g, o::
+
+    i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of  gx + h_{t-1} W_hh^T + b_hh
+    c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t),   y = [h_t, c_t, i, f, g, o, tanh(c_t)]
+
+    backward, from g = dL/dy = [gh, gc, gi, gf, gg, go, gtc]:
+    dc  = gc + (gh * o + gtc) * (1 - tanh(c_t)^2)
+    d(pre-activations) = [(dc g + gi) i(1-i), (dc c_{t-1} + gf) f(1-f), (dc i + gg)(1-g^2),
+                          (gh tanh(c_t) + go) o(1-o)]                       (N, 4H)
+    dgx = dpre,  dh_{t-1} = dpre W_hh,  dc_{t-1} = dc f,  dW_hh = dpre^T h_{t-1},  db = sum dpre
+
+GRU, ``gru_cell(gx (N, 3H), state (N, S >= 1, H), w_hh (3H, H)[, b_hh (3H,)]) -> (N, 5, H)``,
+gate order r, z, n, with ``[a_r, a_z, a_n] = h_{t-1} W_hh^T + b_hh``::
+
+    r = sigmoid(gx_r + a_r),  z = sigmoid(gx_z + a_z),  n = tanh(gx_n + r * a_n)
+    h_t = (1 - z) * n + z * h_{t-1},   y = [h_t, r, z, n, a_n]
+
+    dn = gh (1 - z) + gn,  dz = gh (h_{t-1} - n) + gz,  dn' = dn (1 - n^2),  dr = dn' a_n + gr
+    dgx = [dr r(1-r), dz z(1-z), dn'],  da = [dr r(1-r), dz z(1-z), dn' r + ga_n]
+    dh_{t-1} = gh z + da W_hh,  dW_hh = da^T h_{t-1},  db = sum da
+
+Every input's rule needs the same pre-activation gradient; it is computed once per backward visit
+(the engine calls the rules of one node one after another with the same ``g`` and ``y``) and
+reused. Rules are written with ``xp`` so they differentiate again under ``create_graph``; the
+only thing ``xp`` lacks is stacking blocks, done by numpy or by autonet's stack (same result).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from autonet.ops import shape
+from autonet.ops.primitive import Primitive
+
+# sigmoid(z) = 0.5 tanh(z / 2) + 0.5 (exact, and never overflows); the LSTM's g gate is tanh(z).
+_LSTM_SCALE = np.array([0.5, 0.5, 1.0, 0.5]).reshape(4, 1)
+_LSTM_SHIFT = np.array([0.5, 0.5, 0.0, 0.5]).reshape(4, 1)
+
+
+def _recurrent_term(h, w_hh, b_hh, dtype):
+    pre = np.matmul(h, w_hh.T).astype(dtype, copy=False)
+    if b_hh is not None:
+        pre += b_hh
+    return pre
+
+
+def _lstm_cell(gx, state, w_hh, b_hh=None):
+    h, c = state[:, 0], state[:, 1]
+    n, hidden = h.shape
+    dtype = np.result_type(gx, state, w_hh, *(() if b_hh is None else (b_hh,)))
+    pre = _recurrent_term(h, w_hh, b_hh, dtype)
+    pre += gx
+    y = np.empty((n, 7, hidden), dtype=dtype)
+    gates = y[:, 2:6]
+    scale, shift = _LSTM_SCALE.astype(dtype), _LSTM_SHIFT.astype(dtype)
+    np.multiply(pre.reshape(n, 4, hidden), scale, out=gates)
+    np.tanh(gates, out=gates)
+    gates *= scale
+    gates += shift
+    i, f, g, o = gates[:, 0], gates[:, 1], gates[:, 2], gates[:, 3]
+    np.multiply(f, c, out=y[:, 1], casting="unsafe")
+    y[:, 1] += i * g
+    np.tanh(y[:, 1], out=y[:, 6])
+    np.multiply(o, y[:, 6], out=y[:, 0])
+    return y
+
+
+def _gru_cell(gx, state, w_hh, b_hh=None):
+    h = state[:, 0]
+    n, hidden = h.shape
+    dtype = np.result_type(gx, state, w_hh, *(() if b_hh is None else (b_hh,)))
+    a = _recurrent_term(h, w_hh, b_hh, dtype)
+    y = np.empty((n, 5, hidden), dtype=dtype)
+    rz = y[:, 1:3]
+    np.add(gx[:, :2 * hidden].reshape(n, 2, hidden), a[:, :2 * hidden].reshape(n, 2, hidden),
+           out=rz, casting="unsafe")
+    rz *= 0.5
+    np.tanh(rz, out=rz)
+    rz *= 0.5
+    rz += 0.5
+    r, z = y[:, 1], y[:, 2]
+    y[:, 4] = a[:, 2 * hidden:]
+    np.multiply(r, y[:, 4], out=y[:, 3])
+    y[:, 3] += gx[:, 2 * hidden:]
+    np.tanh(y[:, 3], out=y[:, 3])
+    nn = y[:, 3]
+    np.subtract(h, nn, out=y[:, 0], casting="unsafe")
+    y[:, 0] *= z
+    y[:, 0] += nn
+    return y
+
+
+# ---- shared backward -----------------------------------------------------------------------------
+class _LastVisit(threading.local):
+    """The pre-activation gradients of the node whose rules are running (one slot per thread)."""
+
+    def __init__(self) -> None:
+        self.key: tuple = ()
+        self.value: tuple = ()
+
+
+_last = _LastVisit()
+
+
+def _shared(compute, xp, g, y, *inputs):
+    key = (compute, g, y, *inputs)
+    old = _last.key
+    if len(old) == len(key) and all(a is b for a, b in zip(old, key)):
+        return _last.value
+    value = compute(xp, g, y, *inputs)
+    _last.key, _last.value = key, value
+    return value
+
+
+def _stack(xp, parts):
+    """(N, H) blocks -> (N, K, H); autonet's stack under create_graph, numpy's otherwise."""
+    return shape.stack(parts, axis=1) if xp.records_graph else np.stack(parts, axis=1)
+
+
+def _at(xp, a, k):
+    return xp.getitem(a, (slice(None), k))
+
+
+def _lstm_grads(xp, g, y, gx, state, w_hh, b_hh=None):
+    """(dpre (N, 4H), dh_{t-1} (N, H), dc_{t-1} (N, H), h_{t-1} (N, H))."""
+    n, _, hidden = y.shape
+    h_prev, c_prev = _at(xp, state, 0), _at(xp, state, 1)
+    i, f, gate, o = (_at(xp, y, k) for k in (2, 3, 4, 5))
+    gh = _at(xp, g, 0)
+    tc = _at(xp, y, 6)
+    dc = _at(xp, g, 1) + (gh * o + _at(xp, g, 6)) * (1 - tc * tc)
+    dpre = _stack(xp, [
+        (dc * gate + _at(xp, g, 2)) * (i - i * i),
+        (dc * c_prev + _at(xp, g, 3)) * (f - f * f),
+        (dc * i + _at(xp, g, 4)) * (1 - gate * gate),
+        (gh * tc + _at(xp, g, 5)) * (o - o * o),
+    ])
+    dpre = xp.reshape(dpre, (n, 4 * hidden))
+    return dpre, xp.matmul(dpre, w_hh), dc * f, h_prev
+
+
+def _gru_grads(xp, g, y, gx, state, w_hh, b_hh=None):
+    """(dgx (N, 3H), da (N, 3H) of the recurrent term, dh_{t-1} (N, H), h_{t-1} (N, H))."""
+    n, _, hidden = y.shape
+    h_prev = _at(xp, state, 0)
+    r, z, new, a_n = (_at(xp, y, k) for k in (1, 2, 3, 4))
+    gh = _at(xp, g, 0)
+    dn = (gh * (1 - z) + _at(xp, g, 3)) * (1 - new * new)
+    dr = (dn * a_n + _at(xp, g, 1)) * (r - r * r)
+    dz = (gh * (h_prev - new) + _at(xp, g, 2)) * (z - z * z)
+    dgx = xp.reshape(_stack(xp, [dr, dz, dn]), (n, 3 * hidden))
+    da = xp.reshape(_stack(xp, [dr, dz, dn * r + _at(xp, g, 4)]), (n, 3 * hidden))
+    return dgx, da, gh * z + xp.matmul(da, w_hh), h_prev
+
+
+def _state_grad(xp, state, dh, dc=None):
+    """The gradient of the state input (N, S, H): dh in row 0, dc in row 1, zeros after."""
+    n, size, hidden = state.shape
+    rows = [dh] if dc is None else [dh, dc]
+    if not xp.records_graph:
+        out = np.zeros(state.shape, dtype=np.result_type(state.dtype, dh.dtype))
+        for k, row in enumerate(rows):
+            out[:, k] = row
+        return out
+    zeros = np.zeros((n, hidden), dtype=np.result_type(state.dtype, dh.dtype))
+    return _stack(xp, rows + [zeros] * (size - len(rows)))
+
+
+def _lstm_gx(xp, g, y, *inputs):
+    return _shared(_lstm_grads, xp, g, y, *inputs)[0]
+
+
+def _lstm_state(xp, g, y, gx, state, *rest):
+    _, dh, dc, _ = _shared(_lstm_grads, xp, g, y, gx, state, *rest)
+    return _state_grad(xp, state, dh, dc)
+
+
+def _lstm_w(xp, g, y, *inputs):
+    dpre, _, _, h_prev = _shared(_lstm_grads, xp, g, y, *inputs)
+    return xp.matmul(xp.transpose(dpre), h_prev)
+
+
+def _lstm_b(xp, g, y, *inputs):
+    return xp.sum(_shared(_lstm_grads, xp, g, y, *inputs)[0], axis=0)
+
+
+def _gru_gx(xp, g, y, *inputs):
+    return _shared(_gru_grads, xp, g, y, *inputs)[0]
+
+
+def _gru_state(xp, g, y, gx, state, *rest):
+    return _state_grad(xp, state, _shared(_gru_grads, xp, g, y, gx, state, *rest)[2])
+
+
+def _gru_w(xp, g, y, *inputs):
+    _, da, _, h_prev = _shared(_gru_grads, xp, g, y, *inputs)
+    return xp.matmul(xp.transpose(da), h_prev)
+
+
+def _gru_b(xp, g, y, *inputs):
+    return xp.sum(_shared(_gru_grads, xp, g, y, *inputs)[1], axis=0)
+
+
+lstm_cell = Primitive(
+    "lstm_cell", _lstm_cell, (_lstm_gx, _lstm_state, _lstm_w, _lstm_b), saves_output=True,
+    kind="fused", export=False,
+    doc="One LSTM step: gx (N, 4H), state (N, S, H), w_hh (4H, H)[, b_hh] -> [h, c, i, f, g, o, "
+        "tanh c] (N, 7, H) (see autonet/ops/recurrent.py).")
+gru_cell = Primitive(
+    "gru_cell", _gru_cell, (_gru_gx, _gru_state, _gru_w, _gru_b), saves_output=True,
+    kind="fused", export=False,
+    doc="One GRU step: gx (N, 3H), state (N, S, H), w_hh (3H, H)[, b_hh] -> [h, r, z, n, a_n] "
+        "(N, 5, H) (see autonet/ops/recurrent.py).")

@@ -1,0 +1,82 @@
+"""An unrolled RNN/LSTM is drawn with one box per time step, the state flowing between them, and
+the gradient flowing back through time along those edges (vanishing ones marked)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import autonet as an
+from tests.viz import dot
+
+_STEP = re.compile(r"^(?:\[[\d-]+\] )?(\w+) t=(\d+)$")
+
+
+def step_boxes(source: str) -> dict[int, str]:
+    """{t: DOT id} of the time-step boxes."""
+    found = dot.nodes(source)
+    steps = {}
+    for i, node in found.items():
+        m = _STEP.match(node["label"][0])
+        if m and "box3d" in node["attrs"]:
+            steps[int(m.group(2))] = i
+    return steps
+
+
+def states(source: str) -> dict[int, list[str]]:
+    """{t: label lines of the value that step t's box outputs}."""
+    found = dot.nodes(source)
+    out = {}
+    for t, box in step_boxes(source).items():
+        targets = [d for s, d, _ in dot.edges(source) if s == box and d.startswith("v")]
+        assert len(targets) == 1, (t, targets)
+        out[t] = found[targets[0]]["label"]
+    return out
+
+
+@pytest.mark.parametrize("layer", [an.nn.RNN(2, 3), an.nn.LSTM(2, 3), an.nn.GRU(2, 3)])
+def test_one_box_per_time_step_chained_through_the_state(layer) -> None:
+    out, _ = layer(an.randn(4, 2, 2))
+    source = an.viz.draw_graph((out ** 2).sum(), model=layer, flow=True).source
+    boxes = step_boxes(source)
+    assert sorted(boxes) == [0, 1, 2, 3]
+    found = dot.nodes(source)
+    assert found[boxes[2]]["label"][1].startswith("h<2> = ")
+    # the state of step t feeds step t + 1, and its edge carries the gradient back through time
+    for t in range(3):
+        value = [d for s, d, _ in dot.edges(source) if s == boxes[t] and d.startswith("v")][0]
+        into_next = [a for s, d, a in dot.edges(source) if s == value and d == boxes[t + 1]]
+        assert len(into_next) == 1 and dot.edge_label(into_next[0]) is not None
+
+
+def test_a_vanishing_gradient_through_time_is_marked() -> None:
+    an.manual_seed(0)
+    rnn = an.nn.RNN(2, 4)
+    with an.no_grad():
+        rnn.weight_hh_l0.data *= 0.05  # each step back multiplies the gradient by about 0.05
+    _, h_n = rnn(an.randn(8, 2, 2))
+    labels = states(an.viz.draw_graph((h_n ** 2).sum(), model=rnn).source)
+    assert "VANISHING gradient" in labels[0]
+    assert "VANISHING gradient" not in labels[7]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_healthy_lstms_show_no_vanishing_warning(seed, batch) -> None:
+    an.manual_seed(seed)
+    lstm = an.nn.LSTM(3, 4)
+    out, _ = lstm(an.randn(5, batch, 3))
+    labels = states(an.viz.draw_graph(out.sum(), model=lstm).source)
+    assert sorted(labels) == list(range(5))
+    assert not any("VANISHING" in line for lines in labels.values() for line in lines)
+
+
+def test_step_boxes_can_be_expanded_into_their_ops() -> None:
+    gru = an.nn.GRU(2, 3)
+    out, _ = gru(an.randn(3, 1, 2))
+    source = an.viz.draw_graph(out.sum(), model=gru, expand_modules=True).source
+    ops = [n["label"][0] for i, n in dot.nodes(source).items() if i.startswith("op")]
+    assert ops.count("gru_cell") == 3
+    assert "GRU t=1" in source and np.isfinite(out.data).all()
