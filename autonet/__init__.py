@@ -11,7 +11,13 @@ from autonet.autograd.anomaly import AnomalyError, detect_anomaly, set_detect_an
 from autonet.autograd.compile import compile
 from autonet.autograd.function import Function
 from autonet.autograd.functional import grad, hvp, jvp, vjp
-from autonet.autograd.graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autonet.autograd.graph import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from autonet.autograd.warnings import set_warn_broadcast, set_warn_double_backward
 from autonet.check import GradcheckError, check_gradients, gradcheck, gradgradcheck
 from autonet.check.graph import check_graph
@@ -33,6 +39,23 @@ from autonet.creation import (
     zeros,
     zeros_like,
 )
+from autonet.dtypes import bool as bool  # noqa: A004  (an.bool, an.float: PyTorch's names)
+from autonet.dtypes import (
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    uint8,
+)
+from autonet.dtypes import float as float  # noqa: A004
 from autonet.io import load, save
 from autonet.ops import *  # noqa: F403  (every op is also an.<op>)
 from autonet.ops import __all__ as _ops_all
@@ -46,7 +69,11 @@ __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "arange", "linspace", "eye",
     "rand", "randn", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like",
     "manual_seed", "get_default_dtype", "set_default_dtype",
+    # dtype names (numpy's types; an.float and an.bool too, kept out of * imports: builtins)
+    "float16", "half", "float32", "float64", "double", "int8", "int16", "int32", "int64",
+    "long", "uint8", "complex64", "complex128",
     "grad", "vjp", "jvp", "hvp", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "inference_mode",
     # checking gradients
     "gradcheck", "gradgradcheck", "check_gradients", "GradcheckError", "check_graph", "Function",
     "detect_anomaly", "set_detect_anomaly", "compile", "AnomalyError", "set_warn_broadcast",

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 _default_dtype = np.dtype(np.float32)
+_NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -41,14 +42,17 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray | np.generic):
+        if data.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"tensor: cannot make a tensor from an array of dtype {data.dtype}; "
+                            "tensors hold numbers (bool, int, float or complex)")
         return np.array(data, dtype=dtype, copy=copy) if copy or dtype is not None else data
     array = np.array(data, dtype=dtype)
     if dtype is None and array.dtype.kind in "iuf" and array.dtype != _default_dtype:
         array = array.astype(_default_dtype)
-    if array.dtype == object:
+    if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"tensor: cannot make a numeric array from {type(data).__name__} "
-                        f"{str(data)[:60]}; pass numbers, nested lists of equal length, or an "
-                        "array")
+                        f"{str(data)[:60]} (numpy reads it as {array.dtype}); pass numbers, "
+                        "nested lists of equal length, or a numeric array")
     return array
 
 
@@ -75,14 +79,16 @@ class Tensor:
         name: optional label shown in graph drawings and error messages.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "name", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray + Tensor -> Tensor
+    __slots__ = ("data", "_grad", "_requires_grad", "_node", "name", "__weakref__")
     __hash__ = object.__hash__  # identity, although == is elementwise
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+    def __init__(self, data: Any, *shape: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
+        if shape:
+            _reject_shape_habit("an.Tensor", (data, *shape))
+        _check_requires_grad("an.tensor", data, requires_grad)
         self.data = to_array(data, dtype)
-        self.grad: np.ndarray | None = None
+        self._grad: np.ndarray | None = None
         self._node = None
         self.name = name
         self._requires_grad = False
@@ -110,6 +116,21 @@ class Tensor:
         """Set ``requires_grad`` in place and return self."""
         self.requires_grad = value
         return self
+
+    @property
+    def grad(self) -> np.ndarray | None:
+        """The accumulated gradient (a numpy array), or None until a backward reaches this tensor.
+
+        Only leaves (and tensors that called ``retain_grad()``) get one; reading it on any other
+        tensor warns, as PyTorch does: that is usually ``w = w - lr * w.grad`` run with grad on,
+        which turned the leaf ``w`` into the result of an op."""
+        if self._node is not None and self._node.retained is None and self._requires_grad:
+            _warn_non_leaf_grad(self)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray | None) -> None:
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -153,13 +174,13 @@ class Tensor:
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient."""
-        self.grad = None
+        self._grad = None
 
     @staticmethod
     def _wrap(array: np.ndarray, name: str | None = None) -> Tensor:
         t = Tensor.__new__(Tensor)
         t.data = array
-        t.grad = None
+        t._grad = None
         t._requires_grad = False
         t._node = None
         t.name = name
@@ -175,8 +196,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> Size:
+        """The number of elements, numpy's ``a.size`` (an int). It can also be called the PyTorch
+        way: ``t.size()`` is the shape and ``t.size(d)`` its length along axis ``d``."""
+        return Size(self.data.size, self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -195,6 +218,18 @@ class Tensor:
         if read_hooks.on_read is not None:
             read_hooks.on_read(self, "np.asarray()")
         return self.data if dtype is None else self.data.astype(dtype)
+
+    # numpy's protocols: np.exp(t), np.sum(t, axis=0), np.concatenate([t, u]) run autonet's op
+    # (a Tensor with its gradient); ndarray + Tensor reaches numpy's ufunc too and gives a Tensor.
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from autonet.numpy_interop import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from autonet.numpy_interop import array_function
+
+        return array_function(func, args, kwargs)
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array (shared memory, no graph)."""
@@ -404,6 +439,151 @@ class Tensor:
         if len(reps) == 1 and isinstance(reps[0], Sequence | np.ndarray):
             reps = tuple(reps[0])
         return _ops.tile(self, reps)
+
+    # ---- PyTorch spellings of the above (not ops: each is one of the methods above) -----------
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for ``reshape`` (a copy may be made; autonet never aliases)."""
+        return self.reshape(*shape)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """PyTorch's name for ``transpose(axes)``: ``t.permute(2, 0, 1)``."""
+        return self.transpose(*dims)
+
+    def t(self) -> Tensor:
+        """The transpose of a 0-, 1- or 2-D tensor (PyTorch's ``t()``); ``.T`` for any ndim."""
+        if self.ndim > 2:
+            raise ValueError(f"t(): expects a tensor of at most 2 dimensions, got shape "
+                             f"{self.shape}; use .transpose(axes) or .permute(...) for more")
+        return self.T if self.ndim == 2 else self
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of length 1 at ``dim`` (PyTorch's name for ``expand_dims``)."""
+        return ops.expand_dims(self, dim)
+
+    def numel(self) -> int:
+        """The number of elements (``.size`` in numpy's spelling)."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of dimensions (``.ndim`` in numpy's spelling)."""
+        return self.data.ndim
+
+    def clone(self) -> Tensor:
+        """A copy of the values that stays on the graph (gradients flow back to self)."""
+        return ops.astype(self, dtype=self.data.dtype)
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False) -> Tensor:
+        """``t.to(an.float64)`` casts (like ``astype``); ``t.to("cpu")`` is self: autonet runs on
+        the CPU only, so a device is accepted when it is the CPU and refused otherwise."""
+        for arg in args:
+            if isinstance(arg, str) and not _is_dtype_name(arg):
+                device = arg
+            elif isinstance(arg, Tensor):
+                dtype = arg.dtype
+            else:
+                dtype = arg
+        if device is not None:
+            _check_cpu(device)
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.astype(dtype)
+        return self.clone() if copy else self
+
+    def cpu(self) -> Tensor:
+        """self: autonet tensors always live in main memory (numpy arrays)."""
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        raise RuntimeError("cuda(): autonet runs on numpy, on the CPU only; drop .cuda() (and "
+                           ".to('cuda')): the code runs unchanged on the CPU")
+
+    # ---- in place, under an.no_grad() ----------------------------------------------------------
+    # ``with an.no_grad(): w -= lr * w.grad`` updates w's values in place, keeping w a leaf (as in
+    # PyTorch). With grad on they build a new tensor, as ``w = w - lr * w.grad`` does.
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(np.add, ops.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(np.subtract, ops.sub, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(np.multiply, ops.mul, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(np.true_divide, ops.div, other)
+
+    def _in_place(self, ufunc: Any, op: Any, other: Any) -> Tensor:
+        from autonet.autograd.graph import grad_mode
+
+        if grad_mode.enabled:
+            return op(self, other)
+        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
+              casting="same_kind")
+        return self
+
+
+class Size(int):
+    """An element count that is also PyTorch's ``size()``: ``t.size == 6``, ``t.size() == (2, 3)``,
+    ``t.size(1) == 3``."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> Size:
+        size = super().__new__(cls, count)
+        size.shape = tuple(shape)
+        return size
+
+    def __call__(self, dim: int | None = None) -> tuple[int, ...] | int:
+        if dim is None:
+            return self.shape
+        if not -len(self.shape) <= dim < len(self.shape):
+            raise IndexError(f"size({dim}): the tensor has {len(self.shape)} dimensions "
+                             f"(shape {self.shape})")
+        return self.shape[dim]
+
+
+def _reject_shape_habit(where: str, args: tuple) -> None:
+    """``an.Tensor(2, 3)`` / ``an.tensor(2, 3)``: PyTorch's habit of passing a shape."""
+    dims = ", ".join(repr(a) for a in args)
+    raise TypeError(f"{where}({dims}): the first argument is the data and the rest are keywords "
+                    f"(requires_grad=, dtype=, name=). For a tensor of shape ({dims}) use "
+                    f"an.zeros(({dims})) or an.randn({dims}); for these values use "
+                    f"an.tensor([{dims}])")
+
+
+def _check_requires_grad(where: str, data: Any, requires_grad: Any) -> None:
+    if isinstance(requires_grad, bool | np.bool_):
+        return
+    if isinstance(requires_grad, int | np.integer) and isinstance(data, int | np.integer):
+        _reject_shape_habit(where, (data, requires_grad))
+    raise TypeError(f"{where}: requires_grad={requires_grad!r} must be True or False")
+
+
+def _warn_non_leaf_grad(t: Tensor) -> None:
+    from autonet.autograd.warnings import NonLeafGradWarning, warn_at_user_code
+
+    what = f"'{t.name}'" if t.name else f"of shape {t.shape}"
+    warn_at_user_code(
+        f".grad of the tensor {what}, which is not a leaf (the op '{t._node.name}' made it), "
+        f"is None: backward stores gradients only in leaves. If this was a parameter updated with "
+        f"w = w - lr * w.grad, that line made w the result of an op: update it in place under "
+        f"an.no_grad() (with an.no_grad(): w -= lr * w.grad) or use an optimizer "
+        f"(an.optim.SGD([w], lr)). For the gradient of an intermediate, call t.retain_grad() "
+        f"before backward", NonLeafGradWarning)
+
+
+def _is_dtype_name(text: str) -> bool:
+    try:
+        np.dtype(text)
+    except TypeError:
+        return False
+    return True
+
+
+def _check_cpu(device: Any) -> None:
+    name = str(getattr(device, "type", device)).split(":")[0]
+    if name != "cpu":
+        raise RuntimeError(f"to({device!r}): autonet runs on numpy, on the CPU only; use "
+                           "'cpu' or drop the device")
 
 
 import autonet.ops as ops  # noqa: E402  (ops need the Tensor class defined above)

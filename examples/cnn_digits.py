@@ -31,7 +31,7 @@ def main(epochs: int = 30) -> float:
                                                         stratify=labels)
     an.manual_seed(0)
     model = digits_cnn()
-    nn.summary(model, (1, 8, 8))
+    print(nn.summary(model, (1, 8, 8)))
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     history = an.fit(model, nn.CrossEntropyLoss(), optimizer, (x_train, y_train), epochs=epochs,

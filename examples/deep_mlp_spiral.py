@@ -36,7 +36,7 @@ def main(epochs: int = 300) -> float:
         if isinstance(layer, nn.Linear):  # He init: Var(W[l]) = 2 / n[l-1]
             nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
             nn.init.zeros_(layer.bias)
-    an.nn.summary(model, (2,))
+    print(an.nn.summary(model, (2,)))
 
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)

@@ -36,9 +36,10 @@ def neuron() -> an.Tensor:
     return o
 
 
-def mlp(activation=an.nn.Tanh, scale: float = 1.0, depth: int = 1):
+def mlp(activation=an.nn.Tanh, scale: float = 1.0, depth: int = 1, shift: float = 0.0):
     """A 2-3-...-3-1 network (``depth`` hidden layers) on 4 examples with a mean squared error;
-    ``scale`` multiplies the weights (large weights saturate sigmoids)."""
+    ``scale`` multiplies the parameters and ``shift`` is added to every bias (large weights or
+    biases push sigmoids into their flat, saturated parts)."""
     an.manual_seed(0)
     layers = [an.nn.Linear(2, 3), activation()]
     for _ in range(depth - 1):
@@ -47,6 +48,8 @@ def mlp(activation=an.nn.Tanh, scale: float = 1.0, depth: int = 1):
     with an.no_grad():
         for p in model.parameters():
             p.data *= scale
+        for layer in layers[::2]:
+            layer.bias.data += shift
     X = an.tensor(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]], np.float32))
     Y = an.tensor(np.array([[1.0], [1.0], [0.0], [0.0]], np.float32))
     loss = ((model(X) - Y) ** 2).mean()
@@ -63,7 +66,7 @@ def main(out: Path = OUT) -> list[Path]:
     written.append(an.viz.save_graph(loss, out / "mlp.svg", model=model, flow=True))
     written.append(an.viz.save_graph(loss, out / "mlp_expanded.svg", model=model,
                                      expand_modules=True, rankdir="TB"))
-    model, loss = mlp(an.nn.Sigmoid, scale=12.0, depth=2)
+    model, loss = mlp(an.nn.Sigmoid, depth=3, shift=4.0)
     written.append(an.viz.save_graph(loss, out / "saturation.svg", model=model, flow=True))
     written.extend(an.viz.save_backward_steps(o, out / "neuron_steps"))
     return written

@@ -10,7 +10,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "autonet"
 
 # Lower numbers are lower layers; a module may import its own layer or lower ones.
 RANKS = {
-    "ops": 0, "autograd": 0, "tensor": 0, "arguments": 0, "_html": 0,
+    "ops": 0, "autograd": 0, "tensor": 0, "arguments": 0, "_html": 0, "numpy_interop": 0,
+    "dtypes": 0,
     "creation": 1, "random": 1,
     "nn": 2, "optim": 2, "io": 2,
     "data": 3, "train": 3, "tune": 3, "check": 3, "viz": 3, "plot": 3,

@@ -44,23 +44,40 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled(ContextDecorator):
-    """Context manager and decorator that switches graph recording on or off, then restores it."""
+    """Switch graph recording on or off, PyTorch's way. Called on its own,
+    ``an.set_grad_enabled(False)`` switches it off from then on (until switched back); as
+    ``with an.set_grad_enabled(False):`` it restores the previous mode at the end of the block; as
+    a decorator ``@an.set_grad_enabled(False)`` it applies to each call of the function only."""
+
+    _switches_when_created = True  # no_grad(), enable_grad() wait for their block
 
     def __init__(self, mode: bool) -> None:
         self.mode = as_switch(mode, "set_grad_enabled", "mode")
         self._previous: list[bool] = []
+        self._before: bool | None = None  # the mode this call switched away from, until used
+        if self._switches_when_created:
+            self._before = grad_mode.enabled
+            grad_mode.enabled = self.mode
 
     def __enter__(self) -> set_grad_enabled:
-        self._previous.append(grad_mode.enabled)
+        before, self._before = self._before, None
+        self._previous.append(grad_mode.enabled if before is None else before)
         grad_mode.enabled = self.mode
         return self
 
     def __exit__(self, *exc: object) -> None:
         grad_mode.enabled = self._previous.pop()
 
+    def __call__(self, func: Any) -> Any:
+        if self._before is not None:  # decorating: the switch is for the calls, not from now on
+            grad_mode.enabled, self._before = self._before, None
+        return super().__call__(func)
+
 
 class no_grad(set_grad_enabled):
     """``with an.no_grad():`` (or ``@an.no_grad()``): run ops without recording a graph."""
+
+    _switches_when_created = False
 
     def __init__(self) -> None:
         super().__init__(False)
@@ -69,8 +86,20 @@ class no_grad(set_grad_enabled):
 class enable_grad(set_grad_enabled):
     """``with an.enable_grad():``: record the graph again inside a ``no_grad`` block."""
 
+    _switches_when_created = False
+
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class inference_mode(set_grad_enabled):
+    """``with an.inference_mode():`` is ``no_grad`` under PyTorch's name (autonet has no separate
+    inference tensors); ``inference_mode(False)`` records as usual."""
+
+    _switches_when_created = False
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(not as_switch(mode, "inference_mode", "mode"))
 
 
 class _Draws:

@@ -1,13 +1,13 @@
-"""Opt-in warnings about mistakes the course teaches to avoid.
+"""Warnings about mistakes the course teaches to avoid.
 
-* ``an.set_warn_broadcast(True)``: an elementwise op broadcasting a rank-1 array of shape (n,)
-  against a column of shape (n, 1) into an (n, n) matrix, almost always the "rank-1 array" bug
-  (``Y - A`` with ``Y.shape == (m,)`` and ``A.shape == (m, 1)``).
+* the rank-1 broadcast warning, on by default (``an.set_warn_broadcast(False)`` silences it): an
+  elementwise op broadcasting a rank-1 array of shape (n,) against a column of shape (n, 1) into
+  an (n, n) matrix, almost always the "rank-1 array" bug (``Y - A`` with ``Y.shape == (m,)`` and
+  ``A.shape == (m, 1)``). It watches every elementwise op, with grad or without; the op's call
+  looks only when the output ends in a square (n, n), so ordinary code pays one comparison.
 * ``an.set_warn_double_backward(True)``: ``backward()`` running a second time through a graph kept
-  with ``retain_graph=True``, so leaf gradients silently add up.
-
-Both watch recorded ops only (those with an input that requires grad) and are installed only while
-on: switched off, they cost nothing.
+  with ``retain_graph=True``, so leaf gradients silently add up (installed only while on).
+* reading ``.grad`` of a non-leaf tensor (NonLeafGradWarning, from Tensor.grad), as PyTorch does.
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ import weakref
 
 import numpy as np
 
-from autonet.autograd.anomaly import backward_start_hooks, forward_hooks, user_frame
+from autonet.autograd.anomaly import backward_start_hooks, user_frame
 from autonet.autograd.graph import Node
 
 
 class BroadcastWarning(UserWarning):
     """An elementwise op turned (n,) and (n, 1) into (n, n)."""
+
+
+class NonLeafGradWarning(UserWarning):
+    """``.grad`` read on a tensor an op made (backward leaves it None), as PyTorch warns."""
 
 
 class DoubleBackwardWarning(UserWarning):
@@ -51,18 +55,21 @@ def rank1_pair(shapes: list[tuple[int, ...]]) -> tuple[tuple, tuple] | None:
     return None
 
 
-def _on_forward(node: Node, out: np.ndarray) -> None:
-    if getattr(node.primitive, "kind", None) != "elementwise" or len(node.inputs) < 2:
-        return  # only ops that combine inputs element by element broadcast them
-    pair = rank1_pair([np.shape(a) for a in node.inputs])
+def check_rank1_broadcast(name: str, inputs: tuple | list, out: np.ndarray) -> None:
+    """Warn when an elementwise op broadcast (n,) against (..., n, 1). ``Primitive.__call__`` calls
+    it, with grad or without, only when the output ends in a square (n, n): nothing to pay else."""
+    if not _enabled["broadcast"]:
+        return
+    pair = rank1_pair([np.shape(a) for a in inputs])
     if pair is None:
         return
     (n,), column = pair
     warn_at_user_code(
-        f"{node.name}: broadcasting an array of shape ({n},) against one of shape {column} gives "
+        f"{name}: broadcasting an array of shape ({n},) against one of shape {column} gives "
         f"shape {out.shape}, every element paired with every other (the rank-1 array bug). If "
         f"you meant elementwise, give both the same shape: x.reshape(-1, 1) makes the ({n},) "
-        f"array a ({n}, 1) column. Silence with an.set_warn_broadcast(False)", BroadcastWarning)
+        f"array a ({n}, 1) column. If you meant the outer combination, say so with explicit axes "
+        f"(x[:, None] + y[None, :]). Silence with an.set_warn_broadcast(False)", BroadcastWarning)
 
 
 class _Seen:
@@ -84,17 +91,15 @@ def _on_backward_start(order: list[Node], retain_graph: bool, accumulates: bool)
         _Seen.roots.add(root)
 
 
-_enabled = {"broadcast": False, "double_backward": False}
+_enabled = {"broadcast": True, "double_backward": False}
 
 
 def set_warn_broadcast(enabled: bool = True) -> None:
     """Warn (BroadcastWarning, at your line) when an elementwise op broadcasts (n,) against (n, 1)
-    into (n, n)."""
-    if enabled and not _enabled["broadcast"]:
-        forward_hooks.add(_on_forward)
-    elif not enabled and _enabled["broadcast"]:
-        forward_hooks.remove(_on_forward)
-    _enabled["broadcast"] = bool(enabled)
+    into (n, n); on by default, ``an.set_warn_broadcast(False)`` silences it."""
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_warn_broadcast: enabled={enabled!r} must be True or False")
+    _enabled["broadcast"] = enabled
 
 
 def set_warn_double_backward(enabled: bool = True) -> None:

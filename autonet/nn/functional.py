@@ -30,7 +30,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
     "elastic_net_penalty", "elu", "huber_loss", "l1_loss", "l1_penalty", "l2_penalty",
     "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax",
-    "softplus", "tanh",
+    "softplus", "tanh", "weight_penalty",
     # normalization, embeddings, attention, smooth activations
     "batch_norm", "embedding", "gelu", "group_norm", "layer_norm", "one_hot",
     "scaled_dot_product_attention", "silu",
@@ -379,6 +379,28 @@ def l2_penalty(params: Iterable[Any]) -> Tensor:
     """sum over params of sum p^2 (squared Frobenius norms). The course's L2 term is
     ``lambd / (2 * m) * l2_penalty(weights)``."""
     return _total([ops.sum(ops.mul(p, p)) for p in _params("l2_penalty", params)])
+
+
+def weight_penalty(params: Iterable[Any], l1: float = 0.0, l2: float = 0.0) -> Tensor | None:
+    """``l1 * sum |W| + (l2 / 2) * sum W^2`` over ``params``: the penalty ``fit(l1=, l2=)`` adds
+    to the loss (on the weight matrices), whose gradient adds ``l1 * sign(W) + l2 * W`` (so ``l2``
+    is the weight decay). The course's L2 term ``lambd / (2 * m) * sum ||W[l]||^2`` is
+    ``weight_penalty(weights, l2=lambd / m)``. None when both are 0 or there are no params."""
+    for name, value in (("l1", l1), ("l2", l2)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number) \
+                or not value >= 0:
+            raise ValueError(f"weight_penalty: {name}={value!r} must be a number >= 0 (0 turns "
+                             "the penalty off)")
+    params = [params] if isinstance(params, Tensor) else list(params)
+    if not (l1 or l2) or not params:
+        return None
+    total = None
+    if l1:
+        total = l1 * l1_penalty(params)
+    if l2:
+        term = (l2 / 2) * l2_penalty(params)
+        total = term if total is None else total + term
+    return total
 
 
 def elastic_net_penalty(params: Iterable[Any], l1: float = 0.5, l2: float = 0.5) -> Tensor:

@@ -54,11 +54,33 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(["m", *map(str, shape[1:])]) + ")" if shape else "()"
 
 
-def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
-            print_fn: Callable[[str], Any] | None = print) -> str:
+class Summary(str):
+    """The table as a string whose repr is the table itself, so a REPL shows it once and
+    ``print(summary)`` prints it; Jupyter shows it as an HTML table."""
+
+    table: tuple[tuple[str, ...], list[tuple[str, ...]], str, list[str]]
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        from autonet._html import html_table
+
+        columns, rows, caption, footer = self.table
+        return html_table(columns, rows, caption=caption, footer=footer)
+
+
+def summary(model: Module, input_shape: tuple[int, ...] | None = None, batch_size: int = 1,
+            print_fn: Callable[[str], Any] | None = None) -> Summary:
     """Run one forward pass on zeros of shape (batch_size, *input_shape) and tabulate each leaf
-    module it called: its parameters in W[l]/b[l] notation, its output (Z[l] or A[l]) and counts.
-    ``input_shape`` is one example's shape, e.g. (784,). Returns the text (and prints it)."""
+    module it called: its parameters in W[l]/b[l] notation, its output (Z[l] or A[l]) and counts;
+    parameters no called layer owns get a row of their own, so the rows add up to the total.
+
+    ``input_shape`` is one example's shape, e.g. (784,); it may be left out when the model's first
+    layer is a Linear (its in_features). Returns the table (shown by a REPL; ``print`` it in a
+    script); ``print_fn=print`` prints it as well."""
+    if input_shape is None:
+        input_shape = _first_linear_shape(model)
     input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
     records: list[tuple[Module, tuple[int, ...], Any]] = []
     # leaves, and modules with parameters of their own (MultiheadAttention's in_proj_weight)
@@ -120,6 +142,12 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
         rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
         previous = module
 
+    covered = {id(p) for module, _, _ in records for p in module.parameters(recurse=False)}
+    for name, param in model.named_parameters():
+        if id(param) not in covered:  # a free Parameter of a custom Module, or an unused layer's
+            covered.add(id(param))
+            rows.append(("", name, f"{name} {tuple(param.shape)}", "", f"{param.size:,}"))
+
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = [f"{type(model).__name__} summary: input X = A[0] of shape "
              f"{_shape_text((0, *input_shape))} (m examples)"]
@@ -137,13 +165,23 @@ def summary(model: Module, input_shape: tuple[int, ...], batch_size: int = 1,
     trainable = sum(p.size for p in model.parameters() if p.requires_grad)
     lines.append(f"Parameters (learned by training): {total:,} total, {trainable:,} trainable")
     what = "channels n_C[l] then units n[l]" if images else "units n[l]"
-    lines.append(f"Hyperparameters (chosen by you): L = {layer} layers, {what} = {units}, "
+    lines.append(f"Hyperparameters (chosen by you): L = {layer} layer{'' if layer == 1 else 's'}, "
+                 f"{what} = {units}, "
                  f"activations = {activations}")
-    text = SummaryText("\n".join(lines))
+    text = Summary("\n".join(lines))
     text.table = (rows[0], rows[1:], lines[0], lines[-2:])
     if print_fn is not None:
         print_fn(text)
     return text
+
+
+def _first_linear_shape(model: Module) -> tuple[int, ...]:
+    first = next((m for m in model.modules() if isinstance(m, _LAYERS)), None)
+    if isinstance(first, Linear):
+        return (first.in_features,)
+    raise ValueError(f"summary: pass input_shape, one example's shape (e.g. (1, 28, 28) for "
+                     f"one-channel 28x28 images); {type(model).__name__} does not start with a "
+                     "Linear layer, whose in_features would tell it")
 
 
 def _shape_of(value: Any) -> tuple[int, ...]:
@@ -213,18 +251,6 @@ def _parameter_text(module: Module, params: list, names: dict[int, str]) -> str:
         first = _parameter_text(module, params[:4 if module.bias else 2], names)
         return f"{first} + {len(params) - (4 if module.bias else 2)} more (layers, directions)"
     return ", ".join(f"{names.get(id(p), p.name)} {tuple(p.shape)}" for p in params)
-
-
-class SummaryText(str):
-    """The text summary() prints, which Jupyter shows as an HTML table."""
-
-    table: tuple[tuple[str, ...], list[tuple[str, ...]], str, list[str]]
-
-    def _repr_html_(self) -> str:
-        from autonet._html import html_table
-
-        columns, rows, caption, footer = self.table
-        return html_table(columns, rows, caption=caption, footer=footer)
 
 
 def _module_text(module: Module) -> str:

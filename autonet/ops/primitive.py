@@ -27,6 +27,7 @@ import numpy as np
 from autonet.autograd.graph import Node, grad_mode
 from autonet.ops import registry
 from autonet.ops.registry import KINDS, Kink
+from autonet.ops.sequence_inputs import tensor_inputs
 from autonet.tensor import Tensor, as_array  # noqa: F401  (as_array: ops import it here)
 
 Rule = Callable[..., Any]
@@ -98,11 +99,15 @@ class Primitive:
                 pa = a if a._requires_grad else None
                 a = a.data
             else:
+                if _is_sequence(a) and self.rule(0) is not None:
+                    return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
                 pa = None
             if isinstance(b, Tensor):
                 pb = b if b._requires_grad else None
                 b = b.data
             else:
+                if _is_sequence(b) and self.rule(1) is not None:
+                    return self(*tensor_inputs(self, args), **attrs)
                 pb = None
             inputs = (a, b)
             parents = (pa, pb) if pa is not None or pb is not None else None
@@ -112,9 +117,13 @@ class Primitive:
                 parents = (a,) if a._requires_grad else None
                 a = a.data
             else:
+                if _is_sequence(a) and self.rule(0) is not None:
+                    return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
                 parents = None
             inputs = (a,)
         else:
+            if any(_is_sequence(a) and self.rule(i) is not None for i, a in enumerate(args)):
+                return self(*tensor_inputs(self, args), **attrs)
             inputs, parents = _unpack(args)
         try:
             out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
@@ -129,9 +138,14 @@ class Primitive:
             raise rewrapped from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        if out.ndim > 1 and out.shape[-1] == out.shape[-2] and len(inputs) > 1 \
+                and self.kind == "elementwise":  # only (n,) meeting (n, 1) makes (..., n, n)
+            from autonet.autograd.warnings import check_rank1_broadcast
+
+            check_rank1_broadcast(self.name, inputs, out)
         result = _new_tensor(Tensor)
         result.data = out
-        result.grad = None
+        result._grad = None
         result.name = None
         if parents is not None and grad_mode.enabled and out.dtype.kind in "fc":
             result._requires_grad = True
@@ -151,6 +165,11 @@ class Primitive:
 
 
 _new_tensor = Tensor.__new__
+
+
+def _is_sequence(x: Any) -> bool:
+    """A Python list or tuple passed where an op expects an array (maybe a list of Tensors)."""
+    return type(x) is list or type(x) is tuple
 
 
 def _unpack(args: Sequence[Any]) -> tuple[tuple, tuple | None]:

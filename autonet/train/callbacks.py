@@ -43,6 +43,10 @@ class Callback:
     def on_train_begin(self, state: TrainState) -> None:
         pass
 
+    def on_batch_end(self, state: TrainState, batch: int, loss: float) -> None:
+        """After each optimizer step: ``batch`` is its 1-based number in the epoch, ``loss`` the
+        value minimized on it (including fit's L1/L2 penalty when there is one)."""
+
     def on_epoch_end(self, state: TrainState) -> None:
         pass
 
@@ -52,6 +56,26 @@ class Callback:
     def on_diverged(self, state: TrainState) -> None:
         """The loss became NaN/Inf and fit is about to raise TrainingDiverged (on_train_end is
         not called: the weights are not worth saving)."""
+
+
+class BatchLosses(Callback):
+    """Records the loss of every mini-batch step (``.losses``, with ``.epochs`` saying which
+    epoch each came from): the course's "cost per iteration" plot is ``plt.plot(cb.losses)``."""
+
+    def __init__(self) -> None:
+        self.losses: list[float] = []
+        self.epochs: list[int] = []
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"losses": list(self.losses), "epochs": list(self.epochs)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.losses = [float(v) for v in state["losses"]]
+        self.epochs = [int(v) for v in state["epochs"]]
+
+    def on_batch_end(self, state: TrainState, batch: int, loss: float) -> None:
+        self.losses.append(float(loss))
+        self.epochs.append(state.epoch + 1)  # state.epoch is the last finished one
 
 
 class EarlyStopping(Callback):

@@ -15,11 +15,16 @@ import numpy as np
 class History:
     """Per-epoch records: ``history["loss"]`` is the list of training losses, one per epoch; also
     "accuracy", "val_loss", "val_accuracy" (when available), "lr" (the rate used in the epoch) and
-    "time" (seconds). ``history.epoch`` lists the epoch numbers (1-based)."""
+    "time" (seconds). ``history.epoch`` lists the epoch numbers (1-based).
+
+    "loss" is the data loss alone, never fit's L1/L2 penalty (so it compares with "val_loss");
+    when fit ran with ``l1``/``l2``, "cost" records loss + penalty, the course's cost J.
+    ``history.cost_key`` is the key of the quantity fit minimized ("cost" or "loss")."""
 
     def __init__(self) -> None:
         self.epoch: list[int] = []
         self.history: dict[str, list[float]] = {}
+        self.cost_key = "loss"
 
     def append(self, epoch: int, logs: Mapping[str, float]) -> None:
         self.epoch.append(int(epoch))

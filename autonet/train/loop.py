@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from autonet.arguments import number
+from autonet.nn.functional import weight_penalty
 from autonet.tensor import Tensor
 from autonet.train.callbacks import Callback, TrainState
 from autonet.train.checkpoint import Checkpoint, restore
@@ -53,8 +54,14 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         val_data: same forms; evaluated after every epoch (eval mode, no graph).
         scheduler: an lr_scheduler, stepped once per epoch (ReduceLROnPlateau gets the
             validation loss, or the training loss without val_data).
-        callbacks: EarlyStopping, Checkpoint, or your own Callback subclasses.
-        l1, l2: penalties on the weight matrices added to the loss (see ``_penalty``).
+        callbacks: EarlyStopping, Checkpoint, BatchLosses, or your own Callback subclasses
+            (``on_batch_end(state, batch, loss)`` runs after every step).
+        l1, l2: penalties on the weight matrices (parameters with 2 or more dimensions)
+            added to the loss: ``l1 * sum |W| + (l2 / 2) * sum W^2``
+            (``an.nn.functional.weight_penalty``); the course's ``lambd / (2m) sum ||W||^2`` is
+            ``l2=lambd / m``. History's "loss" stays the data loss (comparable with
+            "val_loss"); with a penalty "cost" records loss + penalty, the course's J
+            (``history.cost_key`` names the one to plot).
         metrics: extra ``name -> fn(output array, target array)`` computed on validation data.
         verbose: 0 silent; 1 progress bars when stderr is a terminal or in Jupyter; 2 also one
             line per epoch.
@@ -75,6 +82,7 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback instances, got {cb!r:.60}")
     l1, l2 = number(l1, "fit", "l1", low=0.0), number(l2, "fit", "l2", low=0.0)
+    _check_loss_and_optimizer(model, loss_fn, optimizer)
     loader = as_loader(train_data, batch_size, shuffle, seed, "train_data")
     if len(loader) == 0:
         raise ValueError(f"fit: train_data gives no batches ({len(loader.dataset)} samples, "
@@ -83,6 +91,7 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     val_loader = None if val_data is None else as_loader(val_data, max(batch_size, 256), False,
                                                          None, "val_data")
     history = History()
+    history.cost_key = "cost" if (l1 or l2) else "loss"
     plateau_key = "loss" if val_loader is None else "val_loss"
     if getattr(scheduler, "steps_on_metric", False):
         _check_plateau_mode(scheduler, plateau_key)
@@ -145,7 +154,7 @@ def _train_epoch(state: TrainState, loss_fn: Callable, epoch: int, l1: float, l2
                  threshold: float, verbose: int) -> dict[str, float]:
     model, optimizer, loader = state.model, state.optimizer, state.loader
     model.train()
-    total, correct, n, counted = 0.0, 0.0, 0, 0
+    total, cost, correct, n, counted = 0.0, 0.0, 0.0, 0, 0
     bar = progress_bar(len(loader), verbose, f"epoch {epoch}", False, 1)
     try:
         for b, batch in enumerate(loader, start=1):
@@ -160,41 +169,59 @@ def _train_epoch(state: TrainState, loss_fn: Callable, epoch: int, l1: float, l2
                     f"(lr={_lr(optimizer):.4g}); lower the learning rate, standardize the "
                     "inputs, or check the data for NaN/Inf", state.history)
             penalty = _penalty(model, l1, l2)
-            (loss if penalty is None else loss + penalty).backward()
+            objective = loss if penalty is None else loss + penalty
+            objective.backward()
             optimizer.step()
             size = len(y.data)
             total, n = total + value * size, n + size
+            cost += float(objective.item()) * size
             acc = accuracy(output.data, y.data, threshold)
             if acc is not None:
                 correct, counted = correct + acc * size, counted + size
             if bar is not None:
                 bar.set_postfix(loss=f"{value:.4g}")
                 bar.update(1)
+            for cb in state.callbacks:
+                cb.on_batch_end(state, b, value if penalty is None else float(objective.item()))
     finally:
         if bar is not None:
             bar.close()
     logs = {"loss": total / n}
+    if l1 or l2:
+        logs["cost"] = cost / n
     if counted:
         logs["accuracy"] = correct / counted
     return logs
 
 
 def _penalty(model: Any, l1: float, l2: float) -> Tensor | None:
-    """L1 and L2 on the weight matrices (parameters with ndim >= 2; biases are not penalized):
-    l1·Σ|W| + (l2/2)·ΣW², whose gradient adds l2·W, i.e. weight decay l2."""
+    """fit's L1/L2 term on the weight matrices (parameters with ndim >= 2; biases are not
+    penalized): ``an.nn.functional.weight_penalty``, the one implementation."""
     if not l1 and not l2:
         return None
-    total = None
-    for p in model.parameters():
-        if p.ndim < 2:
-            continue
-        term = 0.0
-        if l1:
-            term = (p.abs().sum() * l1) + term
-        if l2:
-            term = (p * p).sum() * (l2 / 2) + term
-        total = term if total is None else total + term
-    return total
+    return weight_penalty([p for p in model.parameters() if p.ndim >= 2], l1, l2)
+
+
+def _check_loss_and_optimizer(model: Any, loss_fn: Any, optimizer: Any) -> None:
+    """A loss class passed uninstantiated, or an optimizer over another model's parameters,
+    would fail far away or train nothing in silence."""
+    if isinstance(loss_fn, type):
+        raise TypeError(f"fit: loss_fn is the class {loss_fn.__name__}; pass an instance, "
+                        f"e.g. {loss_fn.__name__}() (or a function loss(output, target))")
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be callable as loss_fn(output, target), got "
+                        f"{type(loss_fn).__name__}")
+    groups = getattr(optimizer, "param_groups", None)
+    parameters = getattr(model, "parameters", None)
+    if groups is None or parameters is None:
+        return
+    mine = {id(p) for p in parameters()}
+    theirs = [p for g in groups for p in g["params"]]
+    if mine and theirs and not any(id(p) in mine for p in theirs):
+        raise ValueError(f"fit: the optimizer updates {len(theirs)} parameter(s), none of which "
+                         f"belongs to the model being trained ({len(mine)} parameters), so "
+                         f"training would change nothing; build it over this model: "
+                         f"{type(optimizer).__name__}(model.parameters(), ...)")
 
 
 def _check_plateau_mode(scheduler: Any, key: str) -> None:

@@ -74,7 +74,9 @@ def draw_graph(
         constants: draw array operands that need no gradient (the data X, masks) as grey boxes.
         names: ``"auto"`` names unnamed leaves after the caller's variables; None does not look.
         grad_output: the gradient to start backward from (shape of ``root``).
-        vanish, explode: gradient-health thresholds, relative to ``max(mean |value|, 1)``.
+        vanish, explode: gradient-health thresholds: vanishing when sum |grad| is below
+            ``vanish`` times that of the layers after it, exploding when mean |grad| is above
+            ``explode`` x ``max(mean |value|, 1)`` (autonet/viz/health.py).
         max_nodes: most boxes and ellipses drawn; beyond it the nodes farthest from the root are
             summarized in one note (``on_large="summarize"``) or a ValueError is raised
             (``on_large="raise"``).

@@ -46,6 +46,20 @@ def summarize(array: Any, precision: int = 4) -> str:
             f"max {format_number(hi, precision)}]")
 
 
+def summarize_gradient(array: Any, precision: int = 4) -> str:
+    """One line for a gradient: the number for one element, else ``mean|g| m [min a, max b]``.
+
+    The magnitude, not the signed mean: the signed mean of a gradient often cancels to ~0 (the
+    logits' gradient of softmax cross-entropy sums to 0 in every row) however large it is."""
+    a = np.asarray(array)
+    if a.size <= 1 or a.dtype.kind not in "fiu":
+        return summarize(a, precision)
+    with np.errstate(all="ignore"):
+        lo, hi = a.min(), a.max()
+    return (f"mean|g| {format_number(mean_abs(a), precision)} [min {format_number(lo, precision)}"
+            f", max {format_number(hi, precision)}]")
+
+
 def describe_shape(array: Any) -> str:
     """``shape (3, 4) float32``; scalars read ``scalar float32``."""
     a = np.asarray(array)

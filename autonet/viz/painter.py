@@ -12,7 +12,7 @@ import numpy as np
 
 from autonet.nn.module import Parameter
 from autonet.tensor import Tensor
-from autonet.viz import labels, styles
+from autonet.viz import health, labels, styles
 from autonet.viz.clusters import Clusters
 from autonet.viz.flow import Flow, gradient_along
 from autonet.viz.modules import Grouping
@@ -36,6 +36,8 @@ class Painter:
         self.current = (result.steps[step - 1] if result is not None and step else None)
         done = result.steps[:step] if (result is not None and step is not None) else None
         self.done = set(done) if done is not None else None
+        self.verdicts = (health.judge(walk, result, vanish, explode) if result is not None
+                         else {})
 
     # ---- values -------------------------------------------------------------------------------
     def kind(self, value: Value) -> str:
@@ -79,14 +81,12 @@ class Painter:
             else:
                 partial = value.index not in self.complete
                 head = "grad so far" if partial else "grad"
-                lines.append(f"{head} {labels.summarize(g, self.precision)}")
+                lines.append(f"{head} {labels.summarize_gradient(g, self.precision)}")
                 if not partial:
-                    health = styles.gradient_health(labels.mean_abs(g),
-                                                    labels.mean_abs(value.array),
-                                                    self.vanish, self.explode)
-                    if health != "ok":
-                        lines.append(f"{health.upper()} gradient")
-                        attrs.update(styles.EXPLODING if health == "exploding"
+                    verdict = self.verdicts.get(value.index, "ok")
+                    if verdict != "ok":
+                        lines.append(f"{verdict.upper()} gradient")
+                        attrs.update(styles.EXPLODING if verdict == "exploding"
                                      else styles.VANISHING)
         return _join(lines), attrs
 
@@ -170,16 +170,27 @@ class Painter:
             g = self._edge_grad(edge) if edge.parts and self.flow else None
             if g is not None:
                 size = labels.mean_abs(g)
-                attrs = {"label": labels.summarize(g, self.precision),
+                attrs = {"label": labels.summarize_gradient(g, self.precision),
                          "color": styles.GRAD_EDGE, "fontcolor": styles.GRAD_EDGE,
                          "penwidth": styles.edge_width(size, largest)}
-                source = edge.value.array if edge.value is not None else g
-                health = styles.gradient_health(size, labels.mean_abs(source),
-                                                self.vanish, self.explode)
-                if health != "ok":
-                    colour = styles.EXPLODING if health == "exploding" else styles.VANISHING
+                verdict = self._edge_health(edge, g)
+                if verdict != "ok":
+                    colour = styles.EXPLODING if verdict == "exploding" else styles.VANISHING
                     attrs["color"] = attrs["fontcolor"] = colour["color"]
             graph.edge(edge.src, edge.dst, **attrs)
+
+    def _edge_health(self, edge: Edge, g: np.ndarray) -> str:
+        """An edge explodes on its own gradient; it vanishes when the value it carries the
+        gradient of does (one small contribution among several is not a vanishing gradient)."""
+        source = edge.value.array if edge.value is not None else g
+        if health.gradient_health(g, source, None, True, self.vanish,
+                                  self.explode) == "exploding":
+            return "exploding"
+        value = edge.value
+        if value is None or value.index not in self.complete:
+            return "ok"
+        verdict = self.verdicts.get(value.index, "ok")
+        return "ok" if verdict == "exploding" else verdict
 
     def _edge_grad(self, edge: Edge) -> np.ndarray | None:
         if self.result is None:

@@ -43,23 +43,6 @@ KIND_TEXT = {
 }
 
 
-def gradient_health(grad_size: float, value_size: float, vanish: float, explode: float) -> str:
-    """``zero`` / ``vanishing`` / ``exploding`` / ``ok``: mean |grad| against
-    ``max(mean |value|, 1)``.
-
-    Scaling by the value (never below 1) flags a saturated sigmoid (z = 10 gets 4.5e-5 of the
-    upstream gradient) while a value near 0 with an ordinary gradient stays ``ok``.
-    """
-    scale = max(value_size, 1.0)
-    if not math.isfinite(grad_size) or grad_size > explode * scale:
-        return "exploding"
-    if grad_size == 0.0:
-        return "zero"  # no signal at all (a dead ReLU, an input of 0); drawn like vanishing
-    if grad_size < vanish * scale:
-        return "vanishing"
-    return "ok"
-
-
 def edge_width(magnitude: float, largest: float) -> str:
     """Pen width from 0.6 (no gradient) to 4 (the largest gradient in the picture)."""
     if largest <= 0 or not math.isfinite(largest) or not math.isfinite(magnitude):
@@ -91,8 +74,9 @@ def add_legend(graph: graphviz.Digraph, kinds: list[str], flow: bool, modules: b
         rows.append(_row(OP_STYLE["fillcolor"], "orange outline",
                          "the op backward visits in this step", CURRENT_STEP["color"]))
     if gradients:
-        rows.append(_row("#ffffff", "blue outline", f"vanishing gradient: mean|grad| &lt; "
-                         f"{vanish:g} x max(mean|value|, 1), or zero", VANISHING["color"]))
+        rows.append(_row("#ffffff", "blue outline", f"vanishing gradient: sum|grad| &lt; "
+                         f"{vanish:g} x that of the layers after it, or zero",
+                         VANISHING["color"]))
         rows.append(_row("#ffffff", "red outline", f"exploding gradient: mean|grad| &gt; "
                          f"{explode:g} x max(mean|value|, 1)", EXPLODING["color"]))
     if flow:

@@ -43,6 +43,8 @@ NOT_REFERENCED: dict[str, str] = {
     "autonet.random": "manual_seed and the generators, re-exported by autonet",
     "autonet.tensor": "Tensor, re-exported by autonet",
     "autonet.arguments": "internal checks of user arguments (one clear error per bad value)",
+    "autonet.numpy_interop": "numpy's ufunc/function protocols on Tensors (internal)",
+    "autonet.dtypes": "an.float32, an.int64, ... dtype names, re-exported by autonet",
 }
 
 

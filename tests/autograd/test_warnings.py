@@ -1,4 +1,4 @@
-"""Opt-in course warnings: the rank-1 broadcast bug and gradients adding up over two backwards."""
+"""Course warnings: the rank-1 broadcast bug and gradients adding up over two backwards."""
 
 import warnings
 
@@ -13,9 +13,8 @@ from autonet.ops.primitive import _hooks
 
 @pytest.fixture
 def warn_broadcast():
-    an.set_warn_broadcast(True)
+    an.set_warn_broadcast(True)  # the default; a test that switches it off switches it back
     yield
-    an.set_warn_broadcast(False)
 
 
 @pytest.fixture
@@ -62,24 +61,51 @@ def test_matching_shapes_do_not_warn(warn_broadcast):
         A - an.tensor(np.zeros((1, 4)))  # an explicit outer difference is fine
 
 
-def test_broadcast_warning_is_off_by_default_and_uninstalls():
-    assert _hooks.on_forward is None
-    A = an.tensor(np.ones((3, 1)), requires_grad=True)
+def test_broadcast_warning_is_on_by_default_without_grad_and_can_be_silenced():
+    A = an.tensor(np.ones((3, 1)))  # no grad anywhere: plain tensor code
+    with pytest.warns(BroadcastWarning, match="rank-1") as seen:
+        A - an.tensor(np.zeros(3))
+    assert seen[0].filename == __file__
+    with pytest.warns(BroadcastWarning):
+        np.ones(3) * A  # an ndarray on the left too
+    an.set_warn_broadcast(False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            A - an.tensor(np.zeros(3))
+    finally:
+        an.set_warn_broadcast(True)
+    with pytest.raises(TypeError, match="True or False"):
+        an.set_warn_broadcast("no")
+
+
+def test_explicit_outer_sums_and_healthy_shapes_never_warn():
+    rng = np.random.default_rng(0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        A - an.tensor(np.zeros(3))
-    an.set_warn_broadcast(True)
-    assert _hooks.on_forward is not None
-    an.set_warn_broadcast(False)
-    assert _hooks.on_forward is None
+        for n in (1, 2, 3, 7, 64):
+            x, y = an.tensor(rng.normal(size=n)), an.tensor(rng.normal(size=n))
+            assert (x[:, None] + y[None, :]).shape == (n, n)  # deliberate, with explicit axes
+            assert (x.reshape(-1, 1) * y.reshape(1, -1)).shape == (n, n)
+            x + y, x * 2.0, an.maximum(x, 0.0)
+            M = an.tensor(rng.normal(size=(n, n)), requires_grad=True)
+            M + x, M * y[None, :], M - x.reshape(-1, 1), an.where(M > 0, M, 0.0)
+            (M @ M.T + M).sum().backward()
+            b = an.tensor(rng.normal(size=(n, 1)))
+            b - an.tensor(rng.normal(size=(n, 1))), b + 1.0
+        model = an.nn.Sequential(an.nn.Linear(4, 4), an.nn.Tanh(), an.nn.Linear(4, 4))
+        for m in (1, 4, 16):  # square batches: (m, 4) with m = 4 included
+            X = an.tensor(rng.normal(size=(m, 4)))
+            an.nn.functional.cross_entropy(model(X), np.arange(m) % 4).backward()
+            an.nn.functional.mse_loss(model(X), an.tensor(rng.normal(size=(m, 4)))).backward()
 
 
-def test_broadcast_warning_and_anomaly_mode_share_the_hook(warn_broadcast):
+def test_broadcast_warning_works_under_anomaly_mode(warn_broadcast):
     A = an.tensor(np.ones((3, 1)), requires_grad=True)
     with an.detect_anomaly(), pytest.warns(BroadcastWarning):
         d = A - an.tensor(np.zeros(3))
     assert d.grad_fn.site is not None
-    assert _hooks.on_forward is not None  # broadcast warning still on after anomaly mode ends
+    assert _hooks.on_forward is None  # anomaly mode uninstalled its hook; the warning needs none
     with pytest.warns(BroadcastWarning):
         A - an.tensor(np.zeros(3))
 

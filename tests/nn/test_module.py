@@ -233,3 +233,36 @@ def test_summary_uses_course_notation_and_counts() -> None:
     assert model.training  # restored
     names = nn.course_names(model)
     assert names[id(model[2].weight)] == "W[2]" and names[id(model[0].bias)] == "b[1]"
+
+
+def test_summary_repr_is_the_table_and_input_shape_comes_from_a_first_linear(capsys):
+    model = an.nn.Sequential(an.nn.Linear(4, 3), an.nn.ReLU(), an.nn.Linear(3, 1))
+    table = an.nn.summary(model)  # input_shape read from Linear(4, 3)
+    assert capsys.readouterr().out == ""  # returned, not printed: a REPL shows it once
+    assert repr(table) == str(table) and "Z[1] (m, 3)" in table
+    assert table == an.nn.summary(model, (4,))
+    assert "L = 2 layers" in table
+    assert "L = 1 layer," in an.nn.summary(an.nn.Sequential(an.nn.Linear(2, 1)))
+    an.nn.summary(model, print_fn=print)
+    assert "Z[2]" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="input_shape"):
+        an.nn.summary(an.nn.Sequential(an.nn.Conv2d(1, 2, 3)))
+
+
+def test_summary_rows_add_up_to_the_total_with_a_free_parameter():
+    class Scaled(an.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = an.nn.Linear(3, 2)
+            self.scale = an.nn.Parameter(np.ones(2))
+
+        def forward(self, x):
+            return an.tanh(self.layer(x)) * self.scale
+
+    table = an.nn.summary(Scaled(), (3,))
+    assert "scale (2,)" in table
+    counts = [int(line.split()[-1].replace(",", "")) for line in table.splitlines()
+              if line.strip() and line.split()[-1].replace(",", "").isdigit()
+              and ("(" in line) and not line.startswith("Hyper")]
+    total = 3 * 2 + 2 + 2
+    assert f"{total:,} total" in table and sum(counts) == total

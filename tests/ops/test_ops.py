@@ -16,6 +16,9 @@ from tests.ops.op_table_everyday import EVERYDAY_CASES
 
 CASES = TABLE + EVERYDAY_CASES
 
+# hypothesis draws every broadcastable pair of shapes, (n,) against (n, 1) included, on purpose
+pytestmark = pytest.mark.filterwarnings("ignore::autonet.autograd.warnings.BroadcastWarning")
+
 IDS = [case.name for case in CASES]
 
 

@@ -82,10 +82,10 @@ def test_non_scalar_root_is_seeded_with_ones_or_grad_output():
     y = x * x
     found = dot.nodes(an.viz.draw_graph(y, legend=False).source)
     x_label = found[dot.by_first_line(found, "x")]["label"]
-    assert x_label[3] == "grad mean 4 [min 2, max 6]"  # 2x
+    assert x_label[3] == "grad mean|g| 4 [min 2, max 6]"  # 2x
     found = dot.nodes(an.viz.draw_graph(y, grad_output=np.array([1.0, 0.0, 0.0], np.float32),
                                         legend=False).source)
-    assert found[dot.by_first_line(found, "x")]["label"][3] == "grad mean 0.6667 [min 0, max 2]"
+    assert found[dot.by_first_line(found, "x")]["label"][3] == "grad mean|g| 0.6667 [min 0, max 2]"
 
 
 def test_no_grad_root_draws_values_only():
