@@ -122,10 +122,27 @@ def _entry(path: str, value: Any) -> str:
     that a module exports at import time, like the ops, cannot be found by their public path
     without importing), with an anchor for the public path; anything else by its public path."""
     defined = f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', '')}"
+    if (inspect.isfunction(value) and defined != path
+            and not _found_where_defined(value)):  # a wrapper made at import (dim= aliases)
+        try:
+            signature = str(inspect.signature(value))
+        except (TypeError, ValueError):
+            signature = "(...)"
+        name = path.rsplit(".", 1)[-1]
+        doc = inspect.cleandoc(value.__doc__ or "")
+        return f'<span id="{path}"></span>\n\n## `{name}{signature}`\n\n{doc}\n'
     if not (inspect.isfunction(value) or inspect.isclass(value)) or defined == path:
         return f"::: {path}\n    options:\n      heading_level: 2\n"
     return (f'<span id="{path}"></span>\n\n::: {defined}\n    options:\n      heading_level: 2\n'
             f"      show_root_full_path: false\n")
+
+
+def _found_where_defined(value: Any) -> bool:
+    """Whether ``value`` is reachable as ``<its __module__>.<its __qualname__>``."""
+    if not value.__module__.startswith("autonet") or "<locals>" in value.__qualname__:
+        return True  # not one of autonet's module-level names: leave it to mkdocstrings
+    module = importlib.import_module(value.__module__)
+    return getattr(module, value.__qualname__, None) is value
 
 
 def _page_link(module_name: str) -> str:
