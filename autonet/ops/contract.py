@@ -94,7 +94,7 @@ def _einsum_grad(i, xp, g, y, *xs, equation):
     return xp.einsum(*operands, equation=",".join(subs) + "->" + "".join(target))
 
 
-einsum_ = Primitive("einsum", _einsum, PerInput(_einsum_grad), kind="linalg", export=False,
+einsum_row = Primitive("einsum", _einsum, PerInput(_einsum_grad), kind="linalg", export=False,
                     doc="numpy.einsum of the inputs with an explicit equation (public: an.einsum).")
 
 
@@ -106,7 +106,7 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
         raise TypeError("einsum: the first argument is the subscripts string, e.g. "
                         "an.einsum('ij,jk->ik', a, b)")
     equation = _normalize(subscripts, [np.shape(as_array(x)) for x in operands])
-    return einsum_(*operands, equation=equation)
+    return einsum_row(*operands, equation=equation)
 
 
 @composite

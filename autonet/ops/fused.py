@@ -41,16 +41,16 @@ def _log_softmax(x, axis=-1):
 
 
 # softmax: dx = y * (g - sum(g * y));  log_softmax: dx = g - softmax(x) * sum(g).
-softmax_ = Primitive("softmax", _softmax, (
+softmax_row = Primitive("softmax", _softmax, (
     lambda xp, g, y, x, axis=-1: y * (g - xp.sum(g * y, axis=axis, keepdims=True)),
 ), saves_output=True, kind="fused", export=False,
     doc="exp(x) / sum(exp(x)) along axis, shifted by the max (stable for any logits).")
-log_softmax_ = Primitive("log_softmax", _log_softmax, (
+log_softmax_row = Primitive("log_softmax", _log_softmax, (
     lambda xp, g, y, x, axis=-1: g - xp.exp(y) * xp.sum(g, axis=axis, keepdims=True),
 ), saves_output=True, kind="fused", export=False,
     doc="x - logsumexp(x) along axis, computed stably.")
-softmax = composite(takes_axis(softmax_, keywords=("axis",)), name="softmax", method=True)
-log_softmax = composite(takes_axis(log_softmax_, keywords=("axis",)), name="log_softmax",
+softmax = composite(takes_axis(softmax_row, keywords=("axis",)), name="softmax", method=True)
+log_softmax = composite(takes_axis(log_softmax_row, keywords=("axis",)), name="log_softmax",
                         method=True)
 
 def _linear(x, w, b=None):

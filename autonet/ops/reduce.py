@@ -118,40 +118,40 @@ def attaining(inputs, attrs, out):
 RD = "reduction"
 _AXIS_DOC = " over axis (None: all; an int or a tuple), keeping reduced axes as 1 if keepdims."
 
-sum_ = Primitive("sum", np.sum, (
+sum_row = Primitive("sum", np.sum, (
     lambda xp, g, y, x, axis=None, keepdims=False: _spread(xp, g, x, axis, keepdims),
 ), kind=RD, export=False, doc="Sum" + _AXIS_DOC)
-mean_ = Primitive("mean", np.mean, (
+mean_row = Primitive("mean", np.mean, (
     lambda xp, g, y, x, axis=None, keepdims=False:
         # an empty axis: the gradient is empty too (no 1 / 0)
         _spread(xp, g, x, axis, keepdims) * (1.0 / builtins.max(_count(x.shape, axis), 1)),
 ), kind=RD, export=False, doc="Mean" + _AXIS_DOC)
-max_ = Primitive("max", np.max, (_extreme_grad,), saves_output=True, kind=RD, export=False,
+max_row = Primitive("max", np.max, (_extreme_grad,), saves_output=True, kind=RD, export=False,
                 kink=Kink(attaining, "where two elements tie for the max"),
                 doc="Maximum" + _AXIS_DOC + " Ties share the gradient equally.")
-min_ = Primitive("min", np.min, (_extreme_grad,), saves_output=True, kind=RD, export=False,
+min_row = Primitive("min", np.min, (_extreme_grad,), saves_output=True, kind=RD, export=False,
                 kink=Kink(attaining, "where two elements tie for the min"),
                 doc="Minimum" + _AXIS_DOC + " Ties share the gradient equally.")
 # d var / dx = 2 (x - mean) / (n - ddof);  d std / dx = (x - mean) / ((n - ddof) std), and 0 (a
 # subgradient, as in PyTorch) for a constant slice, where std = 0.
-var_ = Primitive("var", _var, (
+var_row = Primitive("var", _var, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g, x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (2.0 / (_count(x.shape, axis) - ddof)),
 ), kind=RD, export=False, doc="Variance (divided by n - ddof)" + _AXIS_DOC)
-std_ = Primitive("std", _std, (
+std_row = Primitive("std", _std, (
     lambda xp, g, y, x, axis=None, keepdims=False, ddof=0:
         expand_reduced(xp, g / xp.where(y == 0, np.inf, y), x.shape, axis, keepdims)
         * (x - xp.mean(x, axis=axis, keepdims=True)) * (1.0 / (_count(x.shape, axis) - ddof)),
 ), saves_output=True, kind=RD, export=False,
     doc="Standard deviation (divided by n - ddof)" + _AXIS_DOC)
 # d logsumexp / dx = softmax(x) = exp(x - logsumexp(x)).
-logsumexp_ = Primitive("logsumexp", _logsumexp, (
+logsumexp_row = Primitive("logsumexp", _logsumexp, (
     lambda xp, g, y, x, axis=None, keepdims=False:
         expand_reduced(xp, g, x.shape, axis, keepdims)
         * xp.exp(x - expand_reduced(xp, y, x.shape, axis, keepdims)),
 ), saves_output=True, kind=RD, export=False, doc="log(sum(exp(x))), computed stably" + _AXIS_DOC)
-prod_ = Primitive("prod", np.prod, (_prod_grad,), saves_output=True, kind=RD, export=False,
+prod_row = Primitive("prod", np.prod, (_prod_grad,), saves_output=True, kind=RD, export=False,
                  doc="Product" + _AXIS_DOC + " Exact gradients with zeros in x.")
 
 
@@ -169,14 +169,14 @@ def _reduction(primitive: Primitive, *options: str):
     return composite(op, name=primitive.name, method=True)
 
 
-sum = _reduction(sum_)
-mean = _reduction(mean_)
-max = _reduction(max_)
-min = _reduction(min_)
-var = _reduction(var_, "ddof")
-std = _reduction(std_, "ddof")
-logsumexp = _reduction(logsumexp_)
-prod = _reduction(prod_)
+sum = _reduction(sum_row)
+mean = _reduction(mean_row)
+max = _reduction(max_row)
+min = _reduction(min_row)
+var = _reduction(var_row, "ddof")
+std = _reduction(std_row, "ddof")
+logsumexp = _reduction(logsumexp_row)
+prod = _reduction(prod_row)
 
 
 @composite(method=True)

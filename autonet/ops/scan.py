@@ -1,7 +1,7 @@
 """Running sums and products along an axis, and sorting: forward and gradient rules side by side.
 
 * ``cumsum``: linear, so its gradient is the reversed cumulative sum of ``g``.
-* ``cumprod``: d y_i / d x_j = prod_{k <= i, k != j} x_k for i >= j, exact at zeros (see below).
+* ``cumprod``: d y_i / d x_j = prod_row{k <= i, k != j} x_k for i >= j, exact at zeros (see below).
 * ``sort``/``topk``: values are gathered from the input (gradient back to where each value came
   from, a permutation), indices carry no gradient; ties are broken stably.
 """
@@ -44,8 +44,8 @@ def _cumprod_grad(xp, g, y, x, axis=None):
 
 def _cumprod_grad_at_zeros(xp, x, g, y):
     # Along the last axis, with z the first zero of a slice (n if none):
-    #   j < z:  sum_{i >= j} g_i y_i / x_j      (the y_i past z are 0, as the true terms are)
-    #   j = z:  sum_{i >= z} g_i y'_i, y' the cumprod with x_z replaced by 1
+    #   j < z:  sum_row{i >= j} g_i y_i / x_j      (the y_i past z are 0, as the true terms are)
+    #   j = z:  sum_row{i >= z} g_i y'_i, y' the cumprod with x_z replaced by 1
     #   j > z:  0                               (every product includes x_z = 0)
     n = x.shape[-1]
     zero = x == 0
@@ -58,17 +58,18 @@ def _cumprod_grad_at_zeros(xp, x, g, y):
 
 def _cumprod_grad_by_products(xp, x, g, y):
     # For higher orders, the products of the others formed one by one (n^2 work per slice):
-    # row j of c is the cumprod with x_j replaced by 1, so c[j, i] = prod_{k <= i, k != j} x_k.
+    # row j of c is the cumprod with x_j replaced by 1, so c[j, i] = prod_row{k <= i, k != j} x_k.
     n = x.shape[-1]
     c = xp.cumprod(xp.where(np.eye(n, dtype=bool), 1, xp.expand_dims(x, -2)), axis=-1)
     upper = np.triu(np.ones((n, n), dtype=bool))  # i >= j
     return xp.sum(xp.where(upper, c * xp.expand_dims(g, -2), 0), axis=-1)
 
 
-cumsum_ = Primitive("cumsum", np.cumsum, (_cumsum_grad,), kind="reduction", export=False,
-                    doc="Running sum along axis (public: an.cumsum).")
-cumprod_ = Primitive("cumprod", np.cumprod, (_cumprod_grad,), saves_output=True, kind="reduction",
-                     export=False, doc="Running product along axis (public: an.cumprod).")
+cumsum_row = Primitive("cumsum", np.cumsum, (_cumsum_grad,), kind="reduction", export=False,
+                       doc="Running sum along axis (public: an.cumsum).")
+cumprod_row = Primitive("cumprod", np.cumprod, (_cumprod_grad,), saves_output=True,
+                        kind="reduction", export=False,
+                        doc="Running product along axis (public: an.cumprod).")
 
 
 def _scan(primitive: Primitive, doc: str):
@@ -82,9 +83,9 @@ def _scan(primitive: Primitive, doc: str):
     return composite(takes_axis(scan, name=primitive.name), name=primitive.name, method=True)
 
 
-cumsum = _scan(cumsum_, "Running sum along ``axis`` (numpy.cumsum: flattened for axis=None); "
+cumsum = _scan(cumsum_row, "Running sum along ``axis`` (numpy.cumsum: flattened for axis=None); "
                         "same shape as x.")
-cumprod = _scan(cumprod_, "Running product along ``axis`` (numpy.cumprod); exact gradients at "
+cumprod = _scan(cumprod_row, "Running product along ``axis`` (numpy.cumprod); exact gradients at "
                           "zeros.")
 
 

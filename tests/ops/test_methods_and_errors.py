@@ -85,7 +85,7 @@ def test_cumprod_gradient_with_zeros_matches_a_plain_loop() -> None:
     x = np.array([2.0, 0.0, 3.0, 0.0, 5.0])
     w = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     expected = np.zeros(5)
-    for j in range(5):  # d/dx_j sum_i w_i prod_{k <= i} x_k, the product without x_j
+    for j in range(5):  # d/dx_j sum_i w_i prod_row{k <= i} x_k, the product without x_j
         for i in range(j, 5):
             expected[j] += w[i] * np.prod([x[k] for k in range(i + 1) if k != j])
     t = an.tensor(x, requires_grad=True)
