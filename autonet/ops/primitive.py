@@ -139,7 +139,8 @@ class Primitive:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if out.ndim > 1 and out.shape[-1] == out.shape[-2] and len(inputs) > 1 \
-                and self.kind == "elementwise":  # only (n,) meeting (n, 1) makes (..., n, n)
+                and self.kind == "elementwise" and _has_rank1(inputs):
+            # only an (n,) array meeting an (n, 1) column makes (..., n, n)
             from autonet.autograd.warnings import check_rank1_broadcast
 
             check_rank1_broadcast(self.name, inputs, out)
@@ -165,6 +166,14 @@ class Primitive:
 
 
 _new_tensor = Tensor.__new__
+
+
+def _has_rank1(inputs: Sequence[Any]) -> bool:
+    """Whether an input is a rank-1 array (the one shape the rank-1 broadcast warning is about)."""
+    for x in inputs:
+        if type(x) is np.ndarray and x.ndim == 1:
+            return True
+    return False
 
 
 def _is_sequence(x: Any) -> bool:
