@@ -170,10 +170,7 @@ _new_tensor = Tensor.__new__
 
 def _has_rank1(inputs: Sequence[Any]) -> bool:
     """Whether an input is a rank-1 array (the one shape the rank-1 broadcast warning is about)."""
-    for x in inputs:
-        if type(x) is np.ndarray and x.ndim == 1:
-            return True
-    return False
+    return any(type(x) is np.ndarray and x.ndim == 1 for x in inputs)
 
 
 def _is_sequence(x: Any) -> bool:
