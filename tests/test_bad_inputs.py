@@ -203,3 +203,16 @@ def test_the_switches_still_take_bools_and_numpy_bools() -> None:
     assert an.is_grad_enabled()
     an.set_detect_anomaly(True)
     an.set_detect_anomaly(False)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: (an.tensor([1.0], requires_grad=True) * 2).sum().backward("abc"), TypeError,
+     ["backward", "grad", "str", "'abc'"]),
+    (lambda: an.zeros(2, 3).swapaxes(0, 4), ValueError, ["swapaxes", "axis 4", "(2, 3)"]),
+    (lambda: an.softmax(an.tensor(np.array([1000, 2000]))), TypeError, ["softmax", "int64"]),
+    (lambda: an.logsumexp(an.tensor(np.array([1000, 2000]))), TypeError, ["logsumexp", "int64"]),
+])
+def test_the_last_deep_tracebacks_are_clear_errors(call, error, words) -> None:
+    with pytest.raises(error) as info:
+        call()
+    assert all(w in str(info.value) for w in words), str(info.value)

@@ -78,6 +78,10 @@ _creation = attrgetter("seq")
 
 
 def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
+    if grad is not None and not isinstance(grad, Tensor | np.ndarray | np.generic | int | float
+                                           | list | tuple):
+        raise TypeError(f"backward: grad must be an array (or Tensor) of the output's shape "
+                        f"{root.shape}, got {type(grad).__name__} {grad!r:.40}")
     if not root._requires_grad:
         raise RuntimeError("backward: this tensor does not require grad and has no graph; create "
                            "the inputs with requires_grad=True (and outside an.no_grad())")

@@ -28,7 +28,14 @@ from autonet.ops.primitive import Primitive, as_array
 from autonet.ops.registry import composite
 
 
+def _floating(name, x):
+    if np.asarray(x).dtype.kind not in "fc":
+        raise TypeError(f"{name}: needs a floating tensor, got {np.asarray(x).dtype}; convert it "
+                        "first, e.g. t.astype('float32') (integer logits would overflow)")
+
+
 def _softmax(x, axis=-1):
+    _floating("softmax", x)
     # Shifting by the max leaves softmax unchanged and keeps exp from overflowing (logits of 1e4).
     e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     e /= np.sum(e, axis=axis, keepdims=True)
@@ -36,6 +43,7 @@ def _softmax(x, axis=-1):
 
 
 def _log_softmax(x, axis=-1):
+    _floating("log_softmax", x)
     shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 

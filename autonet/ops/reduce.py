@@ -68,6 +68,9 @@ def _check_ddof(name, x, axis, ddof):
 
 
 def _logsumexp(x, axis=None, keepdims=False):
+    if np.asarray(x).dtype.kind not in "fc":
+        raise TypeError(f"logsumexp: needs a floating tensor, got {np.asarray(x).dtype}; convert "
+                        "it first, e.g. t.astype('float32') (integers would overflow)")
     # log(sum(exp(x))) = m + log(sum(exp(x - m))) with m the max, so exp never overflows.
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # initial: empty axes allowed
     m = np.where(np.isfinite(m), m, 0)

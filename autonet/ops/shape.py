@@ -150,7 +150,13 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
 @composite(numpy=np.swapaxes, method=True)
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (numpy.swapaxes)."""
-    axes = list(range(np.ndim(as_array(x))))
+    ndim = np.ndim(as_array(x))
+    for axis in (axis1, axis2):
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"swapaxes: axis {axis} is out of range for a tensor of {ndim} "
+                             f"dimension(s) (shape {np.shape(as_array(x))}); use an axis in "
+                             f"[-{ndim}, {ndim - 1}]")
+    axes = list(range(ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes=tuple(axes))
 
