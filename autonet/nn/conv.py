@@ -45,6 +45,23 @@ def compact(values: tuple) -> str:
     return str(values[0]) if len(set(values)) == 1 else str(tuple(values))
 
 
+
+def _set_channels(layer: Module, name: str, in_channels: Any, out_channels: Any, groups: Any,
+                  padding_mode: str) -> None:
+    """Check and set a conv layer's channels and groups (one clear error per bad value)."""
+    for what, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                        ("groups", groups)):
+        if not isinstance(value, int | np.integer) or value <= 0:
+            raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: groups={groups} must divide in_channels ({in_channels}) "
+                         f"and out_channels ({out_channels}); e.g. groups=1")
+    if padding_mode != "zeros":
+        raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported; use "
+                         "'zeros' (pad the input with an.pad for other modes)")
+    layer.in_channels, layer.out_channels, layer.groups = (int(in_channels), int(out_channels),
+                                                           int(groups))
+
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: arguments, parameters, init, labels."""
 
@@ -56,18 +73,7 @@ class _ConvNd(Module):
                  padding_mode: str = "zeros", dtype: Any = None) -> None:
         super().__init__()
         name = f"{type(self).__name__}({in_channels}, {out_channels})"
-        for what, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("groups", groups)):
-            if not isinstance(value, int | np.integer) or value <= 0:
-                raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: groups={groups} must divide in_channels ({in_channels}) "
-                             f"and out_channels ({out_channels}); e.g. groups=1")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported; use "
-                             "'zeros' (pad the input with an.pad for other modes)")
-        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), \
-            int(groups)
+        _set_channels(self, name, in_channels, out_channels, groups, padding_mode)
         self.kernel_size = CF._tuple(name, "kernel_size", kernel_size, self.dims)
         self.stride = CF._tuple(name, "stride", stride, self.dims)
         self.dilation = CF._tuple(name, "dilation", dilation, self.dims)
@@ -182,17 +188,7 @@ class ConvTranspose2d(Module):
                  dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
         super().__init__()
         name = f"ConvTranspose2d({in_channels}, {out_channels})"
-        for what, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("groups", groups)):
-            if not isinstance(value, int | np.integer) or value <= 0:
-                raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: groups={groups} must divide in_channels ({in_channels}) "
-                             f"and out_channels ({out_channels})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported; use 'zeros'")
-        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), \
-            int(groups)
+        _set_channels(self, name, in_channels, out_channels, groups, padding_mode)
         self.kernel_size = CF._tuple(name, "kernel_size", kernel_size)
         self.stride = CF._tuple(name, "stride", stride)
         self.padding = CF._tuple(name, "padding", padding, minimum=0)
