@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,22 +104,8 @@ def chain_numpy(x, w, b):
         else:
             y = np.tanh(y * 0.5) * 0.5 + 0.5
             saved.append(y)
-    g = np.ones(SHAPE, np.float32)
-    gw = np.zeros_like(w)
-    gb = np.zeros_like(b)
-    for i in reversed(range(CHAIN)):
-        step = i % 4
-        s = saved[i]
-        if step == 0:
-            g = g * (1 - s * s)
-        elif step == 1:
-            gw += g * s
-            g = g * w
-        elif step == 2:
-            gb += g
-        else:
-            g = g * s * (1 - s)
-    return g, gw, gb
+    return chain_backward(saved, w, np.ones(SHAPE, np.float32), np.zeros_like(w),
+                          np.zeros_like(b))
 
 
 def chain_torch(x, w, b):
@@ -201,6 +188,24 @@ def scalar_chain_compiled(x: float, w: float, b: float) -> tuple:
     return xt.grad, wt.grad, bt.grad
 
 
+def chain_backward(saved: list, w: Any, g: Any, gw: Any, gb: Any) -> tuple:
+    """The chain's hand-written backward (arrays or Python floats alike), from the values the
+    forward saved: tanh' = 1 - y^2, (y w)' = w and y, (y + b)' = 1, sigmoid' = s (1 - s)."""
+    for i in reversed(range(len(saved))):
+        step = i % 4
+        s = saved[i]
+        if step == 0:
+            g = g * (1 - s * s)
+        elif step == 1:
+            gw += g * s
+            g = g * w
+        elif step == 2:
+            gb += g
+        else:
+            g = g * s * (1 - s)
+    return g, gw, gb
+
+
 def scalar_chain_python(x: float, w: float, b: float) -> tuple:
     """The same chain on Python floats with a hand-written backward."""
     saved = []
@@ -219,20 +224,7 @@ def scalar_chain_python(x: float, w: float, b: float) -> tuple:
         else:
             y = 1 / (1 + math.exp(-y))
             saved.append(y)
-    g, gw, gb = 1.0, 0.0, 0.0
-    for i in reversed(range(SCALAR_CHAIN)):
-        step = i % 4
-        s = saved[i]
-        if step == 0:
-            g = g * (1 - s * s)
-        elif step == 1:
-            gw += g * s
-            g = g * w
-        elif step == 2:
-            gb += g
-        else:
-            g = g * s * (1 - s)
-    return g, gw, gb
+    return chain_backward(saved, w, 1.0, 0.0, 0.0)
 
 
 def bench_scalar_chain(repeats: int) -> None:
