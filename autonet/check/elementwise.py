@@ -34,11 +34,10 @@ def check_gradients(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 
         check_directions(problem, report, eps, directions)
         return report
     for k, (x, a) in enumerate(zip(problem.targets, analytic)):
-        numeric = np.empty_like(x.data)
-        flat = x.data.reshape(-1)  # a view: writing into it moves x
-        for j in range(flat.size):
-            plus, minus = problem.both_sides(flat, j, eps)
-            numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
+        numeric = np.empty(x.shape)
+        for index in np.ndindex(x.shape):  # indexing x.data itself: any memory layout
+            plus, minus = problem.both_sides(x.data, index, eps)
+            numeric[index] = (plus - minus) / (2 * eps)
         report.numeric.append(numeric)
         tolerance = atol + rtol * np.abs(numeric)
         bad = ~(np.abs(a - numeric) <= tolerance)

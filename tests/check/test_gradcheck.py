@@ -246,3 +246,16 @@ def test_fast_mode_never_passes_a_nan():
         outside = check_gradients(lambda x: an.log(x), [an.tensor(np.array([1.0, -1.0]),
                                                                   requires_grad=True)], fast=True)
     assert not outside.passed and "NaN/Inf" in str(outside)
+
+
+@pytest.mark.parametrize("layout", ["transposed", "strided", "fortran"])
+def test_numeric_gradients_are_right_for_any_memory_layout(layout):
+    base = np.arange(1.0, 13.0).reshape(3, 4)
+    data = {"transposed": base.T, "strided": base[:, ::2],
+            "fortran": np.asfortranarray(base)}[layout]
+    x = an.tensor(data, requires_grad=True)
+    report = check_gradients(lambda a: (a * a * a).sum(), [x])
+    scale = report.numeric[0] / (3 * data**2)  # fn's output is weighted by one random v
+    np.testing.assert_allclose(scale, scale.flat[0], rtol=1e-6)
+    assert abs(scale.flat[0]) > 1e-3
+    assert not report.mismatches
