@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import autonet as an  # noqa: E402
 from autonet import nn  # noqa: E402
-from autonet.ops.norm import _erf  # noqa: E402
+from autonet.ops.normalization import _erf  # noqa: E402
 
 EPS = 1e-5
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
-from autonet.ops.norm import normalize
+from autonet.ops.normalization import normalize
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
 

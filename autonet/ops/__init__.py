@@ -13,7 +13,7 @@ from autonet.ops import (  # noqa: F401  (importing runs the rows)
     indexing,
     linalg,
     nondiff,
-    norm,
+    normalization,
     rearrange,
     recurrent,
     reduce,

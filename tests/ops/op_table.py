@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autonet as an
-from autonet.ops.norm import normalize  # the module; an.ops.norm is the op an.norm
+from autonet.ops.normalization import normalize
 
 MAX_SIDE = 3
 
@@ -639,7 +639,7 @@ CASES += [
 ]
 
 
-# ---- normalization and smooth activations (ops/norm.py)
+# ---- normalization and smooth activations (ops/normalization.py)
 _math_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 

@@ -1,5 +1,6 @@
-"""erf's accuracy (numpy has no erf: ops/norm.py evaluates Cody's rational approximations) and the
-edges of the normalization and activation primitives that the op table does not draw."""
+"""erf's accuracy (numpy has no erf: ops/normalization.py evaluates Cody's rational
+approximations) and the edges of the normalization and activation primitives that the op table
+does not draw."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import autonet as an
-from autonet.ops.norm import normalize
+from autonet.ops.normalization import normalize
 
 _math_erf = np.vectorize(math.erf, otypes=[np.float64])
 
