@@ -18,12 +18,14 @@ class StandardScaler:
     """x -> (x - mean) / std per feature (column), with mean and std of the data given to ``fit``.
 
     Features with zero spread get std 1 so they map to 0 instead of dividing by zero.
-    ``state_dict()``/``load_state_dict()`` keep the statistics with a saved model.
+    ``state_dict()``/``load_state_dict()`` keep the statistics with a saved model. The fitted
+    statistics are ``mean`` and ``std`` (feature-shaped arrays; None before ``fit``): no trailing
+    underscore, which in autonet means an in-place method as in PyTorch (``zero_``).
     """
 
     def __init__(self) -> None:
-        self.mean_: np.ndarray | None = None
-        self.std_: np.ndarray | None = None
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
 
     def fit(self, x: Any) -> StandardScaler:
         """Learn per-feature mean and std from ``x`` of shape (N, ...features)."""
@@ -31,39 +33,39 @@ class StandardScaler:
         if x.ndim == 0 or len(x) == 0:
             raise ValueError(f"StandardScaler.fit: need an array of shape (N, ...) with N >= 1, "
                              f"got shape {x.shape}")
-        self.mean_ = x.mean(axis=0)
+        self.mean = x.mean(axis=0)
         std = x.std(axis=0)
-        self.std_ = np.where(std > 0, std, 1.0)
+        self.std = np.where(std > 0, std, 1.0)
         return self
 
     def transform(self, x: Any) -> np.ndarray:
         """Standardize ``x`` with the fitted statistics (float32 result for float32/int input)."""
-        if self.mean_ is None or self.std_ is None:
+        if self.mean is None or self.std is None:
             raise RuntimeError("StandardScaler.transform: call fit(train_x) first")
         x = _array(x)
-        if x.shape[1:] != self.mean_.shape:
+        if x.shape[1:] != self.mean.shape:
             raise ValueError(f"StandardScaler.transform: features of shape {x.shape[1:]} do not "
-                             f"match the fitted shape {self.mean_.shape}")
+                             f"match the fitted shape {self.mean.shape}")
         dtype = x.dtype if x.dtype.kind == "f" else np.float32
-        return ((x - self.mean_) / self.std_).astype(dtype)
+        return ((x - self.mean) / self.std).astype(dtype)
 
     def fit_transform(self, x: Any) -> np.ndarray:
         return self.fit(x).transform(x)
 
     def inverse_transform(self, x: Any) -> np.ndarray:
-        if self.mean_ is None or self.std_ is None:
+        if self.mean is None or self.std is None:
             raise RuntimeError("StandardScaler.inverse_transform: call fit(train_x) first")
         x = _array(x)
-        return (x * self.std_ + self.mean_).astype(x.dtype if x.dtype.kind == "f" else np.float32)
+        return (x * self.std + self.mean).astype(x.dtype if x.dtype.kind == "f" else np.float32)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        if self.mean_ is None or self.std_ is None:
+        if self.mean is None or self.std is None:
             raise RuntimeError("StandardScaler.state_dict: the scaler is not fitted")
-        return {"mean": self.mean_.copy(), "std": self.std_.copy()}
+        return {"mean": self.mean.copy(), "std": self.std.copy()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.mean_ = np.asarray(state["mean"], dtype=np.float64)
-        self.std_ = np.asarray(state["std"], dtype=np.float64)
+        self.mean = np.asarray(state["mean"], dtype=np.float64)
+        self.std = np.asarray(state["std"], dtype=np.float64)
 
 
 def standardize(train: Any, *others: Any) -> tuple[np.ndarray, ...]:

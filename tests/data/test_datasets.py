@@ -162,3 +162,11 @@ def test_nursery_rhymes_are_bundled_text() -> None:
     text = load_nursery_rhymes()
     assert 3000 < len(text) < 10000 and text.startswith("Twinkle, twinkle, little star,")
     assert text.count("\n\n") >= 20 and text.isascii()
+
+
+def test_scaler_statistics_are_named_without_a_trailing_underscore():
+    x = np.random.default_rng(3).normal(2.0, 3.0, size=(50, 4))
+    scaler = StandardScaler().fit(x)
+    np.testing.assert_allclose(scaler.mean, x.mean(axis=0))
+    np.testing.assert_allclose(scaler.std, x.std(axis=0))
+    assert not hasattr(scaler, "mean_")  # a trailing underscore means in-place in autonet
