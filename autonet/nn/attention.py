@@ -56,7 +56,8 @@ class MultiheadAttention(Module):
         if add_bias_kv or add_zero_attn:
             raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
                              "supported; leave them False")
-        number(dropout, "MultiheadAttention", "dropout", 0.0, 1.0)
+        if not 0.0 <= number(dropout, "MultiheadAttention", "dropout") <= 1.0:
+            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
         self.kdim = embed_dim if kdim is None else int(kdim)
         self.vdim = embed_dim if vdim is None else int(vdim)
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim

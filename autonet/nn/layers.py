@@ -156,7 +156,10 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        self.p = number(p, "Dropout", "p", 0.0, 1.0)
+        p = number(p, "Dropout", "p")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
 
     def forward(self, x: Any) -> Tensor:
         return F.dropout(x, self.p, self.training)

@@ -133,7 +133,10 @@ class Dropout2d(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        self.p = number(p, "Dropout2d", "p", 0.0, 1.0)
+        p = number(p, "Dropout2d", "p")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
+        self.p = p
 
     def forward(self, x: Any) -> Tensor:
         return CF.dropout2d(x, self.p, self.training)
