@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["integer", "number", "state_mapping"]
+__all__ = ["flag", "integer", "number", "state_mapping"]
 
 
 def integer(value: Any, call: str, name: str, minimum: int | None = None,
@@ -24,6 +24,14 @@ def integer(value: Any, call: str, name: str, minimum: int | None = None,
         raise ValueError(f"{call}: {name} must be an integer{_range(minimum, maximum)}, got "
                          f"{value!r}")
     return int(value)
+
+
+def flag(value: Any, call: str, name: str) -> bool:
+    """``value`` as a bool: True/False, a numpy bool or the ints 0 and 1 (not "yes", not 2)."""
+    if not isinstance(value, bool | np.bool_ | int | np.integer) or value not in (0, 1):
+        raise TypeError(f"{call}: {name} must be True or False, got {value!r} "
+                        f"({type(value).__name__})")
+    return bool(value)
 
 
 def number(value: Any, call: str, name: str, low: float | None = None,

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import flag
 from autonet.data.dataset import Dataset, TensorDataset
 from autonet.tensor import Tensor
 
@@ -60,8 +61,8 @@ class DataLoader:
             raise ValueError("DataLoader: the dataset is empty")
         self.dataset = dataset
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.shuffle = flag(shuffle, "DataLoader", "shuffle")
+        self.drop_last = flag(drop_last, "DataLoader", "drop_last")
         self.seed = seed
         self.generator = np.random.default_rng(seed)
 

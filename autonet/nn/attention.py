@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import integer, number
 from autonet.nn import init
 from autonet.nn.attention_functional import additive_mask, attention
 from autonet.nn.layers import Linear
@@ -44,8 +45,10 @@ class MultiheadAttention(Module):
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
                  vdim: int | None = None, batch_first: bool = False, dtype: Any = None) -> None:
         super().__init__()
+        integer(embed_dim, "MultiheadAttention", "embed_dim", minimum=1)
+        integer(num_heads, "MultiheadAttention", "num_heads", minimum=1)
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
-        if num_heads <= 0 or embed_dim % num_heads:
+        if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention({embed_dim}, num_heads={num_heads}): embed_dim "
                              f"{embed_dim} is not divisible by num_heads {num_heads}; each head "
                              "gets embed_dim / num_heads columns, so pick num_heads among the "
@@ -53,7 +56,7 @@ class MultiheadAttention(Module):
         if add_bias_kv or add_zero_attn:
             raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
                              "supported; leave them False")
-        if not 0.0 <= dropout <= 1.0:
+        if not 0.0 <= number(dropout, "MultiheadAttention", "dropout") <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
         self.kdim = embed_dim if kdim is None else int(kdim)
         self.vdim = embed_dim if vdim is None else int(vdim)

@@ -33,7 +33,10 @@ __all__ = [
 # ---- arguments -----------------------------------------------------------------------------------
 def _tuple(name: str, what: str, value: Any, n: int = 2, minimum: int = 1) -> tuple[int, ...]:
     """An int or a sequence of n ints, each >= minimum, as a tuple of n ints."""
-    values = (value,) * n if isinstance(value, int | np.integer) else tuple(value)
+    if isinstance(value, int | np.integer):
+        values = (value,) * n
+    else:
+        values = tuple(value) if isinstance(value, tuple | list) else (value,)
     if len(values) != n or not all(isinstance(v, int | np.integer) and v >= minimum
                                    for v in values):
         raise ValueError(f"{name}: {what} must be an int >= {minimum} or a tuple of {n} such ints, "

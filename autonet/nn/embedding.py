@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer
 from autonet.autograd.graph import no_grad
 from autonet.nn import embedding_functional as F
 from autonet.nn import init
@@ -35,7 +36,10 @@ class Embedding(Module):
         if scale_grad_by_freq or sparse:
             raise ValueError("Embedding: scale_grad_by_freq and sparse gradients are not "
                              "supported; leave them False")
+        integer(num_embeddings, "Embedding", "num_embeddings", minimum=1)
+        integer(embedding_dim, "Embedding", "embedding_dim", minimum=1)
         if padding_idx is not None:
+            integer(padding_idx, "Embedding", "padding_idx")
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding({num_embeddings}, {embedding_dim}): padding_idx "
                                  f"{padding_idx} must be within num_embeddings")

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import integer
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
 
@@ -32,6 +33,8 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
     if len(shape) != 2:
         raise ValueError(f"embedding: weight must have shape (num_embeddings, embedding_dim), "
                          f"got {shape}")
+    if padding_idx is not None:
+        integer(padding_idx, "embedding", "padding_idx", -shape[0], shape[0] - 1)
     indices = integer_indices("embedding", input, shape[0], "num_embeddings")
     rows = ops.index(weight, indices)
     if padding_idx is None or not rows.requires_grad:
@@ -50,6 +53,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     indices = np.asarray(as_array(tensor))
     if indices.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class indices must be integers, got dtype {indices.dtype}")
+    integer(num_classes, "one_hot", "num_classes", minimum=-1)
     if num_classes == -1:
         num_classes = int(indices.max()) + 1 if indices.size else 0
     indices = integer_indices("one_hot", indices, num_classes, "num_classes")

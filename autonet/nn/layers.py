@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import number
 from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
@@ -155,9 +156,10 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
+        p = number(p, "Dropout", "p")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = float(p)
+        self.p = p
 
     def forward(self, x: Any) -> Tensor:
         return F.dropout(x, self.p, self.training)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import flag, integer, number
 from autonet.nn import norm_functional as F
 from autonet.nn.module import Module, Parameter
 from autonet.ops.primitive import as_array
@@ -49,9 +50,10 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: num_features must be a positive integer "
                              f"(the number of channels C), got {num_features!r}")
         self.num_features = int(num_features)
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
+        name = type(self).__name__
+        self.eps = number(eps, name, "eps", low=0.0, low_open=True)
+        self.momentum = None if momentum is None else number(momentum, name, "momentum", 0.0, 1.0)
+        self.affine = flag(affine, name, "affine")
         self.track_running_stats = track_running_stats
         dtype = _dtype(dtype)
         if affine:
@@ -159,8 +161,12 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
                  elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
+        sizes = (normalized_shape if isinstance(normalized_shape, tuple | list)
+                 else [normalized_shape])
+        for size in sizes:
+            integer(size, "LayerNorm", "normalized_shape", minimum=1)
         self.normalized_shape = F._as_shape(normalized_shape)
-        self.eps = eps
+        self.eps = number(eps, "LayerNorm", "eps", low=0.0, low_open=True)
         self.elementwise_affine = elementwise_affine
         dtype = _dtype(dtype)
         if elementwise_affine:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autonet.arguments import number
 from autonet.nn import conv_functional as CF
 from autonet.nn.conv import compact, spatial_arithmetic
 from autonet.nn.module import Module
@@ -132,9 +133,10 @@ class Dropout2d(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
+        p = number(p, "Dropout2d", "p")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
-        self.p = float(p)
+        self.p = p
 
     def forward(self, x: Any) -> Tensor:
         return CF.dropout2d(x, self.p, self.training)

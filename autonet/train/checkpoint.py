@@ -27,6 +27,9 @@ class Checkpoint(Callback):
     before theirs (so the file holds the last weights, not those EarlyStopping restores)."""
 
     def __init__(self, path: str | os.PathLike, every: int = 1) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"Checkpoint: path must be a str or os.PathLike, got {path!r} "
+                            f"({type(path).__name__})")
         self.path, self.every = Path(path), integer(every, "Checkpoint", "every", minimum=1)
 
     def on_epoch_end(self, state: TrainState) -> None:
