@@ -46,6 +46,26 @@ def summarize(array: Any, precision: int = 4) -> str:
             f"max {format_number(hi, precision)}]")
 
 
+# Constants with at most this many elements are titled by their values, larger ones by their shape.
+CONSTANT_VALUES = 4
+
+
+def constant_title(array: Any, precision: int = 4, max_values: int = CONSTANT_VALUES) -> str:
+    """Title for an unnamed constant box: its value for one element (``2``, ``0.5``), its values
+    for up to ``max_values`` elements (``[0, 1, 2]``, nested like the array), else its shape
+    (``(2, 3) array``)."""
+    a = np.asarray(array)
+    if a.size == 1:
+        return summarize(a, precision)
+    if 0 < a.size <= max_values:
+        def text(item: Any) -> str:
+            if isinstance(item, list):
+                return "[" + ", ".join(text(i) for i in item) + "]"
+            return summarize(np.asarray(item), precision)
+        return text(a.tolist())
+    return f"{tuple(a.shape)} array"
+
+
 def summarize_gradient(array: Any, precision: int = 4) -> str:
     """One line for a gradient: the number for one element, else ``mean|g| m [min a, max b]``.
 

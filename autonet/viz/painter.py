@@ -69,9 +69,12 @@ class Painter:
             lines.append(f"{name} (output)" if name else "output")
         elif name:
             lines.append(name)
-        elif kind in ("leaf", "parameter", "constant"):
+        elif kind == "constant":  # unnamed constants read as their value (or shape)
+            lines.append(labels.constant_title(value.array, self.precision))
+        elif kind in ("leaf", "parameter"):
             lines.append(f"{kind} {value.index}")
-        lines.append(f"value {labels.summarize(value.array, self.precision)}")
+        if kind != "constant" or name or np.asarray(value.array).size > labels.CONSTANT_VALUES:
+            lines.append(f"value {labels.summarize(value.array, self.precision)}")
         lines.append(labels.describe_shape(value.array))
         attrs = dict(styles.KINDS[kind])
         g = self.grads.get(value.index)
