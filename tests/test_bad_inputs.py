@@ -223,6 +223,11 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("LayerNorm", "normalized_shape", "'3'")),
     # recurrent layers
     ("LSTM -1", lambda: nn.LSTM(-1, 2), ValueError, ("LSTM", "input_size", "-1")),
+    ("LSTM bidirectional str", lambda: nn.LSTM(2, 3, bidirectional="yes"), TypeError,
+     ("LSTM", "bidirectional", "'yes'")),
+    ("GRU batch_first str", lambda: nn.GRU(2, 3, batch_first="no"), TypeError,
+     ("GRU", "batch_first", "'no'")),
+    ("RNN bias 2", lambda: nn.RNN(2, 3, bias=2), TypeError, ("RNN", "bias", "2")),
     ("LSTM hidden 0", lambda: nn.LSTM(2, 0), ValueError, ("LSTM", "hidden_size", "0")),
     ("LSTM 2.5", lambda: nn.LSTM(2.5, 2), ValueError, ("LSTM", "input_size", "2.5")),
     ("LSTM str", lambda: nn.LSTM(2, "3"), ValueError, ("LSTM", "hidden_size", "'3'")),

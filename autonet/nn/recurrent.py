@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import flag
 from autonet.autograd.graph import module_scope
 from autonet.nn import functional as F
 from autonet.nn import init
@@ -100,10 +101,10 @@ class RNNBase(Module):
         if isinstance(dropout, bool) or not isinstance(dropout, int | float) \
                 or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}")
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
+        self.bias = flag(bias, name, "bias")
+        self.batch_first = flag(batch_first, name, "batch_first")
         self.dropout = float(dropout)
-        self.bidirectional = bool(bidirectional)
+        self.bidirectional = flag(bidirectional, name, "bidirectional")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         gates = _GATES[mode] * self.hidden_size
         directions = 2 if self.bidirectional else 1
