@@ -65,15 +65,17 @@ class Painter:
         kind = self.kind(value)
         lines = []
         name = self.value_name(value)
+        titled_by_value = False
         if value.index == 0:
             lines.append(f"{name} (output)" if name else "output")
         elif name:
             lines.append(name)
         elif kind == "constant":  # unnamed constants read as their value (or shape)
             lines.append(labels.constant_title(value.array, self.precision))
+            titled_by_value = np.asarray(value.array).size <= labels.CONSTANT_VALUES
         elif kind in ("leaf", "parameter"):
             lines.append(f"{kind} {value.index}")
-        if kind != "constant" or name or np.asarray(value.array).size > labels.CONSTANT_VALUES:
+        if not titled_by_value:
             lines.append(f"value {labels.summarize(value.array, self.precision)}")
         lines.append(labels.describe_shape(value.array))
         attrs = dict(styles.KINDS[kind])
