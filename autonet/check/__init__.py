@@ -28,7 +28,6 @@ from autonet.check.elementwise import check_gradients
 from autonet.check.gradchecks import GradcheckError, KinkWarning, gradcheck, gradgradcheck
 from autonet.check.kinks import RegionFn, crossed_kink, kink_of, register_kink
 from autonet.check.report import GradcheckReport, Mismatch
-from autonet.check.report import mismatch_table as _table  # noqa: F401  (check_graph imports it)
 
 __all__ = ["GradcheckError", "GradcheckReport", "KinkWarning", "Mismatch", "RegionFn",
            "check_gradients", "crossed_kink", "gradcheck", "gradgradcheck", "kink_of",

@@ -6,12 +6,13 @@
     report.bad_nodes                     # the Nodes to colour in a drawing of the graph
                                          # (report.status_of(node): "ok" / "wrong" / "skipped")
 
-For each recorded node, the op's forward runs again on float64 copies of the inputs it saw, and its
-gradient rule for each input that requires grad, ``rule(numpy, v, y, *inputs, **attrs)`` with a
-random ``v``, is compared with central differences of ``<v, forward(inputs)>``: element by element
-for small inputs, along random directions for big ones. Since each op is checked alone, a wrong
-rule is blamed on that op only, however deep it sits. Values on a kink of the op (relu at 0, ties
-of max) are left out, since no derivative exists there.
+For each recorded node, the op runs again alone on float64 copies of the inputs it saw, and for each
+input that requires grad it is checked as gradcheck checks a function (check/problem.py): the rule,
+run by the engine's backward on random output weights ``v``, against central differences of
+``<v, op(inputs)>``, element by element for small inputs, along random directions for big ones.
+Since each op is checked alone, a wrong rule is blamed on that op only, however deep it sits.
+Values on a kink of the op (relu at 0, ties of max) are left out, seen by the same kink recorder
+as gradcheck's, since no derivative exists there.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ import numpy as np
 
 from autonet.autograd.engine import topological_order
 from autonet.autograd.function import FunctionCtx, FunctionPrimitive
-from autonet.autograd.graph import Node
-from autonet.check import Mismatch, _table, kink_of
+from autonet.autograd.graph import Node, enable_grad
+from autonet.check.kinks import crossed_kink
+from autonet.check.problem import Problem
+from autonet.check.report import Mismatch
+from autonet.check.report import mismatch_table as _table
 from autonet.ops.namespace import NUMPY
 from autonet.ops.shape import sum_to
 from autonet.tensor import Tensor
@@ -217,126 +221,113 @@ def _float64(a: Any) -> Any:
     return a
 
 
-def _check_node(node: Node, position: int, eps: float, atol: float, rtol: float,
-                rng: np.random.Generator, max_elements: int, directions: int) -> NodeCheck:
-    check = NodeCheck(node, position, label_of(node))
-    primitive = node.primitive
-    inputs = [_float64(a) for a in node.inputs]
-    attrs = _fresh(node.attrs or {})  # this context serves the base forward and the rules
-
-    def forward(xs: list, fresh: bool = True) -> np.ndarray:
-        return np.asarray(primitive.forward(*xs, **(_fresh(attrs) if fresh else attrs)))
-
+def _skip_note(primitive: Any, inputs: list, attrs: dict) -> str | None:
+    """Why the op cannot be checked at these float64 inputs, or None when it can."""
     try:
-        out = forward(inputs, fresh=False)
-        again = forward(inputs)
+        out = np.asarray(primitive.forward(*inputs, **_fresh(attrs)))
+        again = np.asarray(primitive.forward(*inputs, **_fresh(attrs)))
     except Exception as error:  # noqa: BLE001  (a forward that fails on float64 is reported)
-        check.status, check.note = "skipped", f"forward failed on float64 inputs: {error}"[:80]
-        return check
+        return f"forward failed on float64 inputs: {error}"[:80]
     if out.dtype != np.float64:
-        check.status, check.note = "skipped", f"output is {out.dtype} even from float64 inputs"
-        return check
+        return f"output is {out.dtype} even from float64 inputs"
     if not np.array_equal(out, again, equal_nan=True):
-        check.status, check.note = "skipped", "forward is random (gives different outputs)"
-        return check
+        return "forward is random (gives different outputs)"
     if not np.isfinite(out).all():
         # Differences through NaN/Inf are NaN: nothing to compare, and the rule is not to blame.
         upstream = any(isinstance(a, np.ndarray) and a.dtype.kind == "f"
                        and not np.isfinite(a).all() for a in inputs)
-        check.status, check.note = "skipped", (
-            f"output has {np.count_nonzero(~np.isfinite(out))} NaN/Inf value(s), "
-            + ("as its inputs do" if upstream else "inputs outside the op's domain")
-            + "; an.detect_anomaly() shows where they start")
+        return (f"output has {np.count_nonzero(~np.isfinite(out))} NaN/Inf value(s), "
+                + ("as its inputs do" if upstream else "inputs outside the op's domain")
+                + "; an.detect_anomaly() shows where they start")
+    return None
+
+
+def _check_node(node: Node, position: int, eps: float, atol: float, rtol: float,
+                rng: np.random.Generator, max_elements: int, directions: int) -> NodeCheck:
+    check = NodeCheck(node, position, label_of(node))
+    inputs = [_float64(a) for a in node.inputs]
+    attrs = node.attrs or {}
+    note = _skip_note(node.primitive, inputs, attrs)
+    if note is not None:
+        check.status, check.note = "skipped", note
         return check
-    kink = kink_of(primitive)
-    region = kink.region if kink is not None else None
-    base_region = region(inputs, attrs, out) if region else None
-    v = rng.standard_normal(out.shape)
     for i, parent in enumerate(node.parents):
-        if parent is None:
-            continue
-        ic = InputCheck(i, tuple(np.shape(inputs[i])), "elements", name=parent.name)
-        check.inputs.append(ic)
-        try:
-            rule = primitive.rule(i)
-            if rule is None:
-                raise RuntimeError("has no gradient rule")
-            analytic = rule(NUMPY, v, out if primitive.saves_output else None, *inputs, **attrs)
-            if analytic is None:
-                raise RuntimeError("rule returned None")
-            analytic = np.asarray(analytic, dtype=np.float64)
-            if analytic.shape != ic.shape:
-                analytic = sum_to(NUMPY, analytic, ic.shape)
-        except Exception as error:  # noqa: BLE001  (a crashing rule is a wrong rule)
-            ic.error = f"rule raised {type(error).__name__}: {error}"[:160]
-            continue
-
-        def projected(xs: list, record: list | None = None) -> float:
-            y = forward(xs)
-            if record is not None and region is not None:
-                record.append(region(xs, attrs, y))
-            return float(np.sum(v * y))
-
-        if inputs[i].size <= max_elements:
-            _by_elements(ic, inputs, i, analytic, projected, base_region, eps, atol, rtol)
-        else:
-            ic.mode = "directions"
-            _by_directions(ic, inputs, i, analytic, projected, base_region, eps, atol, rtol, rng,
-                           directions)
+        if parent is not None:
+            check.inputs.append(_check_input(node, inputs, i, eps, atol, rtol, rng, max_elements,
+                                             directions))
     if any(not ic.passed for ic in check.inputs):
         check.status = "wrong"
     return check
 
 
-def _by_elements(ic: InputCheck, inputs: list, i: int, analytic: np.ndarray, projected: Any,
-                 base_region: np.ndarray | None, eps: float, atol: float, rtol: float) -> None:
-    x = inputs[i] = inputs[i].copy()
-    flat = x.reshape(-1)
-    for j in range(flat.size):
-        original = flat[j]
-        regions: list = []
-        flat[j] = original + eps
-        plus = projected(inputs, regions)
-        flat[j] = original - eps
-        minus = projected(inputs, regions)
-        flat[j] = original
-        if base_region is not None and any(not np.array_equal(r, base_region) for r in regions):
+def _check_input(node: Node, inputs: list, i: int, eps: float, atol: float, rtol: float,
+                 rng: np.random.Generator, max_elements: int, directions: int) -> InputCheck:
+    """The node's op alone, as a gradcheck Problem in input ``i`` (the others held constant):
+    its rule runs through the engine's backward, its kinks are seen by the same recorder."""
+    ic = InputCheck(i, tuple(np.shape(inputs[i])), "elements", name=node.parents[i].name)
+    primitive, attrs = node.primitive, node.attrs or {}
+
+    def op(*xs: Any) -> Tensor:
+        return primitive(*xs, **_fresh(attrs))
+
+    args = [Tensor(a, requires_grad=True) if j == i else a for j, a in enumerate(inputs)]
+    with enable_grad():
+        problem = Problem(op, args, seed=int(rng.integers(2**32)))
+        try:
+            (analytic,) = problem.analytic()
+        except Exception as error:  # noqa: BLE001  (a crashing rule is a wrong rule)
+            ic.error = f"rule raised {type(error).__name__}: {error}"[:160]
+            return ic
+        x = problem.targets[0].data
+        if x.size <= max_elements:
+            _by_elements(ic, problem, x, analytic, eps, atol, rtol)
+        else:
+            ic.mode = "directions"
+            _by_directions(ic, problem, x, analytic, eps, atol, rtol, directions)
+    return ic
+
+
+def _by_elements(ic: InputCheck, problem: Problem, x: np.ndarray, analytic: np.ndarray,
+                 eps: float, atol: float, rtol: float) -> None:
+    for index in np.ndindex(x.shape):
+        plus_regions: list = []
+        minus_regions: list = []
+        plus, minus = problem.both_sides(x, index, eps, (plus_regions, minus_regions))
+        if crossed_kink(problem.base_regions, plus_regions, minus_regions) is not None:
             ic.on_kinks += 1
             continue
-        index = np.unravel_index(j, x.shape)
-        _compare(ic, tuple(int(t) for t in index), float(analytic[index]),
-                 (plus - minus) / (2 * eps), atol, rtol)
+        _compare(ic, index, float(analytic[index]), (plus - minus) / (2 * eps), atol, rtol)
 
 
-def _by_directions(ic: InputCheck, inputs: list, i: int, analytic: np.ndarray, projected: Any,
-                   base_region: np.ndarray | None, eps: float, atol: float, rtol: float,
-                   rng: np.random.Generator, directions: int) -> None:
-    x0 = inputs[i]
+def _by_directions(ic: InputCheck, problem: Problem, x: np.ndarray, analytic: np.ndarray,
+                   eps: float, atol: float, rtol: float, directions: int) -> None:
+    """Along random directions ``u``; the components of ``u`` whose move crosses the op's kink
+    are dropped and the direction measured again (up to 4 times)."""
     for d in range(directions):
-        u = rng.standard_normal(x0.shape)
-        for _ in range(4):  # drop the components that cross a kink, then measure again
-            regions: list = []
-            inputs[i] = x0 + eps * u
-            plus = projected(inputs, regions)
-            inputs[i] = x0 - eps * u
-            minus = projected(inputs, regions)
-            inputs[i] = x0
-            if base_region is None:
-                break
-            moved = np.zeros(base_region.shape, dtype=bool)
-            for r in regions:
-                moved |= r != base_region
+        u = problem.rng.standard_normal(x.shape)
+        for _ in range(4):
+            plus_regions: list = []
+            minus_regions: list = []
+            plus, minus = problem.both_sides(x, ..., eps * u, (plus_regions, minus_regions))
+            moved = _kink_moves(problem.base_regions, x.shape, plus_regions, minus_regions)
             if not moved.any():
                 break
-            mask = moved if moved.shape == x0.shape else _any_to(moved, x0.shape)
-            ic.on_kinks += int(np.count_nonzero(mask & (u != 0)))
-            u = np.where(mask, 0.0, u)
+            ic.on_kinks += int(np.count_nonzero(moved & (u != 0)))
+            u = np.where(moved, 0.0, u)
         _compare(ic, (d,), float(np.sum(analytic * u)), (plus - minus) / (2 * eps), atol, rtol)
 
 
-def _any_to(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Reduce a broadcast-shaped boolean mask to ``shape`` with any()."""
-    return sum_to(NUMPY, mask.astype(np.int64), shape) > 0
+def _kink_moves(base: list, shape: tuple[int, ...], *runs: list) -> np.ndarray:
+    """Which elements of the input moved the op across its kink in any of ``runs`` (the op's
+    region arrays, reduced to the input's shape with any())."""
+    moved = np.zeros(shape, dtype=bool)
+    for run in runs:
+        for (kink, _, r0), (_, _, r1) in zip(base, run):
+            if kink is not None and r0.shape == r1.shape:
+                changed = r0 != r1
+                moved |= changed if changed.shape == shape else sum_to(
+                    NUMPY, changed.astype(np.int64), shape) > 0
+    return moved
 
 
 def _compare(ic: InputCheck, index: tuple[int, ...], analytic: float, numeric: float,

@@ -102,15 +102,16 @@ class Problem:
             return float("nan")
         return float(sum(np.sum(v * o.data) for v, o in zip(self.vs, outs)))
 
-    def both_sides(self, array: np.ndarray, index: Any, eps: float,
+    def both_sides(self, array: np.ndarray, index: Any, step: Any,
                    records: tuple[list, list] | None = None) -> tuple[float, float]:
-        """``projected()`` with ``array[index]`` (an input's data, or a view of it) moved by +eps
-        and by -eps, then put back; kink regions go to ``records`` (plus, minus) if given."""
+        """``projected()`` with ``array[index]`` (an input's data: one element, or ``...`` for
+        all of it) moved by +step and by -step, then put back; kink regions go to ``records``
+        (plus, minus) if given."""
         plus_record, minus_record = records if records is not None else (None, None)
-        original = array[index]
-        array[index] = original + eps
+        original = np.copy(array[index])
+        array[index] = original + step
         plus = self.projected(plus_record)
-        array[index] = original - eps
+        array[index] = original - step
         minus = self.projected(minus_record)
         array[index] = original
         return plus, minus

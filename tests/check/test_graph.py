@@ -161,3 +161,13 @@ def test_the_wrong_rows_hint_is_shown() -> None:
         assert "hint:" not in healthy
     finally:
         registry.unregister("swapped_matmul")
+
+
+def test_check_graph_works_inside_no_grad() -> None:
+    # each op is re-run through the engine to check it; a no_grad block around the call must not
+    # turn that into "no input requires grad"
+    x = _t((3, 2))
+    loss = bad_exp(x * 2.0).sum()
+    with an.no_grad():
+        report = an.check_graph(loss)
+    assert report.bad_nodes == [loss.grad_fn.parents[0].grad_fn]
