@@ -4,6 +4,7 @@ documented Tensor <-> ops seam (tensor.py imports autonet.ops at its end; ops bu
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "autonet"
@@ -135,3 +136,18 @@ def test_the_only_import_circle_is_the_tensor_ops_seam() -> None:
         assert not outside, f"import circle through {sorted(component)}"
 
 
+
+
+def test_the_contributor_page_draws_the_layers_this_test_enforces() -> None:
+    page = (PACKAGE.parent / "docs" / "autograd.md").read_text()
+    drawn: dict[str, int] = {}
+    for line in page.splitlines():
+        found = re.match(r"layer (\d)\s+(.*?)(\s{3,}|$)", line)
+        if found:
+            number = int(found.group(1))
+            for name in re.findall(r"[a-z_]+", found.group(2)):
+                drawn[name] = number
+        elif drawn and re.match(r"\s{10}[a-z_]", line):  # a continued layer row
+            for name in re.findall(r"[a-z_]+", line):
+                drawn[name] = number
+    assert drawn == RANKS
