@@ -34,7 +34,10 @@ def takes_axis(fn: F | None = None, *, name: str | None = None,
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs and not accepted.issuperset(kwargs):
             kwargs = _translate(op_name, kwargs, accepted, aliases)
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except np.exceptions.AxisError as error:  # from numpy inside a composite (np.argsort)
+            raise from_axis_error(op_name, error, args) from None
 
     if inspect.isfunction(fn):
         functools.update_wrapper(call, fn)
@@ -86,3 +89,32 @@ def scalar_axis(op_name: str, axis: Any) -> None:
             raise ValueError(f"{op_name}: axis {a!r} is out of bounds for a 0-d tensor "
                              "(0 and -1 are accepted, or axis=None)")
     return None
+
+
+def axis_error(op_name: str, axis: Any, ndim: int, shape: tuple | None = None) -> ValueError:
+    """The error for an ``axis`` (PyTorch's ``dim``) outside a tensor's ``ndim`` dimensions: a
+    builtin ValueError naming the op, the axis, the tensor's rank and the accepted range."""
+    of = f" of shape {shape}" if shape is not None and len(shape) == ndim else ""
+    fix = (f"use an axis in [-{ndim}, {ndim - 1}]" if ndim else
+           "a 0-d tensor has no axes: use axis=None")
+    if shape is not None and not of:
+        fix += f" (input shape {shape})"
+    return ValueError(f"{op_name}: axis (dim) {axis!r} is out of range for a {ndim}-D tensor"
+                      f"{of}; {fix}")
+
+
+def from_axis_error(op_name: str, error: Exception, args: Any) -> ValueError:
+    """numpy's AxisError (not a builtin, and silent about the op) as ``axis_error``."""
+    shape = _first_shape(args)
+    axis, ndim = getattr(error, "axis", None), getattr(error, "ndim", None)
+    if axis is None or ndim is None:
+        return ValueError(f"{op_name}: {error} (input shape {shape})")
+    return axis_error(op_name, axis, ndim, shape)
+
+
+def _first_shape(args: Any) -> tuple | None:
+    first = args[0] if args else None
+    if type(first) in (list, tuple) and first:
+        first = first[0]
+    shape = getattr(first, "shape", None)
+    return tuple(shape) if shape is not None else (() if np.isscalar(first) else None)

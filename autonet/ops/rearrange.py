@@ -32,7 +32,7 @@ def _take(x: Any, positions: np.ndarray, axis: int) -> Tensor:
 @takes_axis
 def flip(x: Any, axis: Any = None) -> Tensor:
     """Reverse the order along ``axis`` (None: every axis), as numpy.flip."""
-    axes = normalize_axis(axis, len(_shape(x)))
+    axes = normalize_axis(axis, len(_shape(x)), "flip")
     return getitem(x, index=tuple(slice(None, None, -1) if d in axes else slice(None)
                                   for d in range(len(_shape(x)))))
 
@@ -46,7 +46,7 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
     out = x
     for s, a in zip(shifts.ravel(), axes.ravel()):
-        (a,) = normalize_axis(int(a), len(_shape(x)))
+        (a,) = normalize_axis(int(a), len(_shape(x)), "roll")
         n = _shape(x)[a]
         out = _take(out, (np.arange(n) - int(s)) % max(n, 1), a)
     return out
@@ -59,7 +59,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     PyTorch's ``x.repeat(2, 3)`` tiles instead: that is ``an.tile(x, (2, 3))``."""
     if axis is None:
         x, axis = reshape(x, shape=(-1,)), 0
-    (axis,) = normalize_axis(axis, len(_shape(x)))
+    (axis,) = normalize_axis(axis, len(_shape(x)), "repeat")
     n = _shape(x)[axis] if _shape(x) else 1
     return _take(x, np.repeat(np.arange(n), repeats), axis)
 
@@ -126,7 +126,7 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     ndim = len(_shape(x))
     if ndim < 2:
         raise ValueError(f"trace: needs at least 2 dimensions, got shape {_shape(x)}")
-    a1, a2 = (normalize_axis(a, ndim)[0] for a in (axis1, axis2))
+    a1, a2 = (normalize_axis(a, ndim, "trace")[0] for a in (axis1, axis2))
     rest = [d for d in range(ndim) if d not in (a1, a2)]
     moved = transpose(x, axes=(a1, a2, *rest))
     rows, cols = _diagonal_positions(_shape(x)[a1], _shape(x)[a2], offset)
@@ -192,6 +192,6 @@ def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]
     parts = int(indices_or_sections)
     if parts <= 0:
         raise ValueError(f"array_split: the number of parts must be positive, got {parts}")
-    n = _shape(x)[axis]
+    n = _shape(x)[normalize_axis(axis, len(_shape(x)), "array_split")[0]]
     sizes = [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
     return split(x, list(np.cumsum(sizes)[:-1]), axis=axis)
