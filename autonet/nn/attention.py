@@ -66,16 +66,17 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
+            self.in_proj_weight = Parameter.empty((3 * embed_dim, embed_dim), dtype,
+                                                  type(self).__name__)
             for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
                 self.register_parameter(name, None)
         else:
-            self.q_proj_weight = Parameter(np.empty((embed_dim, embed_dim), dtype=dtype))
-            self.k_proj_weight = Parameter(np.empty((embed_dim, self.kdim), dtype=dtype))
-            self.v_proj_weight = Parameter(np.empty((embed_dim, self.vdim), dtype=dtype))
+            self.q_proj_weight = Parameter.empty((embed_dim, embed_dim), dtype, type(self).__name__)
+            self.k_proj_weight = Parameter.empty((embed_dim, self.kdim), dtype, type(self).__name__)
+            self.v_proj_weight = Parameter.empty((embed_dim, self.vdim), dtype, type(self).__name__)
             self.register_parameter("in_proj_weight", None)
         if bias:
-            self.in_proj_bias = Parameter(np.empty(3 * embed_dim, dtype=dtype))
+            self.in_proj_bias = Parameter.empty(3 * embed_dim, dtype, type(self).__name__)
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)

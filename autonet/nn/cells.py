@@ -34,11 +34,11 @@ class _CellBase(Module):
         self.bias = bool(bias)
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         rows = self.gates * self.hidden_size
-        self.weight_ih = Parameter(np.empty((rows, self.input_size), dtype=dtype))
-        self.weight_hh = Parameter(np.empty((rows, self.hidden_size), dtype=dtype))
+        self.weight_ih = Parameter.empty((rows, self.input_size), dtype, type(self).__name__)
+        self.weight_hh = Parameter.empty((rows, self.hidden_size), dtype, type(self).__name__)
         if bias:
-            self.bias_ih = Parameter(np.empty((rows,), dtype=dtype))
-            self.bias_hh = Parameter(np.empty((rows,), dtype=dtype))
+            self.bias_ih = Parameter.empty((rows,), dtype, type(self).__name__)
+            self.bias_hh = Parameter.empty((rows,), dtype, type(self).__name__)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

@@ -130,6 +130,9 @@ class Primitive:
             out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
         except np.exceptions.AxisError as error:
             raise from_axis_error(self.name, error, args) from None
+        except MemoryError as error:  # numpy's own subclass, naming no op: say which, and why
+            raise MemoryError(f"{self.name}: {error} {_describe(args, attrs)}; that is more "
+                              "than this machine can give: use smaller inputs") from None
         except (ValueError, TypeError, IndexError) as error:
             hint = _BROADCAST_HINT if "could not be broadcast" in str(error) else ""
             raise rewrapped(error, f"{self.name}: {error} {_describe(args, attrs)}{hint}") \
