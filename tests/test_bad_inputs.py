@@ -413,6 +413,51 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("GroupNorm 1.5", lambda: nn.GroupNorm(1.5, 3), TypeError, ("GroupNorm", "num_groups", "1.5")),
     ("GroupNorm channels 0", lambda: nn.GroupNorm(1, 0), ValueError,
      ("GroupNorm", "num_channels", "0")),
+    # switches a string would turn on, and settings a layer kept until its forward
+    ("Linear bias str", lambda: nn.Linear(2, 2, bias="no"), TypeError,
+     ("Linear", "bias", "'no'")),
+    ("Conv2d bias str", lambda: nn.Conv2d(1, 2, 3, bias="no"), TypeError,
+     ("Conv2d(1, 2)", "bias", "'no'")),
+    ("ConvTranspose2d bias str", lambda: nn.ConvTranspose2d(1, 2, 3, bias="no"), TypeError,
+     ("ConvTranspose2d(1, 2)", "bias", "'no'")),
+    ("LSTMCell bias str", lambda: nn.LSTMCell(2, 3, bias="no"), TypeError,
+     ("LSTMCell", "bias", "'no'")),
+    ("MultiheadAttention batch_first str",
+     lambda: nn.MultiheadAttention(4, 2, batch_first="yes"), TypeError,
+     ("MultiheadAttention", "batch_first", "'yes'")),
+    ("MultiheadAttention kdim 2.5", lambda: nn.MultiheadAttention(4, 2, kdim=2.5), TypeError,
+     ("MultiheadAttention", "kdim", "2.5")),
+    ("LayerNorm affine str", lambda: nn.LayerNorm(3, elementwise_affine="no"), TypeError,
+     ("LayerNorm", "elementwise_affine", "'no'")),
+    ("TransformerEncoderLayer norm_first str",
+     lambda: nn.TransformerEncoderLayer(4, 2, 8, norm_first="no"), TypeError,
+     ("TransformerEncoderLayer", "norm_first", "'no'")),
+    ("LeakyReLU str", lambda: nn.LeakyReLU("0.1"), TypeError,
+     ("LeakyReLU", "negative_slope", "'0.1'")),
+    ("ELU nan", lambda: nn.ELU(NAN), ValueError, ("ELU", "alpha", "nan")),
+    ("Softmax dim str", lambda: nn.Softmax(dim="1"), TypeError, ("Softmax", "dim", "'1'")),
+    ("LogSoftmax dim 1.5", lambda: nn.LogSoftmax(1.5), TypeError,
+     ("LogSoftmax", "dim", "1.5")),
+    ("HuberLoss delta -1", lambda: nn.HuberLoss(delta=-1), ValueError,
+     ("HuberLoss", "delta", "-1")),
+    ("CrossEntropyLoss smoothing 2", lambda: nn.CrossEntropyLoss(label_smoothing=2), ValueError,
+     ("CrossEntropyLoss", "label_smoothing", "2")),
+    ("CrossEntropyLoss ignore_index 1.5", lambda: nn.CrossEntropyLoss(ignore_index=1.5),
+     TypeError, ("CrossEntropyLoss", "ignore_index", "1.5")),
+    ("NLLLoss ignore_index str", lambda: nn.NLLLoss(ignore_index="0"), TypeError,
+     ("NLLLoss", "ignore_index", "'0'")),
+    ("clip_grad_norm_ nan", lambda: nn.utils.clip_grad_norm_(_params(), NAN), ValueError,
+     ("clip_grad_norm_", "max_norm", "nan")),
+    ("clip_grad_norm_ str", lambda: nn.utils.clip_grad_norm_(_params(), "1"), TypeError,
+     ("clip_grad_norm_", "max_norm", "'1'")),
+    ("clip_grad_norm_ norm_type 0", lambda: nn.utils.clip_grad_norm_(_params(), 1.0, 0),
+     ValueError, ("clip_grad_norm_", "norm_type", "0")),
+    ("clip_grad_value_ nan", lambda: nn.utils.clip_grad_value_(_params(), NAN), ValueError,
+     ("clip_grad_value_", "clip_value", "nan")),
+    ("LambdaLR int", lambda: lr_scheduler.LambdaLR(_sgd(), 3), TypeError,
+     ("LambdaLR", "lr_lambda", "3")),
+    ("astype unknown", lambda: an.ones(2).astype("abc"), TypeError, ("astype", "dtype", "'abc'")),
+    ("astype str dtype", lambda: an.ones(2).astype("U3"), TypeError, ("astype", "dtype", "<U3")),
     ("GroupNorm affine str", lambda: nn.GroupNorm(1, 3, affine="no"), TypeError,
      ("GroupNorm", "affine", "'no'")),
 ]
@@ -496,3 +541,15 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.AdaptiveAvgPool2d([1, 1])(an.ones(1, 1, 4, 4)).shape == (1, 1, 1, 1)
     assert nn.functional.adaptive_avg_pool1d(an.ones(1, 2, 4), np.int64(2)).shape == (1, 2, 2)
     assert nn.GroupNorm(np.int64(3), 6, affine=0).weight is None
+    assert nn.Linear(2, 2, bias=np.bool_(False)).bias is None and nn.Linear(2, 2, 1).bias.shape
+    assert nn.Conv2d(1, 2, 3, bias=False).bias is None
+    assert nn.MultiheadAttention(4, 2, kdim=np.int64(3), vdim=5, batch_first=True).batch_first
+    assert nn.LeakyReLU(np.float32(-0.5)).negative_slope == -0.5 and nn.ELU(2).alpha == 2.0
+    assert nn.Softmax(dim=None)(x).shape == (2, 3) and nn.LogSoftmax(np.int64(1)).axis == 1
+    assert nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=np.int64(-1)).ignore_index == -1
+    grads = _params()
+    grads[0].grad = np.array([3.0, 4.0])
+    assert nn.utils.clip_grad_norm_(grads, float("inf")) == 5.0  # the norm, nothing clipped
+    assert nn.utils.clip_grad_norm_(grads, 1, norm_type=float("inf")) == 4.0
+    assert lr_scheduler.LambdaLR(_sgd(), lambda epoch: 0.5).get_last_lr() == [0.05]
+    assert an.ones(2).astype(np.int64).dtype == np.int64 and x.astype(bool).dtype == bool

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import flag
 from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
@@ -31,7 +32,7 @@ class _CellBase(Module):
         name = type(self).__name__
         self.input_size = _positive_int(name, "input_size", input_size)
         self.hidden_size = _positive_int(name, "hidden_size", hidden_size)
-        self.bias = bool(bias)
+        self.bias = bias = flag(bias, name, "bias")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         rows = self.gates * self.hidden_size
         self.weight_ih = Parameter.empty((rows, self.input_size), dtype, type(self).__name__)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import flag
 from autonet.nn import conv_functional as CF
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
@@ -90,7 +91,7 @@ class _ConvNd(Module):
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = Parameter.empty(shape, dtype, type(self).__name__)
-        if bias:
+        if flag(bias, name, "bias"):
             self.bias = Parameter.empty((out_channels,), dtype, type(self).__name__)
         else:
             self.register_parameter("bias", None)
@@ -198,7 +199,7 @@ class ConvTranspose2d(Module):
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         shape = (in_channels, out_channels // groups, *self.kernel_size)
         self.weight = Parameter.empty(shape, dtype, type(self).__name__)
-        if bias:
+        if flag(bias, name, "bias"):
             self.bias = Parameter.empty((out_channels,), dtype, type(self).__name__)
         else:
             self.register_parameter("bias", None)

@@ -167,9 +167,10 @@ class LayerNorm(Module):
             integer(size, "LayerNorm", "normalized_shape", minimum=1)
         self.normalized_shape = F._as_shape(normalized_shape)
         self.eps = number(eps, "LayerNorm", "eps", low=0.0, low_open=True)
-        self.elementwise_affine = elementwise_affine
+        self.elementwise_affine = flag(elementwise_affine, "LayerNorm", "elementwise_affine")
+        bias = flag(bias, "LayerNorm", "bias")
         dtype = _dtype(dtype)
-        if elementwise_affine:
+        if self.elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
             if bias:
                 self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))

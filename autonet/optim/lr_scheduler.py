@@ -99,6 +99,10 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float],
                  last_epoch: int = -1) -> None:
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch giving the lr "
+                            f"factor (e.g. lambda epoch: 0.95 ** epoch), got {lr_lambda!r:.60} "
+                            f"({type(lr_lambda).__name__})")
         self.lr_lambda = lr_lambda
         super().__init__(optimizer, last_epoch)
 

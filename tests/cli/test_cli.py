@@ -317,6 +317,15 @@ def test_tune_grid_layer_sizes_take_every_spelling_the_flag_takes(tmp_path, caps
     assert {r.split(",")[2] for r in rows[1:]} == {"", "8-8", "4"}
 
 
+def test_tune_grid_over_seed_keeps_the_tuned_seed_in_one_column(tmp_path, capsys):
+    assert main(["tune", "--grid", "seed=1,2;lr=0.1", "--epochs", "1", "--samples", "40",
+                 "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split().count("seed") == 1
+    text = (tmp_path / "trials.csv").read_text().splitlines()
+    assert next(csv.reader(text)).count("seed") == 1
+    assert sorted(row["seed"] for row in csv.DictReader(text)) == ["1", "2"]
+
+
 def _tampered(run, capsys, edit_checkpoint=None, edit_settings=None) -> str:
     """Resume ``run`` after changing its checkpoint or settings; the one-line error."""
     import autonet as an
