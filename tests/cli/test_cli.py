@@ -218,6 +218,12 @@ def test_graph_command(tmp_path, capsys):
     (["tune", "--grid", "activation=int:1:3", "--method", "random"], "for activation"),
     (["tune", "--grid", "layers=int:1:3", "--method", "random"], "not a range"),
     (["tune", "--grid", "layers=-3|8", "--epochs", "1"], "for layers"),
+    (["tune", "--grid", "seed=-1", "--epochs", "1"], "bad value '-1' for seed"),
+    (["train", "--seed", "-1"], "--seed: expected an integer >= 0"),
+    (["train", "--data-seed", "-1"], "--data-seed: expected an integer >= 0"),
+    (["train", "--patience", "-1"], "--patience: expected an integer >= 0"),
+    (["train", "--checkpoint-every", "-2"], "--checkpoint-every: expected an integer >= 0"),
+    (["demo", "--seed", "x"], "--seed: expected an integer >= 0"),
     # a 10**12 grid is refused at once, not materialized
     (["tune", "--grid", ";".join(f"{name}={sep.join(values)}" for name, sep, values in [
         ("lr", ",", [f"{0.0001 * (i + 1):.4f}" for i in range(1000)]),
