@@ -213,6 +213,8 @@ def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool 
               name: str | None = None) -> Tensor:
     """``fill_value`` with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
+    if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
+        raise TypeError(f"full_like: fill_value must be a number, got {fill_value!r:.60}")
     array = allocate("full_like", shape, dt, lambda: np.full(shape, fill_value, dt))
     return _make(array, requires_grad, name)
 

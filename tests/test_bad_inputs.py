@@ -386,6 +386,28 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("split", "axis (dim) 5", "1-D")),
     ("array_split axis 5", lambda: an.array_split(an.ones(3), 2, axis=5), ValueError,
      ("array_split", "axis (dim) 5", "1-D")),
+    ("sum axis str", lambda: an.ones(2, 3).sum(axis="1"), TypeError,
+     ("sum", "axis (dim)", "'1'")),
+    ("softmax dim 1.5", lambda: an.softmax(an.ones(2, 3), dim=1.5), TypeError,
+     ("softmax", "axis (dim)", "1.5")),
+    ("sort axis str", lambda: an.sort(an.ones(3), "a"), TypeError, ("sort", "axis (dim)", "'a'")),
+    ("cat axis bool", lambda: an.cat([an.ones(3), an.ones(3)], dim=True), TypeError,
+     ("concatenate", "axis (dim)", "True")),
+    ("cat one tensor", lambda: an.cat(an.ones(2, 3)), TypeError,
+     ("concatenate", "list or tuple", "Tensor of shape (2, 3)")),
+    ("stack an array", lambda: an.stack(np.ones((2, 3))), TypeError,
+     ("stack", "list or tuple", "ndarray of shape (2, 3)")),
+    # integer arguments that used to be truncated by int() or failed inside numpy
+    ("tile 2.5", lambda: an.tile(an.ones(2), 2.5), TypeError, ("tile", "reps", "2.5")),
+    ("roll shift 1.5", lambda: an.roll(an.ones(3), 1.5, 0), TypeError, ("roll", "shift", "1.5")),
+    ("repeat 2.5", lambda: an.repeat(an.ones(3), 2.5), TypeError, ("repeat", "repeats", "2.5")),
+    ("repeat -1", lambda: an.repeat(an.ones(3), [1, -1, 1], 0), ValueError,
+     ("repeat", "repeats", "-1")),
+    ("tril k 0.5", lambda: an.tril(an.ones(2, 2), 0.5), TypeError, ("tril", "k", "0.5")),
+    ("diag k str", lambda: an.diag(an.ones(2, 2), "1"), TypeError, ("diag", "k", "'1'")),
+    ("topk k 1.5", lambda: an.topk(an.ones(3), 1.5), TypeError, ("topk", "k", "1.5")),
+    ("full_like str", lambda: an.full_like(an.ones(2), "a"), TypeError,
+     ("full_like", "fill_value", "'a'")),
     # re-raised numpy errors keep a builtin type (UFuncTypeError cannot be rebuilt)
     ("equal str", lambda: an.equal(an.ones(2), "a"), TypeError, ("equal", "Str")),
     # data, schedules, callbacks, layers
@@ -560,3 +582,10 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.utils.clip_grad_norm_(grads, 1, norm_type=float("inf")) == 4.0
     assert lr_scheduler.LambdaLR(_sgd(), lambda epoch: 0.5).get_last_lr() == [0.05]
     assert an.ones(2).astype(np.int64).dtype == np.int64 and x.astype(bool).dtype == bool
+    assert an.tile(x, np.int64(2)).shape == (2, 6) and an.tile(x, [1, 2]).shape == (2, 6)
+    assert an.roll(x, np.int64(1), 1).shape == (2, 3)
+    assert an.roll(x, (1, 2), (0, 1)).shape == (2, 3)
+    assert an.repeat(x, np.array([1, 0, 2]), 1).shape == (2, 3) and an.repeat(x, 2).shape == (12,)
+    assert an.tril(x, np.int64(-1)).shape == (2, 3)
+    assert an.topk(x, np.int64(2)).values.shape == (2, 2)
+    assert an.cat((x, x), dim=np.int64(0)).shape == (4, 3) and an.sum(x, axis=[0, 1]).shape == ()

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer
 from autonet.ops.axes import takes_axis
 from autonet.ops.elementwise import where
 from autonet.ops.primitive import as_array
@@ -48,7 +49,8 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     for s, a in zip(shifts.ravel(), axes.ravel()):
         (a,) = normalize_axis(int(a), len(_shape(x)), "roll")
         n = _shape(x)[a]
-        out = _take(out, (np.arange(n) - int(s)) % max(n, 1), a)
+        s = integer(s.item(), "roll", "shift")
+        out = _take(out, (np.arange(n) - s) % max(n, 1), a)
     return out
 
 
@@ -60,6 +62,8 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     if axis is None:
         x, axis = reshape(x, shape=(-1,)), 0
     (axis,) = normalize_axis(axis, len(_shape(x)), "repeat")
+    for r in np.ravel(np.asarray(repeats, dtype=object)):
+        integer(r, "repeat", "repeats", minimum=0)
     n = _shape(x)[axis] if _shape(x) else 1
     return _take(x, np.repeat(np.arange(n), repeats), axis)
 
@@ -67,7 +71,8 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
 @composite(method=True)
 def tile(x: Any, reps: Any) -> Tensor:
     """Repeat the whole tensor ``reps`` times along each axis (numpy.tile, PyTorch's repeat)."""
-    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
+    reps = tuple(integer(r, "tile", "reps", minimum=0) for r in
+                 ((reps,) if np.ndim(reps) == 0 else reps))
     shape = _shape(x)
     ndim = max(len(shape), len(reps))
     shape = (1,) * (ndim - len(shape)) + shape
@@ -89,6 +94,7 @@ def _triangle(name: str, x: Any, keep: np.ndarray) -> Tensor:
 @composite(method=True)
 def tril(x: Any, k: int = 0) -> Tensor:
     """The lower triangle of the last two axes (on and below diagonal ``k``), zeros above."""
+    k = integer(k, "tril", "k")
     n, m = _shape(x)[-2:] if len(_shape(x)) >= 2 else (0, 0)
     return _triangle("tril", x, np.tri(n, m, k, dtype=bool))
 
@@ -96,6 +102,7 @@ def tril(x: Any, k: int = 0) -> Tensor:
 @composite(method=True)
 def triu(x: Any, k: int = 0) -> Tensor:
     """The upper triangle of the last two axes (on and above diagonal ``k``), zeros below."""
+    k = integer(k, "triu", "k")
     n, m = _shape(x)[-2:] if len(_shape(x)) >= 2 else (0, 0)
     return _triangle("triu", x, ~np.tri(n, m, k - 1, dtype=bool))
 
@@ -110,6 +117,7 @@ def _diagonal_positions(n: int, m: int, k: int) -> tuple[np.ndarray, np.ndarray]
 def diag(x: Any, k: int = 0) -> Tensor:
     """numpy.diag: the k-th diagonal of a matrix (a vector), or the square matrix with vector x on
     its k-th diagonal."""
+    k = integer(k, "diag", "k")
     shape = _shape(x)
     if len(shape) == 2:
         return getitem(x, index=_diagonal_positions(*shape, k))

@@ -163,6 +163,8 @@ prod_row = Primitive("prod", np.prod, (_prod_grad,), saves_output=True, kind=RD,
 # ---- the public reductions: numpy's axis=/keepdims= (PyTorch's dim=/keepdim= too) ------------
 def _reduction(primitive: Primitive, *options: str):
     def reduce(x, axis=None, keepdims=False, **kwargs):
+        if type(axis) is list:  # PyTorch's dim=[0, 1]; numpy wants a tuple
+            axis = tuple(axis)
         if axis is not None and np.ndim(as_array(x)) == 0:
             axis = scalar_axis(primitive.name, axis)
         return primitive(x, axis=axis, keepdims=keepdims, **kwargs)

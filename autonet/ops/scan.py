@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from autonet.arguments import integer
 from autonet.ops.axes import axis_error, scalar_axis, takes_axis
 from autonet.ops.indexing import take_along_axis
 from autonet.ops.nondiff import sort_order
@@ -114,6 +115,7 @@ class TopK(NamedTuple):
 def topk(x: Any, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> TopK:
     """The ``k`` largest (``largest=False``: smallest) values along ``axis`` and their indices
     (PyTorch's topk), values in order; shapes are x's with ``axis`` of length k."""
+    k = integer(k, "topk", "k")
     data = np.asarray(as_array(x))
     if data.ndim == 0:
         data, x = data.reshape(1), reshape(x, (1,))

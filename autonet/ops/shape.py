@@ -112,17 +112,26 @@ def index(x: Any, key: Any) -> Tensor:
 @takes_axis
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
-    if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
+    _sequence_of_tensors("concatenate", tensors)
     return _concatenate(*tensors, axis=axis)
+
+
+def _sequence_of_tensors(name: str, tensors: Any) -> None:
+    """concatenate and stack take a list or tuple of tensors (one tensor is not one)."""
+    if not isinstance(tensors, list | tuple):
+        shape = getattr(tensors, "shape", None)
+        got = f"a {type(tensors).__name__}" + (f" of shape {tuple(shape)}" if shape else "")
+        raise TypeError(f"{name}: tensors must be a list or tuple of tensors, got {got}; "
+                        f"write an.{name}([a, b], axis=...)")
+    if not tensors:
+        raise ValueError(f"{name}: need at least one tensor")
 
 
 @composite
 @takes_axis
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis (numpy.stack)."""
-    if not tensors:
-        raise ValueError("stack: need at least one tensor")
+    _sequence_of_tensors("stack", tensors)
     shapes = {np.shape(as_array(t)) for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
