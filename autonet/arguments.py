@@ -35,18 +35,19 @@ def flag(value: Any, call: str, name: str) -> bool:
 
 
 def number(value: Any, call: str, name: str, low: float | None = None,
-           high: float | None = None, low_open: bool = False, high_open: bool = False) -> float:
+           high: float | None = None, low_open: bool = False, high_open: bool = False,
+           infinite: bool = False) -> float:
     """``value`` as a finite float within the bounds (open or closed), refusing NaN, inf,
-    strings and bools."""
+    strings and bools (``infinite=True``: +-inf within the bounds too, for "no limit")."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer |
                                                                 np.floating):
         raise TypeError(f"{call}: {name} must be a number{_bounds(low, high, low_open, high_open)}"
                         f", got {value!r} ({type(value).__name__})")
     value = float(value)
-    if (not math.isfinite(value) or (low is not None and (value < low or (low_open and
-                                                                          value == low)))
+    if ((math.isnan(value) or not (infinite or math.isfinite(value)))
+            or (low is not None and (value < low or (low_open and value == low)))
             or (high is not None and (value > high or (high_open and value == high)))):
-        raise ValueError(f"{call}: {name} must be a finite number"
+        raise ValueError(f"{call}: {name} must be a {'' if infinite else 'finite '}number"
                          f"{_bounds(low, high, low_open, high_open)}, got {value!r}")
     return value
 

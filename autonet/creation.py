@@ -63,8 +63,9 @@ def _shape(shape: tuple, call: str) -> tuple[int, ...]:
     return tuple(integer(s, call, "shape", minimum=0) for s in shape)
 
 
-def _allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
-    """``make()``, or a MemoryError that says the shape and the bytes (numpy's says less)."""
+def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
+    """``make()``, or a builtin MemoryError that names ``call`` and says the shape and the bytes
+    (numpy's names no call, and its type is numpy's own)."""
     try:
         return make()
     except MemoryError:
@@ -112,7 +113,7 @@ def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
     """Zeros of ``shape`` (given as sizes or one tuple: zeros(2, 3) or zeros((2, 3)))."""
     shape, dtype = _shape(shape, "zeros"), _dtype(dtype, "zeros")
-    return _make(_allocate("zeros", shape, dtype, lambda: np.zeros(shape, dtype)),
+    return _make(allocate("zeros", shape, dtype, lambda: np.zeros(shape, dtype)),
                  requires_grad, name)
 
 
@@ -120,7 +121,7 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """Ones of ``shape`` (given as sizes or one tuple)."""
     shape, dtype = _shape(shape, "ones"), _dtype(dtype, "ones")
-    return _make(_allocate("ones", shape, dtype, lambda: np.ones(shape, dtype)),
+    return _make(allocate("ones", shape, dtype, lambda: np.ones(shape, dtype)),
                  requires_grad, name)
 
 
@@ -132,7 +133,7 @@ def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool =
     dtype = _dtype(dtype, "full")
     if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
         raise TypeError(f"full: fill_value must be a number, got {fill_value!r:.60}")
-    return _make(_allocate("full", shape, dtype, lambda: np.full(shape, fill_value, dtype)),
+    return _make(allocate("full", shape, dtype, lambda: np.full(shape, fill_value, dtype)),
                  requires_grad, name)
 
 
@@ -147,7 +148,7 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
                          "range never ends")
     dtype = _dtype(dtype, "arange")
     length = max(0, math.ceil(((start if stop is None else stop - start)) / step))
-    return _make(_allocate("arange", (length,), dtype,
+    return _make(allocate("arange", (length,), dtype,
                            lambda: np.arange(start, stop, step, dtype=dtype)), requires_grad, name)
 
 
@@ -157,7 +158,7 @@ def linspace(start: float, stop: float, num: int = 50, dtype: Any = None,
     number(start, "linspace", "start")
     number(stop, "linspace", "stop")
     num, dtype = integer(num, "linspace", "num", minimum=0), _dtype(dtype, "linspace")
-    return _make(_allocate("linspace", (num,), dtype,
+    return _make(allocate("linspace", (num,), dtype,
                            lambda: np.linspace(start, stop, num, dtype=dtype)), requires_grad, name)
 
 
@@ -167,7 +168,7 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     n = integer(n, "eye", "n", minimum=0)
     m = n if m is None else integer(m, "eye", "m", minimum=0)
     dtype = _dtype(dtype, "eye")
-    return _make(_allocate("eye", (n, m), dtype, lambda: np.eye(n, m, dtype=dtype)),
+    return _make(allocate("eye", (n, m), dtype, lambda: np.eye(n, m, dtype=dtype)),
                  requires_grad, name)
 
 
@@ -175,7 +176,7 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False,
          name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
     shape, dtype = _shape(shape, "rand"), _dtype(dtype, "rand")
-    return _make(_allocate("rand", shape, np.dtype(np.float64),
+    return _make(allocate("rand", shape, np.dtype(np.float64),
                            lambda: sample(uniform_array, shape, dtype)), requires_grad, name)
 
 
@@ -183,7 +184,7 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
           name: str | None = None) -> Tensor:
     """Standard normal samples."""
     shape, dtype = _shape(shape, "randn"), _dtype(dtype, "randn")
-    return _make(_allocate("randn", shape, np.dtype(np.float64),
+    return _make(allocate("randn", shape, np.dtype(np.float64),
                            lambda: sample(normal_array, shape, dtype)), requires_grad, name)
 
 
@@ -196,32 +197,39 @@ def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False,
                name: str | None = None) -> Tensor:
     """Zeros with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(np.zeros(shape, dt), requires_grad, name)
+    array = allocate("zeros_like", shape, dt, lambda: np.zeros(shape, dt))
+    return _make(array, requires_grad, name)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False,
               name: str | None = None) -> Tensor:
     """Ones with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(np.ones(shape, dt), requires_grad, name)
+    array = allocate("ones_like", shape, dt, lambda: np.ones(shape, dt))
+    return _make(array, requires_grad, name)
 
 
 def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
               name: str | None = None) -> Tensor:
     """``fill_value`` with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(np.full(shape, fill_value, dt), requires_grad, name)
+    if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
+        raise TypeError(f"full_like: fill_value must be a number, got {fill_value!r:.60}")
+    array = allocate("full_like", shape, dt, lambda: np.full(shape, fill_value, dt))
+    return _make(array, requires_grad, name)
 
 
 def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False,
               name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1) with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(sample(uniform_array, shape, dt), requires_grad, name)
+    array = allocate("rand_like", shape, dt, lambda: sample(uniform_array, shape, dt))
+    return _make(array, requires_grad, name)
 
 
 def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False,
                name: str | None = None) -> Tensor:
     """Standard normal samples with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    return _make(sample(normal_array, shape, dt), requires_grad, name)
+    array = allocate("randn_like", shape, dt, lambda: sample(normal_array, shape, dt))
+    return _make(array, requires_grad, name)

@@ -253,7 +253,15 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype``; the gradient is cast back."""
-        return _ops.astype(self, dtype=np.dtype(dtype))
+        try:
+            resolved = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"astype: dtype {dtype!r} is not a numpy dtype; use e.g. 'float32', "
+                            "'float64', 'int64' or 'bool'") from None
+        if resolved.kind not in "biufc":
+            raise TypeError(f"astype: dtype {resolved} holds no numbers; tensors hold bool, "
+                            "integer, float or complex values")
+        return _ops.astype(self, dtype=resolved)
 
     def float(self) -> Tensor:
         return self.astype(np.float32)

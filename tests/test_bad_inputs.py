@@ -65,6 +65,16 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("full str", lambda: an.full(2, "x"), TypeError, ("full", "fill_value", "'x'")),
     ("zeros 4 TB", lambda: an.zeros(10**6, 10**6), MemoryError,
      ("zeros", "(1000000, 1000000)", "float32", "4000000000000 bytes")),
+    ("zeros_like 8 TB", lambda: an.zeros_like(np.broadcast_to(np.ones(1), (10**6, 10**6))),
+     MemoryError, ("zeros_like", "(1000000, 1000000)", "8000000000000 bytes")),
+    ("mul 4 TB", lambda: an.ones(10**6, 1) * an.ones(1, 10**6), MemoryError,
+     ("mul", "(1000000, 1000000)", "TiB", "(1000000, 1) float32")),
+    ("Linear 4 TB", lambda: nn.Linear(10**6, 10**6), MemoryError,
+     ("Linear", "(1000000, 1000000)", "4000000000000 bytes")),
+    ("Embedding 40 TB", lambda: nn.Embedding(10**7, 10**6), MemoryError,
+     ("Embedding", "(10000000, 1000000)", "40000000000000 bytes")),
+    ("LSTM 16 TB", lambda: nn.LSTM(10**6, 10**6), MemoryError,
+     ("LSTM", "(4000000, 1000000)", "bytes")),
     ("arange step 0", lambda: an.arange(0, 10, 0), ValueError, ("arange", "step", "0")),
     ("arange nan", lambda: an.arange(0, float("nan")), ValueError, ("arange", "stop", "nan")),
     ("eye -1", lambda: an.eye(-1), ValueError, ("eye", "n", "-1")),
@@ -147,6 +157,13 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
                                                      np.ones((3, 1), np.float32)),
                                                     batch_size=4, drop_last=True)),
      ValueError, ("fit", "train_data", "no batches", "batch_size=4")),
+    ("fit val no batches", lambda: _fit(val_data=DataLoader((np.ones((3, 2), np.float32),
+                                                             np.ones((3, 1), np.float32)),
+                                                            batch_size=4, drop_last=True)),
+     ValueError, ("fit", "val_data", "no batches", "batch_size=4")),
+    ("fit optimizer None", lambda: an.fit(nn.Linear(2, 1), nn.MSELoss(), None,
+                                          (np.ones((4, 2)), np.ones((4, 1))), verbose=0),
+     TypeError, ("fit", "optimizer", "None", "zero_grad")),
     ("EarlyStopping mode", lambda: EarlyStopping(mode="avg"), ValueError,
      ("EarlyStopping", "mode", "'avg'")),
     ("EarlyStopping patience", lambda: EarlyStopping(patience=2.5), TypeError,
@@ -327,6 +344,151 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("manual_seed 1.5", lambda: an.manual_seed(1.5), TypeError, ("manual_seed", "seed", "1.5")),
     ("detect_anomaly", lambda: an.detect_anomaly(check_nan="no"), TypeError,
      ("detect_anomaly", "check_nan", "'no'")),
+    # attention masks: the mask's shape and the scores' shape, not an add/matmul error
+    ("attention mask shape", lambda: nn.functional.scaled_dot_product_attention(
+        an.ones(2, 3, 4), an.ones(2, 3, 4), an.ones(2, 3, 4), attn_mask=an.ones(2, 5)),
+     ValueError, ("scaled_dot_product_attention", "attn_mask", "(2, 5)", "(2, 3, 3)")),
+    ("attention mask grows", lambda: nn.functional.scaled_dot_product_attention(
+        an.ones(3, 4), an.ones(3, 4), an.ones(3, 4), attn_mask=np.ones((2, 3, 3), bool)),
+     ValueError, ("scaled_dot_product_attention", "attn_mask", "(2, 3, 3)", "(3, 3)")),
+    # an axis (dim) out of range: the op, the axis and the tensor's rank, not numpy's AxisError
+    ("softmax dim 3", lambda: an.softmax(an.ones(3), dim=3), ValueError,
+     ("softmax", "axis (dim) 3", "1-D", "(3,)")),
+    ("log_softmax dim 3", lambda: an.log_softmax(an.ones(3), 3), ValueError,
+     ("log_softmax", "axis (dim) 3", "1-D")),
+    ("logsumexp axis -2", lambda: an.logsumexp(an.ones(3), axis=-2), ValueError,
+     ("logsumexp", "axis (dim) -2", "1-D")),
+    ("F.softmax dim 2", lambda: nn.functional.softmax(an.ones(2, 3), 2), ValueError,
+     ("softmax", "axis (dim) 2", "2-D", "(2, 3)")),
+    ("nn.Softmax dim 3", lambda: nn.Softmax(dim=3)(an.ones(3)), ValueError,
+     ("softmax", "axis (dim) 3", "1-D")),
+    ("sum axis 2", lambda: an.ones(2, 3).sum(axis=2), ValueError, ("sum", "axis (dim) 2", "2-D")),
+    ("mean dim tuple", lambda: an.ones(3).mean(dim=(0, 4)), ValueError,
+     ("mean", "axis (dim) 4", "1-D")),
+    ("max dim 1", lambda: an.ones(3).max(dim=1), ValueError, ("max", "axis (dim) 1", "1-D")),
+    ("var axis 5", lambda: an.var(an.ones(3), 5), ValueError, ("var", "axis (dim) 5", "1-D")),
+    ("cumsum axis 5", lambda: an.cumsum(an.ones(3), 5), ValueError,
+     ("cumsum", "axis (dim) 5", "1-D")),
+    ("argmax axis 5", lambda: an.argmax(an.ones(3), 5), ValueError,
+     ("argmax", "axis (dim) 5", "1-D")),
+    ("sort dim 5", lambda: an.sort(an.ones(3), dim=5), ValueError, ("sort", "axis (dim) 5", "1-D")),
+    ("argsort axis 5", lambda: an.argsort(an.ones(3), 5), ValueError,
+     ("argsort", "axis (dim) 5", "1-D")),
+    ("topk dim 5", lambda: an.topk(an.ones(3), 1, 5), ValueError, ("topk", "axis (dim) 5", "1-D")),
+    ("flip axis 5", lambda: an.flip(an.ones(3), 5), ValueError, ("flip", "axis (dim) 5", "1-D")),
+    ("norm axis 5", lambda: an.norm(an.ones(3), axis=5), ValueError,
+     ("norm", "axis (dim) 5", "1-D")),
+    ("cat dim 5", lambda: an.cat([an.ones(3), an.ones(3)], dim=5), ValueError,
+     ("concatenate", "axis (dim) 5", "1-D")),
+    ("stack axis 5", lambda: an.stack([an.ones(3), an.ones(3)], 5), ValueError,
+     ("stack", "axis (dim) 5", "2-D", "(3,)")),
+    ("split axis 5", lambda: an.split(an.ones(3), 3, axis=5), ValueError,
+     ("split", "axis (dim) 5", "1-D")),
+    ("array_split axis 5", lambda: an.array_split(an.ones(3), 2, axis=5), ValueError,
+     ("array_split", "axis (dim) 5", "1-D")),
+    ("sum axis str", lambda: an.ones(2, 3).sum(axis="1"), TypeError,
+     ("sum", "axis (dim)", "'1'")),
+    ("softmax dim 1.5", lambda: an.softmax(an.ones(2, 3), dim=1.5), TypeError,
+     ("softmax", "axis (dim)", "1.5")),
+    ("sort axis str", lambda: an.sort(an.ones(3), "a"), TypeError, ("sort", "axis (dim)", "'a'")),
+    ("cat axis bool", lambda: an.cat([an.ones(3), an.ones(3)], dim=True), TypeError,
+     ("concatenate", "axis (dim)", "True")),
+    ("cat one tensor", lambda: an.cat(an.ones(2, 3)), TypeError,
+     ("concatenate", "list or tuple", "Tensor of shape (2, 3)")),
+    ("stack an array", lambda: an.stack(np.ones((2, 3))), TypeError,
+     ("stack", "list or tuple", "ndarray of shape (2, 3)")),
+    # integer arguments that used to be truncated by int() or failed inside numpy
+    ("tile 2.5", lambda: an.tile(an.ones(2), 2.5), TypeError, ("tile", "reps", "2.5")),
+    ("roll shift 1.5", lambda: an.roll(an.ones(3), 1.5, 0), TypeError, ("roll", "shift", "1.5")),
+    ("repeat 2.5", lambda: an.repeat(an.ones(3), 2.5), TypeError, ("repeat", "repeats", "2.5")),
+    ("repeat -1", lambda: an.repeat(an.ones(3), [1, -1, 1], 0), ValueError,
+     ("repeat", "repeats", "-1")),
+    ("tril k 0.5", lambda: an.tril(an.ones(2, 2), 0.5), TypeError, ("tril", "k", "0.5")),
+    ("diag k str", lambda: an.diag(an.ones(2, 2), "1"), TypeError, ("diag", "k", "'1'")),
+    ("topk k 1.5", lambda: an.topk(an.ones(3), 1.5), TypeError, ("topk", "k", "1.5")),
+    ("full_like str", lambda: an.full_like(an.ones(2), "a"), TypeError,
+     ("full_like", "fill_value", "'a'")),
+    # re-raised numpy errors keep a builtin type (UFuncTypeError cannot be rebuilt)
+    ("equal str", lambda: an.equal(an.ones(2), "a"), TypeError, ("equal", "Str")),
+    # data, schedules, callbacks, layers
+    ("DataLoader seed -1", lambda: DataLoader((np.ones((3, 2)),), seed=-1), ValueError,
+     ("DataLoader", "seed", "-1")),
+    ("DataLoader seed 1.5", lambda: DataLoader((np.ones((3, 2)),), seed=1.5), TypeError,
+     ("DataLoader", "seed", "1.5")),
+    ("ReduceLROnPlateau step str", lambda: lr_scheduler.ReduceLROnPlateau(_sgd()).step("a"),
+     TypeError, ("ReduceLROnPlateau.step", "metrics", "'a'")),
+    ("ReduceLROnPlateau step list",
+     lambda: lr_scheduler.ReduceLROnPlateau(_sgd()).step([1.0, 2.0]), TypeError,
+     ("ReduceLROnPlateau.step", "metrics", "[1.0, 2.0]")),
+    ("ReduceLROnPlateau min_lr", lambda: lr_scheduler.ReduceLROnPlateau(_sgd(), min_lr=-1),
+     ValueError, ("ReduceLROnPlateau", "min_lr", "-1")),
+    ("ReduceLROnPlateau min_lr str", lambda: lr_scheduler.ReduceLROnPlateau(_sgd(), min_lr="0"),
+     TypeError, ("ReduceLROnPlateau", "min_lr", "'0'")),
+    ("StepLR last_epoch 2.5", lambda: lr_scheduler.StepLR(_sgd(), 2, last_epoch=2.5), TypeError,
+     ("StepLR", "last_epoch", "2.5")),
+    ("ExponentialLR last_epoch -2", lambda: lr_scheduler.ExponentialLR(_sgd(), 0.5,
+                                                                       last_epoch=-2),
+     ValueError, ("ExponentialLR", "last_epoch", "-2")),
+    ("EarlyStopping restore str", lambda: EarlyStopping(restore_best_weights="yes"), TypeError,
+     ("EarlyStopping", "restore_best_weights", "'yes'")),
+    ("AdaptiveAvgPool2d 0", lambda: nn.AdaptiveAvgPool2d(0), ValueError,
+     ("AdaptiveAvgPool2d", "output_size", "0")),
+    ("AdaptiveAvgPool2d pair", lambda: nn.AdaptiveAvgPool2d((2, -1)), ValueError,
+     ("AdaptiveAvgPool2d", "output_size", "(2, -1)")),
+    ("adaptive_avg_pool1d 0", lambda: nn.functional.adaptive_avg_pool1d(an.ones(1, 2, 4), 0),
+     ValueError, ("adaptive_avg_pool1d", "output_size", "0")),
+    ("GroupNorm 0", lambda: nn.GroupNorm(0, 3), ValueError,
+     ("GroupNorm", "num_groups", ">= 1", "0")),
+    ("GroupNorm 1.5", lambda: nn.GroupNorm(1.5, 3), TypeError, ("GroupNorm", "num_groups", "1.5")),
+    ("GroupNorm channels 0", lambda: nn.GroupNorm(1, 0), ValueError,
+     ("GroupNorm", "num_channels", "0")),
+    # switches a string would turn on, and settings a layer kept until its forward
+    ("Linear bias str", lambda: nn.Linear(2, 2, bias="no"), TypeError,
+     ("Linear", "bias", "'no'")),
+    ("Conv2d bias str", lambda: nn.Conv2d(1, 2, 3, bias="no"), TypeError,
+     ("Conv2d(1, 2)", "bias", "'no'")),
+    ("ConvTranspose2d bias str", lambda: nn.ConvTranspose2d(1, 2, 3, bias="no"), TypeError,
+     ("ConvTranspose2d(1, 2)", "bias", "'no'")),
+    ("LSTMCell bias str", lambda: nn.LSTMCell(2, 3, bias="no"), TypeError,
+     ("LSTMCell", "bias", "'no'")),
+    ("MultiheadAttention batch_first str",
+     lambda: nn.MultiheadAttention(4, 2, batch_first="yes"), TypeError,
+     ("MultiheadAttention", "batch_first", "'yes'")),
+    ("MultiheadAttention kdim 2.5", lambda: nn.MultiheadAttention(4, 2, kdim=2.5), TypeError,
+     ("MultiheadAttention", "kdim", "2.5")),
+    ("LayerNorm affine str", lambda: nn.LayerNorm(3, elementwise_affine="no"), TypeError,
+     ("LayerNorm", "elementwise_affine", "'no'")),
+    ("TransformerEncoderLayer norm_first str",
+     lambda: nn.TransformerEncoderLayer(4, 2, 8, norm_first="no"), TypeError,
+     ("TransformerEncoderLayer", "norm_first", "'no'")),
+    ("LeakyReLU str", lambda: nn.LeakyReLU("0.1"), TypeError,
+     ("LeakyReLU", "negative_slope", "'0.1'")),
+    ("ELU nan", lambda: nn.ELU(NAN), ValueError, ("ELU", "alpha", "nan")),
+    ("Softmax dim str", lambda: nn.Softmax(dim="1"), TypeError, ("Softmax", "dim", "'1'")),
+    ("LogSoftmax dim 1.5", lambda: nn.LogSoftmax(1.5), TypeError,
+     ("LogSoftmax", "dim", "1.5")),
+    ("HuberLoss delta -1", lambda: nn.HuberLoss(delta=-1), ValueError,
+     ("HuberLoss", "delta", "-1")),
+    ("CrossEntropyLoss smoothing 2", lambda: nn.CrossEntropyLoss(label_smoothing=2), ValueError,
+     ("CrossEntropyLoss", "label_smoothing", "2")),
+    ("CrossEntropyLoss ignore_index 1.5", lambda: nn.CrossEntropyLoss(ignore_index=1.5),
+     TypeError, ("CrossEntropyLoss", "ignore_index", "1.5")),
+    ("NLLLoss ignore_index str", lambda: nn.NLLLoss(ignore_index="0"), TypeError,
+     ("NLLLoss", "ignore_index", "'0'")),
+    ("clip_grad_norm_ nan", lambda: nn.utils.clip_grad_norm_(_params(), NAN), ValueError,
+     ("clip_grad_norm_", "max_norm", "nan")),
+    ("clip_grad_norm_ str", lambda: nn.utils.clip_grad_norm_(_params(), "1"), TypeError,
+     ("clip_grad_norm_", "max_norm", "'1'")),
+    ("clip_grad_norm_ norm_type 0", lambda: nn.utils.clip_grad_norm_(_params(), 1.0, 0),
+     ValueError, ("clip_grad_norm_", "norm_type", "0")),
+    ("clip_grad_value_ nan", lambda: nn.utils.clip_grad_value_(_params(), NAN), ValueError,
+     ("clip_grad_value_", "clip_value", "nan")),
+    ("LambdaLR int", lambda: lr_scheduler.LambdaLR(_sgd(), 3), TypeError,
+     ("LambdaLR", "lr_lambda", "3")),
+    ("astype unknown", lambda: an.ones(2).astype("abc"), TypeError, ("astype", "dtype", "'abc'")),
+    ("astype str dtype", lambda: an.ones(2).astype("U3"), TypeError, ("astype", "dtype", "<U3")),
+    ("GroupNorm affine str", lambda: nn.GroupNorm(1, 3, affine="no"), TypeError,
+     ("GroupNorm", "affine", "'no'")),
 ]
 
 
@@ -380,3 +542,50 @@ def test_the_new_checks_still_take_what_pytorch_takes(tmp_path) -> None:
     assert nn.functional.one_hot(an.tensor(np.array([0, 2]))).shape == (2, 3)
     rows = nn.functional.embedding(an.tensor(np.array([2])), an.ones(3, 2), padding_idx=-1)
     assert rows.shape == (1, 2)
+
+
+def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> None:
+    x = an.ones(2, 3)
+    assert an.softmax(x, dim=-1).shape == (2, 3) and an.log_softmax(x, np.int64(0)).shape == (2, 3)
+    assert an.logsumexp(x, axis=(0, -1)).shape == () and x.sum(dim=-2).shape == (3,)
+    assert an.stack([x, x], -3).shape == (2, 2, 3) and an.stack([x, x], 2).shape == (2, 3, 2)
+    assert an.topk(x, 2, dim=-1).values.shape == (2, 2) and an.norm(x, axis=-1).shape == (2,)
+    assert [p.shape for p in an.split(x, 3, axis=-1)] == [(2, 1)] * 3
+    assert an.tensor(1.0).sum(axis=0).shape == ()  # a 0-d tensor's 'only' axis, as numpy
+    q = an.ones(2, 3, 4)
+    sdpa = nn.functional.scaled_dot_product_attention
+    for mask in (np.ones((3, 3), bool), np.zeros((2, 1, 3)), np.zeros((1, 3)), np.zeros(3)):
+        assert sdpa(q, q, q, attn_mask=mask).shape == (2, 3, 4)
+    kv = an.ones(5, 3, 4)  # batch axes broadcast: (2, 5) with (5,)
+    assert sdpa(an.ones(2, 5, 3, 4), kv, kv, attn_mask=np.ones((5, 1, 1), bool)).shape == \
+        (2, 5, 3, 4)
+    assert DataLoader((np.ones((3, 2)),), seed=np.int64(3)).seed == 3
+    plateau = lr_scheduler.ReduceLROnPlateau(_sgd(), min_lr=[np.float32(0.01)])
+    for metric in (1.0, np.float32(0.5), an.tensor(0.25), np.array([0.1]), float("nan")):
+        plateau.step(metric)
+    assert plateau.best == 0.1
+    assert lr_scheduler.StepLR(_sgd(), 2, last_epoch=np.int64(-1)).last_epoch == 0
+    assert EarlyStopping(restore_best_weights=np.bool_(False)).restore_best_weights is False
+    assert nn.AdaptiveAvgPool2d((None, 2))(an.ones(1, 1, 4, 4)).shape == (1, 1, 4, 2)
+    assert nn.AdaptiveAvgPool2d([1, 1])(an.ones(1, 1, 4, 4)).shape == (1, 1, 1, 1)
+    assert nn.functional.adaptive_avg_pool1d(an.ones(1, 2, 4), np.int64(2)).shape == (1, 2, 2)
+    assert nn.GroupNorm(np.int64(3), 6, affine=0).weight is None
+    assert nn.Linear(2, 2, bias=np.bool_(False)).bias is None and nn.Linear(2, 2, 1).bias.shape
+    assert nn.Conv2d(1, 2, 3, bias=False).bias is None
+    assert nn.MultiheadAttention(4, 2, kdim=np.int64(3), vdim=5, batch_first=True).batch_first
+    assert nn.LeakyReLU(np.float32(-0.5)).negative_slope == -0.5 and nn.ELU(2).alpha == 2.0
+    assert nn.Softmax(dim=None)(x).shape == (2, 3) and nn.LogSoftmax(np.int64(1)).axis == 1
+    assert nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=np.int64(-1)).ignore_index == -1
+    grads = _params()
+    grads[0].grad = np.array([3.0, 4.0])
+    assert nn.utils.clip_grad_norm_(grads, float("inf")) == 5.0  # the norm, nothing clipped
+    assert nn.utils.clip_grad_norm_(grads, 1, norm_type=float("inf")) == 4.0
+    assert lr_scheduler.LambdaLR(_sgd(), lambda epoch: 0.5).get_last_lr() == [0.05]
+    assert an.ones(2).astype(np.int64).dtype == np.int64 and x.astype(bool).dtype == bool
+    assert an.tile(x, np.int64(2)).shape == (2, 6) and an.tile(x, [1, 2]).shape == (2, 6)
+    assert an.roll(x, np.int64(1), 1).shape == (2, 3)
+    assert an.roll(x, (1, 2), (0, 1)).shape == (2, 3)
+    assert an.repeat(x, np.array([1, 0, 2]), 1).shape == (2, 3) and an.repeat(x, 2).shape == (12,)
+    assert an.tril(x, np.int64(-1)).shape == (2, 3)
+    assert an.topk(x, np.int64(2)).values.shape == (2, 2)
+    assert an.cat((x, x), dim=np.int64(0)).shape == (4, 3) and an.sum(x, axis=[0, 1]).shape == ()

@@ -24,6 +24,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """An integer >= 0 (seeds, patience, checkpoint intervals where 0 means 'off')."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
 def sample_count(text: str) -> int:
     """A positive integer up to MAX_SAMPLES (more would not fit in memory)."""
     value = positive_int(text)
@@ -110,7 +121,7 @@ def add_hparams(p: argparse.ArgumentParser, tuning: bool = False) -> None:
                    help="points to generate (generated datasets only)")
     g.add_argument("--val-fraction", dest="val_fraction", type=float_in(0, 0.9, True),
                    default=d["val_fraction"], help="share held out for validation")
-    g.add_argument("--data-seed", dest="data_seed", type=int, default=d["data_seed"],
+    g.add_argument("--data-seed", dest="data_seed", type=non_negative_int, default=d["data_seed"],
                    help="seed of the data and its split")
     g = p.add_argument_group("model" + (" (defaults for what --grid leaves out)" if tuning else ""))
     g.add_argument("--layers", type=parse_layers, default=d["layers"],
@@ -137,9 +148,9 @@ def add_hparams(p: argparse.ArgumentParser, tuning: bool = False) -> None:
     g.add_argument("--l1", type=float_in(0, 10), default=d["l1"], help="L1 penalty on weights")
     g.add_argument("--l2", type=float_in(0, 10), default=d["l2"],
                    help="L2 penalty on weights (weight decay)")
-    g.add_argument("--patience", type=int, default=d["patience"],
+    g.add_argument("--patience", type=non_negative_int, default=d["patience"],
                    help="early-stopping patience in epochs (0 = off)")
-    g.add_argument("--seed", type=int, default=d["seed"],
+    g.add_argument("--seed", type=non_negative_int, default=d["seed"],
                    help=("seed of the search; every trial trains with one seed drawn from it "
                          "(the table's seed column), so trials differ only in hyperparameters")
                    if tuning else

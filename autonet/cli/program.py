@@ -7,7 +7,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autonet.cli.arguments import HelpFormatter, Parser, add_hparams, add_verbose, positive_int
+from autonet.cli.arguments import (
+    HelpFormatter,
+    Parser,
+    add_hparams,
+    add_verbose,
+    non_negative_int,
+    positive_int,
+)
 from autonet.cli.commands import DEMOS, cmd_demo, cmd_graph, cmd_train, cmd_tune
 from autonet.cli.notebooks import cmd_notebooks
 from autonet.cli.resume import resumed_args
@@ -31,7 +38,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="autonet-demo", help="output directory")
     p.add_argument("--epochs", type=positive_int, default=None,
                    help="training epochs (default: 30 for digits, 300 for flower)")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed")
     add_verbose(p)
     p.set_defaults(run=cmd_demo)
 
@@ -40,8 +47,8 @@ def make_parser() -> argparse.ArgumentParser:
     add_hparams(p)
     g = p.add_argument_group("output")
     g.add_argument("--out", default="autonet-train", help="output directory")
-    g.add_argument("--checkpoint-every", dest="checkpoint_every", type=int, default=0,
-                   help="save a resumable checkpoint every N epochs (0 = at the end)")
+    g.add_argument("--checkpoint-every", dest="checkpoint_every", type=non_negative_int,
+                   default=0, help="save a resumable checkpoint every N epochs (0 = at the end)")
     g.add_argument("--resume", default=None, metavar="PATH",
                    help="continue the run that wrote checkpoint PATH, with its settings "
                    "(hparams.json beside it) and into its directory unless --out is given; "

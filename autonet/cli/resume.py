@@ -34,7 +34,9 @@ def load_settings(checkpoint: str | Path) -> dict[str, Any]:
     """The hyperparameters saved beside ``checkpoint`` by the run that wrote it."""
     checkpoint = Path(checkpoint)
     if not checkpoint.is_file():
-        raise ValueError(f"--resume: {checkpoint} does not exist; pass the checkpoint.npz an "
+        what = ("is not a regular file (a directory, pipe or device)" if checkpoint.exists()
+                else "does not exist")
+        raise ValueError(f"--resume: {checkpoint} {what}; pass the checkpoint.npz an "
                          "earlier 'autonet train' wrote into its --out directory")
     path = checkpoint.parent / SETTINGS
     if not path.is_file():

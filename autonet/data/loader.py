@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import flag
+from autonet.arguments import flag, integer
 from autonet.data.dataset import Dataset, TensorDataset
 from autonet.tensor import Tensor
 
@@ -63,7 +63,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = flag(shuffle, "DataLoader", "shuffle")
         self.drop_last = flag(drop_last, "DataLoader", "drop_last")
-        self.seed = seed
+        self.seed = None if seed is None else integer(seed, "DataLoader", "seed", minimum=0)
         self.generator = np.random.default_rng(seed)
 
     def __len__(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from autonet import ops
+from autonet.arguments import integer, number
 from autonet.nn.module import Module
 from autonet.ops.axes import takes_axis
 from autonet.tensor import Tensor
@@ -61,7 +62,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = number(negative_slope, "LeakyReLU", "negative_slope")
 
 
 class ELU(Activation):
@@ -72,7 +73,7 @@ class ELU(Activation):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha = number(alpha, "ELU", "alpha")
 
 
 class Softplus(Activation):
@@ -88,9 +89,9 @@ class Softmax(Activation):
     settings = ("axis",)
 
     @takes_axis(name="Softmax")
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int | None = -1) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = None if axis is None else integer(axis, "Softmax", "axis (dim)")
 
 
 class LogSoftmax(Activation):
@@ -100,9 +101,9 @@ class LogSoftmax(Activation):
     settings = ("axis",)
 
     @takes_axis(name="LogSoftmax")
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int | None = -1) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = None if axis is None else integer(axis, "LogSoftmax", "axis (dim)")
 
 
 class GELU(Activation):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
-from autonet.arguments import integer, number
+from autonet.arguments import flag, integer, number
 from autonet.nn import init
 from autonet.nn.attention_functional import additive_mask, attention
 from autonet.nn.layers import Linear
@@ -53,29 +53,35 @@ class MultiheadAttention(Module):
                              f"{embed_dim} is not divisible by num_heads {num_heads}; each head "
                              "gets embed_dim / num_heads columns, so pick num_heads among the "
                              f"divisors of {embed_dim}")
-        if add_bias_kv or add_zero_attn:
+        bias, batch_first = (flag(bias, "MultiheadAttention", "bias"),
+                             flag(batch_first, "MultiheadAttention", "batch_first"))
+        if flag(add_bias_kv, "MultiheadAttention", "add_bias_kv") or \
+                flag(add_zero_attn, "MultiheadAttention", "add_zero_attn"):
             raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
                              "supported; leave them False")
         if not 0.0 <= number(dropout, "MultiheadAttention", "dropout") <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
-        self.kdim = embed_dim if kdim is None else int(kdim)
-        self.vdim = embed_dim if vdim is None else int(vdim)
+        self.kdim = embed_dim if kdim is None else integer(kdim, "MultiheadAttention", "kdim",
+                                                             minimum=1)
+        self.vdim = embed_dim if vdim is None else integer(vdim, "MultiheadAttention", "vdim",
+                                                             minimum=1)
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.dropout = float(dropout)
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
+            self.in_proj_weight = Parameter.empty((3 * embed_dim, embed_dim), dtype,
+                                                  type(self).__name__)
             for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
                 self.register_parameter(name, None)
         else:
-            self.q_proj_weight = Parameter(np.empty((embed_dim, embed_dim), dtype=dtype))
-            self.k_proj_weight = Parameter(np.empty((embed_dim, self.kdim), dtype=dtype))
-            self.v_proj_weight = Parameter(np.empty((embed_dim, self.vdim), dtype=dtype))
+            self.q_proj_weight = Parameter.empty((embed_dim, embed_dim), dtype, type(self).__name__)
+            self.k_proj_weight = Parameter.empty((embed_dim, self.kdim), dtype, type(self).__name__)
+            self.v_proj_weight = Parameter.empty((embed_dim, self.vdim), dtype, type(self).__name__)
             self.register_parameter("in_proj_weight", None)
         if bias:
-            self.in_proj_bias = Parameter(np.empty(3 * embed_dim, dtype=dtype))
+            self.in_proj_bias = Parameter.empty(3 * embed_dim, dtype, type(self).__name__)
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)

@@ -35,9 +35,30 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     if len(q_shape) < 2 or k_shape[-2:-1] != v_shape[-2:-1] or q_shape[-1:] != k_shape[-1:]:
         raise ValueError(f"scaled_dot_product_attention: query {q_shape}, key {k_shape} and value "
                          f"{v_shape} must be (..., L, E), (..., S, E) and (..., S, Ev)")
-    mask = additive_mask(attn_mask, is_causal, q_shape[-2], k_shape[-2], "sdpa")
+    mask = additive_mask(attn_mask, is_causal, q_shape[-2], k_shape[-2], _SDPA)
+    if attn_mask is not None:
+        _check_mask_shape(np.shape(as_array(attn_mask)), q_shape, k_shape)
     out, _ = attention(query, key, value, mask, dropout_p, scale)
     return out
+
+
+_SDPA = "scaled_dot_product_attention"
+
+
+def _check_mask_shape(mask: tuple, q_shape: tuple, k_shape: tuple) -> None:
+    """attn_mask must broadcast to the scores' shape (..., L, S) without enlarging it."""
+    try:
+        scores = (*np.broadcast_shapes(q_shape[:-2], k_shape[:-2]), q_shape[-2], k_shape[-2])
+    except ValueError:
+        return  # query and key disagree: matmul says so, naming both
+    try:
+        fits = np.broadcast_shapes(mask, scores) == scores
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{_SDPA}: attn_mask has shape {mask}, which does not broadcast to the "
+                         f"scores' shape (..., L, S) = {scores} (query {q_shape}, key {k_shape}); "
+                         f"pass a mask of shape {scores[-2:]} or {scores}")
 
 
 def additive_mask(attn_mask: Any, is_causal: bool, length: int, source_length: int,
@@ -46,7 +67,7 @@ def additive_mask(attn_mask: Any, is_causal: bool, length: int, source_length: i
     or None. ``true_blocks``: True marks a blocked position (MultiheadAttention's convention)
     instead of an allowed one (scaled_dot_product_attention's)."""
     if is_causal:
-        if attn_mask is not None and name == "sdpa":
+        if attn_mask is not None and name == _SDPA:
             raise ValueError("scaled_dot_product_attention: pass either attn_mask or "
                              "is_causal=True, not both")
         if attn_mask is None:

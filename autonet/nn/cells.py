@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import flag
 from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
@@ -31,14 +32,14 @@ class _CellBase(Module):
         name = type(self).__name__
         self.input_size = _positive_int(name, "input_size", input_size)
         self.hidden_size = _positive_int(name, "hidden_size", hidden_size)
-        self.bias = bool(bias)
+        self.bias = bias = flag(bias, name, "bias")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         rows = self.gates * self.hidden_size
-        self.weight_ih = Parameter(np.empty((rows, self.input_size), dtype=dtype))
-        self.weight_hh = Parameter(np.empty((rows, self.hidden_size), dtype=dtype))
+        self.weight_ih = Parameter.empty((rows, self.input_size), dtype, type(self).__name__)
+        self.weight_hh = Parameter.empty((rows, self.hidden_size), dtype, type(self).__name__)
         if bias:
-            self.bias_ih = Parameter(np.empty((rows,), dtype=dtype))
-            self.bias_hh = Parameter(np.empty((rows,), dtype=dtype))
+            self.bias_ih = Parameter.empty((rows,), dtype, type(self).__name__)
+            self.bias_hh = Parameter.empty((rows,), dtype, type(self).__name__)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)

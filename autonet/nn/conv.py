@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import flag
 from autonet.nn import conv_functional as CF
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
@@ -89,9 +90,9 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=dtype))
+        self.weight = Parameter.empty(shape, dtype, type(self).__name__)
+        if flag(bias, name, "bias"):
+            self.bias = Parameter.empty((out_channels,), dtype, type(self).__name__)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -197,9 +198,9 @@ class ConvTranspose2d(Module):
         self.padding_mode = padding_mode
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         shape = (in_channels, out_channels // groups, *self.kernel_size)
-        self.weight = Parameter(np.empty(shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=dtype))
+        self.weight = Parameter.empty(shape, dtype, type(self).__name__)
+        if flag(bias, name, "bias"):
+            self.bias = Parameter.empty((out_channels,), dtype, type(self).__name__)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -319,17 +319,26 @@ def _adaptive_matrix(n: int, n_out: int, dtype: Any) -> np.ndarray:
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
+def adaptive_output_size(call: str, output_size: Any, dims: int) -> tuple[int | None, ...]:
+    """``output_size`` of an adaptive pool as ``dims`` sizes: a positive int or None (keep that
+    axis) for all axes, or one per axis (PyTorch's conventions)."""
+    one = output_size is None or isinstance(output_size, int | np.integer | bool)
+    sizes = (output_size,) * dims if one else tuple(output_size) \
+        if isinstance(output_size, tuple | list) else None
+    if sizes is None or len(sizes) != dims or not all(
+            s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1)
+            for s in sizes):
+        kinds = "a positive int or None" + (f", or {dims} of them" if dims > 1 else "")
+        raise ValueError(f"{call}: output_size must be {kinds}, got {output_size!r}")
+    return tuple(None if s is None else int(s) for s in sizes)
+
+
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     """Average pooling to a fixed output size (an int, a pair, None keeps that axis):
     (N, C, H, W) -> (N, C, *output_size); window i of n spans
     [floor(i n / o), ceil((i + 1) n / o)) along each axis."""
     x, added = _spatial("adaptive_avg_pool2d", input)
-    sizes = (output_size, output_size) if output_size is None or isinstance(
-        output_size, int | np.integer) else tuple(output_size)
-    if len(sizes) != 2 or not all(s is None or (isinstance(s, int | np.integer) and s >= 1)
-                                  for s in sizes):
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be a positive int, None or a "
-                         f"pair of them, got {output_size!r}")
+    sizes = adaptive_output_size("adaptive_avg_pool2d", output_size, 2)
     h, w = x.shape[2:]
     oh, ow = (h if sizes[0] is None else sizes[0]), (w if sizes[1] is None else sizes[1])
     out = ops.matmul(ops.matmul(_adaptive_matrix(h, oh, x.dtype), x),
@@ -340,7 +349,9 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
 def adaptive_avg_pool1d(input: Any, output_size: int) -> Tensor:
     """adaptive_avg_pool2d along the last axis of (N, C, L)."""
     x, added = _spatial("adaptive_avg_pool1d", input, dims=1)
-    out = ops.matmul(x, _adaptive_matrix(x.shape[2], int(output_size), x.dtype).T)
+    (size,) = adaptive_output_size("adaptive_avg_pool1d", output_size, 1)
+    size = x.shape[2] if size is None else size
+    out = ops.matmul(x, _adaptive_matrix(x.shape[2], size, x.dtype).T)
     return _unbatch(out, added)
 
 

@@ -51,8 +51,8 @@ class Embedding(Module):
         self.norm_type = norm_type
         if _weight is None:
             dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype),
-                                    requires_grad=not _freeze)
+            self.weight = Parameter.empty((num_embeddings, embedding_dim), dtype, "Embedding")
+            self.weight.requires_grad = not _freeze
             self.reset_parameters()
         else:
             weight = Parameter(_weight.data if isinstance(_weight, Tensor) else _weight,

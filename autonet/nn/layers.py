@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
-from autonet.arguments import number
+from autonet.arguments import flag, number
 from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
@@ -51,9 +51,9 @@ class Linear(Module):
         if dtype.kind != "f":
             raise TypeError(f"Linear: dtype must be a float dtype (float32, float64) for "
                             f"parameters that learn, got {dtype}")
-        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((out_features,), dtype=dtype))
+        self.weight = Parameter.empty((out_features, in_features), dtype, type(self).__name__)
+        if flag(bias, "Linear", "bias"):
+            self.bias = Parameter.empty((out_features,), dtype, type(self).__name__)
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer, number
 from autonet.nn import functional as F
 from autonet.nn.module import Module
 from autonet.tensor import Tensor
@@ -41,7 +42,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.delta = delta
+        self.delta = number(delta, "HuberLoss", "delta", low=0.0, low_open=True)
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.huber_loss(input, target, self.reduction, self.delta)
@@ -95,8 +96,9 @@ class CrossEntropyLoss(_WeightedLoss):
     def __init__(self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__(weight, reduction)
-        self.ignore_index = ignore_index
-        self.label_smoothing = label_smoothing
+        self.ignore_index = integer(ignore_index, "CrossEntropyLoss", "ignore_index")
+        self.label_smoothing = number(label_smoothing, "CrossEntropyLoss", "label_smoothing",
+                                      0.0, 1.0, high_open=True)
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
@@ -110,7 +112,7 @@ class NLLLoss(_WeightedLoss):
     def __init__(self, weight: Any = None, *, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
         super().__init__(weight, reduction)
-        self.ignore_index = ignore_index
+        self.ignore_index = integer(ignore_index, "NLLLoss", "ignore_index")
 
     def forward(self, input: Any, target: Any) -> Tensor:
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,

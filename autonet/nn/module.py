@@ -31,6 +31,15 @@ class Parameter(Tensor):
             array = array.astype(get_default_dtype())
         super().__init__(array, requires_grad=requires_grad, name=name)
 
+    @classmethod
+    def empty(cls, shape: Any, dtype: Any, owner: str) -> Parameter:
+        """A parameter of ``shape`` for an init to fill; one that cannot be allocated is a
+        MemoryError naming ``owner`` (the layer), the shape and the bytes."""
+        from autonet.creation import allocate
+
+        shape, dtype = tuple(int(s) for s in np.atleast_1d(shape)), np.dtype(dtype)
+        return cls(allocate(owner, shape, dtype, lambda: np.empty(shape, dtype)))
+
     def __repr__(self) -> str:
         return "Parameter(" + super().__repr__() + ")"
 

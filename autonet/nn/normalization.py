@@ -167,9 +167,10 @@ class LayerNorm(Module):
             integer(size, "LayerNorm", "normalized_shape", minimum=1)
         self.normalized_shape = F._as_shape(normalized_shape)
         self.eps = number(eps, "LayerNorm", "eps", low=0.0, low_open=True)
-        self.elementwise_affine = elementwise_affine
+        self.elementwise_affine = flag(elementwise_affine, "LayerNorm", "elementwise_affine")
+        bias = flag(bias, "LayerNorm", "bias")
         dtype = _dtype(dtype)
-        if elementwise_affine:
+        if self.elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
             if bias:
                 self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
@@ -211,14 +212,16 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True, dtype: Any = None) -> None:
         super().__init__()
-        if num_groups <= 0 or num_channels % num_groups:
+        integer(num_groups, "GroupNorm", "num_groups", minimum=1)
+        integer(num_channels, "GroupNorm", "num_channels", minimum=1)
+        if num_channels % num_groups:
             raise ValueError(f"GroupNorm({num_groups}, {num_channels}): num_channels must be "
                              f"divisible by num_groups; pick num_groups among the divisors of "
                              f"{num_channels}")
         self.num_groups = int(num_groups)
         self.num_channels = int(num_channels)
-        self.eps = eps
-        self.affine = affine
+        self.eps = number(eps, "GroupNorm", "eps", low=0.0, low_open=True)
+        self.affine = affine = flag(affine, "GroupNorm", "affine")
         dtype = _dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_channels, dtype=dtype))

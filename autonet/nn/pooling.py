@@ -113,6 +113,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
+        CF.adaptive_output_size("AdaptiveAvgPool2d", output_size, 2)
         self.output_size = output_size
 
     course_symbol = "pool"

@@ -116,7 +116,7 @@ class RNNBase(Module):
                     shapes.update(bias_ih=(gates,), bias_hh=(gates,))
                 for kind, shape in shapes.items():
                     self.register_parameter(f"{kind}_l{layer}{suffix}",
-                                            Parameter(np.empty(shape, dtype=dtype)))
+                                            Parameter.empty(shape, dtype, type(self).__name__))
         self.reset_parameters()
 
     @property

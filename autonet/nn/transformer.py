@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autonet import ops
+from autonet.arguments import flag
 from autonet.nn.attention import MultiheadAttention
 from autonet.nn.containers import ModuleList
 from autonet.nn.layers import Dropout, Linear
@@ -54,7 +55,7 @@ class TransformerEncoderLayer(Module):
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
+        self.norm_first = flag(norm_first, type(self).__name__, "norm_first")
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import number
 from autonet.autograd.graph import no_grad
 from autonet.nn.module import Module
 from autonet.tensor import Tensor, as_array
@@ -28,12 +29,12 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     The norm is taken over all gradients as if concatenated into one vector (``norm_type`` may be
     ``inf``). Returns the norm before clipping.
     """
-    if max_norm < 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    max_norm = number(max_norm, "clip_grad_norm_", "max_norm", low=0.0, infinite=True)
+    norm_type = number(norm_type, "clip_grad_norm_", "norm_type", low=0.0, low_open=True,
+                       infinite=True)
     grads = _grads(parameters)
     if not grads:
         return 0.0
-    norm_type = float(norm_type)
     if norm_type == np.inf:
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     elif norm_type == 2.0:
@@ -54,8 +55,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
     """Clamp every gradient element, in place, to [-clip_value, clip_value]."""
-    if clip_value < 0:
-        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    clip_value = number(clip_value, "clip_grad_value_", "clip_value", low=0.0, infinite=True)
     for g in _grads(parameters):
         np.clip(g, -clip_value, clip_value, out=g)
 

@@ -30,11 +30,24 @@ def takes_axis(fn: F | None = None, *, name: str | None = None,
     op_name = name or getattr(fn, "name", None) or fn.__name__
     accepted = frozenset(keywords if keywords is not None else _keywords_of(fn))
     aliases = {alias: real for alias, real in ALIASES.items() if real in accepted}
+    axis_at = _position(fn, "axis")
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if kwargs and not accepted.issuperset(kwargs):
             kwargs = _translate(op_name, kwargs, accepted, aliases)
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except np.exceptions.AxisError as error:  # from numpy inside a composite (np.argsort)
+            raise from_axis_error(op_name, error, args) from None
+        except (TypeError, ValueError, IndexError):
+            # checked only once something failed, so a good call pays nothing: an axis that
+            # is no axis at all ('1', 1.5) is the likelier cause than what numpy says
+            axis = kwargs["axis"] if "axis" in kwargs else (
+                args[axis_at] if axis_at is not None and len(args) > axis_at else None)
+            if not _is_axis(axis):
+                raise TypeError(f"{op_name}: axis (dim) must be an integer, a tuple of integers "
+                                f"or None, got {axis!r:.60} ({type(axis).__name__})") from None
+            raise
 
     if inspect.isfunction(fn):
         functools.update_wrapper(call, fn)
@@ -44,6 +57,24 @@ def takes_axis(fn: F | None = None, *, name: str | None = None,
         call.__wrapped__ = fn  # type: ignore[attr-defined]  (inspect.signature shows the op's)
     call.name = op_name  # type: ignore[attr-defined]  (as a Primitive row has)
     return call
+
+
+def _position(fn: Callable[..., Any], name: str) -> int | None:
+    """Where ``name`` sits among fn's positional parameters (None: keyword only, or absent)."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY,
+                                                            p.POSITIONAL_OR_KEYWORD)]
+    return positional.index(name) if name in positional else None
+
+
+def _is_axis(axis: Any) -> bool:
+    """None, an int, or a tuple or list of ints (bools are not axes)."""
+    items = axis if isinstance(axis, tuple | list) else (axis,)
+    return axis is None or all(isinstance(a, int | np.integer) and not isinstance(a, bool)
+                               for a in items)
 
 
 def _keywords_of(fn: Callable[..., Any]) -> list[str]:
@@ -86,3 +117,32 @@ def scalar_axis(op_name: str, axis: Any) -> None:
             raise ValueError(f"{op_name}: axis {a!r} is out of bounds for a 0-d tensor "
                              "(0 and -1 are accepted, or axis=None)")
     return None
+
+
+def axis_error(op_name: str, axis: Any, ndim: int, shape: tuple | None = None) -> ValueError:
+    """The error for an ``axis`` (PyTorch's ``dim``) outside a tensor's ``ndim`` dimensions: a
+    builtin ValueError naming the op, the axis, the tensor's rank and the accepted range."""
+    of = f" of shape {shape}" if shape is not None and len(shape) == ndim else ""
+    fix = (f"use an axis in [-{ndim}, {ndim - 1}]" if ndim else
+           "a 0-d tensor has no axes: use axis=None")
+    if shape is not None and not of:
+        fix += f" (input shape {shape})"
+    return ValueError(f"{op_name}: axis (dim) {axis!r} is out of range for a {ndim}-D tensor"
+                      f"{of}; {fix}")
+
+
+def from_axis_error(op_name: str, error: Exception, args: Any) -> ValueError:
+    """numpy's AxisError (not a builtin, and silent about the op) as ``axis_error``."""
+    shape = _first_shape(args)
+    axis, ndim = getattr(error, "axis", None), getattr(error, "ndim", None)
+    if axis is None or ndim is None:
+        return ValueError(f"{op_name}: {error} (input shape {shape})")
+    return axis_error(op_name, axis, ndim, shape)
+
+
+def _first_shape(args: Any) -> tuple | None:
+    first = args[0] if args else None
+    if type(first) in (list, tuple) and first:
+        first = first[0]
+    shape = getattr(first, "shape", None)
+    return tuple(shape) if shape is not None else (() if np.isscalar(first) else None)

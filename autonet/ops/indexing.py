@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.ops.axes import takes_axis
+from autonet.ops.axes import axis_error, takes_axis
 from autonet.ops.elementwise import where
 from autonet.ops.primitive import as_array
 from autonet.ops.registry import composite
@@ -44,7 +44,7 @@ def _along(index: np.ndarray, axis: int, sizes: tuple[int, ...]) -> tuple[np.nda
 
 def _axis(name: str, axis: int, ndim: int) -> int:
     if not -ndim <= axis < ndim:
-        raise ValueError(f"{name}: axis {axis} is out of bounds for a tensor of dimension {ndim}")
+        raise axis_error(name, axis, ndim)
     return axis % ndim
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from autonet.ops.axes import takes_axis
-from autonet.ops.primitive import as_array
+from autonet.ops.axes import from_axis_error, takes_axis
+from autonet.ops.primitive import as_array, rewrapped
 from autonet.ops.registry import composite, register
 from autonet.tensor import Tensor
 
@@ -24,8 +24,10 @@ def _plain(numpy_fn: Callable[..., Any], name: str, public: bool = True) -> Call
     def fn(*args: Any, **kwargs: Any) -> Tensor:
         try:
             out = numpy_fn(*(as_array(a) for a in args), **kwargs)
+        except np.exceptions.AxisError as error:
+            raise from_axis_error(name, error, args) from None
         except (ValueError, TypeError) as error:
-            raise type(error)(f"{name}: {error}") from error
+            raise rewrapped(error, f"{name}: {error}") from error
         return Tensor._wrap(np.asarray(out))
 
     fn.__name__ = fn.__qualname__ = name

@@ -26,6 +26,7 @@ import numpy as np
 
 from autonet.autograd.graph import Node, grad_mode
 from autonet.ops import registry
+from autonet.ops.axes import from_axis_error
 from autonet.ops.registry import KINDS, Kink
 from autonet.ops.sequence_inputs import tensor_inputs
 from autonet.tensor import Tensor, as_array  # noqa: F401  (as_array: ops import it here)
@@ -127,15 +128,15 @@ class Primitive:
             inputs, parents = _unpack(args)
         try:
             out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
+        except np.exceptions.AxisError as error:
+            raise from_axis_error(self.name, error, args) from None
+        except MemoryError as error:  # numpy's own subclass, naming no op: say which, and why
+            raise MemoryError(f"{self.name}: {error} {_describe(args, attrs)}; that is more "
+                              "than this machine can give: use smaller inputs") from None
         except (ValueError, TypeError, IndexError) as error:
             hint = _BROADCAST_HINT if "could not be broadcast" in str(error) else ""
-            message = f"{self.name}: {error} {_describe(args, attrs)}{hint}"
-            try:  # keep numpy's subclass (AxisError) where it takes a message alone ...
-                rewrapped = type(error)(message)
-            except Exception:  # ... UFuncTypeError needs its dtypes: the builtin base then
-                kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
-                rewrapped = kind(message)
-            raise rewrapped from error
+            raise rewrapped(error, f"{self.name}: {error} {_describe(args, attrs)}{hint}") \
+                from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if out.ndim > 1 and out.shape[-1] == out.shape[-2] and len(inputs) > 1 \
@@ -166,6 +167,17 @@ class Primitive:
 
 
 _new_tensor = Tensor.__new__
+
+
+def rewrapped(error: Exception, message: str) -> Exception:
+    """``error`` again with ``message`` (the op's name and inputs added): of the same type where
+    that type takes a message alone, else (numpy's UFuncTypeError needs its dtypes) of the
+    builtin base it derives from."""
+    try:
+        return type(error)(message)
+    except Exception:
+        kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
+        return kind(message)
 
 
 def _has_rank1(inputs: Sequence[Any]) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer
 from autonet.ops.axes import takes_axis
 from autonet.ops.elementwise import where
 from autonet.ops.primitive import as_array
@@ -32,7 +33,7 @@ def _take(x: Any, positions: np.ndarray, axis: int) -> Tensor:
 @takes_axis
 def flip(x: Any, axis: Any = None) -> Tensor:
     """Reverse the order along ``axis`` (None: every axis), as numpy.flip."""
-    axes = normalize_axis(axis, len(_shape(x)))
+    axes = normalize_axis(axis, len(_shape(x)), "flip")
     return getitem(x, index=tuple(slice(None, None, -1) if d in axes else slice(None)
                                   for d in range(len(_shape(x)))))
 
@@ -46,9 +47,10 @@ def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
     out = x
     for s, a in zip(shifts.ravel(), axes.ravel()):
-        (a,) = normalize_axis(int(a), len(_shape(x)))
+        (a,) = normalize_axis(int(a), len(_shape(x)), "roll")
         n = _shape(x)[a]
-        out = _take(out, (np.arange(n) - int(s)) % max(n, 1), a)
+        s = integer(s.item(), "roll", "shift")
+        out = _take(out, (np.arange(n) - s) % max(n, 1), a)
     return out
 
 
@@ -59,7 +61,9 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     PyTorch's ``x.repeat(2, 3)`` tiles instead: that is ``an.tile(x, (2, 3))``."""
     if axis is None:
         x, axis = reshape(x, shape=(-1,)), 0
-    (axis,) = normalize_axis(axis, len(_shape(x)))
+    (axis,) = normalize_axis(axis, len(_shape(x)), "repeat")
+    for r in np.ravel(np.asarray(repeats, dtype=object)):
+        integer(r, "repeat", "repeats", minimum=0)
     n = _shape(x)[axis] if _shape(x) else 1
     return _take(x, np.repeat(np.arange(n), repeats), axis)
 
@@ -67,7 +71,8 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
 @composite(method=True)
 def tile(x: Any, reps: Any) -> Tensor:
     """Repeat the whole tensor ``reps`` times along each axis (numpy.tile, PyTorch's repeat)."""
-    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
+    reps = tuple(integer(r, "tile", "reps", minimum=0) for r in
+                 ((reps,) if np.ndim(reps) == 0 else reps))
     shape = _shape(x)
     ndim = max(len(shape), len(reps))
     shape = (1,) * (ndim - len(shape)) + shape
@@ -89,6 +94,7 @@ def _triangle(name: str, x: Any, keep: np.ndarray) -> Tensor:
 @composite(method=True)
 def tril(x: Any, k: int = 0) -> Tensor:
     """The lower triangle of the last two axes (on and below diagonal ``k``), zeros above."""
+    k = integer(k, "tril", "k")
     n, m = _shape(x)[-2:] if len(_shape(x)) >= 2 else (0, 0)
     return _triangle("tril", x, np.tri(n, m, k, dtype=bool))
 
@@ -96,6 +102,7 @@ def tril(x: Any, k: int = 0) -> Tensor:
 @composite(method=True)
 def triu(x: Any, k: int = 0) -> Tensor:
     """The upper triangle of the last two axes (on and above diagonal ``k``), zeros below."""
+    k = integer(k, "triu", "k")
     n, m = _shape(x)[-2:] if len(_shape(x)) >= 2 else (0, 0)
     return _triangle("triu", x, ~np.tri(n, m, k - 1, dtype=bool))
 
@@ -110,6 +117,7 @@ def _diagonal_positions(n: int, m: int, k: int) -> tuple[np.ndarray, np.ndarray]
 def diag(x: Any, k: int = 0) -> Tensor:
     """numpy.diag: the k-th diagonal of a matrix (a vector), or the square matrix with vector x on
     its k-th diagonal."""
+    k = integer(k, "diag", "k")
     shape = _shape(x)
     if len(shape) == 2:
         return getitem(x, index=_diagonal_positions(*shape, k))
@@ -126,7 +134,7 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     ndim = len(_shape(x))
     if ndim < 2:
         raise ValueError(f"trace: needs at least 2 dimensions, got shape {_shape(x)}")
-    a1, a2 = (normalize_axis(a, ndim)[0] for a in (axis1, axis2))
+    a1, a2 = (normalize_axis(a, ndim, "trace")[0] for a in (axis1, axis2))
     rest = [d for d in range(ndim) if d not in (a1, a2)]
     moved = transpose(x, axes=(a1, a2, *rest))
     rows, cols = _diagonal_positions(_shape(x)[a1], _shape(x)[a2], offset)
@@ -192,6 +200,6 @@ def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]
     parts = int(indices_or_sections)
     if parts <= 0:
         raise ValueError(f"array_split: the number of parts must be positive, got {parts}")
-    n = _shape(x)[axis]
+    n = _shape(x)[normalize_axis(axis, len(_shape(x)), "array_split")[0]]
     sizes = [n // parts + (1 if i < n % parts else 0) for i in range(parts)]
     return split(x, list(np.cumsum(sizes)[:-1]), axis=axis)

@@ -6,20 +6,22 @@ import builtins
 
 import numpy as np
 
-from autonet.ops.axes import scalar_axis, takes_axis
+from autonet.ops.axes import axis_error, scalar_axis, takes_axis
 from autonet.ops.primitive import Primitive, as_array
 from autonet.ops.registry import Kink, composite
 
 
-def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
-    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes."""
+def normalize_axis(axis, ndim: int, op: str | None = None) -> tuple[int, ...]:
+    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes;
+    an axis out of range raises the error ``axis_error`` makes, naming ``op`` (without ``op``:
+    numpy's AxisError, which the Primitive or ``takes_axis`` around the caller turns into it)."""
     if axis is None or ndim == 0:  # a 0-d array has nothing to reduce over (axis 0 or -1)
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     out = []
     for a in axes:
         if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for an array of dimension {ndim}")
+            raise axis_error(op, a, ndim) if op else np.exceptions.AxisError(int(a), ndim)
         out.append(int(a) % builtins.max(ndim, 1))
     return tuple(sorted(out))
 
@@ -161,6 +163,8 @@ prod_row = Primitive("prod", np.prod, (_prod_grad,), saves_output=True, kind=RD,
 # ---- the public reductions: numpy's axis=/keepdims= (PyTorch's dim=/keepdim= too) ------------
 def _reduction(primitive: Primitive, *options: str):
     def reduce(x, axis=None, keepdims=False, **kwargs):
+        if type(axis) is list:  # PyTorch's dim=[0, 1]; numpy wants a tuple
+            axis = tuple(axis)
         if axis is not None and np.ndim(as_array(x)) == 0:
             axis = scalar_axis(primitive.name, axis)
         return primitive(x, axis=axis, keepdims=keepdims, **kwargs)
@@ -191,6 +195,8 @@ def norm(x, ord=None, axis=None, keepdims=False, p=None):
     from autonet.ops.elementwise import abs, sqrt, where
 
     ord = p if p is not None else ord
+    if axis is not None and np.ndim(as_array(x)):  # name norm, not the sum it is made of
+        normalize_axis(axis, np.ndim(as_array(x)), "norm")
     if ord in (None, 2, "fro"):
         squares = sum(x * x, axis=axis, keepdims=keepdims)
         zero = np.asarray(as_array(squares)) == 0

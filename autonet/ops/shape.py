@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.ops.axes import takes_axis
+from autonet.ops.axes import axis_error, takes_axis
 from autonet.ops.kinks import index_arrays
 from autonet.ops.primitive import PerInput, Primitive, as_array
 from autonet.ops.registry import Kink, composite, register
@@ -112,20 +112,32 @@ def index(x: Any, key: Any) -> Tensor:
 @takes_axis
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (numpy.concatenate)."""
-    if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
+    _sequence_of_tensors("concatenate", tensors)
     return _concatenate(*tensors, axis=axis)
+
+
+def _sequence_of_tensors(name: str, tensors: Any) -> None:
+    """concatenate and stack take a list or tuple of tensors (one tensor is not one)."""
+    if not isinstance(tensors, list | tuple):
+        shape = getattr(tensors, "shape", None)
+        got = f"a {type(tensors).__name__}" + (f" of shape {tuple(shape)}" if shape else "")
+        raise TypeError(f"{name}: tensors must be a list or tuple of tensors, got {got}; "
+                        f"write an.{name}([a, b], axis=...)")
+    if not tensors:
+        raise ValueError(f"{name}: need at least one tensor")
 
 
 @composite
 @takes_axis
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of equal shape along a new axis (numpy.stack)."""
-    if not tensors:
-        raise ValueError("stack: need at least one tensor")
+    _sequence_of_tensors("stack", tensors)
     shapes = {np.shape(as_array(t)) for t in tensors}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    ndim = len(next(iter(shapes))) + 1  # the new axis counts
+    if not isinstance(axis, int | np.integer) or not -ndim <= axis < ndim:
+        raise axis_error("stack", axis, ndim, next(iter(shapes)))
     return _concatenate(*(expand_dims(t, axis) for t in tensors), axis=axis)
 
 
@@ -133,7 +145,10 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 @takes_axis
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     """Split into pieces along ``axis`` (numpy.split): a number of equal parts or a list of cuts."""
-    n = np.shape(as_array(x))[axis]
+    shape = np.shape(as_array(x))
+    if not isinstance(axis, int | np.integer) or not -len(shape) <= axis < len(shape):
+        raise axis_error("split", axis, len(shape), shape)
+    n = shape[axis]
     if isinstance(indices_or_sections, int | np.integer):
         if indices_or_sections <= 0 or n % indices_or_sections:
             raise ValueError(f"split: axis {axis} of length {n} does not split into "

@@ -17,6 +17,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from autonet.arguments import integer, number, state_mapping
 from autonet.optim.optimizer import Optimizer
 
@@ -28,6 +30,7 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an an.optim optimizer, got "
                             f"{type(optimizer).__name__}")
+        last_epoch = integer(last_epoch, type(self).__name__, "last_epoch", minimum=-1)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -96,6 +99,10 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float],
                  last_epoch: int = -1) -> None:
+        if not callable(lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch giving the lr "
+                            f"factor (e.g. lambda epoch: 0.95 ** epoch), got {lr_lambda!r:.60} "
+                            f"({type(lr_lambda).__name__})")
         self.lr_lambda = lr_lambda
         super().__init__(optimizer, last_epoch)
 
@@ -208,9 +215,11 @@ class ReduceLROnPlateau:
                              f"'rel' or 'abs', got {mode!r}, {threshold_mode!r}")
         self.optimizer = optimizer
         n = len(optimizer.param_groups)
-        self.min_lrs = list(min_lr) if isinstance(min_lr, Sequence) else [min_lr] * n
-        if len(self.min_lrs) != n:
-            raise ValueError(f"ReduceLROnPlateau: {len(self.min_lrs)} min_lr values for {n} groups")
+        min_lrs = list(min_lr) if isinstance(min_lr, Sequence) and not isinstance(min_lr, str) \
+            else [min_lr] * n
+        if len(min_lrs) != n:
+            raise ValueError(f"ReduceLROnPlateau: {len(min_lrs)} min_lr values for {n} groups")
+        self.min_lrs = [number(m, "ReduceLROnPlateau", "min_lr", low=0.0) for m in min_lrs]
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
         self.cooldown, self.eps = cooldown, eps
@@ -231,7 +240,7 @@ class ReduceLROnPlateau:
 
     def step(self, metrics: float) -> None:
         """Record this epoch's metric (e.g. validation loss) and reduce the lr if it plateaued."""
-        value = float(metrics)
+        value = _metric(metrics)
         self.last_epoch += 1
         if self._is_better(value):
             self.best = value
@@ -367,3 +376,15 @@ class ChainedScheduler(_Composite):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+
+def _metric(metrics: Any) -> float:
+    """ReduceLROnPlateau.step's metric as a float: a number, a numpy scalar or a one-element
+    Tensor or array (NaN is kept: a NaN loss is no improvement, as in PyTorch)."""
+    if not isinstance(metrics, str | bytes | bool) and np.size(metrics) == 1:
+        try:
+            return float(np.asarray(getattr(metrics, "data", metrics)).item())
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number (the monitored value, "
+                    f"e.g. the validation loss), got {metrics!r:.60} ({type(metrics).__name__})")

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer, number
+from autonet.arguments import flag, integer, number
 from autonet.data.loader import DataLoader
 from autonet.train.history import History, resolve_mode
 
@@ -92,7 +92,8 @@ class EarlyStopping(Callback):
         min_delta = number(min_delta, "EarlyStopping", "min_delta")
         self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
         self.mode = resolve_mode(mode, monitor, "EarlyStopping")
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = flag(restore_best_weights, "EarlyStopping",
+                                         "restore_best_weights")
         self.best: float = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = 0
         self.best_state: dict[str, np.ndarray] | None = None

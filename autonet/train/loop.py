@@ -83,13 +83,10 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
             raise TypeError(f"fit: callbacks must be Callback instances, got {cb!r:.60}")
     l1, l2 = number(l1, "fit", "l1", low=0.0), number(l2, "fit", "l2", low=0.0)
     _check_loss_and_optimizer(model, loss_fn, optimizer)
-    loader = as_loader(train_data, batch_size, shuffle, seed, "train_data")
-    if len(loader) == 0:
-        raise ValueError(f"fit: train_data gives no batches ({len(loader.dataset)} samples, "
-                         f"batch_size={loader.batch_size}, drop_last={loader.drop_last}); "
-                         "use a smaller batch_size or drop_last=False")
-    val_loader = None if val_data is None else as_loader(val_data, max(batch_size, 256), False,
-                                                         None, "val_data")
+    loader = _batches(as_loader(train_data, batch_size, shuffle, seed, "train_data"),
+                      "train_data")
+    val_loader = None if val_data is None else _batches(
+        as_loader(val_data, max(batch_size, 256), False, None, "val_data"), "val_data")
     history = History()
     history.cost_key = "cost" if (l1 or l2) else "loss"
     plateau_key = "loss" if val_loader is None else "val_loss"
@@ -202,6 +199,15 @@ def _penalty(model: Any, l1: float, l2: float) -> Tensor | None:
     return weight_penalty([p for p in model.parameters() if p.ndim >= 2], l1, l2)
 
 
+def _batches(loader: Any, name: str) -> Any:
+    """``loader``, unless it gives no batches (an epoch would divide by zero batches)."""
+    if len(loader) == 0:
+        raise ValueError(f"fit: {name} gives no batches ({len(loader.dataset)} samples, "
+                         f"batch_size={loader.batch_size}, drop_last={loader.drop_last}); "
+                         "use a smaller batch_size or drop_last=False")
+    return loader
+
+
 def _check_loss_and_optimizer(model: Any, loss_fn: Any, optimizer: Any) -> None:
     """A loss class passed uninstantiated, or an optimizer over another model's parameters,
     would fail far away or train nothing in silence."""
@@ -211,6 +217,10 @@ def _check_loss_and_optimizer(model: Any, loss_fn: Any, optimizer: Any) -> None:
     if not callable(loss_fn):
         raise TypeError(f"fit: loss_fn must be callable as loss_fn(output, target), got "
                         f"{type(loss_fn).__name__}")
+    if not all(callable(getattr(optimizer, m, None)) for m in ("zero_grad", "step")):
+        raise TypeError(f"fit: optimizer must have zero_grad() and step(), as an an.optim "
+                        f"optimizer such as SGD(model.parameters(), lr=0.1) does; got "
+                        f"{optimizer!r:.60} ({type(optimizer).__name__})")
     groups = getattr(optimizer, "param_groups", None)
     parameters = getattr(model, "parameters", None)
     if groups is None or parameters is None:

@@ -137,10 +137,16 @@ def test_anomaly_mode_is_per_thread_like_grad_mode():
 
     entered, done = threading.Event(), threading.Event()
 
+    caught = []
+
     def other_thread():
         with an.detect_anomaly():
             entered.set()
             done.wait(10)
+            try:  # ... while the thread that entered it still detects
+                an.sqrt(an.tensor([-1.0], requires_grad=True))
+            except an.AnomalyError as error:
+                caught.append(error)
 
     worker = threading.Thread(target=other_thread)
     worker.start()
@@ -153,5 +159,30 @@ def test_anomaly_mode_is_per_thread_like_grad_mode():
         y.sum().backward()
     finally:
         done.set()
+        worker.join()
+    assert len(caught) == 1 and "sqrt" in str(caught[0])
+    assert _hooks.on_forward is None and observers.on_gradient is None
+
+
+def test_set_detect_anomaly_in_one_thread_leaves_the_others_alone():
+    import threading
+
+    switched, checked = threading.Event(), threading.Event()
+
+    def other_thread():
+        an.set_detect_anomaly(True)
+        switched.set()
+        checked.wait(10)
+        an.set_detect_anomaly(False)
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    try:
+        assert switched.wait(10)
+        assert not an.autograd.anomaly.is_anomaly_enabled()
+        y = an.log(an.tensor([0.0], requires_grad=True))  # -inf: no AnomalyError here
+        assert np.isinf(y.data).all()
+    finally:
+        checked.set()
         worker.join()
     assert _hooks.on_forward is None and observers.on_gradient is None

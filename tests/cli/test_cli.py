@@ -218,6 +218,19 @@ def test_graph_command(tmp_path, capsys):
     (["tune", "--grid", "activation=int:1:3", "--method", "random"], "for activation"),
     (["tune", "--grid", "layers=int:1:3", "--method", "random"], "not a range"),
     (["tune", "--grid", "layers=-3|8", "--epochs", "1"], "for layers"),
+    (["tune", "--grid", "seed=-1", "--epochs", "1"], "bad value '-1' for seed"),
+    (["train", "--seed", "-1"], "--seed: expected an integer >= 0"),
+    (["train", "--data-seed", "-1"], "--data-seed: expected an integer >= 0"),
+    (["train", "--patience", "-1"], "--patience: expected an integer >= 0"),
+    (["train", "--checkpoint-every", "-2"], "--checkpoint-every: expected an integer >= 0"),
+    (["demo", "--seed", "x"], "--seed: expected an integer >= 0"),
+    # a 10**12 grid is refused at once, not materialized
+    (["tune", "--grid", ";".join(f"{name}={sep.join(values)}" for name, sep, values in [
+        ("lr", ",", [f"{0.0001 * (i + 1):.4f}" for i in range(1000)]),
+        ("batch_size", ",", [str(i + 1) for i in range(1000)]),
+        ("dropout", ",", [f"{0.0009 * i:.4f}" for i in range(1000)]),
+        ("layers", "|", [str(i + 1) for i in range(1000)])]), "--epochs", "1"],
+     "the grid has 1000000000000 combinations"),
     (["nonsense"], "invalid choice"),
     ([], "required"),
 ])
@@ -310,6 +323,15 @@ def test_tune_grid_layer_sizes_take_every_spelling_the_flag_takes(tmp_path, caps
     assert {r.split(",")[2] for r in rows[1:]} == {"", "8-8", "4"}
 
 
+def test_tune_grid_over_seed_keeps_the_tuned_seed_in_one_column(tmp_path, capsys):
+    assert main(["tune", "--grid", "seed=1,2;lr=0.1", "--epochs", "1", "--samples", "40",
+                 "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split().count("seed") == 1
+    text = (tmp_path / "trials.csv").read_text().splitlines()
+    assert next(csv.reader(text)).count("seed") == 1
+    assert sorted(row["seed"] for row in csv.DictReader(text)) == ["1", "2"]
+
+
 def _tampered(run, capsys, edit_checkpoint=None, edit_settings=None) -> str:
     """Resume ``run`` after changing its checkpoint or settings; the one-line error."""
     import autonet as an
@@ -349,6 +371,48 @@ def test_resume_validates_every_field(tmp_path, capsys, checkpoint_edit, setting
     err = _tampered(run, capsys, checkpoint_edit, settings_edit)
     for word in words:
         assert word in err, (word, err)
+
+
+def _rewrite_members(path, edit) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    edit(members)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda m: m.update({"__manifest__.npy": b"PK junk"}), ["'__manifest__.npy'", "not a .npy"]),
+    (lambda m: m.update({n: b"junk" for n in m if n != "__manifest__.npy"}), ["not a .npy"]),
+    (lambda m: m.update({"extra.npy": m["__manifest__.npy"]}), None),  # unnamed: not read
+])
+def test_resume_from_a_malformed_checkpoint_file_is_one_line(tmp_path, capsys, edit, words):
+    run = tmp_path / "run"
+    assert main([*RESUMABLE[:RESUMABLE.index("--epochs")], "--epochs", "2", "--out",
+                 str(run)]) == 0
+    _rewrite_members(run / "checkpoint.npz", edit)
+    capsys.readouterr()
+    code = main(["train", "--resume", str(run / "checkpoint.npz"), "--verbose", "0"])
+    err = capsys.readouterr().err.strip()
+    if words is None:
+        assert code == 0 and err == ""
+        return
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+    for word in ["checkpoint.npz", "not a readable autonet checkpoint", *words]:
+        assert word in err, (word, err)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs named pipes")
+def test_resume_from_a_named_pipe_says_what_it_is(tmp_path, capsys):
+    import os
+
+    os.mkfifo(tmp_path / "checkpoint.npz")
+    assert main(["train", "--resume", str(tmp_path / "checkpoint.npz"), "--verbose", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "not a regular file" in err and "does not exist" not in err
 
 
 def test_an_adam_checkpoint_does_not_resume_into_sgd(tmp_path, capsys):

@@ -7,10 +7,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 import autonet as an
 from autonet import nn, optim
-from autonet.tune import GridSearch, RandomSearch
+from autonet.tune import BayesianSearch, GridSearch, RandomSearch
 
 
 def dropout_net(lr: float, width: int) -> float:
@@ -52,6 +53,28 @@ def test_a_search_with_dropout_is_the_same_on_threads_and_processes() -> None:
         random.executor = pool
         assert _losses(random.run()) == _losses(RandomSearch(
             dropout_net, {"lr": [0.01, 0.05], "width": [8, 16]}, n_trials=4).run())
+
+
+def test_a_search_with_dropout_is_the_same_on_dask_threads() -> None:
+    distributed = pytest.importorskip("distributed")
+    sequential = _losses(GridSearch(dropout_net, SPACE, same_seed=False).run())
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=4, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_dask = _losses(GridSearch(dropout_net, SPACE, same_seed=False,
+                                     executor=client.get_executor()).run())
+    assert on_dask == sequential
+
+
+def test_a_bayesian_search_with_dropout_is_the_same_on_threads() -> None:
+    pytest.importorskip("optuna")
+    space = {"lr": [0.01, 0.05], "width": [8, 16]}
+    sequential = _losses(BayesianSearch(dropout_net, space, n_trials=4, batch_size=2,
+                                        same_seed=False).run())
+    with ThreadPoolExecutor(4) as pool:
+        threaded = _losses(BayesianSearch(dropout_net, space, n_trials=4, batch_size=2,
+                                          same_seed=False, executor=pool).run())
+    assert threaded == sequential
 
 
 def test_manual_seed_is_unchanged_for_one_thread_and_per_thread() -> None:
