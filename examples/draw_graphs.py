@@ -68,7 +68,8 @@ def main(out: Path = OUT) -> list[Path]:
                                      expand_modules=True, rankdir="TB"))
     model, loss = mlp(an.nn.Sigmoid, depth=3, shift=4.0)
     written.append(an.viz.save_graph(loss, out / "saturation.svg", model=model, flow=True))
-    written.extend(an.viz.save_backward_steps(o, out / "neuron_steps"))
+    index = an.viz.save_backward_steps(o, out / "neuron_steps")  # the flipbook's page
+    written.extend([*sorted(index.parent.glob("frame_*")), index])
     return written
 
 

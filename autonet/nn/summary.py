@@ -8,6 +8,11 @@ Layer l is a Linear layer: W[l] (n[l], n[l-1]), b[l] (n[l],), Z[l] = A[l-1] @ W[
 (m, n[l]); the activation after it gives A[l] of the same shape (m examples, batch first). The
 table ends with the totals and separates parameters (learned by training) from hyperparameters
 (chosen by you: number of layers L, units n[l], activations).
+
+Activations a custom Module applies as functions in its forward (``an.tanh(self.fc1(x))``,
+``F.relu(...)``) get a row too, seen through the op-call observer; inside autonet's own layers
+(an LSTM's gates, attention's softmax) they are part of that layer and get none. A layer called
+twice gets two rows, its parameters counted once (the second row says they are shared).
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from autonet.autograd.graph import no_grad
+from autonet.autograd.graph import grad_mode, no_grad
 from autonet.nn.activations import Activation
 from autonet.nn.conv import ConvTranspose2d, _ConvNd
 from autonet.nn.layers import Linear
 from autonet.nn.module import Module
 from autonet.nn.recurrent import RNNBase
+from autonet.ops.primitive import _hooks
 from autonet.tensor import Tensor
 
 _LAYERS = (Linear, _ConvNd, ConvTranspose2d)  # what counts as a layer l with W[l], b[l]
@@ -48,6 +54,40 @@ def course_names(model: Module) -> dict[int, str]:
     for name, param in model.named_parameters():
         names.setdefault(id(param), name)
     return names
+
+
+class FunctionCall:
+    """An activation op called as a function in a Module's forward (``an.tanh(z)``): it stands
+    in the table for the Activation module it could have been. ``owner`` is the Module whose
+    forward called it."""
+
+    def __init__(self, op_name: str, activation: str, owner: Module) -> None:
+        self.op_name, self.activation, self.owner = op_name, activation, owner
+
+    def text(self) -> str:
+        return f"{self.op_name} (in {type(self.owner).__name__}.forward)"
+
+
+def _activation_names() -> dict[str, str]:
+    """op name -> Activation class name (tanh -> Tanh), over every Activation subclass."""
+    names: dict[str, str] = {}
+    stack = list(Activation.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        op = getattr(cls, "op", None)
+        if op is not None:
+            names.setdefault(getattr(op, "name", None) or op.__name__, cls.__name__)
+    return names
+
+
+def _applies_functions(module: Module) -> bool:
+    """Whether activation ops called in ``module``'s forward are rows of their own: in a user's
+    Module, and in autonet's containers with no parameters of their own (a Transformer layer's
+    F.relu between its Linears); not inside autonet's layers (an LSTM's gates)."""
+    if not type(module).__module__.startswith("autonet."):
+        return True
+    return bool(module._modules) and all(p is None for p in module._parameters.values())
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -82,7 +122,7 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None, batch_siz
     if input_shape is None:
         input_shape = _first_linear_shape(model)
     input_shape = tuple(int(s) for s in np.atleast_1d(input_shape))
-    records: list[tuple[Module, tuple[int, ...], Any]] = []
+    records: list[tuple[Module | FunctionCall, tuple[int, ...], Any]] = []
     # leaves, and modules with parameters of their own (MultiheadAttention's in_proj_weight)
     tabulated = [m for m in model.modules() if not m._modules or
                  any(p is not None for p in m._parameters.values())]
@@ -90,13 +130,26 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None, batch_siz
         lambda mod, args, out: records.append((mod, _shape_of(args[0] if args else None),
                                                _shapes(out))))
         for m in tabulated]
+    activation_names = _activation_names()
+    previous_observer = _hooks.on_call
+
+    def observe(primitive: Any, args: tuple, attrs: dict, result: Tensor) -> None:
+        if previous_observer is not None:
+            previous_observer(primitive, args, attrs, result)
+        scope = grad_mode.scope
+        if primitive.name in activation_names and scope and _applies_functions(scope[-1]):
+            call = FunctionCall(primitive.name, activation_names[primitive.name], scope[-1])
+            records.append((call, _shape_of(args[0] if args else None), _shapes(result)))
+
     dtype = _input_dtype(model)
     was_training = model.training
     model.eval()
+    _hooks.on_call = observe
     try:
         with no_grad():
             model(Tensor(np.zeros((batch_size, *input_shape), dtype=dtype)))
     finally:
+        _hooks.on_call = previous_observer
         model.train(was_training)
         for h in handles:
             h.remove()
@@ -109,8 +162,19 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None, batch_siz
     layer = 0
     notes: dict[int, str] = {}
     previous = None
+    counted: set[int] = set()  # parameters already in a row (a layer called twice shares them)
     for module, in_shape, out_shape in records:
+        if isinstance(module, FunctionCall):
+            output = _shape_text(out_shape)
+            if layer:
+                activations[-1] = module.activation
+                output = f"A[{layer}] {output}"
+            rows.append(("", module.text(), "", output, ""))
+            previous = module
+            continue
         params = [p for p in module.parameters(recurse=False)]
+        shared = bool(params) and all(id(p) in counted for p in params)
+        counted.update(id(p) for p in params)
         several = None
         if isinstance(out_shape, list):  # a layer returning several tensors (recurrent layers)
             out_shape, several = _several(module, out_shape)
@@ -139,13 +203,14 @@ def summary(model: Module, input_shape: tuple[int, ...] | None = None, batch_siz
         else:
             output = _shape_text(out_shape)
         text = _parameter_text(module, params, names)
-        rows.append((label, _module_text(module), text, output, f"{count:,}" if params else ""))
+        number = f"{count:,}" if params and not shared else ""
+        rows.append((label, _module_text(module), text + (" (shared)" if shared else ""),
+                     output, number))
         previous = module
 
-    covered = {id(p) for module, _, _ in records for p in module.parameters(recurse=False)}
     for name, param in model.named_parameters():
-        if id(param) not in covered:  # a free Parameter of a custom Module, or an unused layer's
-            covered.add(id(param))
+        if id(param) not in counted:  # a free Parameter of a custom Module, or an unused layer's
+            counted.add(id(param))
             rows.append(("", name, f"{name} {tuple(param.shape)}", "", f"{param.size:,}"))
 
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
@@ -207,12 +272,24 @@ def _parents_first(records: list[tuple[Module, Any, Any]]) -> list[tuple[Module,
     called; move each such module before them (the order of the calls' starts)."""
     ordered: list[tuple[Module, Any, Any]] = []
     for module, in_shape, out_shape in records:
-        inside = {id(m) for m in module.modules()} - {id(module)}
+        if isinstance(module, FunctionCall):  # recorded when called: already in its place
+            ordered.append((module, in_shape, out_shape))
+            continue
+        inside = {id(m) for m in module.modules()}
         start = len(ordered)
-        while start and id(ordered[start - 1][0]) in inside:
+        while start and _maker(ordered[start - 1][0], module) in inside:
             start -= 1
         ordered.insert(start, (module, in_shape, out_shape))
     return ordered
+
+
+def _maker(record: Any, module: Module) -> int:
+    """The id of the module that made a record, for sorting it after ``module`` (which called
+    it): a function call's owner (possibly ``module`` itself), else the record's module (never
+    ``module`` itself: a second call of a layer is not inside the first)."""
+    if isinstance(record, FunctionCall):
+        return id(record.owner)
+    return -1 if record is module else id(record)
 
 
 def _shapes(out: Any) -> Any:

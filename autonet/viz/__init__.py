@@ -5,7 +5,7 @@
     y = an.tanh(x * 3.0)
     an.viz.draw_graph(y)                       # a graphviz.Digraph (shows inline in Jupyter)
     an.viz.save_graph(y, "y.svg", flow=True)   # gradients along the edges, backward steps numbered
-    an.viz.save_backward_steps(y, "steps/")    # one frame per backward step + index.html
+    an.viz.save_backward_steps(y, "steps/")    # frames + index.html; returns index.html's path
     an.check_graph(y).draw()                   # ops with a wrong gradient rule in red
 """
 

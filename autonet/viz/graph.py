@@ -21,11 +21,16 @@ from autonet.viz import labels, styles
 from autonet.viz.flow import compute_flow, gradients_at
 from autonet.viz.modules import group_calls
 from autonet.viz.painter import Painter, add_summary
-from autonet.viz.scene import apply_max_nodes, build_scene
+from autonet.viz.scene import Scene, apply_max_nodes, build_scene
 from autonet.viz.walk import Walk, walk_graph
 
 LARGE_CHOICES = ("summarize", "raise")
-RANKDIRS = ("LR", "TB", "RL", "BT")
+RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
+# rankdir="auto": a drawing whose longest chain (values and ops from an input to the root, as
+# drawn) has more than this many nodes goes top to bottom. The neuron (9) and a network with one
+# hidden layer in course notation (15) stay left to right; a network of three or more layers (19
+# and up), which left to right is 7,000 pt or more wide, is drawn top to bottom.
+TOP_TO_BOTTOM_AFTER = 16
 
 
 def draw_graph(
@@ -46,7 +51,7 @@ def draw_graph(
     max_nodes: int = 500,
     on_large: str = "summarize",
     legend: bool = True,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     title: str | None = None,
     step: int | None = None,
     highlight: Iterable[Node] | GraphCheckReport | None = None,
@@ -81,7 +86,10 @@ def draw_graph(
             summarized in one note (``on_large="summarize"``) or a ValueError is raised
             (``on_large="raise"``).
         legend: add a legend of the colours used.
-        rankdir: graphviz direction, ``"LR"`` (left to right) or ``"TB"``.
+        rankdir: graphviz direction: ``"LR"`` (left to right), ``"TB"`` (top to bottom), or
+            ``"auto"``: ``"TB"`` when the longest drawn chain of values and ops is longer than
+            ``TOP_TO_BOTTOM_AFTER`` (16) nodes, as for networks of three or more layers, else
+            ``"LR"``.
         title: a caption on top of the picture.
         step: draw the state after this many backward steps (0 = only the seed at the root), as
             ``save_backward_steps`` does for each frame; implies ``flow``.
@@ -117,6 +125,8 @@ def draw_graph(
     grads_now, complete = gradients_at(walk, result, step)
     painter = Painter(walk, result, grouping, scene, precision, vanish, explode, flow, step,
                        grads_now, complete, param_names, caller, module_names, marked)
+    if rankdir == "auto":
+        rankdir = "TB" if longest_chain(scene) > TOP_TO_BOTTOM_AFTER else "LR"
     graph = graphviz.Digraph("autonet", graph_attr={"rankdir": rankdir, "fontname": styles.FONT},
                              node_attr={"fontname": styles.FONT, "fontsize": "11"},
                              edge_attr={"fontname": styles.FONT, "fontsize": "9"})
@@ -145,12 +155,33 @@ def _check_options(precision: int, max_nodes: int, on_large: str, vanish: float,
         raise ValueError(f"draw_graph: max_nodes={max_nodes!r} must be a positive int")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph: rankdir={rankdir!r}; use one of {RANKDIRS} (LR: left to "
-                         "right, TB: top to bottom)")
+                         "right, TB: top to bottom, auto: TB for long chains)")
     if on_large not in LARGE_CHOICES:
         raise ValueError(f"draw_graph: on_large={on_large!r}; use one of {LARGE_CHOICES}")
     if not 0 <= vanish < explode:
         raise ValueError(f"draw_graph: need 0 <= vanish < explode, got vanish={vanish}, "
                          f"explode={explode}")
+
+
+def longest_chain(scene: Scene) -> int:
+    """The number of nodes on the longest path of the drawn graph (values and units, the legend
+    and notes aside): how many ranks graphviz lays out along ``rankdir``."""
+    nodes = [*scene.value_ids.values(), *scene.units]
+    successors: dict[str, list[str]] = {n: [] for n in nodes}
+    waiting = dict.fromkeys(nodes, 0)
+    for edge in scene.edges:
+        successors[edge.src].append(edge.dst)
+        waiting[edge.dst] += 1
+    length = dict.fromkeys(nodes, 1)
+    ready = [n for n in nodes if not waiting[n]]
+    while ready:  # Kahn's order: a node's length is final when all its inputs are done
+        node = ready.pop()
+        for nxt in successors[node]:
+            length[nxt] = max(length[nxt], length[node] + 1)
+            waiting[nxt] -= 1
+            if not waiting[nxt]:
+                ready.append(nxt)
+    return max(length.values(), default=0)
 
 
 def _highlighted_ops(walk: Walk, highlight: Any) -> set[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": Non
 INSTALL_WAYS = ("apt install graphviz | brew install graphviz | conda install -c conda-forge "
                 "graphviz | https://graphviz.org/download")
 INSTALL_HINT = f"install Graphviz to render it ({INSTALL_WAYS})"
+_FRAME = re.compile(r"frame_\d{3,}\.(?:svg|png|pdf|dot|gv)")  # the files save_backward_steps writes
 
 
 def render(graph: graphviz.Digraph, path: str | Path) -> Path:
@@ -69,8 +71,9 @@ def save_graph(root: Tensor | graphviz.Digraph, path: str | Path, **options: Any
 
 
 def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "svg",
-                        max_frames: int = 200, **options: Any) -> list[Path]:
-    """Write one picture per backward step and an ``index.html`` that flips through them.
+                        max_frames: int = 200, **options: Any) -> Path:
+    """Write one picture per backward step and an ``index.html`` that flips through them; return
+    the path of ``index.html`` (as ``save_graph`` returns the path of the picture it wrote).
 
     ``frame_000`` shows the forward values and the seed gradient at the root; frame ``k`` shows
     the graph after backward visited ``k`` ops: the op of that step outlined, the gradients that
@@ -78,15 +81,17 @@ def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "s
 
     Args:
         root: the tensor to draw from.
-        directory: created if needed; existing frames of the same names are overwritten.
+        directory: created if needed. Frames are named ``frame_000``, ``frame_001``...; those of
+            an earlier run there (any format, or more steps) are replaced, so
+            ``sorted(index.parent.glob("frame_*"))`` lists exactly this run's frames.
         format: ``svg`` (default), ``png``, ``pdf`` or ``dot``.
         max_frames: refuse graphs with more backward steps than this (ValueError).
         **options: passed to ``draw_graph`` (``model=``, ``precision=``...).
 
     Returns:
-        The frame paths in order, then the index.html path. When the frames are DOT source
-        (``format="dot"``, or Graphviz's ``dot`` program is missing), which browsers cannot
-        show, index.html says so and links the files with the way to render them.
+        The path of index.html. When the frames are DOT source (``format="dot"``, or
+        Graphviz's ``dot`` program is missing), which browsers cannot show, index.html says so
+        and links the files with the way to render them.
     """
     suffix = "." + format.lower().lstrip(".")
     if suffix not in FORMATS:
@@ -103,6 +108,9 @@ def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "s
     options.pop("step", None)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.iterdir():  # an earlier run's frames: the glob must list this run's
+        if _FRAME.fullmatch(stale.name) and stale.is_file():
+            stale.unlink()
     written: list[Path] = []
     captions: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
@@ -130,7 +138,7 @@ def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "s
     else:
         page = _source_list(names, captions, missing_dot=suffix not in (".dot", ".gv"))
     index.write_text(page, encoding="utf-8")
-    return [*written, index]
+    return index
 
 
 def _source_list(frames: list[str], captions: list[str], missing_dot: bool) -> str:

@@ -266,3 +266,65 @@ def test_summary_rows_add_up_to_the_total_with_a_free_parameter():
               and ("(" in line) and not line.startswith("Hyper")]
     total = 3 * 2 + 2 + 2
     assert f"{total:,} total" in table and sum(counts) == total
+
+
+def _row_counts(table) -> int:
+    return sum(int(row[4].replace(",", "")) for row in table.table[1] if row[4])
+
+
+class _Functional(an.nn.Module):
+    """A custom module applying its activations as functions, one layer called twice, and a free
+    Parameter."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = an.nn.Linear(3, 4)
+        self.fc2 = an.nn.Linear(4, 4)
+        self.out = an.nn.Linear(4, 2)
+        self.scale = an.nn.Parameter(np.ones(2))
+
+    def forward(self, x):
+        h = an.nn.functional.relu(self.fc1(x))
+        h = an.tanh(self.fc2(h))
+        h = an.tanh(self.fc2(h))  # fc2 again: its parameters are counted once
+        return an.nn.functional.softmax(self.out(h) * self.scale)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_summary_rows_for_functional_activations_in_a_custom_forward(batch_size):
+    model = _Functional()
+    table = an.nn.summary(model, (3,), batch_size=batch_size)
+    rows = table.table[1]
+    modules = [row[1] for row in rows]
+    order = [m for m in modules if m != "_Functional"]
+    assert order == ["Linear(3 -> 4)", "relu (in _Functional.forward)", "Linear(4 -> 4)",
+                     "tanh (in _Functional.forward)", "Linear(4 -> 4)",
+                     "tanh (in _Functional.forward)", "Linear(4 -> 2)",
+                     "softmax (in _Functional.forward)"]
+    outputs = [row[3] for row in rows if row[1].endswith(".forward)")]
+    assert outputs == ["A[1] (m, 4)", "A[2] (m, 4)", "A[3] (m, 4)", "A[4] (m, 2)"]
+    assert "activations = ['ReLU', 'Tanh', 'Tanh', 'Softmax']" in table
+    total = sum(p.size for p in model.parameters())
+    assert _row_counts(table) == total and f"{total} total" in table
+    second = [row for row in rows if row[1] == "Linear(4 -> 4)"][1]
+    assert second[2].endswith("(shared)") and second[4] == ""
+    assert "scale (2,)" in table
+
+
+def test_summary_no_function_rows_for_sequential_or_autonet_layers_internals():
+    model = an.nn.Sequential(an.nn.Linear(3, 4), an.nn.Tanh(), an.nn.Linear(4, 2))
+    table = an.nn.summary(model)
+    assert ".forward)" not in table and _row_counts(table) == 4 * 3 + 4 + 2 * 4 + 2
+
+    class SelfAttention(an.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attention = an.nn.MultiheadAttention(4, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.attention(x, x, x)[0]
+
+    model = SelfAttention()  # the softmax inside MultiheadAttention is part of it: no row
+    table = an.nn.summary(model, (5, 4))
+    assert "softmax" not in table and "MultiheadAttention" in table
+    assert _row_counts(table) == sum(p.size for p in model.parameters())

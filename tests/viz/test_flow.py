@@ -135,3 +135,60 @@ def test_rankdir_is_checked():
     assert "rankdir=TB" in an.viz.draw_graph(y, rankdir="TB").source
     with pytest.raises(ValueError, match="rankdir='XX'.*LR"):
         an.viz.draw_graph(y, rankdir="XX")
+
+
+def _chain(n_ops: int) -> an.Tensor:
+    """x -> tanh -> ... -> tanh: a chain of 2 * n_ops + 1 drawn nodes (values and ops)."""
+    y = an.tensor([0.5, -0.5], requires_grad=True, name="x")
+    for _ in range(n_ops):
+        y = an.tanh(y)
+    return y.sum()
+
+
+def _rankdir(source: str) -> str:
+    return re.search(r"rankdir=(\w+)", source).group(1)
+
+
+def _longest_path(source: str) -> int:
+    """Nodes on the longest path of a drawing's DOT edges (the legend aside)."""
+    successors: dict[str, list[str]] = {}
+    for src, dst, _ in dot.edges(source):
+        if not src.startswith("legend"):
+            successors.setdefault(src, []).append(dst)
+    length: dict[str, int] = {}
+
+    def longest(node: str) -> int:
+        if node not in length:
+            length[node] = 1 + max(map(longest, successors.get(node, [])), default=0)
+        return length[node]
+
+    return max(map(longest, list(successors)))
+
+
+@pytest.mark.parametrize("flow", [False, True])
+def test_rankdir_auto_draws_long_chains_top_to_bottom(flow):
+    limit = an.viz.graph.TOP_TO_BOTTOM_AFTER
+    # .sum() adds one op and one value: n tanh give 2 n + 3 nodes on the longest chain
+    short, long = (limit - 3) // 2, (limit - 3) // 2 + 1
+    assert _longest_path(an.viz.draw_graph(_chain(short), rankdir="LR").source) == limit - 1
+    assert _longest_path(an.viz.draw_graph(_chain(long), rankdir="LR").source) == limit + 1
+    assert _rankdir(an.viz.draw_graph(_chain(short), flow=flow).source) == "LR"
+    assert _rankdir(an.viz.draw_graph(_chain(long), flow=flow).source) == "TB"
+    assert _rankdir(an.viz.draw_graph(_chain(long), flow=flow, rankdir="LR").source) == "LR"
+    assert _rankdir(an.viz.draw_graph(_chain(short), flow=flow, rankdir="TB").source) == "TB"
+
+
+def test_rankdir_auto_keeps_small_drawings_as_they_were_and_turns_deep_networks():
+    from tests.viz.test_example import load_example
+
+    example = load_example()
+    neuron = example.neuron()
+    assert an.viz.draw_graph(neuron).source == an.viz.draw_graph(neuron, rankdir="LR").source
+    model, loss = example.mlp()  # one hidden layer: left to right, byte for byte as before
+    assert an.viz.draw_graph(loss, model=model, flow=True).source == \
+        an.viz.draw_graph(loss, model=model, flow=True, rankdir="LR").source
+    model, loss = example.mlp(an.nn.Sigmoid, depth=3)  # four layers: top to bottom
+    deep = an.viz.draw_graph(loss, model=model, flow=True).source
+    assert _rankdir(deep) == "TB"
+    assert deep.replace("rankdir=TB", "rankdir=LR") == \
+        an.viz.draw_graph(loss, model=model, flow=True, rankdir="LR").source

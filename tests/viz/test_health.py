@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,33 @@ def test_boxes_show_the_gradient_magnitude_not_its_signed_mean():
     line = found[dot.by_first_line(found, "logits")]["label"][3]
     assert line.startswith("grad mean|g| ")
     assert not line.startswith("grad mean|g| 0 ")  # the signed mean is ~0 here, |g| is not
+
+
+@pytest.mark.parametrize("demo", ["digits", "flower"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_demos_own_step_graph_has_no_flag(demo, seed, tmp_path):
+    """The issue saw the demo's graph.svg flag Z[1] and Z[2]: a trained, healthy net."""
+    from autonet.cli.commands import DEMOS
+    from autonet.cli.outputs import save_step_graph
+    from autonet.cli.run import run_training
+
+    model, _, _, data = run_training(seed=seed, **DEMOS[demo])  # trained as the demo trains
+    path = save_step_graph(model, data, tmp_path / "graph.dot")
+    text = Path(path).read_text()
+    assert "VANISHING" not in text and "ZERO gradient" not in text and "EXPLODING" not in text
+
+
+@pytest.mark.parametrize("m", [4, 64, 1024])
+@pytest.mark.parametrize("depth", [1, 4])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_readme_step_and_a_deeper_tutorial_net_have_no_flag(m, depth, seed):
+    """README's tour (2-8-1 tanh, MSE on randn inputs) and a 4-hidden-layer version of it (the
+    issue's tutorial step.svg flagged Z[2] and Z[4])."""
+    an.manual_seed(seed)
+    layers = [an.nn.Linear(2, 8), an.nn.Tanh()]
+    for _ in range(depth - 1):
+        layers += [an.nn.Linear(8, 8), an.nn.Tanh()]
+    model = an.nn.Sequential(*layers, an.nn.Linear(8, 1))
+    loss = an.nn.functional.mse_loss(model(an.randn(m, 2)), an.rand(m, 1))
+    assert _flags(loss, model) == 0
+    assert "EXPLODING" not in an.viz.draw_graph(loss, model=model, legend=False).source

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -63,8 +64,8 @@ def test_backward_steps_without_dot_list_the_source_files_not_broken_pictures(
     monkeypatch.setattr(graphviz.backend.execute, "run_check", missing)
     o = neuron()
     with pytest.warns(RuntimeWarning, match="apt install graphviz"):
-        paths = an.viz.save_backward_steps(o, tmp_path / "steps")
-    frames, page = paths[:-1], paths[-1].read_text()
+        index = an.viz.save_backward_steps(o, tmp_path / "steps")
+    frames, page = sorted(index.parent.glob("frame_*")), index.read_text()
     assert frames and all(p.suffix == ".dot" for p in frames)
     assert "<img" not in page and "was not found" in page and "apt install graphviz" in page
     assert all(f'<a href="{p.name}">' in page for p in frames)
@@ -72,18 +73,18 @@ def test_backward_steps_without_dot_list_the_source_files_not_broken_pictures(
 
 
 def test_backward_steps_as_dot_say_how_to_get_pictures(tmp_path):
-    paths = an.viz.save_backward_steps(neuron(), tmp_path, format="dot")
-    page = paths[-1].read_text()
+    index = an.viz.save_backward_steps(neuron(), tmp_path, format="dot")
+    page = index.read_text()
     assert "<img" not in page
     assert 'format="svg"' in page and "dot -Tsvg frame_000.dot -o frame_000.svg" in page
-    assert all(f'<a href="{p.name}">' in page for p in paths[:-1])
+    assert all(f'<a href="{p.name}">' in page for p in tmp_path.glob("frame_*"))
 
 
 @needs_dot
 def test_pdf_frames_are_shown_in_a_frame_not_an_img(tmp_path):
-    paths = an.viz.save_backward_steps(an.tanh(an.tensor(0.5, requires_grad=True)), tmp_path,
+    index = an.viz.save_backward_steps(an.tanh(an.tensor(0.5, requires_grad=True)), tmp_path,
                                        format="pdf")
-    page = paths[-1].read_text()
+    page = index.read_text()
     assert '<iframe id="picture" src="frame_000.pdf"' in page and "<img" not in page
 
 
@@ -98,8 +99,9 @@ def test_unknown_suffix_is_refused(tmp_path):
 def test_backward_steps_write_one_frame_per_step_and_a_flipbook(tmp_path):
     o = neuron()
     n_steps = len(topological_order([o._node]))
-    paths = an.viz.save_backward_steps(o, tmp_path / "steps")
-    frames, index = paths[:-1], paths[-1]
+    index = an.viz.save_backward_steps(o, tmp_path / "steps")
+    assert index == tmp_path / "steps" / "index.html"
+    frames = sorted(index.parent.glob("frame_*"))
     assert [p.name for p in frames] == [f"frame_{k:03d}.svg" for k in range(n_steps + 1)]
     assert all("<svg" in p.read_text() for p in frames)
     page = index.read_text()
@@ -116,5 +118,25 @@ def test_backward_steps_refuse_too_many_frames(tmp_path):
         y = an.sin(y)
     with pytest.raises(ValueError, match="max_frames"):
         an.viz.save_backward_steps(y, tmp_path, max_frames=10)
-    paths = an.viz.save_backward_steps(y, tmp_path, format="dot", max_frames=40)
-    assert len(paths) == 32 and paths[0].read_text().startswith("digraph")
+    assert not list(tmp_path.iterdir())  # refused before writing anything
+    index = an.viz.save_backward_steps(y, tmp_path, format="dot", max_frames=40)
+    frames = sorted(index.parent.glob("frame_*"))
+    assert len(frames) == 31 and frames[0].read_text().startswith("digraph")
+
+
+def test_save_graph_and_backward_steps_both_return_the_path_of_their_main_file(tmp_path):
+    x = an.tensor(0.5, requires_grad=True)
+    long = an.sin(an.sin(an.sin(x)))
+    graph = an.viz.save_graph(long, tmp_path / "g.dot")
+    index = an.viz.save_backward_steps(long, tmp_path / "steps", format="dot")
+    assert isinstance(graph, Path) and isinstance(index, Path)
+    assert graph == tmp_path / "g.dot" and index == tmp_path / "steps" / "index.html"
+    assert [p.name for p in sorted(index.parent.glob("frame_*"))] == \
+        [f"frame_{k:03d}.dot" for k in range(4)]
+    (tmp_path / "steps" / "notes.txt").write_text("mine")
+    # a shorter run in the same directory: the glob lists its frames only, other files stay
+    again = an.viz.save_backward_steps(an.sin(x), tmp_path / "steps", format="dot")
+    assert again == index
+    assert [p.name for p in sorted(index.parent.glob("frame_*"))] == ["frame_000.dot",
+                                                                     "frame_001.dot"]
+    assert (tmp_path / "steps" / "notes.txt").read_text() == "mine"
