@@ -28,6 +28,7 @@ import builtins
 import functools
 import inspect
 import operator
+import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from autonet.tensor import Tensor, read_hooks
 CACHE_SIZE = 8
 COMPILE_STEPS = 200_000  # longer traces replay through a loop (Python compiles ~6 us a line)
 CHECK_CALLS = 3
+_HOLE = re.compile(r"__in(\d+)__")
 
 
 class _Writers:
@@ -388,18 +390,23 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
     def read(slot: int) -> str:
         return bind(trace.constants[slot], f"C{slot}") if slot in trace.constants else f"v{slot}"
 
+    templates: dict[tuple, str | None] = {}  # an inlined call with placeholders for its ins
+
     def call(fn: Any, ins: list[str], hint: str) -> str:
         """``fn(*ins)`` written out: a lambda inlined, a partial unwrapped, else a call."""
+        bound_args: tuple = ()
         keywords: dict[str, Any] = {}
-        args: list[Any] = list(ins)
         if isinstance(fn, functools.partial):
-            args = [*fn.args, *ins]
-            keywords = dict(fn.keywords)
-            fn = fn.func
-        text = inline_call(fn, args, keywords, bind)
-        if text is not None:
-            return text
-        words = [a if isinstance(a, str) else bind(a) for a in args]
+            bound_args, keywords, fn = fn.args, fn.keywords, fn.func
+        key = (fn, len(ins), tuple(map(id, bound_args)),
+               tuple((k, id(v)) for k, v in keywords.items()))
+        if key not in templates:
+            holes = [f"__in{i}__" for i in range(len(ins))]
+            templates[key] = inline_call(fn, [*bound_args, *holes], keywords, bind)
+        template = templates[key]
+        if template is not None:
+            return _HOLE.sub(lambda m: ins[int(m.group(1))], template)
+        words = [bind(a) for a in bound_args] + ins
         words += [f"{k}={bind(v, k)}" for k, v in keywords.items()]
         return f"{bind(fn, hint)}({', '.join(words)})"
 
@@ -407,7 +414,7 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
     for k, step in enumerate(trace.steps):
         for slot in _slots_read(step):
             last_use[slot] = k
-    keep = set(_output_slots(trace.output))
+    keep = set(_output_slots(trace.output)) | set(trace.constants)
     lines = ["def replay(args, T):"]
     for slot, k in trace.inputs:
         lines.append(f"    v{slot} = args[{k}]" + (".data" if _is_tensor_input(trace, k)
@@ -435,8 +442,7 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
         lines.append("    " + line)
         if step.kind == "forward" and capture:
             lines.append(f"    T.append(v{step.out})")
-        dead = sorted({s for s in _slots_read(step) if last_use.get(s) == k}
-                      - keep - set(trace.constants))
+        dead = sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep)
         if dead:
             lines.append("    del " + ", ".join(f"v{s}" for s in dead))
     outputs = [read(s) for s in _output_slots(trace.output)]
