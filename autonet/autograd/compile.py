@@ -28,6 +28,7 @@ import builtins
 import functools
 import inspect
 import operator
+import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -37,15 +38,16 @@ import numpy as np
 
 from autonet.autograd import engine
 from autonet.autograd.graph import draws, grad_mode
+from autonet.autograd.inline import inline_call
 from autonet.ops.namespace import NUMPY
 from autonet.ops.primitive import _hooks
 from autonet.ops.shape import sum_to
 from autonet.tensor import Tensor, read_hooks
 
 CACHE_SIZE = 8
-CHUNK = 400  # lines per function of the replay
-COMPILE_STEPS = 4000  # longer traces replay through a loop (Python compiles them slowly)
+COMPILE_STEPS = 200_000  # longer traces replay through a loop (Python compiles ~6 us a line)
 CHECK_CALLS = 3
+_HOLE = re.compile(r"__in(\d+)__")
 
 
 class _Writers:
@@ -369,58 +371,83 @@ def _rebuild(structure: Any, values: Any) -> Any:
 
 # ---- the replay as straight-line Python ---------------------------------------------------------
 def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any]]:
-    """Python source of ``replay(args, T)`` and the namespace it runs in. Values live in the list
-    ``V`` (slot k in V[k], dropped after its last use); the steps are split into functions of at
-    most CHUNK lines, since Python compiles one very long function slowly. With ``capture``,
-    every forward output is appended to ``T`` (for check=True)."""
-    namespace: dict[str, Any] = {"asarray": np.asarray, "ndarray": np.ndarray,
-                                 "rng": draws.generator}
+    """Python source of ``replay(args, T)`` and the namespace it runs in: one straight-line
+    function, each slot k a local ``v{k}`` (deleted after its last use), every function and
+    value it calls bound as a global of the namespace. Rules and forwards written as one-line
+    lambdas are written out in place (autonet.autograd.inline), so an elementwise rule costs
+    its numpy calls and nothing else. With ``capture``, every forward output is appended to
+    ``T`` (for check=True)."""
+    namespace: dict[str, Any] = {"asarray": np.asarray, "rng": draws.generator}
+    bound: dict[int, str] = {}
+
+    def bind(value: Any, hint: str = "G") -> str:
+        name = bound.get(id(value))
+        if name is None:
+            name = bound[id(value)] = f"G{len(bound)}_{hint if hint.isidentifier() else 'G'}"
+            namespace[name] = value
+        return name
+
+    def read(slot: int) -> str:
+        return bind(trace.constants[slot], f"C{slot}") if slot in trace.constants else f"v{slot}"
+
+    templates: dict[tuple, str | None] = {}  # an inlined call with placeholders for its ins
+
+    def call(fn: Any, ins: list[str], hint: str) -> str:
+        """``fn(*ins)`` written out: a lambda inlined, a partial unwrapped, else a call."""
+        bound_args: tuple = ()
+        keywords: dict[str, Any] = {}
+        if isinstance(fn, functools.partial):
+            bound_args, keywords, fn = fn.args, fn.keywords, fn.func
+        key = (fn, len(ins), tuple(map(id, bound_args)),
+               tuple((k, id(v)) for k, v in keywords.items()))
+        if key not in templates:
+            holes = [f"__in{i}__" for i in range(len(ins))]
+            templates[key] = inline_call(fn, [*bound_args, *holes], keywords, bind)
+        template = templates[key]
+        if template is not None:
+            return _HOLE.sub(lambda m: ins[int(m.group(1))], template)
+        words = [bind(a) for a in bound_args] + ins
+        words += [f"{k}={bind(v, k)}" for k, v in keywords.items()]
+        return f"{bind(fn, hint)}({', '.join(words)})"
+
     last_use: dict[int, int] = {}
     for k, step in enumerate(trace.steps):
         for slot in _slots_read(step):
             last_use[slot] = k
-    keep = set(_output_slots(trace.output))
-    head = ["def replay(args, T):", f"    V = [None] * {trace.n_slots}"]
+    keep = set(_output_slots(trace.output)) | set(trace.constants)
+    lines = ["def replay(args, T):"]
     for slot, k in trace.inputs:
-        head.append(f"    V[{slot}] = args[{k}]" + (".data" if _is_tensor_input(trace, k)
-                                                     else ""))
+        lines.append(f"    v{slot} = args[{k}]" + (".data" if _is_tensor_input(trace, k)
+                                                    else ""))
     for slot, tensor in trace.externals:
-        namespace[f"E{slot}"] = tensor
-        head.append(f"    V[{slot}] = E{slot}.data")
-    for slot, value in trace.constants.items():
-        namespace[f"C{slot}"] = value
-        if slot in last_use or slot in keep:
-            head.append(f"    V[{slot}] = C{slot}")
-    body: list[str] = []
+        lines.append(f"    v{slot} = {bind(tensor, 'E')}.data")
     for k, step in enumerate(trace.steps):
-        name = f"F{k}"
-        namespace[name] = step.fn
+        ins = [read(s) for s in _slots_read(step)]
         if step.kind == "sample":
-            namespace[f"A{k}"] = step.ins
-            body.append(f"V[{step.out}] = {name}(rng(), *A{k})")
+            line = f"v{step.out} = {bind(step.fn, 'draw')}(rng(), " \
+                   f"*{bind(step.ins, 'shape')})"
         elif step.kind == "store":
-            (where, leaf), slot = step.ins
-            target = f"args[{leaf}]" if where == "arg" else f"L{k}"
-            if where != "arg":
-                namespace[f"L{k}"] = leaf
-            body.append(f"{name}({target}, V[{slot}], {step.detail})")
+            (where, leaf), _ = step.ins
+            target = f"args[{leaf}]" if where == "arg" else bind(leaf, "leaf")
+            line = f"{bind(step.fn, 'store')}({target}, {ins[0]}, {step.detail})"
+        elif step.fn is _add_into:  # total += g, on a name of its own (v{a} keeps its value)
+            line = f"v{step.out} = {ins[0]}; v{step.out} += {ins[1]}"
+        elif step.fn is operator.add:
+            line = f"v{step.out} = {ins[0]} + {ins[1]}"
         else:
-            args = ", ".join(f"V[{s}]" for s in step.ins)
-            call = f"asarray({name}({args}))" if step.kind == "forward" and step.scalar \
-                else f"{name}({args})"
-            body.append(f"V[{step.out}] = {call}")
-            if step.kind == "forward" and capture:
-                body.append(f"T.append(V[{step.out}])")
+            text = call(step.fn, ins, getattr(step.op, "name", step.kind))
+            if step.kind == "forward" and step.scalar:
+                text = f"asarray({text})"
+            line = f"v{step.out} = {text}"
+        lines.append("    " + line)
+        if step.kind == "forward" and capture:
+            lines.append(f"    T.append(v{step.out})")
         dead = sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep)
         if dead:
-            body.append(" = ".join(f"V[{s}]" for s in dead) + " = None")
-    parts = []
-    for j in range(0, len(body), CHUNK):
-        parts.append(f"def part{j // CHUNK}(V, args, T):")
-        parts += ["    " + line for line in body[j:j + CHUNK]]
-        head.append(f"    part{j // CHUNK}(V, args, T)")
-    head.append(f"    return [{', '.join(f'V[{s}]' for s in _output_slots(trace.output))}]")
-    return "\n".join(parts + head) + "\n", namespace
+            lines.append("    del " + ", ".join(f"v{s}" for s in dead))
+    outputs = [read(s) for s in _output_slots(trace.output)]
+    lines.append(f"    return [{', '.join(outputs)}]")
+    return "\n".join(lines) + "\n", namespace
 
 
 def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], list]:

@@ -75,7 +75,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     every = args.checkpoint_every or hp["epochs"]
     model, history, metrics, data = run_training(
         verbose=args.verbose, callbacks=[Checkpoint(out / "checkpoint.npz", every=every)],
-        resume=args.resume, **hp)
+        resume=args.resume, compile=args.compile, **hp)
     history.to_csv(out / "history.csv")
     history.to_json(out / "history.json")
     an.save(model.state_dict(), out / "model.npz")

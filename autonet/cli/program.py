@@ -55,6 +55,10 @@ def make_parser() -> argparse.ArgumentParser:
                    "it ends exactly as the uninterrupted run would. Only --epochs may change "
                    "(to train longer; a schedule keeps the length it was built with)")
     add_verbose(g)
+    g = p.add_argument_group("speed")
+    g.add_argument("--compile", action="store_true",
+                   help="trace each training and validation step once and replay it as "
+                   "straight-line numpy (an.compile); the run is the same bit for bit")
     p.set_defaults(run=cmd_train)
     parser.train = p  # main re-reads its defaults from a run's settings for --resume
 

@@ -25,10 +25,11 @@ def prepare_data(dataset: str, samples: int, val_fraction: float, data_seed: int
 
 def run_training(verbose: int = 0, callbacks: Sequence[Any] = (), data: dict | None = None,
                  resume: str | None = None, architecture: str = "mlp",
-                 **hparams: Any) -> tuple[Any, Any, dict, dict]:
+                 compile: bool = False, **hparams: Any) -> tuple[Any, Any, dict, dict]:
     """Train one MLP classifier from hyperparameters (names as in DEFAULTS); ``resume``: a
     checkpoint of a run with the same hyperparameters and callbacks to continue (fit's);
-    ``architecture="cnn"``: the digits CNN of build_digits_cnn instead of the MLP.
+    ``architecture="cnn"``: the digits CNN of build_digits_cnn instead of the MLP;
+    ``compile``: fit's (the steps replayed through an.compile, same results).
 
     Returns (model, history, final validation metrics, data dict)."""
     import autonet as an
@@ -59,7 +60,8 @@ def run_training(verbose: int = 0, callbacks: Sequence[Any] = (), data: dict | N
     history = fit(model, loss_fn, optimizer, (data["x_train"], data["y_train"]),
                   epochs=hp["epochs"], val_data=(data["x_val"], data["y_val"]),
                   scheduler=scheduler, callbacks=callbacks, batch_size=hp["batch_size"],
-                  seed=hp["seed"], l1=hp["l1"], l2=hp["l2"], verbose=verbose, resume=resume)
+                  seed=hp["seed"], l1=hp["l1"], l2=hp["l2"], verbose=verbose, resume=resume,
+                  compile=compile)
     final = evaluate(model, loss_fn, (data["x_val"], data["y_val"]))
     metrics = {"val_loss": final["loss"], "val_accuracy": final.get("accuracy", math.nan),
                "train_loss": history["loss"][-1], "epochs_run": len(history)}

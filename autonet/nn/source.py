@@ -16,12 +16,13 @@ import dis
 import inspect
 import textwrap
 import types
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from autonet.autograd import compile as compile_module
+from autonet.autograd.inline import lambda_node as _lambda_node
 from autonet.nn.activations import Activation
 from autonet.nn.layers import Dropout, Linear
 from autonet.ops.namespace import NUMPY
@@ -283,31 +284,6 @@ class _Writer:
 def _global_names(code: types.CodeType) -> set[str]:
     """The global names ``code`` loads (not attribute names: builtins.max is not a global max)."""
     return {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
-
-
-@cache
-def _module_tree(filename: str) -> ast.Module:
-    with open(filename) as f:
-        return ast.parse(f.read())
-
-
-def _lambda_node(fn: Any) -> ast.Lambda:
-    """The ast of a lambda, found by its line and the columns of its code."""
-    tree = _module_tree(inspect.getsourcefile(fn))
-    code = fn.__code__
-    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
-                  and n.lineno <= code.co_firstlineno <= (n.end_lineno or n.lineno)
-                  and [a.arg for a in n.args.args] == list(code.co_varnames[:code.co_argcount])]
-    columns = {(line, col) for line, _, col, _ in code.co_positions() if col is not None}
-
-    def overlap(node: ast.Lambda) -> int:
-        return sum(1 for line, col in columns if node.body.lineno <= line <= node.body.end_lineno
-                   and (line != node.body.lineno or col >= node.body.col_offset)
-                   and (line != node.body.end_lineno or col < node.body.end_col_offset))
-
-    if not candidates:
-        raise NotImplementedError(f"source: cannot find the source of {fn!r}")
-    return max(candidates, key=overlap)
 
 
 def _inline(fn: Any, args: list[str], attrs: dict,

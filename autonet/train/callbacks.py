@@ -23,13 +23,15 @@ class TrainState:
         self.epoch = 0
         self.logs: dict[str, float] = {}
         self.stop = False
+        self.compiled: dict[str, Any] | None = None  # fit(compile=True): the compiled steps
 
 
 class Callback:
     """Hooks into ``fit``. ``state`` has model, optimizer, scheduler, history, epoch (1-based,
-    just finished), logs (this epoch's record), loader, callbacks, and ``stop`` (set True to end
-    training). A callback that remembers something across epochs returns it from ``state_dict``
-    so that a Checkpoint saves it and ``fit(resume=...)`` gives it back."""
+    just finished), logs (this epoch's record), loader, callbacks, ``stop`` (set True to end
+    training), and ``compiled`` (None, or with ``fit(compile=True)`` the compiled steps
+    {"train": ..., "val": ...}). A callback that remembers something across epochs returns it
+    from ``state_dict`` so that a Checkpoint saves it and ``fit(resume=...)`` gives it back."""
 
     def state_dict(self) -> dict[str, Any]:
         """What this callback must carry over a checkpoint: numbers, strings, None, arrays, and

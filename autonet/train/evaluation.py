@@ -35,16 +35,22 @@ def split_batch(batch: Any) -> tuple[Tensor, Tensor]:
 
 
 def evaluate(model: Any, loss_fn: Callable, data: Any, batch_size: int = 256,
-             metrics: Mapping[str, Callable] | None = None) -> dict[str, float]:
+             metrics: Mapping[str, Callable] | None = None,
+             step: Callable | None = None) -> dict[str, float]:
     """Mean loss (and accuracy for classification) of ``model`` on ``data`` in eval mode, without
-    recording a graph. Returns {"loss": ..., "accuracy": ...}."""
+    recording a graph. Returns {"loss": ..., "accuracy": ...}. ``step(x, y) -> (output, loss)``
+    replaces ``model`` and ``loss_fn`` on each batch when given (fit passes a compiled one)."""
     loader = as_loader(data, batch_size, False, None, "data")
     total, n, outs, targets = 0.0, 0, [], []
     with inference(model):
         for batch in loader:
             x, y = split_batch(batch)
-            out = model(x)
-            total += float(loss_fn(out, y).item()) * len(y.data)
+            if step is None:
+                out = model(x)
+                loss = loss_fn(out, y)
+            else:
+                out, loss = step(x, y)
+            total += float(loss.item()) * len(y.data)
             n += len(y.data)
             outs.append(out.data)
             targets.append(y.data)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from autonet.arguments import number
+from autonet.autograd.compile import compile as compile_step
 from autonet.nn.functional import weight_penalty
 from autonet.tensor import Tensor
 from autonet.train.callbacks import Callback, TrainState
@@ -42,7 +43,7 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         callbacks: Sequence[Callback] = (), batch_size: int = 32, shuffle: bool = True,
         seed: int | None = 0, l1: float = 0.0, l2: float = 0.0,
         metrics: Mapping[str, Callable] | None = None, verbose: int = 1,
-        resume: str | os.PathLike | None = None) -> History:
+        resume: str | os.PathLike | None = None, compile: bool = False) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_data`` and return its History.
 
     Args:
@@ -69,6 +70,12 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
             history, random generators and the callbacks' states (pass the same kinds of
             callbacks in the same order), then runs the remaining epochs up to ``epochs``
             (none if a callback had stopped the run).
+        compile: run each training step (forward, loss, penalty, backward) and each validation
+            step through ``an.compile``: traced on the first batch of each shape, replayed as
+            straight-line numpy afterwards; the run equals the eager one bit for bit (the
+            optimizer step stays eager). A partial last batch is one more trace. Callbacks see
+            the compiled steps as ``state.compiled`` ({"train": ..., "val": ...}; their
+            ``traces`` and ``replays`` count what ran).
 
     Raises:
         TrainingDiverged: the loss became NaN/Inf; the message names the epoch and batch.
@@ -82,6 +89,8 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback instances, got {cb!r:.60}")
     l1, l2 = number(l1, "fit", "l1", low=0.0), number(l2, "fit", "l2", low=0.0)
+    if not isinstance(compile, bool):
+        raise TypeError(f"fit: compile must be True or False, got {compile!r:.60}")
     _check_loss_and_optimizer(model, loss_fn, optimizer)
     loader = _batches(as_loader(train_data, batch_size, shuffle, seed, "train_data"),
                       "train_data")
@@ -95,6 +104,11 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     callbacks = list(callbacks)
     state = TrainState(model, optimizer, scheduler, history, loader, callbacks)
     saved_callbacks = None if resume is None else restore(state, resume)
+    train_step = _train_step(model, loss_fn, l1, l2)
+    val_step = _val_step(model, loss_fn)
+    if compile:
+        train_step, val_step = compile_step(train_step), compile_step(val_step)
+        state.compiled = {"train": train_step, "val": val_step}
     threshold = threshold_for(loss_fn, model)
     for cb in callbacks:
         cb.on_train_begin(state)
@@ -111,9 +125,9 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         for epoch in range(state.epoch + 1, last + 1):
             start = time.perf_counter()
             lr = _lr(optimizer)
-            logs = _train_epoch(state, loss_fn, epoch, l1, l2, threshold, verbose)
+            logs = _train_epoch(state, train_step, epoch, bool(l1 or l2), threshold, verbose)
             if val_loader is not None:
-                val = evaluate(model, loss_fn, val_loader, metrics=metrics)
+                val = evaluate(model, loss_fn, val_loader, metrics=metrics, step=val_step)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = lr
             if scheduler is not None:
@@ -147,7 +161,28 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     return history
 
 
-def _train_epoch(state: TrainState, loss_fn: Callable, epoch: int, l1: float, l2: float,
+def _train_step(model: Any, loss_fn: Callable, l1: float, l2: float) -> Callable:
+    """One step without the update: ``step(x, y) -> (output, loss, objective)`` with the
+    gradients of ``objective`` (loss + L1/L2 penalty) accumulated into the parameters."""
+    def train_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        output = model(x)
+        loss = loss_fn(output, y)
+        penalty = _penalty(model, l1, l2)
+        objective = loss if penalty is None else loss + penalty
+        objective.backward()
+        return output, loss, objective
+    return train_step
+
+
+def _val_step(model: Any, loss_fn: Callable) -> Callable:
+    """``step(x, y) -> (output, loss)``, run by evaluate in eval mode without a graph."""
+    def val_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        output = model(x)
+        return output, loss_fn(output, y)
+    return val_step
+
+
+def _train_epoch(state: TrainState, train_step: Callable, epoch: int, penalized: bool,
                  threshold: float, verbose: int) -> dict[str, float]:
     model, optimizer, loader = state.model, state.optimizer, state.loader
     model.train()
@@ -157,17 +192,13 @@ def _train_epoch(state: TrainState, loss_fn: Callable, epoch: int, l1: float, l2
         for b, batch in enumerate(loader, start=1):
             x, y = split_batch(batch)
             optimizer.zero_grad()
-            output = model(x)
-            loss = loss_fn(output, y)
+            output, loss, objective = train_step(x, y)
             value = float(loss.item())
             if not math.isfinite(value):
                 raise TrainingDiverged(
                     f"fit: the loss is {value} at epoch {epoch}, batch {b} of {len(loader)} "
                     f"(lr={_lr(optimizer):.4g}); lower the learning rate, standardize the "
                     "inputs, or check the data for NaN/Inf", state.history)
-            penalty = _penalty(model, l1, l2)
-            objective = loss if penalty is None else loss + penalty
-            objective.backward()
             optimizer.step()
             size = len(y.data)
             total, n = total + value * size, n + size
@@ -179,12 +210,12 @@ def _train_epoch(state: TrainState, loss_fn: Callable, epoch: int, l1: float, l2
                 bar.set_postfix(loss=f"{value:.4g}")
                 bar.update(1)
             for cb in state.callbacks:
-                cb.on_batch_end(state, b, value if penalty is None else float(objective.item()))
+                cb.on_batch_end(state, b, float(objective.item()) if penalized else value)
     finally:
         if bar is not None:
             bar.close()
     logs = {"loss": total / n}
-    if l1 or l2:
+    if penalized:
         logs["cost"] = cost / n
     if counted:
         logs["accuracy"] = correct / counted

@@ -444,3 +444,29 @@ def test_impossible_sizes_are_one_line(argv, fragment, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert fragment in err and len(err.splitlines()) == 1
+
+
+def test_train_compile_replays_the_steps_and_writes_the_same_history(tmp_path, monkeypatch):
+    from autonet.train import loop
+
+    made = []
+
+    def recording(fn):
+        step = an.compile(fn)
+        made.append(step)
+        return step
+
+    monkeypatch.setattr(loop, "compile_step", recording)
+    runs, weights = {}, {}
+    for flag in ((), ("--compile",)):
+        out = tmp_path / ("compiled" if flag else "eager")
+        assert main([*RESUMABLE[:-4], "--verbose", "0", "--out", str(out), *flag]) == 0
+        with open(out / "history.csv") as f:
+            runs[bool(flag)] = [{k: v for k, v in row.items() if k != "time"}
+                                for row in csv.DictReader(f)]
+        weights[bool(flag)] = an.load(out / "model.npz")
+    assert runs[True] == runs[False]  # dropout, partial last batch: the same numbers
+    assert weights[True].keys() == weights[False].keys()
+    for name, value in weights[False].items():
+        assert np.array_equal(weights[True][name], value), name
+    assert len(made) == 2 and all(step.replays > 0 for step in made)  # train and val steps
