@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # everything
     python benchmarks/run.py --quick    # fewer repeats
+    python benchmarks/run.py --only a,c # some of them (letters below)
 
 (a) per-op overhead: a chain of 200 elementwise ops on 16x16 float32 plus backward, against numpy
     forward + hand-written backward of the same chain (numpy itself is the floor);
@@ -248,18 +249,26 @@ def bench_scalar_chain(repeats: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--only", default="abcdef", metavar="LETTERS",
+                        help="run only these benchmarks, e.g. --only a,c (default: all)")
     args = parser.parse_args(argv)
+    only = set(args.only.replace(",", "").lower())
+    unknown = only - set("abcdef")
+    if unknown:
+        parser.error(f"--only: unknown benchmark {', '.join(sorted(unknown))}; choose from a-f")
     repeats = 5 if args.quick else 30
     print(f"autonet {an.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}")
-    bench_chain(repeats)
-    bench_depth(repeats)
-    bench_scalar_chain(repeats)
+    for letter, bench in (("a", bench_chain), ("b", bench_depth), ("f", bench_scalar_chain)):
+        if letter in only:
+            bench(repeats)
     # (c) in a process of its own: importing PyTorch above changes how memory is allocated and
     # would skew both sides of the MLP comparison
     here = Path(__file__).resolve().parent
     quick = ["--quick"] if args.quick else []
     status = 0
     for letter, script in STEPS:
+        if letter not in only:
+            continue
         print(f"({letter})", end=" ", flush=True)
         status = subprocess.call([sys.executable, str(here / script), *quick]) or status
     return status

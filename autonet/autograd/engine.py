@@ -199,7 +199,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
 
 def _propagate(order: list[Node], accumulated: dict, owned: set, retain_graph: bool) -> None:
     """The loop of ``run_backward`` for the common case (numpy gradients into every leaf): the
-    same steps as the general loop, without the create_graph and target bookkeeping."""
+    same steps as the general loop, without the create_graph and target bookkeeping, and with
+    the one- and two-input rule calls spelled out (no argument tuple to build per rule)."""
     on_gradient = observers.on_gradient
     pop = accumulated.pop
     get = accumulated.get
@@ -208,23 +209,34 @@ def _propagate(order: list[Node], accumulated: dict, owned: set, retain_graph: b
         g = pop(node, None)
         if node.retained is not None and (kept := node.retained()) is not None:
             _store_grad(kept, g, node in owned)
-        owned.discard(node)
+        # (a node's key is never looked up again once popped, so it may stay in ``owned``)
         if g is not None:
-            rule_of = node.primitive.rule
+            vjps = node.primitive.vjps
             attrs = node.attrs
             y = node.out
             inputs = node.inputs
+            n = len(inputs)
             i = -1
             for parent in node.parents:
                 i += 1
                 if parent is None:
                     continue
-                rule = rule_of(i)
+                try:  # Primitive.rule(i), inlined
+                    rule = vjps[i]
+                except IndexError:
+                    rule = None
                 if rule is None:
                     raise RuntimeError(
                         f"backward: '{node.name}' has no gradient with respect to its input "
                         f"{i}; pass that input as a constant (e.g. .detach()) instead")
-                gi = rule(NUMPY, g, y, *inputs, **attrs) if attrs else rule(NUMPY, g, y, *inputs)
+                if attrs:
+                    gi = rule(NUMPY, g, y, *inputs, **attrs)
+                elif n == 2:
+                    gi = rule(NUMPY, g, y, inputs[0], inputs[1])
+                elif n == 1:
+                    gi = rule(NUMPY, g, y, inputs[0])
+                else:
+                    gi = rule(NUMPY, g, y, *inputs)
                 if on_gradient is not None:
                     on_gradient(node, i, gi)
                 data = parent.data

@@ -133,7 +133,7 @@ class module_scope:
         grad_mode.scope = self._previous
 
 
-_next_seq = itertools.count().__next__
+next_seq = itertools.count().__next__  # creation numbers (Node.seq)
 
 
 class Node:
@@ -153,7 +153,9 @@ class Node:
     """
 
     # retained and site are rarely set: class-level defaults (a per-node dict appears only when
-    # one is set) keep recording a node to the five assignments it needs
+    # one is set) keep recording a node to the five assignments it needs. Primitive.__call__
+    # makes its nodes with Node.__new__ and the same assignments (a type call costs more than
+    # them); keep the two in step
     __slots__ = ("primitive", "parents", "inputs", "attrs", "out", "scope", "seq", "__weakref__",
                  "__dict__")
     retained: weakref.ref | None = None
@@ -167,7 +169,7 @@ class Node:
         self.attrs = attrs
         self.out = out
         self.scope: tuple = grad_mode.scope
-        self.seq = _next_seq()
+        self.seq = next_seq()
 
     @property
     def name(self) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.autograd.graph import Node, grad_mode
+from autonet.autograd.graph import Node, grad_mode, next_seq
 from autonet.ops import registry
 from autonet.ops.axes import from_axis_error
 from autonet.ops.registry import KINDS, Kink
@@ -57,7 +57,8 @@ class Primitive:
         register: False for primitives that are not part of the op set (custom Functions).
     """
 
-    __slots__ = ("name", "forward", "vjps", "saves_output", "kind", "kink", "symbol", "hint")
+    __slots__ = ("name", "forward", "vjps", "saves_output", "kind", "kink", "symbol", "hint",
+                 "watch_rank1")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Rule | None],
                  saves_output: bool = False, *, kind: str = "custom", kink: Kink | None = None,
@@ -70,6 +71,7 @@ class Primitive:
         self.vjps = vjps
         self.saves_output = saves_output
         self.kind = kind
+        self.watch_rank1 = kind == "elementwise"  # the rank-1 broadcast warning's ops
         self.kink = kink
         self.symbol = symbol
         self.hint = hint
@@ -92,23 +94,24 @@ class Primitive:
 
     def __call__(self, *args: Any, **attrs: Any) -> Tensor:
         # The hot path of the eager engine: one- and two-input calls (almost every op) unpack
-        # without building lists, and nothing is recorded unless some input requires grad.
+        # without building lists or calling helpers, and nothing is recorded unless some input
+        # requires grad.
         n = len(args)
         if n == 2:
             a, b = args
             if isinstance(a, Tensor):
                 pa = a if a._requires_grad else None
                 a = a.data
+            elif (type(a) is list or type(a) is tuple) and self.rule(0) is not None:
+                return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
             else:
-                if _is_sequence(a) and self.rule(0) is not None:
-                    return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
                 pa = None
             if isinstance(b, Tensor):
                 pb = b if b._requires_grad else None
                 b = b.data
+            elif (type(b) is list or type(b) is tuple) and self.rule(1) is not None:
+                return self(*tensor_inputs(self, args), **attrs)
             else:
-                if _is_sequence(b) and self.rule(1) is not None:
-                    return self(*tensor_inputs(self, args), **attrs)
                 pb = None
             inputs = (a, b)
             parents = (pa, pb) if pa is not None or pb is not None else None
@@ -117,9 +120,9 @@ class Primitive:
             if isinstance(a, Tensor):
                 parents = (a,) if a._requires_grad else None
                 a = a.data
+            elif (type(a) is list or type(a) is tuple) and self.rule(0) is not None:
+                return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
             else:
-                if _is_sequence(a) and self.rule(0) is not None:
-                    return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
                 parents = None
             inputs = (a,)
         else:
@@ -134,14 +137,13 @@ class Primitive:
             raise MemoryError(f"{self.name}: {error} {_describe(args, attrs)}; that is more "
                               "than this machine can give: use smaller inputs") from None
         except (ValueError, TypeError, IndexError) as error:
-            hint = _BROADCAST_HINT if "could not be broadcast" in str(error) else ""
-            raise rewrapped(error, f"{self.name}: {error} {_describe(args, attrs)}{hint}") \
-                from error
+            raise _rewrapped(self.name, error, args, attrs) from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.ndim > 1 and out.shape[-1] == out.shape[-2] and len(inputs) > 1 \
-                and self.kind == "elementwise" and _has_rank1(inputs):
-            # only an (n,) array meeting an (n, 1) column makes (..., n, n)
+        # only an (n,) array meeting an (n, 1) column makes (..., n, n): the rank-1 test first,
+        # it is rarely true, while square outputs are common
+        if self.watch_rank1 and n > 1 and _has_rank1(inputs) and out.ndim > 1 \
+                and out.shape[-1] == out.shape[-2]:
             from autonet.autograd.warnings import check_rank1_broadcast
 
             check_rank1_broadcast(self.name, inputs, out)
@@ -151,8 +153,14 @@ class Primitive:
         result.name = None
         if parents is not None and grad_mode.enabled and out.dtype.kind in "fc":
             result._requires_grad = True
-            node = result._node = Node(self, parents, inputs, attrs or None,
-                                       out if self.saves_output else None)
+            node = result._node = _new_node(Node)
+            node.primitive = self
+            node.parents = parents
+            node.inputs = inputs
+            node.attrs = attrs or None
+            node.out = out if self.saves_output else None
+            node.scope = grad_mode.scope
+            node.seq = next_seq()
             if _hooks.on_forward is not None:
                 _hooks.on_forward(node, out)
         else:
@@ -167,6 +175,7 @@ class Primitive:
 
 
 _new_tensor = Tensor.__new__
+_new_node = Node.__new__  # Node's fields are set in __call__ as Node.__init__ sets them
 
 
 def rewrapped(error: Exception, message: str) -> Exception:
@@ -182,7 +191,16 @@ def rewrapped(error: Exception, message: str) -> Exception:
 
 def _has_rank1(inputs: Sequence[Any]) -> bool:
     """Whether an input is a rank-1 array (the one shape the rank-1 broadcast warning is about)."""
-    return any(type(x) is np.ndarray and x.ndim == 1 for x in inputs)
+    for x in inputs:  # noqa: SIM110  (a loop: no generator per call on the hot path)
+        if type(x) is np.ndarray and x.ndim == 1:
+            return True
+    return False
+
+
+def _rewrapped(name: str, error: Exception, args: Sequence[Any], attrs: dict) -> Exception:
+    """A forward's numpy error again, its message naming the op and its inputs."""
+    hint = _BROADCAST_HINT if "could not be broadcast" in str(error) else ""
+    return rewrapped(error, f"{name}: {error} {_describe(args, attrs)}{hint}")
 
 
 def _is_sequence(x: Any) -> bool:

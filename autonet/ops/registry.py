@@ -154,7 +154,9 @@ def _install_method(name: str, op: Callable[..., Any]) -> None:
 
     @functools.wraps(op)
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return call(self, *args, **kwargs)
+        if args or kwargs:
+            return call(self, *args, **kwargs)
+        return call(self)  # t.exp(): no argument tuple and keyword dict to pass on
 
     method._from_registry = True  # type: ignore[attr-defined]
     method.__wrapped__ = op  # type: ignore[attr-defined]
