@@ -408,6 +408,37 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("topk k 1.5", lambda: an.topk(an.ones(3), 1.5), TypeError, ("topk", "k", "1.5")),
     ("full_like str", lambda: an.full_like(an.ones(2), "a"), TypeError,
      ("full_like", "fill_value", "'a'")),
+    # files, modules, tensors and inits
+    ("save path int", lambda: an.save({"a": np.ones(2)}, 3), TypeError, ("save", "path", "3")),
+    ("load path None", lambda: an.load(None), TypeError, ("load", "path", "None")),
+    ("load max_bytes -1", lambda: an.load("x.npz", max_bytes=-1), ValueError,
+     ("load", "max_bytes", "-1")),
+    ("gradcheck fn 3", lambda: an.gradcheck(3, [_x64()]), TypeError, ("gradcheck", "fn", "3")),
+    ("load_state_dict strict str", lambda: nn.Linear(2, 2).load_state_dict(
+        nn.Linear(2, 2).state_dict(), strict="no"), TypeError,
+     ("load_state_dict", "strict", "'no'")),
+    ("Module.train str", lambda: nn.Linear(2, 2).train("no"), TypeError,
+     ("Linear.train", "mode", "'no'")),
+    ("Module.to device", lambda: nn.Linear(2, 2).to("cuda"), TypeError,
+     ("Linear.to", "float dtype", "'cuda'")),
+    ("Module.to int", lambda: nn.Linear(2, 2).to("int32"), TypeError,
+     ("Linear.to", "float dtype", "'int32'")),
+    ("requires_grad_ str", lambda: an.ones(2).requires_grad_("no"), TypeError,
+     ("requires_grad", "'no'")),
+    ("zeros requires_grad str", lambda: an.zeros(2, requires_grad="no"), TypeError,
+     ("requires_grad", "'no'")),
+    ("Module.requires_grad_ str", lambda: nn.Linear(2, 2).requires_grad_("no"), TypeError,
+     ("requires_grad", "'no'")),
+    ("xavier gain nan", lambda: nn.init.xavier_uniform_(nn.Parameter(np.ones((2, 2))),
+                                                        gain=NAN),
+     ValueError, ("xavier_uniform_", "gain", "nan")),
+    ("normal_ std -1", lambda: nn.init.normal_(nn.Parameter(np.ones((2, 2))), std=-1),
+     ValueError, ("normal_", "std", "-1")),
+    ("uniform_ a > b", lambda: nn.init.uniform_(nn.Parameter(np.ones((2, 2))), a=1, b=0),
+     ValueError, ("uniform_", "a=1", "b=0")),
+    ("orthogonal_ gain str", lambda: nn.init.orthogonal_(nn.Parameter(np.ones((2, 2))),
+                                                         gain="2"),
+     TypeError, ("orthogonal_", "gain", "'2'")),
     # re-raised numpy errors keep a builtin type (UFuncTypeError cannot be rebuilt)
     ("equal str", lambda: an.equal(an.ones(2), "a"), TypeError, ("equal", "Str")),
     # data, schedules, callbacks, layers
@@ -589,3 +620,9 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert an.tril(x, np.int64(-1)).shape == (2, 3)
     assert an.topk(x, np.int64(2)).values.shape == (2, 2)
     assert an.cat((x, x), dim=np.int64(0)).shape == (4, 3) and an.sum(x, axis=[0, 1]).shape == ()
+    assert nn.Linear(2, 2).train(np.bool_(False)).training is False
+    assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
+    assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
+    assert an.ones(2).requires_grad_(1).requires_grad
+    assert nn.init.uniform_(nn.Parameter(np.ones(2)), 0.5, 0.5).data.tolist() == [0.5, 0.5]
+    assert nn.init.normal_(nn.Parameter(np.ones(2)), std=0).data.tolist() == [0.0, 0.0]
