@@ -348,9 +348,9 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("attention mask shape", lambda: nn.functional.scaled_dot_product_attention(
         an.ones(2, 3, 4), an.ones(2, 3, 4), an.ones(2, 3, 4), attn_mask=an.ones(2, 5)),
      ValueError, ("scaled_dot_product_attention", "attn_mask", "(2, 5)", "(2, 3, 3)")),
-    ("attention mask grows", lambda: nn.functional.scaled_dot_product_attention(
-        an.ones(3, 4), an.ones(3, 4), an.ones(3, 4), attn_mask=np.ones((2, 3, 3), bool)),
-     ValueError, ("scaled_dot_product_attention", "attn_mask", "(2, 3, 3)", "(3, 3)")),
+    ("attention mask L", lambda: nn.functional.scaled_dot_product_attention(
+        an.ones(3, 4), an.ones(5, 4), an.ones(5, 4), attn_mask=np.ones((5, 3), bool)),
+     ValueError, ("scaled_dot_product_attention", "attn_mask", "(5, 3)", "(3, 5)")),
     # an axis (dim) out of range: the op, the axis and the tensor's rank, not numpy's AxisError
     ("softmax dim 3", lambda: an.softmax(an.ones(3), dim=3), ValueError,
      ("softmax", "axis (dim) 3", "1-D", "(3,)")),
@@ -587,6 +587,8 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     sdpa = nn.functional.scaled_dot_product_attention
     for mask in (np.ones((3, 3), bool), np.zeros((2, 1, 3)), np.zeros((1, 3)), np.zeros(3)):
         assert sdpa(q, q, q, attn_mask=mask).shape == (2, 3, 4)
+    # a mask with more leading axes batches the result, as PyTorch's reference computation does
+    assert sdpa(q[0], q[0], q[0], attn_mask=np.ones((2, 3, 3), bool)).shape == (2, 3, 4)
     kv = an.ones(5, 3, 4)  # batch axes broadcast: (2, 5) with (5,)
     assert sdpa(an.ones(2, 5, 3, 4), kv, kv, attn_mask=np.ones((5, 1, 1), bool)).shape == \
         (2, 5, 3, 4)
