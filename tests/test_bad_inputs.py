@@ -157,6 +157,8 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
                                                      np.ones((3, 1), np.float32)),
                                                     batch_size=4, drop_last=True)),
      ValueError, ("fit", "train_data", "no batches", "batch_size=4")),
+    ("fit seed -1", lambda: _fit(seed=-1), ValueError, ("fit", "seed", "-1")),
+    ("fit seed 1.5", lambda: _fit(seed=1.5), TypeError, ("fit", "seed", "1.5")),
     ("fit val no batches", lambda: _fit(val_data=DataLoader((np.ones((3, 2), np.float32),
                                                              np.ones((3, 1), np.float32)),
                                                             batch_size=4, drop_last=True)),
@@ -627,6 +629,7 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert an.topk(x, np.int64(2)).values.shape == (2, 2)
     assert an.cat((x, x), dim=np.int64(0)).shape == (4, 3) and an.sum(x, axis=[0, 1]).shape == ()
     assert nn.Linear(2, 2).train(np.bool_(False)).training is False
+    assert len(_fit(seed=None)) == len(_fit(seed=np.int64(3))) == 1
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.ones(2).requires_grad_(1).requires_grad
