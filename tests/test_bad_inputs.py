@@ -12,7 +12,7 @@ import pytest
 
 import autonet as an
 from autonet import nn, optim, tune
-from autonet.data import DataLoader
+from autonet.data import DataLoader, TensorDataset
 from autonet.optim import lr_scheduler
 from autonet.train import Checkpoint, EarlyStopping, History
 
@@ -445,6 +445,23 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("orthogonal_ gain str", lambda: nn.init.orthogonal_(nn.Parameter(np.ones((2, 2))),
                                                          gain="2"),
      TypeError, ("orthogonal_", "gain", "'2'")),
+    ("SGD.zero_grad str", lambda: _sgd().zero_grad(set_to_none="no"), TypeError,
+     ("SGD.zero_grad", "set_to_none", "'no'")),
+    ("Module.zero_grad str", lambda: nn.Linear(2, 2).zero_grad(set_to_none="no"), TypeError,
+     ("Linear.zero_grad", "set_to_none", "'no'")),
+    ("SGD.step closure int", lambda: _sgd().step(3), TypeError, ("SGD.step", "closure", "3")),
+    ("TensorDataset str", lambda: TensorDataset("abc"), TypeError,
+     ("TensorDataset", "array 0", "'abc'")),
+    ("TensorDataset scalar", lambda: TensorDataset(np.ones((3, 2)), 5), TypeError,
+     ("TensorDataset", "array 1", "5", "scalar")),
+    ("TransformerEncoderLayer dim_feedforward 0",
+     lambda: nn.TransformerEncoderLayer(4, 2, 0), ValueError,
+     ("TransformerEncoderLayer", "dim_feedforward", "0")),
+    ("TransformerEncoderLayer dropout 2", lambda: nn.TransformerEncoderLayer(4, 2, 8, dropout=2),
+     ValueError, ("TransformerEncoderLayer", "dropout", "2")),
+    ("TransformerEncoderLayer eps -1",
+     lambda: nn.TransformerEncoderLayer(4, 2, 8, layer_norm_eps=-1), ValueError,
+     ("TransformerEncoderLayer", "layer_norm_eps", "-1")),
     # re-raised numpy errors keep a builtin type (UFuncTypeError cannot be rebuilt)
     ("equal str", lambda: an.equal(an.ones(2), "a"), TypeError, ("equal", "Str")),
     # data, schedules, callbacks, layers
@@ -630,6 +647,9 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert an.cat((x, x), dim=np.int64(0)).shape == (4, 3) and an.sum(x, axis=[0, 1]).shape == ()
     assert nn.Linear(2, 2).train(np.bool_(False)).training is False
     assert len(_fit(seed=None)) == len(_fit(seed=np.int64(3))) == 1
+    sgd = _sgd()
+    sgd.zero_grad(set_to_none=False)
+    assert sgd.step(lambda: 1.5) == 1.5 and len(TensorDataset([1, 2], np.ones(2, bool))) == 2
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.ones(2).requires_grad_(1).requires_grad

@@ -239,6 +239,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter (None, or zeros with ``set_to_none=False``)."""
+        set_to_none = flag(set_to_none, f"{type(self).__name__}.zero_grad", "set_to_none")
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
