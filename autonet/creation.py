@@ -38,8 +38,8 @@ def normal_array(generator: np.random.Generator, shape: tuple, dtype: Any) -> np
 
 def _make(array: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
     t = Tensor._wrap(array, name)
-    if requires_grad:
-        t.requires_grad = True
+    if requires_grad is not False:  # the setter refuses what is not True or False ('no')
+        t.requires_grad = requires_grad
     return t
 
 

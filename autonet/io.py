@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer
 from autonet.tensor import Tensor
 
 FORMAT = "autonet-checkpoint"
@@ -184,11 +185,18 @@ def _fsync_directory(directory: str) -> None:
 
 
 # ---- public API ----------------------------------------------------------------------------------
+def _fspath(path: Any, call: str) -> str:
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise TypeError(f"{call}: path must be a file name (a str or pathlib.Path), got "
+                        f"{path!r:.60} ({type(path).__name__})")
+    return os.fsdecode(path)
+
+
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` (tensors, arrays, numbers, strings, None, and dicts/lists/tuples of them, such
     as ``model.state_dict()`` or ``{'model': ..., 'optimizer': ..., 'epoch': 3}``) to ``path``
     atomically. The file is a .npz that numpy can open too."""
-    path = os.fspath(path)
+    path = _fspath(path, "save")
     arrays: dict[str, np.ndarray] = {}
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays)}
     text = json.dumps(manifest, allow_nan=False).encode("utf-8")
@@ -228,10 +236,9 @@ def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
 
     ``max_bytes``: the most the arrays may take in memory (default ``autonet.io.MAX_BYTES``,
     4 GiB); a larger checkpoint is refused before anything is allocated."""
-    path = os.fspath(path)
-    limit = MAX_BYTES if max_bytes is None else max_bytes
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        raise TypeError(f"load: max_bytes must be a non-negative int, got {max_bytes!r}")
+    path = _fspath(path, "load")
+    limit = MAX_BYTES if max_bytes is None else integer(max_bytes, "load", "max_bytes",
+                                                        minimum=0)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     try:

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import flag
+
 _default_dtype = np.dtype(np.float32)
 _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex
 
@@ -103,6 +105,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        value = flag(value, "requires_grad", "requires_grad")
         if value and self.data.dtype.kind not in "fc":
             raise TypeError(f"requires_grad: only floating tensors have gradients, this one is "
                             f"{self.data.dtype}; make it float first, e.g. "

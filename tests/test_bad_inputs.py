@@ -12,7 +12,7 @@ import pytest
 
 import autonet as an
 from autonet import nn, optim, tune
-from autonet.data import DataLoader
+from autonet.data import DataLoader, TensorDataset
 from autonet.optim import lr_scheduler
 from autonet.train import Checkpoint, EarlyStopping, History
 
@@ -157,6 +157,8 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
                                                      np.ones((3, 1), np.float32)),
                                                     batch_size=4, drop_last=True)),
      ValueError, ("fit", "train_data", "no batches", "batch_size=4")),
+    ("fit seed -1", lambda: _fit(seed=-1), ValueError, ("fit", "seed", "-1")),
+    ("fit seed 1.5", lambda: _fit(seed=1.5), TypeError, ("fit", "seed", "1.5")),
     ("fit val no batches", lambda: _fit(val_data=DataLoader((np.ones((3, 2), np.float32),
                                                              np.ones((3, 1), np.float32)),
                                                             batch_size=4, drop_last=True)),
@@ -348,9 +350,9 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("attention mask shape", lambda: nn.functional.scaled_dot_product_attention(
         an.ones(2, 3, 4), an.ones(2, 3, 4), an.ones(2, 3, 4), attn_mask=an.ones(2, 5)),
      ValueError, ("scaled_dot_product_attention", "attn_mask", "(2, 5)", "(2, 3, 3)")),
-    ("attention mask grows", lambda: nn.functional.scaled_dot_product_attention(
-        an.ones(3, 4), an.ones(3, 4), an.ones(3, 4), attn_mask=np.ones((2, 3, 3), bool)),
-     ValueError, ("scaled_dot_product_attention", "attn_mask", "(2, 3, 3)", "(3, 3)")),
+    ("attention mask L", lambda: nn.functional.scaled_dot_product_attention(
+        an.ones(3, 4), an.ones(5, 4), an.ones(5, 4), attn_mask=np.ones((5, 3), bool)),
+     ValueError, ("scaled_dot_product_attention", "attn_mask", "(5, 3)", "(3, 5)")),
     # an axis (dim) out of range: the op, the axis and the tensor's rank, not numpy's AxisError
     ("softmax dim 3", lambda: an.softmax(an.ones(3), dim=3), ValueError,
      ("softmax", "axis (dim) 3", "1-D", "(3,)")),
@@ -382,6 +384,10 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("concatenate", "axis (dim) 5", "1-D")),
     ("stack axis 5", lambda: an.stack([an.ones(3), an.ones(3)], 5), ValueError,
      ("stack", "axis (dim) 5", "2-D", "(3,)")),
+    ("squeeze dim 5", lambda: an.ones(3).squeeze(5), ValueError,
+     ("squeeze", "axis (dim) 5", "1-D", "(3,)")),
+    ("unsqueeze dim 3", lambda: an.ones(3).unsqueeze(3), ValueError,
+     ("expand_dims", "axis (dim) 3", "2-D", "[-2, 1]", "(3,)")),
     ("split axis 5", lambda: an.split(an.ones(3), 3, axis=5), ValueError,
      ("split", "axis (dim) 5", "1-D")),
     ("array_split axis 5", lambda: an.array_split(an.ones(3), 2, axis=5), ValueError,
@@ -408,6 +414,54 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("topk k 1.5", lambda: an.topk(an.ones(3), 1.5), TypeError, ("topk", "k", "1.5")),
     ("full_like str", lambda: an.full_like(an.ones(2), "a"), TypeError,
      ("full_like", "fill_value", "'a'")),
+    # files, modules, tensors and inits
+    ("save path int", lambda: an.save({"a": np.ones(2)}, 3), TypeError, ("save", "path", "3")),
+    ("load path None", lambda: an.load(None), TypeError, ("load", "path", "None")),
+    ("load max_bytes -1", lambda: an.load("x.npz", max_bytes=-1), ValueError,
+     ("load", "max_bytes", "-1")),
+    ("gradcheck fn 3", lambda: an.gradcheck(3, [_x64()]), TypeError, ("gradcheck", "fn", "3")),
+    ("load_state_dict strict str", lambda: nn.Linear(2, 2).load_state_dict(
+        nn.Linear(2, 2).state_dict(), strict="no"), TypeError,
+     ("load_state_dict", "strict", "'no'")),
+    ("Module.train str", lambda: nn.Linear(2, 2).train("no"), TypeError,
+     ("Linear.train", "mode", "'no'")),
+    ("Module.to device", lambda: nn.Linear(2, 2).to("cuda"), TypeError,
+     ("Linear.to", "float dtype", "'cuda'")),
+    ("Module.to int", lambda: nn.Linear(2, 2).to("int32"), TypeError,
+     ("Linear.to", "float dtype", "'int32'")),
+    ("requires_grad_ str", lambda: an.ones(2).requires_grad_("no"), TypeError,
+     ("requires_grad", "'no'")),
+    ("zeros requires_grad str", lambda: an.zeros(2, requires_grad="no"), TypeError,
+     ("requires_grad", "'no'")),
+    ("Module.requires_grad_ str", lambda: nn.Linear(2, 2).requires_grad_("no"), TypeError,
+     ("requires_grad", "'no'")),
+    ("xavier gain nan", lambda: nn.init.xavier_uniform_(nn.Parameter(np.ones((2, 2))),
+                                                        gain=NAN),
+     ValueError, ("xavier_uniform_", "gain", "nan")),
+    ("normal_ std -1", lambda: nn.init.normal_(nn.Parameter(np.ones((2, 2))), std=-1),
+     ValueError, ("normal_", "std", "-1")),
+    ("uniform_ a > b", lambda: nn.init.uniform_(nn.Parameter(np.ones((2, 2))), a=1, b=0),
+     ValueError, ("uniform_", "a=1", "b=0")),
+    ("orthogonal_ gain str", lambda: nn.init.orthogonal_(nn.Parameter(np.ones((2, 2))),
+                                                         gain="2"),
+     TypeError, ("orthogonal_", "gain", "'2'")),
+    ("SGD.zero_grad str", lambda: _sgd().zero_grad(set_to_none="no"), TypeError,
+     ("SGD.zero_grad", "set_to_none", "'no'")),
+    ("Module.zero_grad str", lambda: nn.Linear(2, 2).zero_grad(set_to_none="no"), TypeError,
+     ("Linear.zero_grad", "set_to_none", "'no'")),
+    ("SGD.step closure int", lambda: _sgd().step(3), TypeError, ("SGD.step", "closure", "3")),
+    ("TensorDataset str", lambda: TensorDataset("abc"), TypeError,
+     ("TensorDataset", "array 0", "'abc'")),
+    ("TensorDataset scalar", lambda: TensorDataset(np.ones((3, 2)), 5), TypeError,
+     ("TensorDataset", "array 1", "5", "scalar")),
+    ("TransformerEncoderLayer dim_feedforward 0",
+     lambda: nn.TransformerEncoderLayer(4, 2, 0), ValueError,
+     ("TransformerEncoderLayer", "dim_feedforward", "0")),
+    ("TransformerEncoderLayer dropout 2", lambda: nn.TransformerEncoderLayer(4, 2, 8, dropout=2),
+     ValueError, ("TransformerEncoderLayer", "dropout", "2")),
+    ("TransformerEncoderLayer eps -1",
+     lambda: nn.TransformerEncoderLayer(4, 2, 8, layer_norm_eps=-1), ValueError,
+     ("TransformerEncoderLayer", "layer_norm_eps", "-1")),
     # re-raised numpy errors keep a builtin type (UFuncTypeError cannot be rebuilt)
     ("equal str", lambda: an.equal(an.ones(2), "a"), TypeError, ("equal", "Str")),
     # data, schedules, callbacks, layers
@@ -556,6 +610,8 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     sdpa = nn.functional.scaled_dot_product_attention
     for mask in (np.ones((3, 3), bool), np.zeros((2, 1, 3)), np.zeros((1, 3)), np.zeros(3)):
         assert sdpa(q, q, q, attn_mask=mask).shape == (2, 3, 4)
+    # a mask with more leading axes batches the result, as PyTorch's reference computation does
+    assert sdpa(q[0], q[0], q[0], attn_mask=np.ones((2, 3, 3), bool)).shape == (2, 3, 4)
     kv = an.ones(5, 3, 4)  # batch axes broadcast: (2, 5) with (5,)
     assert sdpa(an.ones(2, 5, 3, 4), kv, kv, attn_mask=np.ones((5, 1, 1), bool)).shape == \
         (2, 5, 3, 4)
@@ -589,3 +645,13 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert an.tril(x, np.int64(-1)).shape == (2, 3)
     assert an.topk(x, np.int64(2)).values.shape == (2, 2)
     assert an.cat((x, x), dim=np.int64(0)).shape == (4, 3) and an.sum(x, axis=[0, 1]).shape == ()
+    assert nn.Linear(2, 2).train(np.bool_(False)).training is False
+    assert len(_fit(seed=None)) == len(_fit(seed=np.int64(3))) == 1
+    sgd = _sgd()
+    sgd.zero_grad(set_to_none=False)
+    assert sgd.step(lambda: 1.5) == 1.5 and len(TensorDataset([1, 2], np.ones(2, bool))) == 2
+    assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
+    assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
+    assert an.ones(2).requires_grad_(1).requires_grad
+    assert nn.init.uniform_(nn.Parameter(np.ones(2)), 0.5, 0.5).data.tolist() == [0.5, 0.5]
+    assert nn.init.normal_(nn.Parameter(np.ones(2)), std=0).data.tolist() == [0.0, 0.0]

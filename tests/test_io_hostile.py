@@ -77,8 +77,9 @@ def test_size_limit_is_documented_and_overridable(tmp_path, monkeypatch) -> None
     monkeypatch.setattr(io, "MAX_BYTES", 1_000_000)
     _refused(path, "autonet.io.MAX_BYTES")
     assert "MAX_BYTES" in io.__doc__ and "max_bytes" in an.load.__doc__
-    for bad in (-1, 2.5, "big", True):
-        with pytest.raises(TypeError, match=f"load: max_bytes must be .*{bad!r}"):
+    # the wrong kind of value is a TypeError, a negative limit a ValueError (autonet.arguments)
+    for bad, error in ((-1, ValueError), (2.5, TypeError), ("big", TypeError), (True, TypeError)):
+        with pytest.raises(error, match=f"load: max_bytes must be .*{bad!r}"):
             an.load(path, max_bytes=bad)
 
 

@@ -52,6 +52,9 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, 
             two evaluations of ``fn`` each, whatever the input size (for big inputs).
         directions: how many random directions ``fast`` tries.
     """
+    if not callable(fn):
+        raise TypeError(f"gradcheck: fn must be a function of the inputs, got {fn!r:.60} "
+                        f"({type(fn).__name__})")
     number(eps, "gradcheck", "eps", low=0.0, low_open=True)
     number(atol, "gradcheck", "atol", low=0.0)
     number(rtol, "gradcheck", "rtol", low=0.0)

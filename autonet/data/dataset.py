@@ -46,6 +46,11 @@ class TensorDataset(Dataset):
         if not arrays:
             raise ValueError("TensorDataset: give at least one array, e.g. TensorDataset(X, y)")
         self.arrays = tuple(_as_array(a) for a in arrays)
+        for i, (given, array) in enumerate(zip(arrays, self.arrays)):
+            if array.ndim == 0 or array.dtype.kind not in "biufc":
+                raise TypeError(f"TensorDataset: array {i} must be an array of numbers with one "
+                                f"row per sample, got {given!r:.60} "
+                                f"({'a scalar' if array.ndim == 0 else f'dtype {array.dtype}'})")
         lengths = [len(a) for a in self.arrays]
         if len(set(lengths)) != 1:
             raise ValueError(f"TensorDataset: arrays have different lengths {lengths}; "

@@ -46,19 +46,18 @@ _SDPA = "scaled_dot_product_attention"
 
 
 def _check_mask_shape(mask: tuple, q_shape: tuple, k_shape: tuple) -> None:
-    """attn_mask must broadcast to the scores' shape (..., L, S) without enlarging it."""
+    """attn_mask must broadcast against the scores' shape (..., L, S) (leading axes it adds
+    batch the result, as PyTorch's reference computation does)."""
     try:
         scores = (*np.broadcast_shapes(q_shape[:-2], k_shape[:-2]), q_shape[-2], k_shape[-2])
     except ValueError:
         return  # query and key disagree: matmul says so, naming both
     try:
-        fits = np.broadcast_shapes(mask, scores) == scores
+        np.broadcast_shapes(mask, scores)
     except ValueError:
-        fits = False
-    if not fits:
         raise ValueError(f"{_SDPA}: attn_mask has shape {mask}, which does not broadcast to the "
                          f"scores' shape (..., L, S) = {scores} (query {q_shape}, key {k_shape}); "
-                         f"pass a mask of shape {scores[-2:]} or {scores}")
+                         f"pass a mask of shape {scores[-2:]} or {scores}") from None
 
 
 def additive_mask(attn_mask: Any, is_causal: bool, length: int, source_length: int,

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from autonet.arguments import number
 from autonet.creation import rng
 from autonet.tensor import Tensor
 
@@ -75,16 +76,21 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Samples from U(a, b)."""
+    a, b = number(a, "uniform_", "a"), number(b, "uniform_", "b")
+    if a > b:
+        raise ValueError(f"uniform_: need a <= b, got a={a:g}, b={b:g}")
     return _fill(tensor, rng().uniform(a, b, size=tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Samples from N(mean, std^2) (the course's ``np.random.randn(...) * 0.01`` is std=0.01)."""
+    mean, std = number(mean, "normal_", "mean"), number(std, "normal_", "std", low=0.0)
     return _fill(tensor, rng().normal(mean, std, size=tensor.shape))
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
+    gain = number(gain, "xavier_uniform_", "gain")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
@@ -92,6 +98,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    gain = number(gain, "xavier_normal_", "gain")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
@@ -122,6 +129,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     QR of a standard normal (rows, cols) matrix, cols = product of the other dimensions, with Q's
     columns signed by diag(R) so the draw is uniform. rows <= cols gives orthonormal rows
     (W W^T = gain^2 I), rows >= cols orthonormal columns (W^T W = gain^2 I)."""
+    gain = number(gain, "orthogonal_", "gain")
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init: expected a Tensor (e.g. layer.weight), got {type(tensor).__name__}")
     if tensor.ndim < 2:

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from autonet.arguments import flag
 from autonet.autograd.graph import module_scope
 from autonet.tensor import Tensor, get_default_dtype, to_array
 
@@ -227,8 +228,9 @@ class Module:
     # ---- modes and gradients ---------------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout active); returns self."""
+        mode = flag(mode, f"{type(self).__name__}.train", "mode")
         for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+            object.__setattr__(module, "training", mode)
         return self
 
     def eval(self) -> Module:
@@ -237,6 +239,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter (None, or zeros with ``set_to_none=False``)."""
+        set_to_none = flag(set_to_none, f"{type(self).__name__}.zero_grad", "set_to_none")
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
@@ -251,7 +254,15 @@ class Module:
 
     def to(self, dtype: Any) -> Module:
         """Cast every floating parameter and buffer to ``dtype`` in place; returns self."""
-        dtype = np.dtype(dtype)
+        try:
+            resolved = np.dtype(dtype)
+        except TypeError:
+            resolved = None
+        if resolved is None or resolved.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: expected a float dtype (float32, "
+                            f"float64), got {dtype!r:.40}; autonet runs on the CPU, so there is no "
+                            "device to move to")
+        dtype = resolved
         for t in [*self.parameters(), *self.buffers()]:
             if t.data.dtype.kind == "f":
                 t.data = t.data.astype(dtype)
@@ -290,6 +301,7 @@ class Module:
         if not isinstance(state_dict, dict):
             raise TypeError(f"load_state_dict: expected a dict of arrays, got "
                             f"{type(state_dict).__name__}")
+        strict = flag(strict, "load_state_dict", "strict")
         targets: dict[str, Tensor] = {}
         for module_name, module in self.named_modules():
             dot = f"{module_name}." if module_name else ""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autonet import ops
-from autonet.arguments import flag
+from autonet.arguments import flag, integer, number
 from autonet.nn.attention import MultiheadAttention
 from autonet.nn.containers import ModuleList
 from autonet.nn.layers import Dropout, Linear
@@ -50,6 +50,11 @@ class TransformerEncoderLayer(Module):
                  layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
+        name = type(self).__name__  # its own settings blamed on it, not on the layers inside
+        integer(dim_feedforward, name, "dim_feedforward", minimum=1)
+        if not 0.0 <= number(dropout, name, "dropout") <= 1.0:
+            raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
+        number(layer_norm_eps, name, "layer_norm_eps", low=0.0, low_open=True)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)

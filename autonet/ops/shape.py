@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.ops.axes import axis_error, takes_axis
+from autonet.ops.axes import axis_error, from_axis_error, takes_axis
 from autonet.ops.kinks import index_arrays
 from autonet.ops.primitive import PerInput, Primitive, as_array
 from autonet.ops.registry import Kink, composite, register
@@ -181,7 +181,9 @@ def _shape_after(name: str, numpy_fn: Any, x: Any, axis: Any) -> tuple[int, ...]
     view = np.broadcast_to(np.empty((), dtype=bool), shape)  # no memory, only the shape
     try:
         return numpy_fn(view, axis).shape
-    except (ValueError, np.exceptions.AxisError) as error:
+    except np.exceptions.AxisError as error:
+        raise from_axis_error(name, error, (view,)) from None
+    except ValueError as error:
         raise ValueError(f"{name}: {error} (input shape {shape}, axis={axis!r})") from error
 
 

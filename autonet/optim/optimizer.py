@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import number, state_mapping
+from autonet.arguments import flag, number, state_mapping
 from autonet.autograd.graph import enable_grad
 from autonet.tensor import Tensor
 
@@ -102,6 +102,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (None, or zeros with ``set_to_none=False``)."""
+        set_to_none = flag(set_to_none, f"{type(self).__name__}.zero_grad", "set_to_none")
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -114,6 +115,10 @@ class Optimizer:
         re-evaluates the model and returns the loss; it runs first and its loss is returned."""
         loss = None
         if closure is not None:
+            if not callable(closure):
+                raise TypeError(f"{type(self).__name__}.step: closure must be a function that "
+                                f"recomputes the loss, got {closure!r:.60} "
+                                f"({type(closure).__name__}); call step() after backward()")
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
