@@ -395,12 +395,6 @@ class Tensor:
     # Ops whose row says method=True (exp, sum, max, softmax, ...) become methods t.<op>(...) =
     # an.<op>(t, ...) when autonet.ops is imported (ops/registry.py); those below differ from
     # their function form or are not ops.
-    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
-
-    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
-
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
             shape = tuple(shape[0])
