@@ -406,12 +406,6 @@ class Tensor:
     # Ops whose row says method=True (exp, sum, max, softmax, ...) become methods t.<op>(...) =
     # an.<op>(t, ...) when autonet.ops is imported (ops/registry.py); those below differ from
     # their function form or are not ops.
-    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
-
-    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
-
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
             shape = tuple(shape[0])
@@ -427,15 +421,17 @@ class Tensor:
 
     # ---- op methods whose PyTorch form differs from the function (the rest come from the rows) --
     def mm(self, other: Any) -> Tensor:
-        """PyTorch's matrix product of two 2-D tensors."""
-        if self.ndim != 2 or np.ndim(other) != 2:
-            raise ValueError(f"mm: needs two 2-D tensors, got shapes {self.shape} and "
-                             f"{np.shape(other)}; use matmul (@) for other shapes")
-        return _ops.matmul(self, other)
+        """PyTorch's matrix product of two 2-D tensors (``an.mm``)."""
+        return ops.mm(self, other)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """PyTorch's name for clip(a_min=min, a_max=max)."""
-        return _ops.clip(self, min, max)
+        """PyTorch's name for clip(a_min=min, a_max=max) (``an.clamp``)."""
+        return ops.clamp(self, min, max)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """PyTorch's ``x.where(condition, other)``: x where condition holds, else other; that is
+        ``an.where(condition, x, other)``."""
+        return ops.where(condition, self, other)
 
     def repeat(self, repeats: Any, *sizes: Any, **kwargs: Any) -> Tensor:
         """numpy's repeat: each element ``repeats`` times along ``axis=``."""
@@ -457,8 +453,8 @@ class Tensor:
         return self.reshape(*shape)
 
     def permute(self, *dims: Any) -> Tensor:
-        """PyTorch's name for ``transpose(axes)``: ``t.permute(2, 0, 1)``."""
-        return self.transpose(*dims)
+        """PyTorch's name for ``transpose(axes)``: ``t.permute(2, 0, 1)`` (``an.permute``)."""
+        return ops.permute(self, *dims)
 
     def t(self) -> Tensor:
         """The transpose of a 0-, 1- or 2-D tensor (PyTorch's ``t()``); ``.T`` for any ndim."""
@@ -481,7 +477,7 @@ class Tensor:
 
     def clone(self) -> Tensor:
         """A copy of the values that stays on the graph (gradients flow back to self)."""
-        return ops.astype(self, dtype=self.data.dtype)
+        return ops.clone(self)
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False) -> Tensor:
         """``t.to(an.float64)`` casts (like ``astype``); ``t.to("cpu")`` is self: autonet runs on

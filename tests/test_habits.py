@@ -230,3 +230,22 @@ def test_dtype_names():
     assert an.float32 is np.float32 and an.float64 is np.float64 and an.int64 is np.int64
     assert an.float is np.float32 and an.double is np.float64 and an.long is np.int64
     assert an.bool is np.bool_ and an.tensor([1, 2], dtype=an.int64).dtype == np.int64
+
+
+def test_pytorch_function_names_are_the_ops_they_name():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(2, 3))
+    b = rng.normal(size=(3, 4))
+    x = an.tensor(a, requires_grad=True)
+    np.testing.assert_allclose(an.clamp(x, -0.5, 0.5).data, np.clip(a, -0.5, 0.5))
+    np.testing.assert_allclose(an.clamp(x, min=0.0).data, np.clip(a, 0.0, None))
+    np.testing.assert_allclose(an.mm(x, b).data, a @ b)
+    assert an.permute(x, 1, 0).shape == an.permute(x, (1, 0)).shape == (3, 2)
+    c = an.clone(x)
+    assert c.data is not x.data and c.requires_grad
+    np.testing.assert_allclose(x.where(x > 0, -1.0).data, np.where(a > 0, a, -1.0))
+    for fn in (lambda t: an.clamp(t, -0.5, 0.5), lambda t: an.mm(t, an.tensor(b)),
+               lambda t: an.permute(t, 1, 0), an.clone, lambda t: t.where(t > 0, t * 3)):
+        an.gradcheck(lambda t, f=fn: (f(t) ** 2).sum(), [x])
+    with pytest.raises(ValueError, match=r"mm: needs two 2-D.*\(3,\)"):
+        an.mm(x, an.tensor(b[:, 0]))

@@ -20,6 +20,7 @@ from autonet.ops import (  # noqa: F401  (importing runs the rows)
     registry,
     scan,
     shape,
+    torch_names,
     transcendental,
 )
 from autonet.ops.primitive import Primitive

@@ -61,6 +61,11 @@ argmax = composite(takes_axis(_plain(np.argmax, "argmax", public=False),
                               keywords=("axis", "keepdims")), name="argmax", method=True)
 argmin = composite(takes_axis(_plain(np.argmin, "argmin", public=False),
                               keywords=("axis", "keepdims")), name="argmin", method=True)
+# any/all: the module names end in _ so that Python's any() and all() stay usable here
+any_ = composite(takes_axis(_plain(np.any, "any", public=False),
+                            keywords=("axis", "keepdims")), name="any", method=True)
+all_ = composite(takes_axis(_plain(np.all, "all", public=False),
+                            keywords=("axis", "keepdims")), name="all", method=True)
 
 
 def sort_order(data: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:

@@ -27,10 +27,12 @@ from autonet.viz.walk import Walk, walk_graph
 LARGE_CHOICES = ("summarize", "raise")
 RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
 # rankdir="auto": a drawing whose longest chain (values and ops from an input to the root, as
-# drawn) has more than this many nodes goes top to bottom. The neuron (9) and a network with one
-# hidden layer in course notation (15) stay left to right; a network of three or more layers (19
-# and up), which left to right is 7,000 pt or more wide, is drawn top to bottom.
-TOP_TO_BOTTOM_AFTER = 16
+# drawn) has more than this many nodes goes top to bottom. Each layer of a network in course
+# notation adds 4 (a layer box, Z[l], an activation box, A[l]), each ~350 pt wide left to right.
+# The neuron (9) and a one-hidden-layer network with cross-entropy (11, ~3,900 pt wide) stay left
+# to right; networks of three layers and more (13 and up, 4,400 pt to 10,000 pt and more) are
+# drawn top to bottom, about 2,000 pt wide whatever their depth.
+TOP_TO_BOTTOM_AFTER = 12
 
 
 def draw_graph(
@@ -88,7 +90,7 @@ def draw_graph(
         legend: add a legend of the colours used.
         rankdir: graphviz direction: ``"LR"`` (left to right), ``"TB"`` (top to bottom), or
             ``"auto"``: ``"TB"`` when the longest drawn chain of values and ops is longer than
-            ``TOP_TO_BOTTOM_AFTER`` (16) nodes, as for networks of three or more layers, else
+            ``TOP_TO_BOTTOM_AFTER`` (12) nodes, as for networks of three or more layers, else
             ``"LR"``.
         title: a caption on top of the picture.
         step: draw the state after this many backward steps (0 = only the seed at the root), as

@@ -139,3 +139,15 @@ def test_double_backward_warning_is_off_by_default():
         warnings.simplefilter("error")
         y.backward(retain_graph=True)
         y.backward()
+
+
+@pytest.mark.parametrize("m", [2, 5, 64])
+@pytest.mark.parametrize("grad", [False, True])
+def test_the_broadcast_warning_names_the_fix_and_the_switch(warn_broadcast, m, grad):
+    A = an.tensor(np.ones((m, 1)), requires_grad=grad)
+    with pytest.warns(BroadcastWarning) as seen:
+        A * an.tensor(np.zeros(m))
+    text = str(seen[0].message)
+    assert f"({m},)" in text and f"({m}, 1)" in text and f"({m}, {m})" in text
+    assert "reshape(-1, 1)" in text and "x[:, None] + y[None, :]" in text
+    assert "an.set_warn_broadcast(False)" in text and seen[0].filename == __file__

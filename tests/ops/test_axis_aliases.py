@@ -15,13 +15,16 @@ CALLS = [
     *[(name, (lambda n: lambda x: getattr(an, n)(x, axis=1, keepdims=True))(name),
        (lambda n: lambda x: getattr(an, n)(x, dim=1, keepdim=True))(name))
       for name in ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp", "argmax",
-                   "argmin", "norm"]],
+                   "argmin", "norm", "any", "all"]],
     *[(name, (lambda n: lambda x: getattr(an, n)(x, axis=1))(name),
        (lambda n: lambda x: getattr(an, n)(x, dim=1))(name))
       for name in ["softmax", "log_softmax", "cumsum", "cumprod", "flip", "sort", "argsort"]],
     ("method sum", lambda x: x.sum(axis=-1, keepdims=True), lambda x: x.sum(dim=-1, keepdim=True)),
     ("method softmax", lambda x: x.softmax(axis=0), lambda x: x.softmax(dim=0)),
     ("method cumsum", lambda x: x.cumsum(axis=2), lambda x: x.cumsum(dim=2)),
+    ("method any", lambda x: (x > 0).any(axis=1, keepdims=True),
+     lambda x: (x > 0).any(dim=1, keepdim=True)),
+    ("method all", lambda x: (x > -1).all(axis=0), lambda x: (x > -1).all(dim=0)),
     ("F.softmax", lambda x: an.nn.functional.softmax(x, axis=1),
      lambda x: an.nn.functional.softmax(x, dim=1)),
     ("F.log_softmax", lambda x: an.nn.functional.log_softmax(x, axis=1),

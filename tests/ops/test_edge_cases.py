@@ -147,3 +147,20 @@ def test_rounding_ops_give_no_gradient_but_leave_others_alone() -> None:
     np.testing.assert_array_equal(x.grad, [1, 1, 1])
     np.testing.assert_array_equal(an.round(x).data, np.round(x.data))
     np.testing.assert_array_equal(an.isinf(an.tensor([np.inf, 1.0])).data, [True, False])
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc", "sign", "isnan", "isinf",
+                                  "isfinite"])
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3)])
+def test_no_gradient_ops_match_numpy_as_functions_and_methods(name, shape) -> None:
+    rng = np.random.default_rng(len(shape))
+    data = rng.normal(scale=3.0, size=shape)
+    if data.size:
+        data.flat[0] = np.inf if name.startswith("is") else 2.5  # round half to even
+        if data.size > 2:
+            data.flat[1], data.flat[2] = np.nan, -np.inf
+    x = an.tensor(data, requires_grad=True, dtype="float64")
+    expected = getattr(np, name)(data)
+    for got in (getattr(an, name)(x), getattr(x, name)()):
+        assert got.shape == expected.shape and not got.requires_grad
+        np.testing.assert_array_equal(got.data, expected)

@@ -184,7 +184,11 @@ def test_rankdir_auto_keeps_small_drawings_as_they_were_and_turns_deep_networks(
     example = load_example()
     neuron = example.neuron()
     assert an.viz.draw_graph(neuron).source == an.viz.draw_graph(neuron, rankdir="LR").source
-    model, loss = example.mlp()  # one hidden layer: left to right, byte for byte as before
+    an.manual_seed(0)  # one hidden layer, cross-entropy: left to right, byte for byte as before
+    model = an.nn.Sequential(an.nn.Linear(2, 8), an.nn.Tanh(), an.nn.Linear(8, 2))
+    loss = an.nn.functional.cross_entropy(model(an.randn(4, 2)), np.arange(4) % 2)
+    assert _longest_path(an.viz.draw_graph(loss, model=model, rankdir="LR").source) <= \
+        an.viz.graph.TOP_TO_BOTTOM_AFTER
     assert an.viz.draw_graph(loss, model=model, flow=True).source == \
         an.viz.draw_graph(loss, model=model, flow=True, rankdir="LR").source
     model, loss = example.mlp(an.nn.Sigmoid, depth=3)  # four layers: top to bottom
