@@ -35,6 +35,7 @@ only thing ``xp`` lacks is stacking blocks, done by numpy or by autonet's stack 
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import numpy as np
@@ -211,6 +212,126 @@ def _gru_b(xp, g, y, *inputs):
     return xp.sum(_shared(_gru_grads, xp, g, y, *inputs)[1], axis=0)
 
 
+# ---- a whole sequence in one node ----------------------------------------------------------------
+# ``lstm_sequence(gx (L, N, 4H), state (N, S >= 2, H), w_hh (4H, H)[, b_hh], reverse=False)``
+# -> (L, N, 7, H): lstm_cell run over all L steps (from t = L-1 down to 0 when ``reverse``), Y[t]
+# being step t's [h, c, i, f, g, o, tanh c]. Backward is BPTT by hand: one loop back over time
+# carrying dh and dc, the pre-activation gradients of all steps kept in one (L, N, 4H) array, which
+# is the gradient of gx; dW_hh = dpre^T h_prev is then ONE product over all L N rows and db one sum:
+#
+#     at step t (g_t = dL/dY[t] plus what step t+1 sends back, dh into row 0 and dc into row 1):
+#     dpre_t, dh_{t-1}, dc_{t-1} = the rule of lstm_cell above
+#     dW_hh = sum_t dpre_t^T h_{t-1} = dpre (L N, 4H)^T @ h_prev (L N, H)
+#
+# Under create_graph the same loop runs on Tensors through lstm_cell's own rule (_lstm_grads),
+# reading every step's state out of Y, so it differentiates again (slower, only for higher orders).
+
+
+def _steps(length, reverse):
+    """The order the time steps run in, and for each step the one before it (None: the start)."""
+    order = range(length - 1, -1, -1) if reverse else range(length)
+    return order, {t: (None if k == 0 else order[k - 1]) for k, t in enumerate(order)}
+
+
+def _lstm_sequence(gx, state, w_hh, b_hh=None, reverse=False):
+    length, n, width = gx.shape
+    hidden = width // 4
+    dtype = np.result_type(gx, state, w_hh, *(() if b_hh is None else (b_hh,)))
+    y = np.empty((length, n, 7, hidden), dtype=dtype)
+    scale, shift = _LSTM_SCALE.astype(dtype), _LSTM_SHIFT.astype(dtype)
+    h, c = state[:, 0], state[:, 1]
+    for t in _steps(length, reverse)[0]:
+        pre = _recurrent_term(h, w_hh, b_hh, dtype)
+        pre += gx[t]
+        out = y[t]
+        gates = out[:, 2:6]
+        np.multiply(pre.reshape(n, 4, hidden), scale, out=gates)
+        np.tanh(gates, out=gates)
+        gates *= scale
+        gates += shift
+        np.multiply(out[:, 3], c, out=out[:, 1], casting="unsafe")
+        out[:, 1] += out[:, 2] * out[:, 4]
+        np.tanh(out[:, 1], out=out[:, 6])
+        np.multiply(out[:, 5], out[:, 6], out=out[:, 0])
+        h, c = out[:, 0], out[:, 1]
+    return y
+
+
+def _lstm_sequence_grads(reverse, xp, g, y, gx, state, w_hh, b_hh=None):
+    """(dgx (L, N, 4H), dstate (N, S, H), dW_hh (4H, H)); db is dgx summed over L and N."""
+    if xp.records_graph:
+        return _lstm_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh)
+    length, n, _, hidden = y.shape
+    order, previous = _steps(length, reverse)
+    dtype = y.dtype
+    dpre = np.empty((length, n, 4, hidden), dtype=dtype)
+    h_prev = np.empty((length, n, hidden), dtype=dtype)
+    dh = np.zeros((n, hidden), dtype=dtype)
+    dc = np.zeros((n, hidden), dtype=dtype)
+    w = w_hh.astype(dtype, copy=False)
+    for t in reversed(order):
+        before = previous[t]
+        h_prev[t] = state[:, 0] if before is None else y[before, :, 0]
+        c_prev = state[:, 1] if before is None else y[before, :, 1]
+        gt, yt, d = g[t], y[t], dpre[t]
+        i, f, gate, o, tc = yt[:, 2], yt[:, 3], yt[:, 4], yt[:, 5], yt[:, 6]
+        dh += gt[:, 0]
+        dc += gt[:, 1]
+        dc += (dh * o + gt[:, 6]) * (1 - tc * tc)
+        np.multiply(dc, gate, out=d[:, 0])
+        d[:, 0] += gt[:, 2]
+        d[:, 0] *= i - i * i
+        np.multiply(dc, c_prev, out=d[:, 1], casting="unsafe")
+        d[:, 1] += gt[:, 3]
+        d[:, 1] *= f - f * f
+        np.multiply(dc, i, out=d[:, 2])
+        d[:, 2] += gt[:, 4]
+        d[:, 2] *= 1 - gate * gate
+        np.multiply(dh, tc, out=d[:, 3])
+        d[:, 3] += gt[:, 5]
+        d[:, 3] *= o - o * o
+        dh = np.matmul(d.reshape(n, 4 * hidden), w)
+        dc *= f
+    rows = dpre.reshape(length * n, 4 * hidden)
+    dw = np.matmul(rows.T, h_prev.reshape(length * n, hidden))
+    return dpre.reshape(length, n, 4 * hidden), _state_grad(xp, state, dh, dc), dw
+
+
+def _lstm_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh):
+    """The loop above on Tensors, one lstm_cell rule per step (see the comment above)."""
+    length, n, _, hidden = y.shape
+    order, previous = _steps(length, reverse)
+    dpre: list = [None] * length
+    h_prev: list = [None] * length
+    dh = dc = None
+    zeros = np.zeros((n, hidden), dtype=y.dtype)
+    for t in reversed(order):
+        before = previous[t]
+        state_t = state if before is None else xp.getitem(y, before)
+        g_t = xp.getitem(g, t)
+        if dh is not None:
+            g_t = g_t + _stack(xp, [dh, dc] + [zeros] * 5)
+        dpre[t], dh, dc, h_prev[t] = _lstm_grads(xp, g_t, xp.getitem(y, t), None, state_t,
+                                                 w_hh, b_hh)
+    dgx = shape.stack(dpre, axis=0)
+    rows = xp.reshape(dgx, (length * n, 4 * hidden))
+    dw = xp.matmul(xp.transpose(rows), xp.reshape(shape.stack(h_prev, axis=0),
+                                                  (length * n, hidden)))
+    return dgx, _state_grad(xp, state, dh, dc), dw
+
+
+_SEQUENCE_GRADS = {flag: functools.partial(_lstm_sequence_grads, flag) for flag in (False, True)}
+
+
+def _lstm_sequence_rule(k):
+    def rule(xp, g, y, gx, state, w_hh, b_hh=None, reverse=False):
+        grads = _shared(_SEQUENCE_GRADS[bool(reverse)], xp, g, y, gx, state, w_hh, b_hh)
+        if k == 3:  # b_hh: dpre summed over time and batch
+            return xp.sum(xp.reshape(grads[0], (-1, grads[0].shape[-1])), axis=0)
+        return grads[k]
+    return rule
+
+
 lstm_cell = Primitive(
     "lstm_cell", _lstm_cell, (_lstm_gx, _lstm_state, _lstm_w, _lstm_b), saves_output=True,
     kind="fused", export=False,
@@ -221,3 +342,9 @@ gru_cell = Primitive(
     kind="fused", export=False,
     doc="One GRU step: gx (N, 3H), state (N, S, H), w_hh (3H, H)[, b_hh] -> [h, r, z, n, a_n] "
         "(N, 5, H) (see autonet/ops/recurrent.py).")
+lstm_sequence = Primitive(
+    "lstm_sequence", _lstm_sequence, tuple(_lstm_sequence_rule(k) for k in range(4)),
+    saves_output=True, kind="fused", export=False,
+    doc="An LSTM layer over all steps: gx (L, N, 4H), state (N, S, H), w_hh (4H, H)[, b_hh], "
+        "reverse=False -> Y (L, N, 7, H), Y[t] = lstm_cell's output at step t (see "
+        "autonet/ops/recurrent.py).")
