@@ -728,3 +728,30 @@ CASES += [
     OpCase("gru_cell", an.ops.recurrent.gru_cell, _gru_cell_reference,
            recurrent_cell_args(3, 1, 2)),
 ]
+
+
+# ---- a whole LSTM layer in one node (nn/recurrent.py): lstm_cell over L steps, either direction
+@st.composite
+def lstm_sequence_args(draw: Any) -> tuple:
+    """gx (L, N, 4H), state (N, S, H) with S in 2..3, w_hh (4H, H)[, b_hh (4H,)], reverse."""
+    steps, n, hidden = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    rows = draw(st.integers(2, 3))
+    shapes_ = [(steps, n, 4 * hidden), (n, rows, hidden), (4 * hidden, hidden)]
+    if draw(st.booleans()):
+        shapes_.append((4 * hidden,))
+    arrays = _arrays([real(-1.5, 1.5)] * len(shapes_), shapes_, draw(seeds))
+    return arrays, {"reverse": draw(st.booleans())}
+
+
+def _lstm_sequence_reference(gx, state, w_hh, b_hh=0.0, reverse=False):
+    out = [None] * len(gx)
+    for t in (reversed(range(len(gx))) if reverse else range(len(gx))):
+        state = _lstm_cell_reference(gx[t], state, w_hh, b_hh)
+        out[t] = state
+    return np.stack(out, axis=0)
+
+
+CASES += [
+    OpCase("lstm_sequence", an.ops.recurrent.lstm_sequence, _lstm_sequence_reference,
+           lstm_sequence_args(), max_examples=25),
+]
