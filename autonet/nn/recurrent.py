@@ -66,6 +66,20 @@ class TimeLoop:
         return TimeStep(self.layer, t, f"{self.title} t={t}",
                         f"h<{t}> = {self.cell}(x<{t}>, {before})")
 
+    def gathered(self) -> _Titled:
+        """The scope of the unrolled steps stacked back into the loop's output."""
+        return _Titled(self.layer, f"{self.title} steps gathered",
+                       "Y[t] = step t's [h, c, gates], for every t")
+
+
+class _Titled:
+    """A scope with a title and notation of its own, for drawings."""
+
+    def __init__(self, layer: Module, title: str, notation: str) -> None:
+        self.layer = layer
+        self.drawing_title = title
+        self.drawing_notation = notation
+
 
 def _positive_int(owner: str, name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:

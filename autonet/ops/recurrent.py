@@ -35,11 +35,13 @@ only thing ``xp`` lacks is stacking blocks, done by numpy or by autonet's stack 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 
 import numpy as np
 
+from autonet.autograd.graph import module_scope
 from autonet.ops import shape
 from autonet.ops.primitive import Primitive
 
@@ -342,9 +344,25 @@ gru_cell = Primitive(
     kind="fused", export=False,
     doc="One GRU step: gx (N, 3H), state (N, S, H), w_hh (3H, H)[, b_hh] -> [h, r, z, n, a_n] "
         "(N, 5, H) (see autonet/ops/recurrent.py).")
+def _lstm_sequence_unrolled(inputs, attrs, scope):
+    """The same Y from one lstm_cell per step, each in its step's scope when the node ran in a
+    loop scope offering ``step(t, previous)`` and ``gathered()`` (nn.recurrent.TimeLoop)."""
+    gx, state, w_hh, *rest = inputs
+    order, previous = _steps(gx.shape[0], bool(attrs.get("reverse", False)))
+    step_scope = getattr(scope, "step", None)
+    outs: list = [None] * gx.shape[0]
+    for t in order:
+        with module_scope(step_scope(t, previous[t])) if step_scope else contextlib.nullcontext():
+            state = lstm_cell(shape.index(gx, t), state, w_hh, *rest)
+        outs[t] = state
+    gathered = getattr(scope, "gathered", None)
+    with module_scope(gathered()) if gathered else contextlib.nullcontext():
+        return shape.stack(outs, axis=0)
+
+
 lstm_sequence = Primitive(
     "lstm_sequence", _lstm_sequence, tuple(_lstm_sequence_rule(k) for k in range(4)),
-    saves_output=True, kind="fused", export=False,
+    saves_output=True, kind="fused", export=False, unrolled=_lstm_sequence_unrolled,
     doc="An LSTM layer over all steps: gx (L, N, 4H), state (N, S, H), w_hh (4H, H)[, b_hh], "
         "reverse=False -> Y (L, N, 7, H), Y[t] = lstm_cell's output at step t (see "
         "autonet/ops/recurrent.py).")
