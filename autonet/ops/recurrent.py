@@ -242,9 +242,13 @@ def _lstm_sequence(gx, state, w_hh, b_hh=None, reverse=False):
     y = np.empty((length, n, 7, hidden), dtype=dtype)
     scale, shift = _LSTM_SCALE.astype(dtype), _LSTM_SHIFT.astype(dtype)
     h, c = state[:, 0], state[:, 1]
+    w_t = np.ascontiguousarray(w_hh.T, dtype=dtype)  # (H, 4H): each step's product reads rows
+    pre = np.empty((n, width), dtype=dtype)
     for t in _steps(length, reverse)[0]:
-        pre = _recurrent_term(h, w_hh, b_hh, dtype)
+        np.matmul(h.astype(dtype, copy=False), w_t, out=pre)
         pre += gx[t]
+        if b_hh is not None:
+            pre += b_hh
         out = y[t]
         gates = out[:, 2:6]
         np.multiply(pre.reshape(n, 4, hidden), scale, out=gates)
