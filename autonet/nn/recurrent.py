@@ -12,11 +12,11 @@ a hidden state h_t (N, H), the course's a<t>, carried from one time step to the 
            h_t = (1 - z) * n + z * h_{t-1}
 
 The input projection x_t W_ih^T + b_ih of all L steps is one product per layer and direction;
-only the recurrence loops over time. An LSTM layer and direction is one fused node over all steps
-(lstm_sequence: numpy BPTT, dW_hh in one product); GRU steps are one fused node each
-(autonet/ops/recurrent.py). Each step runs in a scope of its own (the LSTM's when a drawing
-unrolls its node), so a graph drawing shows one box per time step and the gradient flowing back
-through time between them.
+only the recurrence loops over time. An LSTM or GRU layer and direction is one fused node over
+all steps (lstm_sequence, gru_sequence in autonet/ops/recurrent.py: numpy BPTT, dW_hh in one
+product). Each step runs in a scope of its own (for LSTM and GRU when a drawing unrolls the fused
+node), so a graph drawing shows one box per time step and the gradient flowing back through time
+between them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
 from autonet.ops.primitive import as_array
-from autonet.ops.recurrent import gru_cell, lstm_sequence
+from autonet.ops.recurrent import gru_sequence, lstm_sequence
 from autonet.tensor import Tensor, get_default_dtype
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -274,7 +274,7 @@ class RNNBase(Module):
         name = type(self).__name__
         where = (f" layer {layer}" if self.num_layers > 1 else "") + \
             (" reverse" if direction else "")
-        if self.mode == "LSTM":
+        if self.mode in ("LSTM", "GRU"):
             return self._run_fused(p, state, w_hh, recurrent, layer, direction, f"{name}{where}")
         steps = _time_slices(p)
         order = range(len(steps) - 1, -1, -1) if direction else range(len(steps))
@@ -284,34 +284,26 @@ class RNNBase(Module):
             notation = (f"h<{t}> = {self._step_text()}(x<{t}>, h<{previous}>)"
                         if previous is not None else f"h<{t}> = {self._step_text()}(x<{t}>, h0)")
             with module_scope(TimeStep(self, t, f"{name}{where} t={t}", notation)):
-                gx = steps[t]()
-                if self.mode == "GRU":
-                    state = gru_cell(gx, state, w_hh, *recurrent)
-                else:
-                    z = gx + F.linear(state, w_hh, b_hh)
-                    state = ops.tanh(z) if self.mode == "RNN_TANH" else ops.relu(z)
+                z = steps[t]() + F.linear(state, w_hh, b_hh)
+                state = ops.tanh(z) if self.mode == "RNN_TANH" else ops.relu(z)
             outs[t] = state
             previous = t
-        if self.mode == "GRU":
-            with module_scope(_Part(self, layer, direction, "outputs", "h<t> for every t")):
-                rows = ops.concatenate(outs, axis=0)  # (L N, K, H)
-                out = ops.reshape(ops.index(rows, (slice(None), 0)),
-                                  shape=(len(steps), batch, hidden))
-            return out, ops.index(state, (slice(None), 0)), None
         out = ops.reshape(ops.concatenate(outs, axis=0), shape=(len(steps), batch, hidden))
         return out, state, None
 
     def _run_fused(self, p: Tensor, state: Any, w_hh: Tensor, recurrent: tuple, layer: int,
                    direction: int, title: str) -> tuple[Tensor, Tensor, Tensor | None]:
-        """All L steps of an LSTM in one lstm_sequence node (numpy BPTT in its backward). A
-        drawing unrolls that node into one box per time step (TimeLoop.step)."""
+        """All L steps of an LSTM (GRU) in one lstm_sequence (gru_sequence) node: numpy BPTT in
+        its backward. A drawing unrolls that node into one box per time step (TimeLoop.step)."""
         steps = p.shape[0]
+        fused = lstm_sequence if self.mode == "LSTM" else gru_sequence
         with module_scope(TimeLoop(self, title, self._step_text())):
-            y = lstm_sequence(p, state, w_hh, *recurrent, reverse=bool(direction))
+            y = fused(p, state, w_hh, *recurrent, reverse=bool(direction))
         with module_scope(_Part(self, layer, direction, "outputs", "h<t> for every t")):
             out = ops.index(y, (slice(None), slice(None), 0))  # (L, N, H)
         last = 0 if direction else steps - 1
-        return out, ops.index(y, (last, slice(None), 0)), ops.index(y, (last, slice(None), 1))
+        c_n = ops.index(y, (last, slice(None), 1)) if self.mode == "LSTM" else None
+        return out, ops.index(y, (last, slice(None), 0)), c_n
 
     def _step_text(self) -> str:
         return {"LSTM": "lstm_cell", "GRU": "gru_cell", "RNN_RELU": "relu"}.get(self.mode, "tanh")

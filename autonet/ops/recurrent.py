@@ -1,4 +1,6 @@
-"""Fused recurrent cells: one node per time step for an LSTM or GRU step (nn/recurrent.py).
+"""Fused recurrent ops: one LSTM or GRU step (lstm_cell, gru_cell: nn/cells.py), and a whole
+layer over all time steps in one node (lstm_sequence, gru_sequence: nn/recurrent.py; see "a whole
+sequence in one node" below).
 
 A step reads the input projection of its time step ``gx = x_t W_ih^T + b_ih`` (computed for all
 steps in one product by the layer), the previous state and the recurrent weights. Its output keeps
@@ -217,16 +219,18 @@ def _gru_b(xp, g, y, *inputs):
 # ---- a whole sequence in one node ----------------------------------------------------------------
 # ``lstm_sequence(gx (L, N, 4H), state (N, S >= 2, H), w_hh (4H, H)[, b_hh], reverse=False)``
 # -> (L, N, 7, H): lstm_cell run over all L steps (from t = L-1 down to 0 when ``reverse``), Y[t]
-# being step t's [h, c, i, f, g, o, tanh c]. Backward is BPTT by hand: one loop back over time
-# carrying dh and dc, the pre-activation gradients of all steps kept in one (L, N, 4H) array, which
-# is the gradient of gx; dW_hh = dpre^T h_prev is then ONE product over all L N rows and db one sum:
+# being step t's [h, c, i, f, g, o, tanh c]; ``gru_sequence`` likewise with gru_cell, (L, N, 5, H).
+# Backward is BPTT by hand: one loop back over time carrying dh (and dc), the pre-activation
+# gradients of all steps kept in one (L, N, G H) array, which is the gradient of gx; dW_hh is then
+# ONE product over all L N rows and db one sum:
 #
-#     at step t (g_t = dL/dY[t] plus what step t+1 sends back, dh into row 0 and dc into row 1):
-#     dpre_t, dh_{t-1}, dc_{t-1} = the rule of lstm_cell above
-#     dW_hh = sum_t dpre_t^T h_{t-1} = dpre (L N, 4H)^T @ h_prev (L N, H)
+#     at step t (g_t = dL/dY[t] plus what step t+1 sends back, dh into row 0, dc into row 1):
+#     dpre_t, dh_{t-1}, dc_{t-1} = the rule of the cell above
+#     dW_hh = sum_t dpre_t^T h_{t-1} = dpre (L N, G H)^T @ h_prev (L N, H)   (GRU: da for dpre)
 #
-# Under create_graph the same loop runs on Tensors through lstm_cell's own rule (_lstm_grads),
-# reading every step's state out of Y, so it differentiates again (slower, only for higher orders).
+# Under create_graph the same loop runs on Tensors through the cell's own rule (_lstm_grads,
+# _gru_grads), reading every step's state out of Y, so it differentiates again (slower; only for
+# higher orders). A drawing replaces the node by one cell node per step (``unrolled``).
 
 
 def _steps(length, reverse):
@@ -300,7 +304,7 @@ def _lstm_sequence_grads(reverse, xp, g, y, gx, state, w_hh, b_hh=None):
         dc *= f
     rows = dpre.reshape(length * n, 4 * hidden)
     dw = np.matmul(rows.T, h_prev.reshape(length * n, hidden))
-    return dpre.reshape(length, n, 4 * hidden), _state_grad(xp, state, dh, dc), dw
+    return rows.reshape(length, n, 4 * hidden), _state_grad(xp, state, dh, dc), dw, rows
 
 
 def _lstm_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh):
@@ -321,21 +325,137 @@ def _lstm_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh):
                                                  w_hh, b_hh)
     dgx = shape.stack(dpre, axis=0)
     rows = xp.reshape(dgx, (length * n, 4 * hidden))
-    dw = xp.matmul(xp.transpose(rows), xp.reshape(shape.stack(h_prev, axis=0),
-                                                  (length * n, hidden)))
-    return dgx, _state_grad(xp, state, dh, dc), dw
+    return dgx, _state_grad(xp, state, dh, dc), _rows_product(xp, rows, h_prev), rows
 
 
-_SEQUENCE_GRADS = {flag: functools.partial(_lstm_sequence_grads, flag) for flag in (False, True)}
+def _rows_product(xp, rows, h_prev):
+    """dW_hh = sum_t d_t^T h_{t-1}: (L N, G H)^T @ (L N, H) over the steps' list of h_{t-1}."""
+    stacked = shape.stack(h_prev, axis=0)
+    return xp.matmul(xp.transpose(rows), xp.reshape(stacked, (rows.shape[0], stacked.shape[-1])))
 
 
-def _lstm_sequence_rule(k):
-    def rule(xp, g, y, gx, state, w_hh, b_hh=None, reverse=False):
-        grads = _shared(_SEQUENCE_GRADS[bool(reverse)], xp, g, y, gx, state, w_hh, b_hh)
-        if k == 3:  # b_hh: dpre summed over time and batch
-            return xp.sum(xp.reshape(grads[0], (-1, grads[0].shape[-1])), axis=0)
-        return grads[k]
-    return rule
+def _gru_sequence(gx, state, w_hh, b_hh=None, reverse=False):
+    length, n, width = gx.shape
+    hidden = width // 3
+    dtype = np.result_type(gx, state, w_hh, *(() if b_hh is None else (b_hh,)))
+    y = np.empty((length, n, 5, hidden), dtype=dtype)
+    h = state[:, 0]
+    w_t = np.ascontiguousarray(w_hh.T, dtype=dtype)  # (H, 3H)
+    a = np.empty((n, width), dtype=dtype)
+    for t in _steps(length, reverse)[0]:
+        np.matmul(h.astype(dtype, copy=False), w_t, out=a)
+        if b_hh is not None:
+            a += b_hh
+        out, x = y[t], gx[t]
+        rz = out[:, 1:3]
+        np.add(x[:, :2 * hidden].reshape(n, 2, hidden), a[:, :2 * hidden].reshape(n, 2, hidden),
+               out=rz, casting="unsafe")
+        rz *= 0.5
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        out[:, 4] = a[:, 2 * hidden:]
+        np.multiply(out[:, 1], out[:, 4], out=out[:, 3])
+        out[:, 3] += x[:, 2 * hidden:]
+        np.tanh(out[:, 3], out=out[:, 3])
+        np.subtract(h, out[:, 3], out=out[:, 0], casting="unsafe")
+        out[:, 0] *= out[:, 2]
+        out[:, 0] += out[:, 3]
+        h = out[:, 0]
+    return y
+
+
+def _gru_sequence_grads(reverse, xp, g, y, gx, state, w_hh, b_hh=None):
+    """(dgx (L, N, 3H), dstate (N, S, H), dW_hh (3H, H), da rows (L N, 3H)): gru_cell's rule
+    over time, dh carried back, dW_hh one product after the loop."""
+    if xp.records_graph:
+        return _gru_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh)
+    length, n, _, hidden = y.shape
+    order, previous = _steps(length, reverse)
+    dtype = y.dtype
+    dgx = np.empty((length, n, 3, hidden), dtype=dtype)
+    da = np.empty((length, n, 3, hidden), dtype=dtype)
+    h_prev = np.empty((length, n, hidden), dtype=dtype)
+    dh = np.zeros((n, hidden), dtype=dtype)
+    w = w_hh.astype(dtype, copy=False)
+    for t in reversed(order):
+        before = previous[t]
+        h_prev[t] = state[:, 0] if before is None else y[before, :, 0]
+        gt, yt, d, e = g[t], y[t], dgx[t], da[t]
+        r, z, new, a_n = yt[:, 1], yt[:, 2], yt[:, 3], yt[:, 4]
+        dh += gt[:, 0]
+        np.multiply(dh, 1 - z, out=d[:, 2])  # dn' = (gh (1 - z) + gn)(1 - n^2)
+        d[:, 2] += gt[:, 3]
+        d[:, 2] *= 1 - new * new
+        np.multiply(d[:, 2], a_n, out=d[:, 0])  # dr = (dn' a_n + gr) r (1 - r)
+        d[:, 0] += gt[:, 1]
+        d[:, 0] *= r - r * r
+        np.multiply(dh, h_prev[t] - new, out=d[:, 1])  # dz = (gh (h_prev - n) + gz) z (1 - z)
+        d[:, 1] += gt[:, 2]
+        d[:, 1] *= z - z * z
+        e[:, :2] = d[:, :2]
+        np.multiply(d[:, 2], r, out=e[:, 2])
+        e[:, 2] += gt[:, 4]
+        dh *= z
+        dh += np.matmul(e.reshape(n, 3 * hidden), w)
+    rows = da.reshape(length * n, 3 * hidden)
+    dw = np.matmul(rows.T, h_prev.reshape(length * n, hidden))
+    return dgx.reshape(length, n, 3 * hidden), _state_grad(xp, state, dh), dw, rows
+
+
+def _gru_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh):
+    """The loop above on Tensors, one gru_cell rule per step (differentiable again)."""
+    length, n, _, hidden = y.shape
+    order, previous = _steps(length, reverse)
+    dgx: list = [None] * length
+    da: list = [None] * length
+    h_prev: list = [None] * length
+    dh = None
+    zeros = np.zeros((n, hidden), dtype=y.dtype)
+    for t in reversed(order):
+        before = previous[t]
+        state_t = state if before is None else xp.getitem(y, before)
+        g_t = xp.getitem(g, t)
+        if dh is not None:
+            g_t = g_t + _stack(xp, [dh] + [zeros] * 4)
+        dgx[t], da[t], dh, h_prev[t] = _gru_grads(xp, g_t, xp.getitem(y, t), None, state_t,
+                                                   w_hh, b_hh)
+    rows = xp.reshape(shape.stack(da, axis=0), (length * n, 3 * hidden))
+    return (shape.stack(dgx, axis=0), _state_grad(xp, state, dh),
+            _rows_product(xp, rows, h_prev), rows)
+
+
+def _sequence_rules(grads):
+    """The four rules of a sequence op from ``grads(reverse, xp, g, y, *inputs)`` -> (dgx,
+    dstate, dW_hh, the rows (L N, G H) whose sum over rows is db_hh), computed once per node."""
+    per_direction = {flag: functools.partial(grads, flag) for flag in (False, True)}
+
+    def rule_for(k):
+        def rule(xp, g, y, gx, state, w_hh, b_hh=None, reverse=False):
+            found = _shared(per_direction[bool(reverse)], xp, g, y, gx, state, w_hh, b_hh)
+            return xp.sum(found[3], axis=0) if k == 3 else found[k]
+        return rule
+    return tuple(rule_for(k) for k in range(4))
+
+
+def _sequence_unrolled(cell):
+    """unrolled() of a sequence op: the same Y from one ``cell`` node per step, each in its
+    step's scope when the node ran in a loop scope offering ``step(t, previous)`` and
+    ``gathered()`` (nn.recurrent.TimeLoop), for drawings."""
+    def unrolled(inputs, attrs, scope):
+        gx, state, w_hh, *rest = inputs
+        order, previous = _steps(gx.shape[0], bool(attrs.get("reverse", False)))
+        step_scope = getattr(scope, "step", None)
+        outs: list = [None] * gx.shape[0]
+        for t in order:
+            with module_scope(step_scope(t, previous[t])) if step_scope else \
+                    contextlib.nullcontext():
+                state = cell(shape.index(gx, t), state, w_hh, *rest)
+            outs[t] = state
+        gathered = getattr(scope, "gathered", None)
+        with module_scope(gathered()) if gathered else contextlib.nullcontext():
+            return shape.stack(outs, axis=0)
+    return unrolled
 
 
 lstm_cell = Primitive(
@@ -348,25 +468,15 @@ gru_cell = Primitive(
     kind="fused", export=False,
     doc="One GRU step: gx (N, 3H), state (N, S, H), w_hh (3H, H)[, b_hh] -> [h, r, z, n, a_n] "
         "(N, 5, H) (see autonet/ops/recurrent.py).")
-def _lstm_sequence_unrolled(inputs, attrs, scope):
-    """The same Y from one lstm_cell per step, each in its step's scope when the node ran in a
-    loop scope offering ``step(t, previous)`` and ``gathered()`` (nn.recurrent.TimeLoop)."""
-    gx, state, w_hh, *rest = inputs
-    order, previous = _steps(gx.shape[0], bool(attrs.get("reverse", False)))
-    step_scope = getattr(scope, "step", None)
-    outs: list = [None] * gx.shape[0]
-    for t in order:
-        with module_scope(step_scope(t, previous[t])) if step_scope else contextlib.nullcontext():
-            state = lstm_cell(shape.index(gx, t), state, w_hh, *rest)
-        outs[t] = state
-    gathered = getattr(scope, "gathered", None)
-    with module_scope(gathered()) if gathered else contextlib.nullcontext():
-        return shape.stack(outs, axis=0)
-
-
 lstm_sequence = Primitive(
-    "lstm_sequence", _lstm_sequence, tuple(_lstm_sequence_rule(k) for k in range(4)),
-    saves_output=True, kind="fused", export=False, unrolled=_lstm_sequence_unrolled,
+    "lstm_sequence", _lstm_sequence, _sequence_rules(_lstm_sequence_grads),
+    saves_output=True, kind="fused", export=False, unrolled=_sequence_unrolled(lstm_cell),
     doc="An LSTM layer over all steps: gx (L, N, 4H), state (N, S, H), w_hh (4H, H)[, b_hh], "
         "reverse=False -> Y (L, N, 7, H), Y[t] = lstm_cell's output at step t (see "
+        "autonet/ops/recurrent.py).")
+gru_sequence = Primitive(
+    "gru_sequence", _gru_sequence, _sequence_rules(_gru_sequence_grads),
+    saves_output=True, kind="fused", export=False, unrolled=_sequence_unrolled(gru_cell),
+    doc="A GRU layer over all steps: gx (L, N, 3H), state (N, S, H), w_hh (3H, H)[, b_hh], "
+        "reverse=False -> Y (L, N, 5, H), Y[t] = gru_cell's output at step t (see "
         "autonet/ops/recurrent.py).")

@@ -730,28 +730,32 @@ CASES += [
 ]
 
 
-# ---- a whole LSTM layer in one node (nn/recurrent.py): lstm_cell over L steps, either direction
+# ---- a whole LSTM or GRU layer in one node (nn/recurrent.py): the cell over L steps, either way
 @st.composite
-def lstm_sequence_args(draw: Any) -> tuple:
-    """gx (L, N, 4H), state (N, S, H) with S in 2..3, w_hh (4H, H)[, b_hh (4H,)], reverse."""
+def sequence_args(draw: Any, gates: int, min_rows: int) -> tuple:
+    """gx (L, N, G H), state (N, S, H) with S in min_rows..3, w_hh (G H, H)[, b_hh], reverse."""
     steps, n, hidden = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
-    rows = draw(st.integers(2, 3))
-    shapes_ = [(steps, n, 4 * hidden), (n, rows, hidden), (4 * hidden, hidden)]
+    rows = draw(st.integers(min_rows, 3))
+    shapes_ = [(steps, n, gates * hidden), (n, rows, hidden), (gates * hidden, hidden)]
     if draw(st.booleans()):
-        shapes_.append((4 * hidden,))
+        shapes_.append((gates * hidden,))
     arrays = _arrays([real(-1.5, 1.5)] * len(shapes_), shapes_, draw(seeds))
     return arrays, {"reverse": draw(st.booleans())}
 
 
-def _lstm_sequence_reference(gx, state, w_hh, b_hh=0.0, reverse=False):
-    out = [None] * len(gx)
-    for t in (reversed(range(len(gx))) if reverse else range(len(gx))):
-        state = _lstm_cell_reference(gx[t], state, w_hh, b_hh)
-        out[t] = state
-    return np.stack(out, axis=0)
+def _sequence_reference(cell):
+    def reference(gx, state, w_hh, b_hh=0.0, reverse=False):
+        out = [None] * len(gx)
+        for t in (reversed(range(len(gx))) if reverse else range(len(gx))):
+            state = cell(gx[t], state, w_hh, b_hh)
+            out[t] = state
+        return np.stack(out, axis=0)
+    return reference
 
 
 CASES += [
-    OpCase("lstm_sequence", an.ops.recurrent.lstm_sequence, _lstm_sequence_reference,
-           lstm_sequence_args(), max_examples=25),
+    OpCase("lstm_sequence", an.ops.recurrent.lstm_sequence,
+           _sequence_reference(_lstm_cell_reference), sequence_args(4, 2), max_examples=25),
+    OpCase("gru_sequence", an.ops.recurrent.gru_sequence,
+           _sequence_reference(_gru_cell_reference), sequence_args(3, 1), max_examples=25),
 ]

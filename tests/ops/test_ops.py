@@ -73,7 +73,8 @@ def test_second_derivatives_match(case: OpCase, data) -> None:
     assert an.gradgradcheck(_call(case, tensors, kwargs), tensors, atol=1e-4)
 
 
-RECURRENT = [c for c in CASES if c.name in ("lstm_cell", "gru_cell", "lstm_sequence")]
+RECURRENT = [c for c in CASES if c.name in ("lstm_cell", "gru_cell", "lstm_sequence",
+                                            "gru_sequence")]
 
 
 @pytest.mark.parametrize("case", RECURRENT, ids=[c.name for c in RECURRENT])

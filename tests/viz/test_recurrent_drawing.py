@@ -82,25 +82,29 @@ def test_step_boxes_can_be_expanded_into_their_ops() -> None:
     assert "GRU t=1" in source and np.isfinite(out.data).all()
 
 
-def _lstm_loss(bidirectional: bool = False):
+def _lstm_loss(bidirectional: bool = False, kind: str = "LSTM"):
     an.manual_seed(3)
-    lstm = an.nn.LSTM(2, 3, num_layers=2, bidirectional=bidirectional, dtype=np.float64)
-    out, (h_n, c_n) = lstm(an.randn(4, 2, 2).astype("float64"))
+    lstm = getattr(an.nn, kind)(2, 3, num_layers=2, bidirectional=bidirectional,
+                                dtype=np.float64)
+    out, state = lstm(an.randn(4, 2, 2).astype("float64"))
+    h_n, c_n = state if kind == "LSTM" else (state, state)
     return lstm, (out ** 2).sum() + (h_n * c_n).sum()
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_an_lstm_layer_is_one_node_that_the_drawing_unrolls_exactly(bidirectional) -> None:
+def test_a_recurrent_layer_is_one_node_that_the_drawing_unrolls_exactly(bidirectional,
+                                                                         kind) -> None:
     # the layer records one lstm_sequence node per layer and direction (fast backward) ...
-    lstm, loss = _lstm_loss(bidirectional)
+    lstm, loss = _lstm_loss(bidirectional, kind)
     fused = [n for n in an.autograd.engine.topological_order([loss._node])
-             if n.name == "lstm_sequence"]
+             if n.name == f"{kind.lower()}_sequence"]
     assert len(fused) == 2 * (2 if bidirectional else 1)
     # ... the drawing shows one box per step of each, and its own backward through those steps
     # gives the gradients the fused node's backward gives
     source = an.viz.draw_graph(loss, model=lstm, flow=True).source
     titles = [n["label"][0] for n in dot.nodes(source).values()]
-    assert sum(bool(re.search(r"LSTM layer [01]( reverse)? t=\d$", t)) for t in titles) \
+    assert sum(bool(re.search(kind + r" layer [01]( reverse)? t=\d$", t)) for t in titles) \
         == 4 * len(fused)
     walk = an.viz.walk_graph(loss)
     flow = an.viz.compute_flow(walk)
