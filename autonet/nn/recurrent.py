@@ -33,7 +33,7 @@ from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
 from autonet.ops.primitive import as_array
-from autonet.ops.recurrent import gru_sequence, lstm_sequence
+from autonet.ops.recurrent import gru_sequence, lstm_sequence, rnn_sequence
 from autonet.tensor import Tensor, get_default_dtype
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -68,8 +68,11 @@ class TimeLoop:
 
     def gathered(self) -> _Titled:
         """The scope of the unrolled steps stacked back into the loop's output."""
+        kept = {"LSTM": "[h, c, i, f, g, o, tanh c]", "GRU": "[h, r, z, n, a_n]"}
+        what = kept.get(getattr(self.layer, "mode", ""))
         return _Titled(self.layer, f"{self.title} steps gathered",
-                       "Y[t] = step t's [h, c, gates], for every t")
+                       f"Y[t] = step t's {what}, for every t" if what else
+                       "Y[t] = h<t>, for every t")
 
 
 class _Titled:
@@ -96,25 +99,6 @@ def _as_tensor(x: Any, dtype: np.dtype) -> Tensor:
         return x
     array = np.asarray(x)
     return Tensor(array if array.dtype.kind == "f" else array.astype(dtype))
-
-
-def _time_slices(p: Tensor, leaf: int = 4) -> list[Any]:
-    """Getters of p[t] for each t of p (L, ...). A slice's gradient is scattered into zeros of
-    its source's shape, so L slices straight from p would cost L arrays of p's size in backward
-    (L^2 work). Halving p until pieces have at most ``leaf`` steps costs about log2(L / leaf)
-    arrays of p's size instead."""
-    getters: list[Any] = [None] * p.shape[0]
-    pending = [(p, 0, p.shape[0])]
-    while pending:
-        piece, lo, hi = pending.pop()
-        if hi - lo <= leaf:
-            for t in range(lo, hi):
-                getters[t] = lambda piece=piece, k=t - lo: ops.index(piece, k)
-            continue
-        mid = (lo + hi) // 2
-        pending.append((ops.index(piece, slice(0, mid - lo)), lo, mid))
-        pending.append((ops.index(piece, slice(mid - lo, None)), mid, hi))
-    return getters
 
 
 class RNNBase(Module):
@@ -265,7 +249,6 @@ class RNNBase(Module):
              ) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction over all steps: (output (L, N, H), h_L, c_L)."""
         w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-        hidden = self.hidden_size
         recurrent = () if b_hh is None else (b_hh,)
         with module_scope(_Part(self, layer, direction, "input projection",
                                 "X W_ih^T + b_ih, all time steps in one product")):
@@ -274,34 +257,26 @@ class RNNBase(Module):
         name = type(self).__name__
         where = (f" layer {layer}" if self.num_layers > 1 else "") + \
             (" reverse" if direction else "")
-        if self.mode in ("LSTM", "GRU"):
-            return self._run_fused(p, state, w_hh, recurrent, layer, direction, f"{name}{where}")
-        steps = _time_slices(p)
-        order = range(len(steps) - 1, -1, -1) if direction else range(len(steps))
-        outs: list[Any] = [None] * len(steps)
-        previous = None
-        for t in order:
-            notation = (f"h<{t}> = {self._step_text()}(x<{t}>, h<{previous}>)"
-                        if previous is not None else f"h<{t}> = {self._step_text()}(x<{t}>, h0)")
-            with module_scope(TimeStep(self, t, f"{name}{where} t={t}", notation)):
-                z = steps[t]() + F.linear(state, w_hh, b_hh)
-                state = ops.tanh(z) if self.mode == "RNN_TANH" else ops.relu(z)
-            outs[t] = state
-            previous = t
-        out = ops.reshape(ops.concatenate(outs, axis=0), shape=(len(steps), batch, hidden))
-        return out, state, None
+        return self._run_fused(p, state, w_hh, recurrent, layer, direction, f"{name}{where}")
 
     def _run_fused(self, p: Tensor, state: Any, w_hh: Tensor, recurrent: tuple, layer: int,
                    direction: int, title: str) -> tuple[Tensor, Tensor, Tensor | None]:
-        """All L steps of an LSTM (GRU) in one lstm_sequence (gru_sequence) node: numpy BPTT in
-        its backward. A drawing unrolls that node into one box per time step (TimeLoop.step)."""
+        """All L steps of one layer and direction in one node (lstm_sequence, gru_sequence,
+        rnn_sequence): numpy BPTT in its backward. A drawing unrolls that node into one box per
+        time step (TimeLoop.step)."""
         steps = p.shape[0]
+        last = 0 if direction else steps - 1
+        loop = TimeLoop(self, title, self._step_text())
+        if self.mode in ("RNN_TANH", "RNN_RELU"):
+            with module_scope(loop):
+                y = rnn_sequence(p, state, w_hh, *recurrent, reverse=bool(direction),
+                                 nonlinearity="tanh" if self.mode == "RNN_TANH" else "relu")
+            return y, ops.index(y, last), None  # y (L, N, H) is every h_t
         fused = lstm_sequence if self.mode == "LSTM" else gru_sequence
-        with module_scope(TimeLoop(self, title, self._step_text())):
+        with module_scope(loop):
             y = fused(p, state, w_hh, *recurrent, reverse=bool(direction))
         with module_scope(_Part(self, layer, direction, "outputs", "h<t> for every t")):
             out = ops.index(y, (slice(None), slice(None), 0))  # (L, N, H)
-        last = 0 if direction else steps - 1
         c_n = ops.index(y, (last, slice(None), 1)) if self.mode == "LSTM" else None
         return out, ops.index(y, (last, slice(None), 0)), c_n
 

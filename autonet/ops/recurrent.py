@@ -45,7 +45,10 @@ import numpy as np
 
 from autonet.autograd.graph import module_scope
 from autonet.ops import shape
-from autonet.ops.primitive import Primitive
+from autonet.ops.elementwise import relu, tanh
+from autonet.ops.fused import linear
+from autonet.ops.primitive import Primitive, as_array
+from autonet.ops.registry import Kink
 
 # sigmoid(z) = 0.5 tanh(z / 2) + 0.5 (exact, and never overflows); the LSTM's g gate is tanh(z).
 _LSTM_SCALE = np.array([0.5, 0.5, 1.0, 0.5]).reshape(4, 1)
@@ -267,10 +270,10 @@ def _lstm_sequence(gx, state, w_hh, b_hh=None, reverse=False):
     return y
 
 
-def _lstm_sequence_grads(reverse, xp, g, y, gx, state, w_hh, b_hh=None):
+def _lstm_sequence_grads(xp, g, y, gx, state, w_hh, b_hh=None, reverse=False):
     """(dgx (L, N, 4H), dstate (N, S, H), dW_hh (4H, H)); db is dgx summed over L and N."""
     if xp.records_graph:
-        return _lstm_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh)
+        return _lstm_sequence_grads_graph(xp, g, y, state, w_hh, b_hh, reverse)
     length, n, _, hidden = y.shape
     order, previous = _steps(length, reverse)
     dtype = y.dtype
@@ -311,7 +314,7 @@ def _lstm_sequence_grads(reverse, xp, g, y, gx, state, w_hh, b_hh=None):
     return rows.reshape(length, n, 4 * hidden), _state_grad(xp, state, dh, dc), dw, rows
 
 
-def _lstm_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh):
+def _lstm_sequence_grads_graph(xp, g, y, state, w_hh, b_hh, reverse):
     """The loop above on Tensors, one lstm_cell rule per step (see the comment above)."""
     length, n, _, hidden = y.shape
     order, previous = _steps(length, reverse)
@@ -369,11 +372,11 @@ def _gru_sequence(gx, state, w_hh, b_hh=None, reverse=False):
     return y
 
 
-def _gru_sequence_grads(reverse, xp, g, y, gx, state, w_hh, b_hh=None):
+def _gru_sequence_grads(xp, g, y, gx, state, w_hh, b_hh=None, reverse=False):
     """(dgx (L, N, 3H), dstate (N, S, H), dW_hh (3H, H), da rows (L N, 3H)): gru_cell's rule
     over time, dh carried back, dW_hh one product after the loop."""
     if xp.records_graph:
-        return _gru_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh)
+        return _gru_sequence_grads_graph(xp, g, y, state, w_hh, b_hh, reverse)
     length, n, _, hidden = y.shape
     order, previous = _steps(length, reverse)
     dtype = y.dtype
@@ -407,7 +410,7 @@ def _gru_sequence_grads(reverse, xp, g, y, gx, state, w_hh, b_hh=None):
     return dgx.reshape(length, n, 3 * hidden), _state_grad(xp, state, dh), dw, rows
 
 
-def _gru_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh):
+def _gru_sequence_grads_graph(xp, g, y, state, w_hh, b_hh, reverse):
     """The loop above on Tensors, one gru_cell rule per step (differentiable again)."""
     length, n, _, hidden = y.shape
     order, previous = _steps(length, reverse)
@@ -429,14 +432,93 @@ def _gru_sequence_grads_graph(reverse, xp, g, y, gx, state, w_hh, b_hh):
             _rows_product(xp, rows, h_prev), rows)
 
 
+# ---- the plain RNN: h_t = tanh or relu(gx_t + h_{t-1} W_hh^T + b_hh), Y (L, N, H) = every h_t
+#     dz_t = (g_t + dh_t) * slope(h_t)   (tanh: 1 - h^2; relu: [h > 0], 0 at the kink)
+#     dh_{t-1} = dz_t W_hh,  dgx = dz,  dW_hh = dz (L N, H)^T @ h_prev (L N, H),  db = sum dz
+def _check_nonlinearity(nonlinearity):
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn_sequence: nonlinearity must be 'tanh' or 'relu', got "
+                         f"{nonlinearity!r}")
+
+
+def _rnn_sequence(gx, state, w_hh, b_hh=None, nonlinearity="tanh", reverse=False):
+    _check_nonlinearity(nonlinearity)
+    length, n, hidden = gx.shape
+    dtype = np.result_type(gx, state, w_hh, *(() if b_hh is None else (b_hh,)))
+    y = np.empty((length, n, hidden), dtype=dtype)
+    w_t = np.ascontiguousarray(w_hh.T, dtype=dtype)
+    h = state
+    for t in _steps(length, reverse)[0]:
+        out = y[t]
+        np.matmul(h.astype(dtype, copy=False), w_t, out=out)
+        out += gx[t]
+        if b_hh is not None:
+            out += b_hh
+        if nonlinearity == "tanh":
+            np.tanh(out, out=out)
+        else:
+            np.maximum(out, 0, out=out)
+        h = out
+    return y
+
+
+def _rnn_slope(xp, y, nonlinearity):
+    if nonlinearity == "tanh":
+        return 1 - y * y
+    return (as_array(y) > 0).astype(as_array(y).dtype)  # a constant: relu'' = 0 off the kink
+
+
+def _rnn_sequence_grads(xp, g, y, gx, state, w_hh, b_hh=None, nonlinearity="tanh",
+                        reverse=False):
+    """(dgx (L, N, H), dh_0 (N, H), dW_hh (H, H), dz rows (L N, H))."""
+    length, n, hidden = y.shape
+    order, previous = _steps(length, reverse)
+    if xp.records_graph:
+        dz: list = [None] * length
+        h_prev: list = [None] * length
+        dh = None
+        for t in reversed(order):
+            before = previous[t]
+            y_t = xp.getitem(y, t)
+            h_prev[t] = state if before is None else xp.getitem(y, before)
+            g_t = xp.getitem(g, t) if dh is None else xp.getitem(g, t) + dh
+            dz[t] = g_t * _rnn_slope(xp, y_t, nonlinearity)
+            dh = xp.matmul(dz[t], w_hh)
+        dgx = shape.stack(dz, axis=0)
+        rows = xp.reshape(dgx, (length * n, hidden))
+        return dgx, dh, _rows_product(xp, rows, h_prev), rows
+    dgx = _rnn_slope(xp, y, nonlinearity)  # slopes of all steps, then times g_t + dh_t in place
+    h_prev = np.empty_like(y)
+    dh = np.zeros((n, hidden), dtype=y.dtype)
+    w = w_hh.astype(y.dtype, copy=False)
+    for t in reversed(order):
+        before = previous[t]
+        h_prev[t] = state if before is None else y[before]
+        dh += g[t]
+        dgx[t] *= dh
+        dh = np.matmul(dgx[t], w)
+    rows = dgx.reshape(length * n, hidden)
+    return dgx, dh, np.matmul(rows.T, h_prev.reshape(length * n, hidden)), rows
+
+
+def _rnn_step(gx_t, h, w_hh, b_hh=None, nonlinearity="tanh"):
+    """One step as the ops an unrolled drawing shows: tanh or relu(gx_t + linear(h))."""
+    z = gx_t + linear(h, w_hh, *(() if b_hh is None else (b_hh,)))
+    return tanh(z) if nonlinearity == "tanh" else relu(z)
+
+
 def _sequence_rules(grads):
-    """The four rules of a sequence op from ``grads(reverse, xp, g, y, *inputs)`` -> (dgx,
+    """The four rules of a sequence op from ``grads(xp, g, y, *inputs, **attrs)`` -> (dgx,
     dstate, dW_hh, the rows (L N, G H) whose sum over rows is db_hh), computed once per node."""
-    per_direction = {flag: functools.partial(grads, flag) for flag in (False, True)}
+    variants: dict = {}  # one stable callable per set of attributes (the key of _shared)
 
     def rule_for(k):
-        def rule(xp, g, y, gx, state, w_hh, b_hh=None, reverse=False):
-            found = _shared(per_direction[bool(reverse)], xp, g, y, gx, state, w_hh, b_hh)
+        def rule(xp, g, y, gx, state, w_hh, b_hh=None, **attrs):
+            key = tuple(sorted(attrs.items()))
+            compute = variants.get(key)
+            if compute is None:
+                compute = variants[key] = functools.partial(grads, **attrs)
+            found = _shared(compute, xp, g, y, gx, state, w_hh, b_hh)
             return xp.sum(found[3], axis=0) if k == 3 else found[k]
         return rule
     return tuple(rule_for(k) for k in range(4))
@@ -448,13 +530,14 @@ def _sequence_unrolled(cell):
     ``gathered()`` (nn.recurrent.TimeLoop), for drawings."""
     def unrolled(inputs, attrs, scope):
         gx, state, w_hh, *rest = inputs
+        step_attrs = {k: v for k, v in attrs.items() if k != "reverse"}
         order, previous = _steps(gx.shape[0], bool(attrs.get("reverse", False)))
         step_scope = getattr(scope, "step", None)
         outs: list = [None] * gx.shape[0]
         for t in order:
             with module_scope(step_scope(t, previous[t])) if step_scope else \
                     contextlib.nullcontext():
-                state = cell(shape.index(gx, t), state, w_hh, *rest)
+                state = cell(shape.index(gx, t), state, w_hh, *rest, **step_attrs)
             outs[t] = state
         gathered = getattr(scope, "gathered", None)
         with module_scope(gathered()) if gathered else contextlib.nullcontext():
@@ -483,4 +566,12 @@ gru_sequence = Primitive(
     saves_output=True, kind="fused", export=False, unrolled=_sequence_unrolled(gru_cell),
     doc="A GRU layer over all steps: gx (L, N, 3H), state (N, S, H), w_hh (3H, H)[, b_hh], "
         "reverse=False -> Y (L, N, 5, H), Y[t] = gru_cell's output at step t (see "
+        "autonet/ops/recurrent.py).")
+rnn_sequence = Primitive(
+    "rnn_sequence", _rnn_sequence, _sequence_rules(_rnn_sequence_grads),
+    saves_output=True, kind="fused", export=False, unrolled=_sequence_unrolled(_rnn_step),
+    kink=Kink(lambda inputs, attrs, out: (out > 0) if (attrs or {}).get("nonlinearity") == "relu"
+              else np.zeros(0), "relu: where a pre-activation is 0"),
+    doc="A plain RNN layer over all steps: gx (L, N, H), h_0 (N, H), w_hh (H, H)[, b_hh], "
+        "nonlinearity='tanh' or 'relu', reverse=False -> Y (L, N, H) = h_t for every t (see "
         "autonet/ops/recurrent.py).")

@@ -753,7 +753,32 @@ def _sequence_reference(cell):
     return reference
 
 
+@st.composite
+def rnn_sequence_args(draw: Any, nonlinearity: str) -> tuple:
+    """gx (L, N, H), h_0 (N, H), w_hh (H, H)[, b_hh (H,)], nonlinearity, reverse."""
+    steps, n, hidden = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    shapes_ = [(steps, n, hidden), (n, hidden), (hidden, hidden)]
+    if draw(st.booleans()):
+        shapes_.append((hidden,))
+    arrays = _arrays([real(-1.5, 1.5)] * len(shapes_), shapes_, draw(seeds))
+    return arrays, {"nonlinearity": nonlinearity, "reverse": draw(st.booleans())}
+
+
+def _rnn_step_reference(gx, h, w_hh, b_hh=0.0, nonlinearity="tanh"):
+    z = gx + h @ w_hh.T + b_hh
+    return np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0)
+
+
+def _rnn_sequence_reference(gx, state, w_hh, b_hh=0.0, nonlinearity="tanh", reverse=False):
+    step = lambda gx_t, h, w, b: _rnn_step_reference(gx_t, h, w, b, nonlinearity)  # noqa: E731
+    return _sequence_reference(step)(gx, state, w_hh, b_hh, reverse)
+
+
 CASES += [
+    OpCase("rnn_sequence", an.ops.recurrent.rnn_sequence, _rnn_sequence_reference,
+           rnn_sequence_args("tanh"), max_examples=25),
+    OpCase("rnn_sequence(relu)", an.ops.recurrent.rnn_sequence, _rnn_sequence_reference,
+           rnn_sequence_args("relu"), max_examples=25, primitives=("rnn_sequence",)),
     OpCase("lstm_sequence", an.ops.recurrent.lstm_sequence,
            _sequence_reference(_lstm_cell_reference), sequence_args(4, 2), max_examples=25),
     OpCase("gru_sequence", an.ops.recurrent.gru_sequence,

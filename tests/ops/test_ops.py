@@ -74,7 +74,8 @@ def test_second_derivatives_match(case: OpCase, data) -> None:
 
 
 RECURRENT = [c for c in CASES if c.name in ("lstm_cell", "gru_cell", "lstm_sequence",
-                                            "gru_sequence")]
+                                            "gru_sequence", "rnn_sequence",
+                                            "rnn_sequence(relu)")]
 
 
 @pytest.mark.parametrize("case", RECURRENT, ids=[c.name for c in RECURRENT])

@@ -91,11 +91,11 @@ def _lstm_loss(bidirectional: bool = False, kind: str = "LSTM"):
     return lstm, (out ** 2).sum() + (h_n * c_n).sum()
 
 
-@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_a_recurrent_layer_is_one_node_that_the_drawing_unrolls_exactly(bidirectional,
                                                                          kind) -> None:
-    # the layer records one lstm_sequence node per layer and direction (fast backward) ...
+    # the layer records one lstm_sequence (gru_, rnn_) node per layer and direction ...
     lstm, loss = _lstm_loss(bidirectional, kind)
     fused = [n for n in an.autograd.engine.topological_order([loss._node])
              if n.name == f"{kind.lower()}_sequence"]
