@@ -12,10 +12,10 @@ a hidden state h_t (N, H), the course's a<t>, carried from one time step to the 
            h_t = (1 - z) * n + z * h_{t-1}
 
 The input projection x_t W_ih^T + b_ih of all L steps is one product per layer and direction;
-only the recurrence loops over time. An LSTM or GRU layer and direction is one fused node over
-all steps (lstm_sequence, gru_sequence in autonet/ops/recurrent.py: numpy BPTT, dW_hh in one
-product). Each step runs in a scope of its own (for LSTM and GRU when a drawing unrolls the fused
-node), so a graph drawing shows one box per time step and the gradient flowing back through time
+only the recurrence loops over time. Each layer and direction is one fused node over all steps
+(rnn_sequence, lstm_sequence, gru_sequence in autonet/ops/recurrent.py: numpy BPTT, dW_hh in one
+product). A drawing unrolls that node into the ops of each step, each step in a scope of its own
+(TimeLoop.step), so it shows one box per time step and the gradient flowing back through time
 between them.
 """
 

@@ -1,6 +1,6 @@
 """Fused recurrent ops: one LSTM or GRU step (lstm_cell, gru_cell: nn/cells.py), and a whole
-layer over all time steps in one node (lstm_sequence, gru_sequence: nn/recurrent.py; see "a whole
-sequence in one node" below).
+layer over all time steps in one node (lstm_sequence, gru_sequence, rnn_sequence:
+nn/recurrent.py; see "a whole sequence in one node" below).
 
 A step reads the input projection of its time step ``gx = x_t W_ih^T + b_ih`` (computed for all
 steps in one product by the layer), the previous state and the recurrent weights. Its output keeps
