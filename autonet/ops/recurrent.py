@@ -271,7 +271,7 @@ def _lstm_sequence(gx, state, w_hh, b_hh=None, reverse=False):
 
 
 def _lstm_sequence_grads(xp, g, y, gx, state, w_hh, b_hh=None, reverse=False):
-    """(dgx (L, N, 4H), dstate (N, S, H), dW_hh (4H, H)); db is dgx summed over L and N."""
+    """(dgx (L, N, 4H), dstate (N, S, H), dW_hh (4H, H), dgx's rows (L N, 4H) for db)."""
     if xp.records_graph:
         return _lstm_sequence_grads_graph(xp, g, y, state, w_hh, b_hh, reverse)
     length, n, _, hidden = y.shape
