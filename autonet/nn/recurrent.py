@@ -51,8 +51,9 @@ class TimeStep:
 
 
 class TimeLoop:
-    """The scope of a fused whole-sequence node (lstm_sequence): boxed as ``LSTM time loop``
-    when drawn as is; ``step`` gives the TimeStep scope of each step when a drawing unrolls it."""
+    """The scope of a fused whole-sequence node (rnn_, lstm_, gru_sequence), titled ``LSTM time
+    loop``; ``step`` gives the TimeStep scope of each step and ``gathered`` the scope of their
+    stacking when a drawing unrolls the node (autonet/viz/unroll.py)."""
 
     def __init__(self, layer: Module, title: str, cell: str) -> None:
         self.layer = layer
