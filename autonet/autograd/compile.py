@@ -309,6 +309,8 @@ class _Recorder:
         self.trace.output = self._structure(result)
         modules: dict[int, Any] = {}
         for module in self.scopes.values():
+            if not callable(getattr(module, "modules", None)):
+                continue  # a scope that only titles a drawing (one time step of an LSTM)
             for m in module.modules():
                 modules.setdefault(id(m), m)
         self.trace.modules = list(modules.values())

@@ -12,9 +12,11 @@ a hidden state h_t (N, H), the course's a<t>, carried from one time step to the 
            h_t = (1 - z) * n + z * h_{t-1}
 
 The input projection x_t W_ih^T + b_ih of all L steps is one product per layer and direction;
-only the recurrence loops over time. LSTM and GRU steps are one fused node each
-(autonet/ops/recurrent.py). Each step runs in a scope of its own, so a graph drawing shows one box
-per time step and the gradient flowing back through time between them.
+only the recurrence loops over time. Each layer and direction is one fused node over all steps
+(rnn_sequence, lstm_sequence, gru_sequence in autonet/ops/recurrent.py: numpy BPTT, dW_hh in one
+product). A drawing unrolls that node into the ops of each step, each step in a scope of its own
+(TimeLoop.step), so it shows one box per time step and the gradient flowing back through time
+between them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from autonet.nn import functional as F
 from autonet.nn import init
 from autonet.nn.module import Module, Parameter
 from autonet.ops.primitive import as_array
-from autonet.ops.recurrent import gru_cell, lstm_cell
+from autonet.ops.recurrent import gru_sequence, lstm_sequence, rnn_sequence
 from autonet.tensor import Tensor, get_default_dtype
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -44,6 +46,41 @@ class TimeStep:
     def __init__(self, layer: Module, t: int, title: str, notation: str) -> None:
         self.layer = layer
         self.t = t
+        self.drawing_title = title
+        self.drawing_notation = notation
+
+
+class TimeLoop:
+    """The scope of a fused whole-sequence node (rnn_, lstm_, gru_sequence), titled ``LSTM time
+    loop``; ``step`` gives the TimeStep scope of each step and ``gathered`` the scope of their
+    stacking when a drawing unrolls the node (autonet/viz/unroll.py)."""
+
+    def __init__(self, layer: Module, title: str, cell: str) -> None:
+        self.layer = layer
+        self.title = title
+        self.cell = cell
+        self.drawing_title = f"{title} time loop"
+        self.drawing_notation = f"h<t> = {cell}(x<t>, h<t-1>) for every t"
+
+    def step(self, t: int, previous: int | None) -> TimeStep:
+        before = "h0" if previous is None else f"h<{previous}>"
+        return TimeStep(self.layer, t, f"{self.title} t={t}",
+                        f"h<{t}> = {self.cell}(x<{t}>, {before})")
+
+    def gathered(self) -> _Titled:
+        """The scope of the unrolled steps stacked back into the loop's output."""
+        kept = {"LSTM": "[h, c, i, f, g, o, tanh c]", "GRU": "[h, r, z, n, a_n]"}
+        what = kept.get(getattr(self.layer, "mode", ""))
+        return _Titled(self.layer, f"{self.title} steps gathered",
+                       f"Y[t] = step t's {what}, for every t" if what else
+                       "Y[t] = h<t>, for every t")
+
+
+class _Titled:
+    """A scope with a title and notation of its own, for drawings."""
+
+    def __init__(self, layer: Module, title: str, notation: str) -> None:
+        self.layer = layer
         self.drawing_title = title
         self.drawing_notation = notation
 
@@ -63,25 +100,6 @@ def _as_tensor(x: Any, dtype: np.dtype) -> Tensor:
         return x
     array = np.asarray(x)
     return Tensor(array if array.dtype.kind == "f" else array.astype(dtype))
-
-
-def _time_slices(p: Tensor, leaf: int = 4) -> list[Any]:
-    """Getters of p[t] for each t of p (L, ...). A slice's gradient is scattered into zeros of
-    its source's shape, so L slices straight from p would cost L arrays of p's size in backward
-    (L^2 work). Halving p until pieces have at most ``leaf`` steps costs about log2(L / leaf)
-    arrays of p's size instead."""
-    getters: list[Any] = [None] * p.shape[0]
-    pending = [(p, 0, p.shape[0])]
-    while pending:
-        piece, lo, hi = pending.pop()
-        if hi - lo <= leaf:
-            for t in range(lo, hi):
-                getters[t] = lambda piece=piece, k=t - lo: ops.index(piece, k)
-            continue
-        mid = (lo + hi) // 2
-        pending.append((ops.index(piece, slice(0, mid - lo)), lo, mid))
-        pending.append((ops.index(piece, slice(mid - lo, None)), mid, hi))
-    return getters
 
 
 class RNNBase(Module):
@@ -232,42 +250,36 @@ class RNNBase(Module):
              ) -> tuple[Tensor, Tensor, Tensor | None]:
         """One layer in one direction over all steps: (output (L, N, H), h_L, c_L)."""
         w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-        hidden = self.hidden_size
         recurrent = () if b_hh is None else (b_hh,)
         with module_scope(_Part(self, layer, direction, "input projection",
                                 "X W_ih^T + b_ih, all time steps in one product")):
             p = F.linear(x, w_ih, b_ih)
-            steps = _time_slices(p)
         state = self._initial_state(start, batch, w_hh.dtype)
-        order = range(len(steps) - 1, -1, -1) if direction else range(len(steps))
-        outs: list[Any] = [None] * len(steps)
         name = type(self).__name__
         where = (f" layer {layer}" if self.num_layers > 1 else "") + \
             (" reverse" if direction else "")
-        previous = None
-        for t in order:
-            notation = (f"h<{t}> = {self._step_text()}(x<{t}>, h<{previous}>)"
-                        if previous is not None else f"h<{t}> = {self._step_text()}(x<{t}>, h0)")
-            with module_scope(TimeStep(self, t, f"{name}{where} t={t}", notation)):
-                gx = steps[t]()
-                if self.mode == "LSTM":
-                    state = lstm_cell(gx, state, w_hh, *recurrent)
-                elif self.mode == "GRU":
-                    state = gru_cell(gx, state, w_hh, *recurrent)
-                else:
-                    z = gx + F.linear(state, w_hh, b_hh)
-                    state = ops.tanh(z) if self.mode == "RNN_TANH" else ops.relu(z)
-            outs[t] = state
-            previous = t
-        if self.mode in ("LSTM", "GRU"):
-            with module_scope(_Part(self, layer, direction, "outputs", "h<t> for every t")):
-                rows = ops.concatenate(outs, axis=0)  # (L N, K, H)
-                out = ops.reshape(ops.index(rows, (slice(None), 0)),
-                                  shape=(len(steps), batch, hidden))
-            c_n = ops.index(state, (slice(None), 1)) if self.mode == "LSTM" else None
-            return out, ops.index(state, (slice(None), 0)), c_n
-        out = ops.reshape(ops.concatenate(outs, axis=0), shape=(len(steps), batch, hidden))
-        return out, state, None
+        return self._run_fused(p, state, w_hh, recurrent, layer, direction, f"{name}{where}")
+
+    def _run_fused(self, p: Tensor, state: Any, w_hh: Tensor, recurrent: tuple, layer: int,
+                   direction: int, title: str) -> tuple[Tensor, Tensor, Tensor | None]:
+        """All L steps of one layer and direction in one node (lstm_sequence, gru_sequence,
+        rnn_sequence): numpy BPTT in its backward. A drawing unrolls that node into one box per
+        time step (TimeLoop.step)."""
+        steps = p.shape[0]
+        last = 0 if direction else steps - 1
+        loop = TimeLoop(self, title, self._step_text())
+        if self.mode in ("RNN_TANH", "RNN_RELU"):
+            with module_scope(loop):
+                y = rnn_sequence(p, state, w_hh, *recurrent, reverse=bool(direction),
+                                 nonlinearity="tanh" if self.mode == "RNN_TANH" else "relu")
+            return y, ops.index(y, last), None  # y (L, N, H) is every h_t
+        fused = lstm_sequence if self.mode == "LSTM" else gru_sequence
+        with module_scope(loop):
+            y = fused(p, state, w_hh, *recurrent, reverse=bool(direction))
+        with module_scope(_Part(self, layer, direction, "outputs", "h<t> for every t")):
+            out = ops.index(y, (slice(None), slice(None), 0))  # (L, N, H)
+        c_n = ops.index(y, (last, slice(None), 1)) if self.mode == "LSTM" else None
+        return out, ops.index(y, (last, slice(None), 0)), c_n
 
     def _step_text(self) -> str:
         return {"LSTM": "lstm_cell", "GRU": "gru_cell", "RNN_RELU": "relu"}.get(self.mode, "tanh")

@@ -21,6 +21,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from autonet.ops.axes import takes_axis
@@ -62,7 +64,11 @@ log_softmax = composite(takes_axis(log_softmax_row, keywords=("axis",)), name="l
                         method=True)
 
 def _linear(x, w, b=None):
-    out = np.matmul(x, w.T)
+    if x.ndim > 2:  # one (rows, in) @ (in, out) product: numpy loops over stacked matrices
+        rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
+        out = np.matmul(rows, w.T).reshape(*x.shape[:-1], w.shape[0])
+    else:
+        out = np.matmul(x, w.T)
     if b is not None:
         out += b
     return out
@@ -73,10 +79,16 @@ def _rows(xp, a):
     return xp.reshape(a, (-1, a.shape[-1]))
 
 
+def _linear_grad_x(xp, g, y, x, w, b=None):
+    if g.ndim > 2:  # as in the forward: one product over all rows
+        return xp.reshape(xp.matmul(_rows(xp, g), w), x.shape)
+    return xp.matmul(g, w)
+
+
 # One fused node for Z = X @ W.T + b. Its rules give dW = dZ.T @ X directly in W's (out, in) layout
 # (no transposed view to copy into .grad) and db = dZ summed over the batch axes.
 linear = Primitive("linear", _linear, (
-    lambda xp, g, y, x, w, b=None: xp.matmul(g, w),
+    _linear_grad_x,
     lambda xp, g, y, x, w, b=None: xp.matmul(xp.transpose(_rows(xp, g)), _rows(xp, x)),
     lambda xp, g, y, x, w, b=None: xp.sum(_rows(xp, g), axis=0),
 ), kind="fused", export=False,

@@ -51,6 +51,10 @@ class Primitive:
         kink: a ``Kink`` saying where the op has no derivative, for the gradient checkers.
         symbol: an operator symbol for drawings (``x + 2`` rather than ``add``).
         hint: what to check when this op's rule is found wrong (shown by ``an.check_graph``).
+        unrolled: for a fused loop (lstm_sequence), ``unrolled(inputs, attrs, scope) -> Tensor``
+            recomputing the same output from per-step ops on ``inputs`` (Tensors where the node
+            had parents); ``scope`` is the innermost scope of the node, or None. Drawings use it
+            to show one box per step (autonet/viz/unroll.py).
         doc: the op's docstring, shown by ``help(an.<name>)``.
         method: also offer the op as ``Tensor.<name>`` (unless Tensor defines that method itself).
         export: expose it as ``autonet.<name>``; False for a primitive behind a composite.
@@ -58,12 +62,13 @@ class Primitive:
     """
 
     __slots__ = ("name", "forward", "vjps", "saves_output", "kind", "kink", "symbol", "hint",
-                 "watch_rank1")
+                 "watch_rank1", "unrolled")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Rule | None],
                  saves_output: bool = False, *, kind: str = "custom", kink: Kink | None = None,
                  symbol: str | None = None, hint: str | None = None, doc: str | None = None,
-                 method: bool = False, export: bool = True, register: bool = True) -> None:
+                 method: bool = False, export: bool = True, register: bool = True,
+                 unrolled: Callable[..., Tensor] | None = None) -> None:
         if kind not in KINDS:
             raise ValueError(f"Primitive {name!r}: kind={kind!r} is not one of {KINDS}")
         self.name = name
@@ -75,6 +80,7 @@ class Primitive:
         self.kink = kink
         self.symbol = symbol
         self.hint = hint
+        self.unrolled = unrolled
         # A class of its own per op, so help(an.exp) and inspect.signature show the op, not this
         # class (an instance cannot carry __doc__ with __slots__).
         self.__class__ = type(name, (type(self),), {

@@ -107,6 +107,7 @@ def draw_graph(
     _check_options(precision, max_nodes, on_large, vanish, explode, rankdir)
     walk = walk_graph(root, constants=constants)
     marked = _highlighted_ops(walk, highlight)
+    root = walk.root  # the unrolled copy when the graph holds a fused loop (see unroll.py)
     has_graph = root._node is not None
     if step is not None:
         flow = True
@@ -206,7 +207,7 @@ def _highlighted_ops(walk: Walk, highlight: Any) -> set[int]:
                 f"a {type(item).__name__}"
             raise TypeError(f"draw_graph: highlight= holds {what}; pass the op Nodes to mark "
                             "(tensor.grad_fn, or report.bad_nodes of an.check_graph)")
-        op = walk.op_of_node.get(node)
+        op = walk.op_of_node.get(walk.copies.get(node, node))
         if op is None:
             strangers.append(node.name)
         else:

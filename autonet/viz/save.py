@@ -16,6 +16,7 @@ from autonet.autograd.engine import topological_order
 from autonet.autograd.warnings import warn_at_user_code
 from autonet.tensor import Tensor
 from autonet.viz.graph import draw_graph
+from autonet.viz.unroll import unrolled_graph
 from autonet.viz.walk import FREED_MESSAGE
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
@@ -100,7 +101,8 @@ def save_backward_steps(root: Tensor, directory: str | Path, *, format: str = "s
         raise TypeError(f"save_backward_steps: expected a Tensor, got {type(root).__name__}")
     if root._node is not None and root._node.freed:
         raise RuntimeError(FREED_MESSAGE.format(op=root._node.name))
-    order = topological_order([root._node]) if root._node is not None else []
+    drawn = unrolled_graph(root)[0]  # draw_graph's steps count a fused loop's steps one by one
+    order = topological_order([drawn._node]) if drawn._node is not None else []
     if len(order) + 1 > max_frames:
         raise ValueError(f"save_backward_steps: {len(order)} backward steps make "
                          f"{len(order) + 1} frames, more than max_frames={max_frames}; draw a "

@@ -15,6 +15,7 @@ import numpy as np
 
 from autonet.autograd.graph import Node
 from autonet.tensor import Tensor
+from autonet.viz.unroll import unrolled_graph
 
 FREED_MESSAGE = (
     "draw_graph: the graph through '{op}' was freed by an earlier backward(), so it can no longer "
@@ -49,12 +50,15 @@ class Op:
 
 @dataclass(eq=False)
 class Walk:
-    """Everything reachable from ``root``: ``values[0]`` is the root; ops in visiting order."""
+    """Everything reachable from ``root``: ``values[0]`` is the root; ops in visiting order.
+    ``root`` is the unrolled copy of the drawn tensor when its graph holds a fused loop;
+    ``copies`` maps the original nodes to the copy's."""
 
     root: Tensor
     values: list[Value]
     ops: list[Op]
     op_of_node: dict[Node, Op]
+    copies: dict[Node, Node] = field(default_factory=dict)
 
 
 def walk_graph(root: Tensor, constants: bool = True) -> Walk:
@@ -72,6 +76,7 @@ def walk_graph(root: Tensor, constants: bool = True) -> Walk:
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor to draw from, got {type(root).__name__}; "
                         "pass the result of a computation on tensors with requires_grad=True")
+    root, copies = unrolled_graph(root)  # a fused loop (one LSTM layer) drawn step by step
     top = Value(0, root.data, root, root._node, kind="output")
     values = [top]
     ops: list[Op] = []
@@ -107,4 +112,4 @@ def walk_graph(root: Tensor, constants: bool = True) -> Walk:
                 values.append(found)
             found.consumers.append((op.index, position))
             op.inputs.append((position, found))
-    return Walk(root, values, ops, op_of_node)
+    return Walk(root, values, ops, op_of_node, copies)

@@ -329,3 +329,27 @@ def test_summary_shows_recurrent_shapes_and_parameter_counts() -> None:
     assert "weight_ih_l0 (64, 8)" in lstm_line and "+ 4 more" in lstm_line
     gru = nn.summary(nn.GRU(3, 4, bidirectional=True, batch_first=True), (7, 3), print_fn=None)
     assert "output (m, 7, 8), h_n (2, m, 4)" in gru and f"{2 * (12 * 3 + 12 * 4 + 24)}" in gru
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_compiled_step_through_a_recurrent_layer_replays_the_same_gradients(mode) -> None:
+    # the layer's drawing-only scopes (input projection, time steps) are not Modules
+    an.manual_seed(0)
+    layer = _layer(mode, 2, 3, bidirectional=True)
+    x = an.randn(4, 2, 2)
+
+    def step(x):
+        out, _ = layer(x)
+        loss = (out * out).sum()
+        loss.backward()
+        return loss
+
+    compiled = an.compile(step)
+    grads = []
+    for run in (step, compiled, compiled):
+        layer.zero_grad()
+        run(x)
+        grads.append([p.grad.copy() for p in layer.parameters()])
+    for replayed in grads[1:]:
+        for a, b in zip(grads[0], replayed):
+            np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)

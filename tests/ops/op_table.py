@@ -728,3 +728,59 @@ CASES += [
     OpCase("gru_cell", an.ops.recurrent.gru_cell, _gru_cell_reference,
            recurrent_cell_args(3, 1, 2)),
 ]
+
+
+# ---- a whole LSTM or GRU layer in one node (nn/recurrent.py): the cell over L steps, either way
+@st.composite
+def sequence_args(draw: Any, gates: int, min_rows: int) -> tuple:
+    """gx (L, N, G H), state (N, S, H) with S in min_rows..3, w_hh (G H, H)[, b_hh], reverse."""
+    steps, n, hidden = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    rows = draw(st.integers(min_rows, 3))
+    shapes_ = [(steps, n, gates * hidden), (n, rows, hidden), (gates * hidden, hidden)]
+    if draw(st.booleans()):
+        shapes_.append((gates * hidden,))
+    arrays = _arrays([real(-1.5, 1.5)] * len(shapes_), shapes_, draw(seeds))
+    return arrays, {"reverse": draw(st.booleans())}
+
+
+def _sequence_reference(cell):
+    def reference(gx, state, w_hh, b_hh=0.0, reverse=False):
+        out = [None] * len(gx)
+        for t in (reversed(range(len(gx))) if reverse else range(len(gx))):
+            state = cell(gx[t], state, w_hh, b_hh)
+            out[t] = state
+        return np.stack(out, axis=0)
+    return reference
+
+
+@st.composite
+def rnn_sequence_args(draw: Any, nonlinearity: str) -> tuple:
+    """gx (L, N, H), h_0 (N, H), w_hh (H, H)[, b_hh (H,)], nonlinearity, reverse."""
+    steps, n, hidden = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    shapes_ = [(steps, n, hidden), (n, hidden), (hidden, hidden)]
+    if draw(st.booleans()):
+        shapes_.append((hidden,))
+    arrays = _arrays([real(-1.5, 1.5)] * len(shapes_), shapes_, draw(seeds))
+    return arrays, {"nonlinearity": nonlinearity, "reverse": draw(st.booleans())}
+
+
+def _rnn_step_reference(gx, h, w_hh, b_hh=0.0, nonlinearity="tanh"):
+    z = gx + h @ w_hh.T + b_hh
+    return np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0)
+
+
+def _rnn_sequence_reference(gx, state, w_hh, b_hh=0.0, nonlinearity="tanh", reverse=False):
+    step = lambda gx_t, h, w, b: _rnn_step_reference(gx_t, h, w, b, nonlinearity)  # noqa: E731
+    return _sequence_reference(step)(gx, state, w_hh, b_hh, reverse)
+
+
+CASES += [
+    OpCase("rnn_sequence", an.ops.recurrent.rnn_sequence, _rnn_sequence_reference,
+           rnn_sequence_args("tanh"), max_examples=25),
+    OpCase("rnn_sequence(relu)", an.ops.recurrent.rnn_sequence, _rnn_sequence_reference,
+           rnn_sequence_args("relu"), max_examples=25, primitives=("rnn_sequence",)),
+    OpCase("lstm_sequence", an.ops.recurrent.lstm_sequence,
+           _sequence_reference(_lstm_cell_reference), sequence_args(4, 2), max_examples=25),
+    OpCase("gru_sequence", an.ops.recurrent.gru_sequence,
+           _sequence_reference(_gru_cell_reference), sequence_args(3, 1), max_examples=25),
+]

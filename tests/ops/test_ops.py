@@ -73,6 +73,28 @@ def test_second_derivatives_match(case: OpCase, data) -> None:
     assert an.gradgradcheck(_call(case, tensors, kwargs), tensors, atol=1e-4)
 
 
+RECURRENT = [c for c in CASES if c.name in ("lstm_cell", "gru_cell", "lstm_sequence",
+                                            "gru_sequence", "rnn_sequence",
+                                            "rnn_sequence(relu)")]
+
+
+@pytest.mark.parametrize("case", RECURRENT, ids=[c.name for c in RECURRENT])
+@_budgeted
+def test_create_graph_gradients_equal_the_fast_ones(case: OpCase, data) -> None:
+    """gradgradcheck differentiates the create_graph gradient against differences of itself, so
+    it cannot see a create_graph path (a second formula, like lstm_sequence's) that is wrong at
+    first order: compare it with the numpy path, checked by central differences above."""
+    arrays, kwargs = data.draw(case.draw)
+    tensors = _tensors(case, arrays)
+    out = case.fn(*tensors, **kwargs)
+    seed = an.tensor(np.random.default_rng(0).standard_normal(out.shape))
+    wanted = [t for t in tensors if t.requires_grad]
+    fast = an.grad((out * seed).sum(), wanted, retain_graph=True)
+    graph = an.grad((out * seed).sum(), wanted, create_graph=True)
+    for a, b in zip(fast, graph):
+        np.testing.assert_allclose(b.data, a.data, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @_budgeted
 def test_float32_in_float32_out_no_mutation_no_aliasing(case: OpCase, data) -> None:

@@ -80,3 +80,64 @@ def test_step_boxes_can_be_expanded_into_their_ops() -> None:
     ops = [n["label"][0] for i, n in dot.nodes(source).items() if i.startswith("op")]
     assert ops.count("gru_cell") == 3
     assert "GRU t=1" in source and np.isfinite(out.data).all()
+
+
+def _lstm_loss(bidirectional: bool = False, kind: str = "LSTM"):
+    an.manual_seed(3)
+    lstm = getattr(an.nn, kind)(2, 3, num_layers=2, bidirectional=bidirectional,
+                                dtype=np.float64)
+    out, state = lstm(an.randn(4, 2, 2).astype("float64"))
+    h_n, c_n = state if kind == "LSTM" else (state, state)
+    return lstm, (out ** 2).sum() + (h_n * c_n).sum()
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_a_recurrent_layer_is_one_node_that_the_drawing_unrolls_exactly(bidirectional,
+                                                                         kind) -> None:
+    # the layer records one lstm_sequence (gru_, rnn_) node per layer and direction ...
+    lstm, loss = _lstm_loss(bidirectional, kind)
+    fused = [n for n in an.autograd.engine.topological_order([loss._node])
+             if n.name == f"{kind.lower()}_sequence"]
+    assert len(fused) == 2 * (2 if bidirectional else 1)
+    # ... the drawing shows one box per step of each, and its own backward through those steps
+    # gives the gradients the fused node's backward gives
+    source = an.viz.draw_graph(loss, model=lstm, flow=True).source
+    titles = [n["label"][0] for n in dot.nodes(source).values()]
+    assert sum(bool(re.search(kind + r" layer [01]( reverse)? t=\d$", t)) for t in titles) \
+        == 4 * len(fused)
+    walk = an.viz.walk_graph(loss)
+    flow = an.viz.compute_flow(walk)
+    drawn = {id(v.tensor): flow.value_grads[v.index] for v in walk.values if v.kind != "constant"}
+    loss.backward()
+    for name, p in lstm.named_parameters():
+        np.testing.assert_allclose(drawn[id(p)], p.grad, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_drawing_leaves_the_fused_graph_as_it_was() -> None:
+    lstm, loss = _lstm_loss()
+    an.viz.draw_graph(loss, model=lstm, flow=True, highlight=[loss._node])
+    names = [n.name for n in an.autograd.engine.topological_order([loss._node])]
+    assert names.count("lstm_sequence") == 2 and "lstm_cell" not in names
+    loss.backward()  # the original graph still runs its own backward
+    assert lstm.weight_hh_l1.grad is not None
+
+
+def test_highlighting_the_fused_node_marks_its_unrolled_stand_in() -> None:
+    lstm, loss = _lstm_loss()
+    fused = next(n for n in an.autograd.engine.topological_order([loss._node])
+                 if n.name == "lstm_sequence")
+    source = an.viz.draw_graph(loss, model=lstm, highlight=[fused]).source
+    assert source != an.viz.draw_graph(loss, model=lstm).source
+
+
+def test_backward_step_frames_count_the_unrolled_steps(tmp_path) -> None:
+    an.manual_seed(0)
+    lstm = an.nn.LSTM(2, 2)
+    out, _ = lstm(an.randn(2, 1, 2))
+    loss = out.sum()
+    index = an.viz.save_backward_steps(loss, tmp_path, format="dot")
+    drawn = an.viz.walk_graph(loss).root
+    steps = len(an.autograd.engine.topological_order([drawn._node]))
+    assert steps > len(an.autograd.engine.topological_order([loss._node]))
+    assert len(sorted(index.parent.glob("frame_*"))) == steps + 1  # frames 0..steps
