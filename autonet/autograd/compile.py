@@ -125,6 +125,7 @@ class _Recorder:
         self.node_index: dict[Any, int] = {}
         self.snapshots: list[tuple[Tensor, Any, np.ndarray]] = []
         self.scopes: dict[int, Any] = {}
+        self.external_slots: set[int] = set()
         for k, a in enumerate(args):
             if isinstance(a, Tensor):
                 slot = self._bind(a, a.data)
@@ -155,6 +156,7 @@ class _Recorder:
                 if slot is None:  # a parameter, or a constant tensor made outside the trace
                     slot = self.trace.new_slot()
                     self.trace.externals.append((slot, value))
+                    self.external_slots.add(slot)
                     self.snapshots.append((value, value.data, np.array(value.data, copy=True)))
                     self.array_slot[id(value.data)] = slot
                     self.alive.append(value.data)
@@ -169,6 +171,13 @@ class _Recorder:
 
     # ---- hooks ------------------------------------------------------------------------------
     def on_call(self, primitive: Any, args: tuple, attrs: dict, result: Tensor) -> None:
+        for name, value in attrs.items():
+            if self._traced(value):
+                raise CompileError(
+                    f"compile: '{primitive.name}' takes its {name} from a value of the traced "
+                    f"call (an input's or an intermediate's data, e.g. indices read from the "
+                    f"input tensor); the replay would keep the first call's {name}. Pass "
+                    f"what varies as a tensor input of the op, or run this part eagerly")
         ins = tuple(self.ref(a) for a in args)
         out = self._bind(result, result.data)
         forward = functools.partial(primitive.forward, **attrs) if attrs else primitive.forward
@@ -184,6 +193,18 @@ class _Recorder:
             self.node_ins[node] = ins
             self.node_out[node] = out
             self.node_index[node] = self.trace.forward_ops - 1
+
+    def _traced(self, value: Any) -> bool:
+        """Whether ``value`` (an attribute of an op: an index, a shape) holds an array of the
+        trace other than a parameter, or a view of one."""
+        if isinstance(value, tuple | list):
+            return any(self._traced(v) for v in value)
+        while isinstance(value, np.ndarray):
+            slot = self.array_slot.get(id(value))
+            if slot is not None and slot not in self.external_slots:
+                return True
+            value = value.base
+        return False
 
     def on_sample(self, draw: Callable[..., np.ndarray], args: tuple, out: np.ndarray) -> None:
         slot = self._bind(None, out)
@@ -309,6 +330,8 @@ class _Recorder:
         self.trace.output = self._structure(result)
         modules: dict[int, Any] = {}
         for module in self.scopes.values():
+            if not callable(getattr(module, "modules", None)):
+                continue  # a recurrent layer's part: the layer itself is in the scope too
             for m in module.modules():
                 modules.setdefault(id(m), m)
         self.trace.modules = list(modules.values())

@@ -175,7 +175,9 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
         raise ValueError(f"huber_loss: delta must be a finite positive number, got {delta!r}")
     diff = ops.sub(input, target)
     size = ops.abs(diff)
-    loss = ops.where(size.data <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    # the branch as a comparison op (not size.data <= delta in numpy), so that an.compile's
+    # replay recomputes it from each call's values
+    loss = ops.where(size <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
     return _reduce("huber_loss", loss, reduction)
 
 
