@@ -71,7 +71,8 @@ class Step:
     """One recorded operation: ``out = fn(*ins)``; for a person reading ``.source``, ``kind``
     (forward, backward, sample, fit, add, seed, store), the op and the rule that made it."""
 
-    __slots__ = ("kind", "fn", "ins", "out", "op", "detail", "scope", "node_index", "scalar")
+    __slots__ = ("kind", "fn", "ins", "out", "op", "detail", "scope", "node_index", "scalar",
+                 "dynamic")
 
     def __init__(self, kind: str, fn: Any, ins: tuple, out: int | None, op: Any = None,
                  detail: Any = None, scope: tuple = (), node_index: int | None = None) -> None:
@@ -84,6 +85,9 @@ class Step:
         self.scope = scope
         self.node_index = node_index
         self.scalar = False  # a forward whose 0-d result numpy may give as a scalar
+        # keyword attributes made of traced arrays (an index tensor's data): name -> structure
+        # of slots ("slot", k) / ("tuple" | "list", [...]) / ("const", value), rebuilt per replay
+        self.dynamic: dict[str, Any] = {}
 
 
 class Trace:
@@ -123,6 +127,7 @@ class _Recorder:
         self.node_ins: dict[Any, tuple] = {}
         self.node_out: dict[Any, int] = {}
         self.node_index: dict[Any, int] = {}
+        self.node_dynamic: dict[Any, dict[str, Any]] = {}
         self.snapshots: list[tuple[Tensor, Any, np.ndarray]] = []
         self.scopes: dict[int, Any] = {}
         self.external_slots: set[int] = set()
@@ -171,25 +176,32 @@ class _Recorder:
 
     # ---- hooks ------------------------------------------------------------------------------
     def on_call(self, primitive: Any, args: tuple, attrs: dict, result: Tensor) -> None:
+        dynamic = {}
         for name, value in attrs.items():
-            if self._traced(value):
+            if not self._traced(value):
+                continue
+            dynamic[name] = self._attribute(value)
+            if dynamic[name] is None:
                 raise CompileError(
-                    f"compile: '{primitive.name}' takes its {name} from a value of the traced "
-                    f"call (an input's or an intermediate's data, e.g. indices read from the "
-                    f"input tensor); the replay would keep the first call's {name}. Pass "
-                    f"what varies as a tensor input of the op, or run this part eagerly")
+                    f"compile: '{primitive.name}' takes its {name} from a view of a value of the "
+                    f"traced call (e.g. indices reshaped from the input tensor's data); the "
+                    f"replay would keep the first call's {name}. Pass the tensor itself (an "
+                    f"index tensor, not a numpy view of its data), or run this part eagerly")
         ins = tuple(self.ref(a) for a in args)
         out = self._bind(result, result.data)
-        forward = functools.partial(primitive.forward, **attrs) if attrs else primitive.forward
+        static = {k: v for k, v in attrs.items() if k not in dynamic}
+        forward = functools.partial(primitive.forward, **static) if static else primitive.forward
         scope = grad_mode.scope
         for module in scope:
             self.scopes.setdefault(id(module), module)
         node = result._node
         step = Step("forward", forward, ins, out, primitive, attrs, scope, self.trace.forward_ops)
         step.scalar = result.data.ndim == 0
+        step.dynamic = dynamic
         self.trace.steps.append(step)
         self.trace.forward_ops += 1
         if node is not None:
+            self.node_dynamic[node] = dynamic
             self.node_ins[node] = ins
             self.node_out[node] = out
             self.node_index[node] = self.trace.forward_ops - 1
@@ -205,6 +217,15 @@ class _Recorder:
                 return True
             value = value.base
         return False
+
+    def _attribute(self, value: Any) -> Any:
+        """The structure of a traced attribute (see Step.dynamic), None if it holds a view."""
+        if isinstance(value, tuple | list):
+            items = [self._attribute(v) for v in value]
+            return None if None in items else (type(value).__name__, items)
+        if isinstance(value, np.ndarray) and id(value) in self.array_slot:
+            return ("slot", self.array_slot[id(value)])
+        return None if self._traced(value) else ("const", value)
 
     def on_sample(self, draw: Callable[..., np.ndarray], args: tuple, out: np.ndarray) -> None:
         slot = self._bind(None, out)
@@ -225,10 +246,12 @@ class _Recorder:
         accumulated: dict[Any, int] = {}
         owned: set = set()
 
-        def run(kind: str, fn: Any, ins: tuple, arrays: list, **info: Any) -> int:
+        def run(kind: str, fn: Any, ins: tuple, arrays: list, dynamic: dict | None = None,
+                call: Any = None, **info: Any) -> int:
             out = self.trace.new_slot()
             steps.append(Step(kind, fn, ins, out, **info))
-            values[out] = fn(*arrays)
+            steps[-1].dynamic = dynamic or {}
+            values[out] = (call or fn)(*arrays)
             return out
 
         def value(slot: int) -> Any:
@@ -272,6 +295,8 @@ class _Recorder:
                 ins = self.node_ins[node]
                 y = self.node_out[node] if node.out is not None else self.trace.constant(None)
                 attrs = node.attrs or {}
+                dynamic = self.node_dynamic.get(node, {})
+                static = {k: v for k, v in attrs.items() if k not in dynamic}
                 for i, parent in enumerate(node.parents):
                     if parent is None:
                         continue
@@ -280,10 +305,12 @@ class _Recorder:
                         raise RuntimeError(
                             f"backward: '{node.name}' has no gradient with respect to its input "
                             f"{i}; pass that input as a constant (e.g. .detach()) instead")
-                    fn = functools.partial(rule, NUMPY, **attrs)
+                    fn = functools.partial(rule, NUMPY, **static)
                     gi_slot = run("backward", fn, (slot, y, *ins),
-                                  [g, node.out, *node.inputs], op=node.primitive, detail=i,
-                                  scope=node.scope, node_index=self.node_index.get(node))
+                                  [g, node.out, *node.inputs], dynamic,
+                                  functools.partial(rule, NUMPY, **attrs), op=node.primitive,
+                                  detail=i, scope=node.scope,
+                                  node_index=self.node_index.get(node))
                     gi = values[gi_slot]
                     if on_gradient is not None:
                         on_gradient(node, i, gi)
@@ -415,12 +442,26 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
 
     templates: dict[tuple, str | None] = {}  # an inlined call with placeholders for its ins
 
-    def call(fn: Any, ins: list[str], hint: str) -> str:
+    def attribute(structure: Any) -> str:
+        kind, content = structure
+        if kind == "slot":
+            return read(content)
+        if kind == "const":
+            return bind(content, "attr")
+        items = [attribute(item) for item in content]
+        return f"({', '.join(items)},)" if kind == "tuple" else f"[{', '.join(items)}]"
+
+    def call(fn: Any, ins: list[str], hint: str, dynamic: dict[str, Any]) -> str:
         """``fn(*ins)`` written out: a lambda inlined, a partial unwrapped, else a call."""
         bound_args: tuple = ()
         keywords: dict[str, Any] = {}
         if isinstance(fn, functools.partial):
             bound_args, keywords, fn = fn.args, fn.keywords, fn.func
+        if dynamic:  # keywords rebuilt from this replay's values: a plain call
+            words = [bind(a) for a in bound_args] + ins
+            words += [f"{k}={bind(v, k)}" for k, v in keywords.items()]
+            words += [f"{k}={attribute(v)}" for k, v in dynamic.items()]
+            return f"{bind(fn, hint)}({', '.join(words)})"
         key = (fn, len(ins), tuple(map(id, bound_args)),
                tuple((k, id(v)) for k, v in keywords.items()))
         if key not in templates:
@@ -458,7 +499,8 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
         elif step.fn is operator.add:
             line = f"v{step.out} = {ins[0]} + {ins[1]}"
         else:
-            text = call(step.fn, ins, getattr(step.op, "name", step.kind))
+            text = call(step.fn, ins[:len(step.ins)], getattr(step.op, "name", step.kind),
+                        step.dynamic)
             if step.kind == "forward" and step.scalar:
                 text = f"asarray({text})"
             line = f"v{step.out} = {text}"
@@ -487,7 +529,11 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
         code = {"sample": 1, "store": 2}.get(step.kind, 0)
         if step.kind == "forward":
             code = 4 if step.scalar else 3
-        program.append((code, step.fn, step.ins, step.out, dead, step.detail))
+        fn = step.fn
+        if step.dynamic:  # keywords rebuilt from the replay's values: fn(get, *ins)
+            fn = functools.partial(_with_attributes, step.fn, tuple(step.dynamic.items()))
+            code += 10
+        program.append((code, fn, step.ins, step.out, dead, step.detail))
     n = trace.n_slots
     tensor_inputs = [(slot, k) for slot, k in trace.inputs if _is_tensor_input(trace, k)]
     other_inputs = [(slot, k) for slot, k in trace.inputs if not _is_tensor_input(trace, k)]
@@ -509,6 +555,8 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
             V[slot] = value
         get = V.__getitem__
         for code, fn, ins, out, dead, detail in program:
+            if code >= 10:
+                fn, code = functools.partial(fn, get), code - 10
             if code == 0:
                 V[out] = fn(*map(get, ins))
             elif code >= 3:
@@ -527,12 +575,36 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
     return replay
 
 
+def _with_attributes(fn: Any, dynamic: tuple, get: Callable[[int], Any], *ins: Any) -> Any:
+    return fn(*ins, **{k: _attribute_value(v, get) for k, v in dynamic})
+
+
 def _slots_read(step: Step) -> list[int]:
     if step.kind == "sample":
         return []
     if step.kind == "store":
         return [step.ins[1]]
-    return list(step.ins)
+    return list(step.ins) + [s for v in step.dynamic.values() for s in _attribute_slots(v)]
+
+
+def _attribute_slots(structure: Any) -> list[int]:
+    kind, content = structure
+    if kind == "slot":
+        return [content]
+    if kind == "const":
+        return []
+    return [s for item in content for s in _attribute_slots(item)]
+
+
+def _attribute_value(structure: Any, get: Callable[[int], Any]) -> Any:
+    """A traced attribute rebuilt from the replay's values (``get(slot)``)."""
+    kind, content = structure
+    if kind == "slot":
+        return get(content)
+    if kind == "const":
+        return content
+    items = [_attribute_value(item, get) for item in content]
+    return tuple(items) if kind == "tuple" else items
 
 
 def _output_slots(structure: Any) -> list[int]:

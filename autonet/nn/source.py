@@ -143,7 +143,7 @@ class _Writer:
             return f"{out} = {self.function_text(step.fn)}({args})  # random draw"
         ins = [self.value(s) for s in step.ins]
         forward = step.op.forward
-        attrs = step.detail or {}
+        attrs = {**(step.detail or {}), **self.dynamic_attrs(step)}
         text = self.call_text(forward, ins, attrs, rule=False)
         if step.scalar:
             text = f"np.asarray({text})"
@@ -186,7 +186,7 @@ class _Writer:
             return f"{out} = {text}  # sum the broadcast gradient back to shape {shape}"
         # a rule: d(input i) from d(output)
         rule = step.fn.func
-        attrs = step.fn.keywords
+        attrs = {**step.fn.keywords, **self.dynamic_attrs(step)}
         g, y, *inputs = ins
         target = step.ins[2 + step.detail]
         base = "d" + self.value(target) if target in self.names else f"d_{step.op.name}"
@@ -194,6 +194,18 @@ class _Writer:
         text = self.call_text(rule, ["xp", g, y, *inputs], attrs, rule=True)
         return f"{out} = {text}  # {step.op.name} backward for input {step.detail}: " \
                f"{_rule_text(rule)}"
+
+    def dynamic_attrs(self, step: Any) -> dict[str, Any]:
+        """The attributes made of traced values (an index tensor), spelled by their names."""
+        def spell(structure: Any) -> str:
+            kind, content = structure
+            if kind == "slot":
+                return self.value(content)
+            if kind == "const":
+                return _literal(content)
+            items = [spell(item) for item in content]
+            return f"({', '.join(items)},)" if kind == "tuple" else f"[{', '.join(items)}]"
+        return {k: _Spelled(spell(v)) for k, v in step.dynamic.items()}
 
     def output_text(self, structure: Any) -> str:
         kind, content = structure
@@ -355,7 +367,13 @@ def _rule_text(rule: Any) -> str:
     return getattr(rule, "__name__", "rule")
 
 
+class _Spelled(str):
+    """Source text that _literal writes as it is (a name, not a string constant)."""
+
+
 def _literal(value: Any) -> str:
+    if isinstance(value, _Spelled):
+        return str(value)
     if isinstance(value, np.dtype):
         return f"np.{value}"
     if isinstance(value, type) and issubclass(value, np.generic):
