@@ -67,6 +67,22 @@ class CompileError(RuntimeError):
     """What an.compile cannot replay faithfully, or a replay that differed from eager."""
 
 
+def tracing() -> bool:
+    """Whether a compiled function is being traced right now (for layers that must refuse)."""
+    return engine.observers.tracer is not None
+
+
+def replayed(fn: Callable[..., None], *args: Any) -> None:
+    """Run ``fn(*args)``, an in-place update outside the graph that returns nothing (BatchNorm's
+    running statistics), now and, inside a compiled function being traced, in every replay too,
+    on that replay's arrays: Tensors among ``args`` are read afresh, arrays of the trace are the
+    replay's own values, anything else is a constant of the trace."""
+    fn(*args)
+    recorder = engine.observers.tracer
+    if recorder is not None:
+        recorder.on_effect(fn, args)
+
+
 class Step:
     """One recorded operation: ``out = fn(*ins)``; for a person reading ``.source``, ``kind``
     (forward, backward, sample, fit, add, seed, store), the op and the rule that made it."""
@@ -226,6 +242,12 @@ class _Recorder:
         if isinstance(value, np.ndarray) and id(value) in self.array_slot:
             return ("slot", self.array_slot[id(value)])
         return None if self._traced(value) else ("const", value)
+
+    def on_effect(self, fn: Callable[..., None], args: tuple) -> None:
+        ins = tuple(self.ref(a) for a in args)
+        changed = {id(a) for a in args if isinstance(a, Tensor)}  # changed on purpose
+        self.snapshots = [s for s in self.snapshots if id(s[0]) not in changed]
+        self.trace.steps.append(Step("effect", fn, ins, None, fn, None, grad_mode.scope))
 
     def on_sample(self, draw: Callable[..., np.ndarray], args: tuple, out: np.ndarray) -> None:
         slot = self._bind(None, out)
@@ -494,6 +516,8 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
             (where, leaf), _ = step.ins
             target = f"args[{leaf}]" if where == "arg" else bind(leaf, "leaf")
             line = f"{bind(step.fn, 'store')}({target}, {ins[0]}, {step.detail})"
+        elif step.kind == "effect":
+            line = f"{bind(step.fn, 'effect')}({', '.join(ins)})"
         elif step.fn is _add_into:  # total += g, on a name of its own (v{a} keeps its value)
             line = f"v{step.out} = {ins[0]}; v{step.out} += {ins[1]}"
         elif step.fn is operator.add:
@@ -526,7 +550,7 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
     program = []
     for k, step in enumerate(trace.steps):
         dead = tuple(sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep))
-        code = {"sample": 1, "store": 2}.get(step.kind, 0)
+        code = {"sample": 1, "store": 2, "effect": 5}.get(step.kind, 0)
         if step.kind == "forward":
             code = 4 if step.scalar else 3
         fn = step.fn
@@ -559,6 +583,8 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
                 fn, code = functools.partial(fn, get), code - 10
             if code == 0:
                 V[out] = fn(*map(get, ins))
+            elif code == 5:
+                fn(*map(get, ins))
             elif code >= 3:
                 V[out] = fn(*map(get, ins)) if code == 3 else asarray(fn(*map(get, ins)))
                 if capture:
@@ -735,12 +761,17 @@ class _Entry:
             self._checking = _make_replay(self.trace, capture=True)
         leaves = self._leaves(args)
         grads_before = [None if t.grad is None else t.grad.copy() for t in leaves]
+        changed = self._effect_targets()  # buffers the replay updates in place, as eager will
+        buffers_before = [np.array(t.data, copy=True) for t in changed]
         state = draws.generator().bit_generator.state
         replayed: list = []
         self._checking(args, replayed)
         grads_replay = [None if t.grad is None else t.grad.copy() for t in leaves]
         for t, g in zip(leaves, grads_before):
             t.grad = g
+        buffers_replay = [np.array(t.data, copy=True) for t in changed]
+        for t, data in zip(changed, buffers_before):
+            t.data[...] = data
         draws.generator().bit_generator.state = state
         eager: list = []
 
@@ -775,6 +806,10 @@ class _Entry:
             raise CompileError(
                 f"compile(check=True): the graph changed: {len(forwards)} ops when traced, "
                 f"{len(eager)} now. Python control flow decided the graph at trace time")
+        for t, data in zip(changed, buffers_replay):
+            if not np.array_equal(t.data, data, equal_nan=True):
+                raise CompileError(f"compile(check=True): the replay updates "
+                                   f"{t.name or tuple(t.shape)} in place differently from eager")
         for t, g in zip(leaves, grads_replay):
             same = (g is None and t.grad is None) or (
                 g is not None and t.grad is not None and np.array_equal(g, t.grad))
@@ -782,6 +817,11 @@ class _Entry:
                 raise CompileError(f"compile(check=True): the gradient of "
                                    f"{t.name or tuple(t.shape)} differs between replay and eager")
         return result
+
+    def _effect_targets(self) -> list[Tensor]:
+        externals = dict(self.trace.externals)
+        return [externals[slot] for step in self.trace.steps if step.kind == "effect"
+                for slot in step.ins if slot in externals]
 
     def _leaves(self, args: tuple) -> list[Tensor]:
         leaves = []

@@ -105,8 +105,9 @@ class _Writer:
     # ---- lines -----------------------------------------------------------------------------
     def write(self) -> str:
         self.name_values()
-        forward = [s for s in self.trace.steps if s.kind in ("forward", "sample")]
-        backward = [s for s in self.trace.steps if s.kind not in ("forward", "sample")]
+        forward = [s for s in self.trace.steps if s.kind in ("forward", "sample", "effect")]
+        backward = [s for s in self.trace.steps
+                    if s.kind not in ("forward", "sample", "effect")]
         body = ["# forward"]
         for step in forward:
             body.append(self.forward_line(step))
@@ -137,6 +138,9 @@ class _Writer:
         return "\n".join(lines) + "\n"
 
     def forward_line(self, step: Any) -> str:
+        if step.kind == "effect":
+            args = ", ".join(self.value(s) for s in step.ins)
+            return f"{self.function_text(step.fn)}({args})  # in place, outside the graph"
         out = self.names[step.out]
         if step.kind == "sample":
             args = ", ".join(["rng"] + [_literal(a) for a in step.ins])
