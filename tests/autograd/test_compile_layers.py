@@ -87,6 +87,8 @@ CASES = {
                    nn.BCEWithLogitsLoss()),
     "bce": (lambda: nn.Sequential(nn.Linear(5, 3), nn.Sigmoid()), _floats(5), _targets,
             nn.BCELoss()),
+    "nll": (lambda: nn.Sequential(nn.Linear(5, 3), nn.LogSoftmax(axis=1)), _floats(5),
+            _classes, nn.NLLLoss()),
 }
 
 
@@ -140,9 +142,7 @@ def test_long_trace_loop_and_check_mode_agree(case, monkeypatch):
         assert np.array_equal(a, b) and np.array_equal(a, c)
 
 
-def test_nll_loss_picks_by_numpy_targets_and_check_mode_says_so():
-    """nll_loss picks each row's log-probability with an index computed in numpy from the
-    targets (a constant of the trace); check=True refuses it at the first replay."""
+def test_nll_loss_with_ignored_targets_is_refused_not_frozen():
     an.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 3), nn.LogSoftmax(axis=1))
 
@@ -151,11 +151,13 @@ def test_nll_loss_picks_by_numpy_targets_and_check_mode_says_so():
         loss.backward()
         return loss
 
-    run = an.compile(step, check=True)
-    rng = np.random.default_rng(0)
-    with pytest.raises(CompileError, match=r"'getitem' in NLLLoss|'getitem'.*different"):
-        for _ in range(3):
-            run(an.tensor(_floats(5)(rng, 6)), an.tensor(_classes(rng, 6)))
+    x = an.tensor(_floats(5)(np.random.default_rng(0), 4))
+    run = an.compile(step)
+    run(x, an.tensor(np.array([0, 1, 2, 1])))
+    with pytest.raises(CompileError, match=r"traced on targets without ignore_index=-100"):
+        run(x, an.tensor(np.array([0, -100, 2, 1])))  # the replay would pick column -100
+    with pytest.raises(CompileError, match=r"nll_loss: targets equal to ignore_index"):
+        an.compile(step)(x, an.tensor(np.array([0, -100, 2, 1])))
 
 
 def test_an_index_tensor_is_read_on_every_replay():
