@@ -48,6 +48,7 @@ CACHE_SIZE = 8
 COMPILE_STEPS = 200_000  # longer traces replay through a loop (Python compiles ~6 us a line)
 CHECK_CALLS = 3
 _HOLE = re.compile(r"__in(\d+)__")
+_TEMP = re.compile(r"__tmp\d+__")
 
 
 class _Writers:
@@ -471,6 +472,7 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
         return bind(trace.constants[slot], f"C{slot}") if slot in trace.constants else f"v{slot}"
 
     templates: dict[tuple, str | None] = {}  # an inlined call with placeholders for its ins
+    temps: list[str] = []  # the locals of the inlined call being written
 
     def attribute(structure: Any) -> str:
         kind, content = structure
@@ -501,6 +503,11 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
             templates[key] = inline_call(fn, [*bound_args, *holes], keywords, bind, known)
         template = templates[key]
         if template is not None:
+            if "__tmp" in template:  # a function's own lines: fresh local names, deleted after
+                fresh: dict[str, str] = {}
+                template = _TEMP.sub(lambda m: fresh.setdefault(m.group(0), f"t{len(temps)}"
+                                                                f"_{len(fresh)}"), template)
+                temps.extend(fresh.values())
             return _HOLE.sub(lambda m: ins[int(m.group(1))], template)
         words = [bind(a) for a in bound_args] + ins
         words += [f"{k}={bind(v, k)}" for k, v in keywords.items()]
@@ -535,10 +542,15 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
         else:
             text = call(step.fn, ins[:len(step.ins)], getattr(step.op, "name", step.kind),
                         step.dynamic, tuple(trace.dtypes.get(s) for s in step.ins))
+            *prelude, text = text.split("\n")
+            lines += ["    " + line for line in prelude]
             if step.kind == "forward" and step.scalar:
                 text = f"asarray({text})"
             line = f"v{step.out} = {text}"
         lines.append("    " + line)
+        if temps:
+            lines.append("    del " + ", ".join(temps))
+            temps.clear()
         if step.kind == "forward" and capture:
             lines.append(f"    T.append(v{step.out})")
         dead = sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep)
