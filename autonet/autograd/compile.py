@@ -172,7 +172,9 @@ class _Recorder:
         return slot
 
     def _note_dtype(self, slot: int, value: Any) -> None:
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        # arrays only: with a 0-d value numpy computes in scalar math, where a Python number
+        # is the fast operand
+        if isinstance(value, np.ndarray) and value.ndim and value.dtype.kind == "f":
             self.trace.dtypes[slot] = value.dtype
 
     def ref(self, value: Any) -> int:
