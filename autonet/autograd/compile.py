@@ -76,8 +76,9 @@ def tracing() -> bool:
 def replayed(fn: Callable[..., None], *args: Any) -> None:
     """Run ``fn(*args)``, an in-place update outside the graph that returns nothing (BatchNorm's
     running statistics), now and, inside a compiled function being traced, in every replay too,
-    on that replay's arrays: Tensors among ``args`` are read afresh, arrays of the trace are the
-    replay's own values, anything else is a constant of the trace."""
+    on that replay's arrays: Tensors among ``args`` are read afresh (``fn`` gets a Tensor now and
+    its array in a replay: read it with as_array), arrays of the trace are the replay's own
+    values, anything else is a constant of the trace."""
     fn(*args)
     recorder = engine.observers.tracer
     if recorder is not None:

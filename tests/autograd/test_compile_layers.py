@@ -190,3 +190,43 @@ def test_batchnorm_cumulative_average_is_refused():
     norm = nn.BatchNorm1d(3, momentum=None)
     with pytest.raises(CompileError, match=r"momentum=None .* cannot be compiled"):
         an.compile(lambda x: norm(x).sum())(an.tensor(np.ones((4, 3), np.float32)))
+
+
+def test_comparisons_sign_and_argmax_are_recomputed_on_every_replay():
+    def f(x):
+        mask = x > 0.1
+        out = (an.where(mask, x, x * 0.5) * an.sign(x)).sum() + x[an.argmax(x)] * 0
+        out.backward()
+        return out, mask, an.argmax(x)
+
+    step = an.compile(f)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        data = rng.standard_normal(6)
+        pairs = [an.tensor(data, requires_grad=True) for _ in range(2)]
+        want, got = f(pairs[0]), step(pairs[1])
+        for a, b in zip(want, got):
+            assert np.array_equal(a.data, b.data)
+        assert np.array_equal(pairs[0].grad, pairs[1].grad)
+    assert step.replays == 3
+
+
+def test_replayed_effects_run_on_each_replays_arrays():
+    from autonet.autograd.compile import replayed
+    from autonet.ops.primitive import as_array
+
+    total = an.tensor(np.zeros(3))
+
+    def accumulate(target, value):
+        as_array(target)[...] += value  # a Tensor now, its array in the replays
+
+    def f(x):
+        y = x * 2
+        replayed(accumulate, total, y.data)
+        return y
+
+    step = an.compile(f)
+    with an.no_grad():
+        for k in range(3):
+            step(an.tensor(np.full(3, float(k + 1))))
+    assert np.array_equal(total.data, np.full(3, 2.0 + 4.0 + 6.0))
