@@ -676,7 +676,9 @@ def _is_tensor_input(trace: Trace, k: int) -> bool:
 # ---- the compiled callable ----------------------------------------------------------------------
 class Compiled:
     """``an.compile(fn)``: call it like ``fn``. Attributes: ``traces`` (how many times fn ran
-    eagerly to record), ``source`` (the last trace as readable numpy code)."""
+    eagerly to record), ``replays`` (calls answered by a replay alone; check=True's checked
+    calls not counted), ``source`` (the last trace as readable numpy code), ``replay_code``
+    (the replay as it runs)."""
 
     def __init__(self, fn: Callable[..., Any], check: bool = False,
                  cache_size: int = CACHE_SIZE) -> None:
