@@ -140,7 +140,7 @@ class _Writer:
     def forward_line(self, step: Any) -> str:
         if step.kind == "effect":
             args = ", ".join(self.value(s) for s in step.ins)
-            return f"{self.function_text(step.fn)}({args})  # in place, outside the graph"
+            return f"{self.function_text(step.fn)}({args})  # outside the graph, every call"
         out = self.names[step.out]
         if step.kind == "sample":
             args = ", ".join(["rng"] + [_literal(a) for a in step.ins])
