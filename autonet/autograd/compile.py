@@ -48,6 +48,7 @@ CACHE_SIZE = 8
 COMPILE_STEPS = 200_000  # longer traces replay through a loop (Python compiles ~6 us a line)
 CHECK_CALLS = 3
 _HOLE = re.compile(r"__in(\d+)__")
+_TEMP = re.compile(r"__tmp\d+__")
 
 
 class _Writers:
@@ -67,11 +68,29 @@ class CompileError(RuntimeError):
     """What an.compile cannot replay faithfully, or a replay that differed from eager."""
 
 
+def tracing() -> bool:
+    """Whether a compiled function is being traced right now (for layers that must refuse)."""
+    return engine.observers.tracer is not None
+
+
+def replayed(fn: Callable[..., None], *args: Any) -> None:
+    """Run ``fn(*args)``, an in-place update outside the graph that returns nothing (BatchNorm's
+    running statistics), now and, inside a compiled function being traced, in every replay too,
+    on that replay's arrays: Tensors among ``args`` are read afresh (``fn`` gets a Tensor now and
+    its array in a replay: read it with as_array), arrays of the trace are the replay's own
+    values, anything else is a constant of the trace."""
+    fn(*args)
+    recorder = engine.observers.tracer
+    if recorder is not None:
+        recorder.on_effect(fn, args)
+
+
 class Step:
     """One recorded operation: ``out = fn(*ins)``; for a person reading ``.source``, ``kind``
     (forward, backward, sample, fit, add, seed, store), the op and the rule that made it."""
 
-    __slots__ = ("kind", "fn", "ins", "out", "op", "detail", "scope", "node_index", "scalar")
+    __slots__ = ("kind", "fn", "ins", "out", "op", "detail", "scope", "node_index", "scalar",
+                 "dynamic")
 
     def __init__(self, kind: str, fn: Any, ins: tuple, out: int | None, op: Any = None,
                  detail: Any = None, scope: tuple = (), node_index: int | None = None) -> None:
@@ -84,6 +103,9 @@ class Step:
         self.scope = scope
         self.node_index = node_index
         self.scalar = False  # a forward whose 0-d result numpy may give as a scalar
+        # keyword attributes made of traced arrays (an index tensor's data): name -> structure
+        # of slots ("slot", k) / ("tuple" | "list", [...]) / ("const", value), rebuilt per replay
+        self.dynamic: dict[str, Any] = {}
 
 
 class Trace:
@@ -93,6 +115,7 @@ class Trace:
         self.steps: list[Step] = []
         self.n_slots = 0
         self.constants: dict[int, Any] = {}  # slot -> value fixed at trace time
+        self.dtypes: dict[int, np.dtype] = {}  # slot -> dtype of its float array at trace time
         self.inputs: list[tuple[int, int]] = []  # (slot, argument index)
         self.externals: list[tuple[int, Tensor]] = []  # (slot, tensor read at replay: parameters)
         self.leaf_args: dict[int, int] = {}  # id(input tensor) -> argument index
@@ -123,8 +146,10 @@ class _Recorder:
         self.node_ins: dict[Any, tuple] = {}
         self.node_out: dict[Any, int] = {}
         self.node_index: dict[Any, int] = {}
+        self.node_dynamic: dict[Any, dict[str, Any]] = {}
         self.snapshots: list[tuple[Tensor, Any, np.ndarray]] = []
         self.scopes: dict[int, Any] = {}
+        self.external_slots: set[int] = set()
         for k, a in enumerate(args):
             if isinstance(a, Tensor):
                 slot = self._bind(a, a.data)
@@ -144,7 +169,14 @@ class _Recorder:
             self.alive.append(tensor)
         self.array_slot[id(array)] = slot
         self.alive.append(array)
+        self._note_dtype(slot, array)
         return slot
+
+    def _note_dtype(self, slot: int, value: Any) -> None:
+        # arrays only: with a 0-d value numpy computes in scalar math, where a Python number
+        # is the fast operand
+        if isinstance(value, np.ndarray) and value.ndim and value.dtype.kind == "f":
+            self.trace.dtypes[slot] = value.dtype
 
     def ref(self, value: Any) -> int:
         """The slot holding ``value`` (a Tensor, an array or a Python value) in the replay."""
@@ -155,9 +187,11 @@ class _Recorder:
                 if slot is None:  # a parameter, or a constant tensor made outside the trace
                     slot = self.trace.new_slot()
                     self.trace.externals.append((slot, value))
+                    self.external_slots.add(slot)
                     self.snapshots.append((value, value.data, np.array(value.data, copy=True)))
                     self.array_slot[id(value.data)] = slot
                     self.alive.append(value.data)
+                    self._note_dtype(slot, value.data)
                 self.tensor_slot[id(value)] = slot
                 self.alive.append(value)
             return slot
@@ -169,21 +203,62 @@ class _Recorder:
 
     # ---- hooks ------------------------------------------------------------------------------
     def on_call(self, primitive: Any, args: tuple, attrs: dict, result: Tensor) -> None:
+        dynamic = {}
+        for name, value in attrs.items():
+            if not self._traced(value):
+                continue
+            dynamic[name] = self._attribute(value)
+            if dynamic[name] is None:
+                raise CompileError(
+                    f"compile: '{primitive.name}' takes its {name} from a view of a value of the "
+                    f"traced call (e.g. indices reshaped from the input tensor's data); the "
+                    f"replay would keep the first call's {name}. Pass the tensor itself (an "
+                    f"index tensor, not a numpy view of its data), or run this part eagerly")
         ins = tuple(self.ref(a) for a in args)
         out = self._bind(result, result.data)
-        forward = functools.partial(primitive.forward, **attrs) if attrs else primitive.forward
+        static = {k: v for k, v in attrs.items() if k not in dynamic}
+        forward = functools.partial(primitive.forward, **static) if static else primitive.forward
         scope = grad_mode.scope
         for module in scope:
             self.scopes.setdefault(id(module), module)
         node = result._node
         step = Step("forward", forward, ins, out, primitive, attrs, scope, self.trace.forward_ops)
         step.scalar = result.data.ndim == 0
+        step.dynamic = dynamic
         self.trace.steps.append(step)
         self.trace.forward_ops += 1
         if node is not None:
+            self.node_dynamic[node] = dynamic
             self.node_ins[node] = ins
             self.node_out[node] = out
             self.node_index[node] = self.trace.forward_ops - 1
+
+    def _traced(self, value: Any) -> bool:
+        """Whether ``value`` (an attribute of an op: an index, a shape) holds an array of the
+        trace other than a parameter, or a view of one."""
+        if isinstance(value, tuple | list):
+            return any(self._traced(v) for v in value)
+        while isinstance(value, np.ndarray):
+            slot = self.array_slot.get(id(value))
+            if slot is not None and slot not in self.external_slots:
+                return True
+            value = value.base
+        return False
+
+    def _attribute(self, value: Any) -> Any:
+        """The structure of a traced attribute (see Step.dynamic), None if it holds a view."""
+        if isinstance(value, tuple | list):
+            items = [self._attribute(v) for v in value]
+            return None if None in items else (type(value).__name__, items)
+        if isinstance(value, np.ndarray) and id(value) in self.array_slot:
+            return ("slot", self.array_slot[id(value)])
+        return None if self._traced(value) else ("const", value)
+
+    def on_effect(self, fn: Callable[..., None], args: tuple) -> None:
+        ins = tuple(self.ref(a) for a in args)
+        changed = {id(a) for a in args if isinstance(a, Tensor)}  # changed on purpose
+        self.snapshots = [s for s in self.snapshots if id(s[0]) not in changed]
+        self.trace.steps.append(Step("effect", fn, ins, None, fn, None, grad_mode.scope))
 
     def on_sample(self, draw: Callable[..., np.ndarray], args: tuple, out: np.ndarray) -> None:
         slot = self._bind(None, out)
@@ -204,10 +279,13 @@ class _Recorder:
         accumulated: dict[Any, int] = {}
         owned: set = set()
 
-        def run(kind: str, fn: Any, ins: tuple, arrays: list, **info: Any) -> int:
+        def run(kind: str, fn: Any, ins: tuple, arrays: list, dynamic: dict | None = None,
+                call: Any = None, **info: Any) -> int:
             out = self.trace.new_slot()
             steps.append(Step(kind, fn, ins, out, **info))
-            values[out] = fn(*arrays)
+            steps[-1].dynamic = dynamic or {}
+            values[out] = (call or fn)(*arrays)
+            self._note_dtype(out, values[out])
             return out
 
         def value(slot: int) -> Any:
@@ -251,6 +329,8 @@ class _Recorder:
                 ins = self.node_ins[node]
                 y = self.node_out[node] if node.out is not None else self.trace.constant(None)
                 attrs = node.attrs or {}
+                dynamic = self.node_dynamic.get(node, {})
+                static = {k: v for k, v in attrs.items() if k not in dynamic}
                 for i, parent in enumerate(node.parents):
                     if parent is None:
                         continue
@@ -259,10 +339,12 @@ class _Recorder:
                         raise RuntimeError(
                             f"backward: '{node.name}' has no gradient with respect to its input "
                             f"{i}; pass that input as a constant (e.g. .detach()) instead")
-                    fn = functools.partial(rule, NUMPY, **attrs)
+                    fn = functools.partial(rule, NUMPY, **static)
                     gi_slot = run("backward", fn, (slot, y, *ins),
-                                  [g, node.out, *node.inputs], op=node.primitive, detail=i,
-                                  scope=node.scope, node_index=self.node_index.get(node))
+                                  [g, node.out, *node.inputs], dynamic,
+                                  functools.partial(rule, NUMPY, **attrs), op=node.primitive,
+                                  detail=i, scope=node.scope,
+                                  node_index=self.node_index.get(node))
                     gi = values[gi_slot]
                     if on_gradient is not None:
                         on_gradient(node, i, gi)
@@ -393,20 +475,42 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
         return bind(trace.constants[slot], f"C{slot}") if slot in trace.constants else f"v{slot}"
 
     templates: dict[tuple, str | None] = {}  # an inlined call with placeholders for its ins
+    temps: list[str] = []  # the locals of the inlined call being written
 
-    def call(fn: Any, ins: list[str], hint: str) -> str:
+    def attribute(structure: Any) -> str:
+        kind, content = structure
+        if kind == "slot":
+            return read(content)
+        if kind == "const":
+            return bind(content, "attr")
+        items = [attribute(item) for item in content]
+        return f"({', '.join(items)},)" if kind == "tuple" else f"[{', '.join(items)}]"
+
+    def call(fn: Any, ins: list[str], hint: str, dynamic: dict[str, Any],
+             dtypes: tuple) -> str:
         """``fn(*ins)`` written out: a lambda inlined, a partial unwrapped, else a call."""
         bound_args: tuple = ()
         keywords: dict[str, Any] = {}
         if isinstance(fn, functools.partial):
             bound_args, keywords, fn = fn.args, fn.keywords, fn.func
-        key = (fn, len(ins), tuple(map(id, bound_args)),
+        if dynamic:  # keywords rebuilt from this replay's values: a plain call
+            words = [bind(a) for a in bound_args] + ins
+            words += [f"{k}={bind(v, k)}" for k, v in keywords.items()]
+            words += [f"{k}={attribute(v)}" for k, v in dynamic.items()]
+            return f"{bind(fn, hint)}({', '.join(words)})"
+        key = (fn, dtypes, tuple(map(id, bound_args)),
                tuple((k, id(v)) for k, v in keywords.items()))
         if key not in templates:
             holes = [f"__in{i}__" for i in range(len(ins))]
-            templates[key] = inline_call(fn, [*bound_args, *holes], keywords, bind)
+            known = {h: d for h, d in zip(holes, dtypes) if d is not None}
+            templates[key] = inline_call(fn, [*bound_args, *holes], keywords, bind, known)
         template = templates[key]
         if template is not None:
+            if "__tmp" in template:  # a function's own lines: fresh local names, deleted after
+                fresh: dict[str, str] = {}
+                template = _TEMP.sub(lambda m: fresh.setdefault(m.group(0), f"t{len(temps)}"
+                                                                f"_{len(fresh)}"), template)
+                temps.extend(fresh.values())
             return _HOLE.sub(lambda m: ins[int(m.group(1))], template)
         words = [bind(a) for a in bound_args] + ins
         words += [f"{k}={bind(v, k)}" for k, v in keywords.items()]
@@ -432,16 +536,24 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
             (where, leaf), _ = step.ins
             target = f"args[{leaf}]" if where == "arg" else bind(leaf, "leaf")
             line = f"{bind(step.fn, 'store')}({target}, {ins[0]}, {step.detail})"
+        elif step.kind == "effect":
+            line = f"{bind(step.fn, 'effect')}({', '.join(ins)})"
         elif step.fn is _add_into:  # total += g, on a name of its own (v{a} keeps its value)
             line = f"v{step.out} = {ins[0]}; v{step.out} += {ins[1]}"
         elif step.fn is operator.add:
             line = f"v{step.out} = {ins[0]} + {ins[1]}"
         else:
-            text = call(step.fn, ins, getattr(step.op, "name", step.kind))
+            text = call(step.fn, ins[:len(step.ins)], getattr(step.op, "name", step.kind),
+                        step.dynamic, tuple(trace.dtypes.get(s) for s in step.ins))
+            *prelude, text = text.split("\n")
+            lines += ["    " + line for line in prelude]
             if step.kind == "forward" and step.scalar:
                 text = f"asarray({text})"
             line = f"v{step.out} = {text}"
         lines.append("    " + line)
+        if temps:
+            lines.append("    del " + ", ".join(temps))
+            temps.clear()
         if step.kind == "forward" and capture:
             lines.append(f"    T.append(v{step.out})")
         dead = sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep)
@@ -463,10 +575,14 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
     program = []
     for k, step in enumerate(trace.steps):
         dead = tuple(sorted({s for s in _slots_read(step) if last_use.get(s) == k} - keep))
-        code = {"sample": 1, "store": 2}.get(step.kind, 0)
+        code = {"sample": 1, "store": 2, "effect": 5}.get(step.kind, 0)
         if step.kind == "forward":
             code = 4 if step.scalar else 3
-        program.append((code, step.fn, step.ins, step.out, dead, step.detail))
+        fn = step.fn
+        if step.dynamic:  # keywords rebuilt from the replay's values: fn(get, *ins)
+            fn = functools.partial(_with_attributes, step.fn, tuple(step.dynamic.items()))
+            code += 10
+        program.append((code, fn, step.ins, step.out, dead, step.detail))
     n = trace.n_slots
     tensor_inputs = [(slot, k) for slot, k in trace.inputs if _is_tensor_input(trace, k)]
     other_inputs = [(slot, k) for slot, k in trace.inputs if not _is_tensor_input(trace, k)]
@@ -488,8 +604,12 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
             V[slot] = value
         get = V.__getitem__
         for code, fn, ins, out, dead, detail in program:
+            if code >= 10:
+                fn, code = functools.partial(fn, get), code - 10
             if code == 0:
                 V[out] = fn(*map(get, ins))
+            elif code == 5:
+                fn(*map(get, ins))
             elif code >= 3:
                 V[out] = fn(*map(get, ins)) if code == 3 else asarray(fn(*map(get, ins)))
                 if capture:
@@ -506,12 +626,36 @@ def interpreter(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], l
     return replay
 
 
+def _with_attributes(fn: Any, dynamic: tuple, get: Callable[[int], Any], *ins: Any) -> Any:
+    return fn(*ins, **{k: _attribute_value(v, get) for k, v in dynamic})
+
+
 def _slots_read(step: Step) -> list[int]:
     if step.kind == "sample":
         return []
     if step.kind == "store":
         return [step.ins[1]]
-    return list(step.ins)
+    return list(step.ins) + [s for v in step.dynamic.values() for s in _attribute_slots(v)]
+
+
+def _attribute_slots(structure: Any) -> list[int]:
+    kind, content = structure
+    if kind == "slot":
+        return [content]
+    if kind == "const":
+        return []
+    return [s for item in content for s in _attribute_slots(item)]
+
+
+def _attribute_value(structure: Any, get: Callable[[int], Any]) -> Any:
+    """A traced attribute rebuilt from the replay's values (``get(slot)``)."""
+    kind, content = structure
+    if kind == "slot":
+        return get(content)
+    if kind == "const":
+        return content
+    items = [_attribute_value(item, get) for item in content]
+    return tuple(items) if kind == "tuple" else items
 
 
 def _output_slots(structure: Any) -> list[int]:
@@ -532,7 +676,9 @@ def _is_tensor_input(trace: Trace, k: int) -> bool:
 # ---- the compiled callable ----------------------------------------------------------------------
 class Compiled:
     """``an.compile(fn)``: call it like ``fn``. Attributes: ``traces`` (how many times fn ran
-    eagerly to record), ``source`` (the last trace as readable numpy code)."""
+    eagerly to record), ``replays`` (calls answered by a replay alone; check=True's checked
+    calls not counted), ``source`` (the last trace as readable numpy code), ``replay_code``
+    (the replay as it runs)."""
 
     def __init__(self, fn: Callable[..., Any], check: bool = False,
                  cache_size: int = CACHE_SIZE) -> None:
@@ -642,12 +788,17 @@ class _Entry:
             self._checking = _make_replay(self.trace, capture=True)
         leaves = self._leaves(args)
         grads_before = [None if t.grad is None else t.grad.copy() for t in leaves]
+        changed = self._effect_targets()  # buffers the replay updates in place, as eager will
+        buffers_before = [np.array(t.data, copy=True) for t in changed]
         state = draws.generator().bit_generator.state
         replayed: list = []
         self._checking(args, replayed)
         grads_replay = [None if t.grad is None else t.grad.copy() for t in leaves]
         for t, g in zip(leaves, grads_before):
             t.grad = g
+        buffers_replay = [np.array(t.data, copy=True) for t in changed]
+        for t, data in zip(changed, buffers_before):
+            t.data[...] = data
         draws.generator().bit_generator.state = state
         eager: list = []
 
@@ -682,6 +833,10 @@ class _Entry:
             raise CompileError(
                 f"compile(check=True): the graph changed: {len(forwards)} ops when traced, "
                 f"{len(eager)} now. Python control flow decided the graph at trace time")
+        for t, data in zip(changed, buffers_replay):
+            if not np.array_equal(t.data, data, equal_nan=True):
+                raise CompileError(f"compile(check=True): the replay updates "
+                                   f"{t.name or tuple(t.shape)} in place differently from eager")
         for t, g in zip(leaves, grads_replay):
             same = (g is None and t.grad is None) or (
                 g is not None and t.grad is not None and np.array_equal(g, t.grad))
@@ -689,6 +844,11 @@ class _Entry:
                 raise CompileError(f"compile(check=True): the gradient of "
                                    f"{t.name or tuple(t.shape)} differs between replay and eager")
         return result
+
+    def _effect_targets(self) -> list[Tensor]:
+        externals = dict(self.trace.externals)
+        return [externals[slot] for step in self.trace.steps if step.kind == "effect"
+                for slot in step.ins if slot in externals]
 
     def _leaves(self, args: tuple) -> list[Tensor]:
         leaves = []

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.autograd.compile import CompileError, replayed, tracing
 from autonet.creation import sample
 from autonet.nn.attention_functional import scaled_dot_product_attention
 from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)
@@ -175,7 +176,9 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
         raise ValueError(f"huber_loss: delta must be a finite positive number, got {delta!r}")
     diff = ops.sub(input, target)
     size = ops.abs(diff)
-    loss = ops.where(size.data <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    # the branch as a comparison op (not size.data <= delta in numpy), so that an.compile's
+    # replay recomputes it from each call's values
+    loss = ops.where(size <= delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
     return _reduce("huber_loss", loss, reduction)
 
 
@@ -350,13 +353,29 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
                         "convert with target.astype('int64')")
     t = _check_class_targets("nll_loss", t, n, c, ignore_index)
     kept = t != ignore_index
-    picked = -ops.index(input, (np.arange(n), np.where(kept, t, 0)))
     if w is None and kept.all():
+        # the target's own array as the index, so that a compiled step picks each call's
+        # targets; and a replay meeting an ignored target (this path would pick it) says so
+        if tracing():
+            replayed(_no_ignored_targets, t, ignore_index)
+        picked = -ops.index(input, (np.arange(n), t))
         return _reduce("nll_loss", picked, reduction)
+    if tracing():
+        raise CompileError("nll_loss: targets equal to ignore_index (or class weights) make "
+                           "the loss read its targets in numpy, which a compiled step would "
+                           "freeze; compute this loss eagerly, or use cross_entropy on logits")
+    picked = -ops.index(input, (np.arange(n), np.where(kept, t, 0)))
     dtype = np.asarray(as_array(input)).dtype
     scale = kept.astype(dtype) if w is None else np.where(kept, w[np.where(kept, t, 0)], 0)
     return _weighted_mean("nll_loss", picked * scale.astype(dtype), float(np.sum(scale)),
                           reduction)
+
+
+def _no_ignored_targets(target: np.ndarray, ignore_index: int) -> None:
+    if np.any(target == ignore_index):
+        raise CompileError(f"nll_loss: this compiled step was traced on targets without "
+                           f"ignore_index={ignore_index} and now gets some; compute the loss "
+                           f"eagerly when targets can be ignored")
 
 
 # ---- regularization penalties --------------------------------------------------------------------

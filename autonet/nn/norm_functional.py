@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.autograd.compile import replayed
 from autonet.ops.normalization import normalize
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
@@ -63,18 +64,25 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
                              "channel); use a batch of at least 2 examples or call .eval() to "
                              "use the running statistics")
         y = normalize(input, axis=axes, eps=float(eps))
-        if running_mean is not None or running_var is not None:
-            _update_running(as_array(input), axes, n, running_mean, running_var, momentum)
+        if running_mean is not None or running_var is not None:  # in every replay too
+            replayed(_update_running, as_array(input), axes, n, running_mean, running_var,
+                     momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: training=False normalizes with running_mean and "
                              "running_var, got None; pass them or training=True")
         x = input if isinstance(input, Tensor) else Tensor(input)
         dtype = x.dtype
-        mean = np.asarray(as_array(running_mean)).reshape(view).astype(dtype)
-        inv_std = 1.0 / np.sqrt(np.asarray(as_array(running_var)).reshape(view) + eps)
-        y = (x - mean) * inv_std.astype(dtype)
+        # as ops on the running tensors (no gradient), so a compiled step reads their values
+        # of each call, not of the first one
+        mean = ops.astype(ops.reshape(_tensor(running_mean), view), dtype)
+        inv_std = 1.0 / ops.sqrt(ops.reshape(_tensor(running_var), view) + eps)
+        y = (x - mean) * ops.astype(inv_std, dtype)
     return _affine(y, weight, bias, view)
+
+
+def _tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor(np.asarray(value))
 
 
 def _update_running(x: np.ndarray, axes: tuple[int, ...], n: int, running_mean: Any,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autonet.arguments import flag, integer, number
+from autonet.autograd.compile import CompileError, replayed, tracing
 from autonet.nn import norm_functional as F
 from autonet.nn.module import Module, Parameter
 from autonet.ops.primitive import as_array
@@ -99,8 +100,13 @@ class _BatchNorm(Module):
                              ".eval() to normalize with the running statistics")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+            replayed(_count_batch, self.num_batches_tracked)  # in every replay too
             if self.momentum is None:  # cumulative moving average: equal weight per batch
+                if tracing():
+                    raise CompileError(
+                        f"{label}: momentum=None (a cumulative average, weighted by the "
+                        "number of batches seen) cannot be compiled: the replay would keep "
+                        "the first call's weight; give a momentum (e.g. 0.1) or train eagerly")
                 factor = 1.0 / float(self.num_batches_tracked.data)
         keep_running = not self.training or self.track_running_stats
         return F.batch_norm(x, self.running_mean if keep_running else None,
@@ -247,3 +253,8 @@ class GroupNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+def _count_batch(count: Any) -> None:
+    """num_batches_tracked += 1, in place."""
+    as_array(count)[...] += 1

@@ -105,8 +105,9 @@ class _Writer:
     # ---- lines -----------------------------------------------------------------------------
     def write(self) -> str:
         self.name_values()
-        forward = [s for s in self.trace.steps if s.kind in ("forward", "sample")]
-        backward = [s for s in self.trace.steps if s.kind not in ("forward", "sample")]
+        forward = [s for s in self.trace.steps if s.kind in ("forward", "sample", "effect")]
+        backward = [s for s in self.trace.steps
+                    if s.kind not in ("forward", "sample", "effect")]
         body = ["# forward"]
         for step in forward:
             body.append(self.forward_line(step))
@@ -137,13 +138,16 @@ class _Writer:
         return "\n".join(lines) + "\n"
 
     def forward_line(self, step: Any) -> str:
+        if step.kind == "effect":
+            args = ", ".join(self.value(s) for s in step.ins)
+            return f"{self.function_text(step.fn)}({args})  # outside the graph, every call"
         out = self.names[step.out]
         if step.kind == "sample":
             args = ", ".join(["rng"] + [_literal(a) for a in step.ins])
             return f"{out} = {self.function_text(step.fn)}({args})  # random draw"
         ins = [self.value(s) for s in step.ins]
         forward = step.op.forward
-        attrs = step.detail or {}
+        attrs = {**(step.detail or {}), **self.dynamic_attrs(step)}
         text = self.call_text(forward, ins, attrs, rule=False)
         if step.scalar:
             text = f"np.asarray({text})"
@@ -186,7 +190,7 @@ class _Writer:
             return f"{out} = {text}  # sum the broadcast gradient back to shape {shape}"
         # a rule: d(input i) from d(output)
         rule = step.fn.func
-        attrs = step.fn.keywords
+        attrs = {**step.fn.keywords, **self.dynamic_attrs(step)}
         g, y, *inputs = ins
         target = step.ins[2 + step.detail]
         base = "d" + self.value(target) if target in self.names else f"d_{step.op.name}"
@@ -194,6 +198,18 @@ class _Writer:
         text = self.call_text(rule, ["xp", g, y, *inputs], attrs, rule=True)
         return f"{out} = {text}  # {step.op.name} backward for input {step.detail}: " \
                f"{_rule_text(rule)}"
+
+    def dynamic_attrs(self, step: Any) -> dict[str, Any]:
+        """The attributes made of traced values (an index tensor), spelled by their names."""
+        def spell(structure: Any) -> str:
+            kind, content = structure
+            if kind == "slot":
+                return self.value(content)
+            if kind == "const":
+                return _literal(content)
+            items = [spell(item) for item in content]
+            return f"({', '.join(items)},)" if kind == "tuple" else f"[{', '.join(items)}]"
+        return {k: _Spelled(spell(v)) for k, v in step.dynamic.items()}
 
     def output_text(self, structure: Any) -> str:
         kind, content = structure
@@ -355,7 +371,13 @@ def _rule_text(rule: Any) -> str:
     return getattr(rule, "__name__", "rule")
 
 
+class _Spelled(str):
+    """Source text that _literal writes as it is (a name, not a string constant)."""
+
+
 def _literal(value: Any) -> str:
+    if isinstance(value, _Spelled):
+        return str(value)
     if isinstance(value, np.dtype):
         return f"np.{value}"
     if isinstance(value, type) and issubclass(value, np.generic):

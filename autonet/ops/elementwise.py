@@ -13,13 +13,10 @@ from autonet.ops.registry import Kink
 def _sigmoid(x):
     # With e = exp(-|x|) <= 1 nothing overflows: 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0,
     # which keeps the tiny values of large negative x (sigmoid(-40) = 4.2e-18, not 0).
-    e = np.exp(-np.abs(x))
-    r = np.reciprocal(1 + e)  # 1 / (1 + e), rounded as the division is
-    if type(x) is np.ndarray and x.dtype.kind == "c":
-        return np.where(x >= 0, r, e * r)
     # exp(min(x, 0)) is e where x < 0 and exactly 1 elsewhere: it picks the branch without a
-    # comparison and np.where, the same values bit for bit at a third less numpy work
-    return np.exp(np.minimum(x, 0)) * r
+    # comparison and np.where. Straight-line, so an.compile writes it out in its replay.
+    e = np.exp(-np.abs(x))
+    return np.exp(np.minimum(x, 0)) * np.reciprocal(1 + e)  # reciprocal: rounded as 1 / (1 + e)
 
 
 def _elu(x, alpha=1.0):

@@ -15,12 +15,25 @@ from typing import Any
 import numpy as np
 
 from autonet.ops.axes import from_axis_error, takes_axis
-from autonet.ops.primitive import as_array, rewrapped
+from autonet.ops.primitive import _hooks, as_array, rewrapped
 from autonet.ops.registry import composite, register
 from autonet.tensor import Tensor
 
 
+class _Call:
+    """What an.compile records of a call to one of these functions: its name and its numpy
+    function (the hook of ops.primitive sees them as it sees primitives, so that a comparison
+    inside a compiled step is recomputed by every replay)."""
+
+    __slots__ = ("name", "forward")
+
+    def __init__(self, name: str, forward: Callable[..., Any]) -> None:
+        self.name, self.forward = name, forward
+
+
 def _plain(numpy_fn: Callable[..., Any], name: str, public: bool = True) -> Callable[..., Tensor]:
+    call = _Call(name, numpy_fn)
+
     def fn(*args: Any, **kwargs: Any) -> Tensor:
         try:
             out = numpy_fn(*(as_array(a) for a in args), **kwargs)
@@ -28,7 +41,10 @@ def _plain(numpy_fn: Callable[..., Any], name: str, public: bool = True) -> Call
             raise from_axis_error(name, error, args) from None
         except (ValueError, TypeError) as error:
             raise rewrapped(error, f"{name}: {error}") from error
-        return Tensor._wrap(np.asarray(out))
+        result = Tensor._wrap(np.asarray(out))
+        if _hooks.on_call is not None:
+            _hooks.on_call(call, args, kwargs, result)
+        return result
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"numpy.{numpy_fn.__name__} on tensors; no gradient flows through it."

@@ -73,9 +73,11 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         compile: run each training step (forward, loss, penalty, backward) and each validation
             step through ``an.compile``: traced on the first batch of each shape, replayed as
             straight-line numpy afterwards; the run equals the eager one bit for bit (the
-            optimizer step stays eager). A partial last batch is one more trace. Callbacks see
-            the compiled steps as ``state.compiled`` ({"train": ..., "val": ...}; their
-            ``traces`` and ``replays`` count what ran).
+            optimizer step stays eager). A partial last batch is one more trace. The first
+            replays also run eagerly and raise CompileError at the first op that differs
+            (a loss or layer that froze a value at trace time). Callbacks see the compiled
+            steps as ``state.compiled`` ({"train": ..., "val": ...}; their ``traces`` and
+            ``replays`` count what ran, checked replays aside).
 
     Raises:
         TrainingDiverged: the loss became NaN/Inf; the message names the epoch and batch.
@@ -107,8 +109,9 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     saved_callbacks = None if resume is None else restore(state, resume)
     train_step = _train_step(model, loss_fn, l1, l2)
     val_step = _val_step(model, loss_fn)
-    if compile:
-        train_step, val_step = compile_step(train_step), compile_step(val_step)
+    if compile:  # the first replays are checked against eager: what froze fails loudly there
+        train_step = compile_step(train_step, check=True)
+        val_step = compile_step(val_step, check=True)
         state.compiled = {"train": train_step, "val": val_step}
     threshold = threshold_for(loss_fn, model)
     for cb in callbacks:
