@@ -156,9 +156,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        p = number(p, "Dropout", "p")
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        p = number(p, "Dropout", "p", low=0.0, high=1.0)
         self.p = p
 
     def forward(self, x: Any) -> Tensor:
