@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer, number
+from autonet.arguments import integer, number, numeric_dtype
 from autonet.autograd.graph import draws
 from autonet.random import manual_seed, rng, seeded  # noqa: F401  (manual_seed lived here)
 from autonet.tensor import Tensor, get_default_dtype, to_array
@@ -44,17 +44,7 @@ def _make(array: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
 
 
 def _dtype(dtype: Any, call: str = "tensor") -> np.dtype:
-    if dtype is None:
-        return get_default_dtype()
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{call}: dtype {dtype!r} is not a numpy dtype; use e.g. 'float32', "
-                        "'float64', 'int64' or 'bool'") from None
-    if resolved.kind not in "biufc":
-        raise TypeError(f"{call}: dtype {resolved} holds no numbers; use e.g. 'float32', "
-                        "'float64', 'int64' or 'bool'")
-    return resolved
+    return get_default_dtype() if dtype is None else numeric_dtype(dtype, call)
 
 
 def _shape(shape: tuple, call: str) -> tuple[int, ...]:

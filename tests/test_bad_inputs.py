@@ -54,6 +54,8 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("tensor object", lambda: an.tensor(np.array([{}, 1], dtype=object)), TypeError,
      ("tensor", "dtype object")),
     ("tensor dtype", lambda: an.tensor([1.0], dtype="U3"), TypeError, ("tensor", "dtype", "<U3")),
+    ("zeros dtype unknown", lambda: an.zeros(2, dtype="abc"), TypeError,
+     ("zeros", "dtype 'abc'", "not a numpy dtype", "'float32'")),
     ("from_numpy str", lambda: an.from_numpy(np.array(["a"])), TypeError,
      ("from_numpy", "array", "<U1")),
     ("zeros -1", lambda: an.zeros(-1), ValueError, ("zeros", "shape", "-1")),
