@@ -565,9 +565,13 @@ def test_the_switches_still_take_bools_and_numpy_bools() -> None:
         assert not an.is_grad_enabled()
     with an.set_grad_enabled(0):
         assert not an.is_grad_enabled()
+    with an.set_grad_enabled(np.int64(0)):  # numpy's 0 and 1 too, as arguments.flag takes them
+        assert not an.is_grad_enabled()
     assert an.is_grad_enabled()
-    an.set_detect_anomaly(True)
+    an.set_detect_anomaly(np.bool_(True))
+    assert an.autograd.anomaly.is_anomaly_enabled()
     an.set_detect_anomaly(False)
+    assert not an.autograd.anomaly.is_anomaly_enabled()
 
 
 @pytest.mark.parametrize("call, error, words", [
