@@ -53,6 +53,13 @@ def _shape(shape: tuple, call: str) -> tuple[int, ...]:
     return tuple(integer(s, call, "shape", minimum=0) for s in shape)
 
 
+def _fill_value(value: Any, call: str) -> None:
+    """Refuse a string fill, which numpy would parse ('1') or fail to convert ('x'); NaN and
+    inf are fine fills, so this is not ``number``."""
+    if isinstance(value, str | bytes):
+        raise TypeError(f"{call}: fill_value must be a number, got {value!r:.60}")
+
+
 def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
     """``make()``, or a builtin MemoryError that names ``call`` and says the shape and the bytes
     (numpy's names no call, and its type is numpy's own)."""
@@ -121,8 +128,7 @@ def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool =
     shape = _shape((shape,) if not isinstance(shape, Sequence | np.ndarray) else tuple(shape),
                    "full")
     dtype = _dtype(dtype, "full")
-    if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
-        raise TypeError(f"full: fill_value must be a number, got {fill_value!r:.60}")
+    _fill_value(fill_value, "full")
     return _make(allocate("full", shape, dtype, lambda: np.full(shape, fill_value, dtype)),
                  requires_grad, name)
 
@@ -203,8 +209,7 @@ def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool 
               name: str | None = None) -> Tensor:
     """``fill_value`` with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
-        raise TypeError(f"full_like: fill_value must be a number, got {fill_value!r:.60}")
+    _fill_value(fill_value, "full_like")
     array = allocate("full_like", shape, dt, lambda: np.full(shape, fill_value, dt))
     return _make(array, requires_grad, name)
 
