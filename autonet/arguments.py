@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["flag", "integer", "number", "numeric_dtype", "state_mapping"]
+__all__ = ["flag", "function", "integer", "number", "numeric_dtype", "state_mapping"]
 
 
 def integer(value: Any, call: str, name: str, minimum: int | None = None,
@@ -32,6 +32,15 @@ def flag(value: Any, call: str, name: str) -> bool:
         raise TypeError(f"{call}: {name} must be True or False, got {value!r} "
                         f"({type(value).__name__})")
     return bool(value)
+
+
+def function(value: Any, call: str, name: str, what: str, fix: str = "") -> Any:
+    """``value`` if it can be called; else a TypeError saying that ``name`` must be ``what``
+    ("a function of the inputs"), what it got, and ``fix`` when given."""
+    if not callable(value):
+        raise TypeError(f"{call}: {name} must be {what}, got {value!r:.60} "
+                        f"({type(value).__name__})" + (f"; {fix}" if fix else ""))
+    return value
 
 
 def number(value: Any, call: str, name: str, low: float | None = None,
