@@ -30,6 +30,10 @@ def test_healthy_penalties_and_batch_sizes_are_accepted(penalty, batch_size):
                          an.optim.SGD(model.parameters(), lr=0.1), data, epochs=1,
                          batch_size=batch_size, verbose=0, **penalty)
     assert np.isfinite(history["loss"][0])
+    penalized = bool(penalty.get("l1") or penalty.get("l2"))  # numpy zeros count as none
+    assert ("cost" in history.history) == penalized
+    if penalized:  # the penalty was added, not dropped: cost = loss + penalty > loss
+        assert history["cost"][0] > history["loss"][0]
 
 
 @pytest.mark.parametrize("seed", [0, 1])
