@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["flag", "integer", "number", "state_mapping"]
+__all__ = ["flag", "function", "integer", "number", "numeric_dtype", "state_mapping"]
 
 
 def integer(value: Any, call: str, name: str, minimum: int | None = None,
@@ -34,6 +34,15 @@ def flag(value: Any, call: str, name: str) -> bool:
     return bool(value)
 
 
+def function(value: Any, call: str, name: str, what: str, fix: str = "") -> Any:
+    """``value`` if it can be called; else a TypeError saying that ``name`` must be ``what``
+    ("a function of the inputs"), what it got, and ``fix`` when given."""
+    if not callable(value):
+        raise TypeError(f"{call}: {name} must be {what}, got {value!r:.60} "
+                        f"({type(value).__name__})" + (f"; {fix}" if fix else ""))
+    return value
+
+
 def number(value: Any, call: str, name: str, low: float | None = None,
            high: float | None = None, low_open: bool = False, high_open: bool = False,
            infinite: bool = False) -> float:
@@ -50,6 +59,19 @@ def number(value: Any, call: str, name: str, low: float | None = None,
         raise ValueError(f"{call}: {name} must be a {'' if infinite else 'finite '}number"
                          f"{_bounds(low, high, low_open, high_open)}, got {value!r}")
     return value
+
+
+def numeric_dtype(value: Any, call: str, name: str = "dtype") -> np.dtype:
+    """``value`` as a numpy dtype of numbers: bool, integer, float or complex (not a string or
+    object dtype, not something numpy does not know)."""
+    hint = "use e.g. 'float32', 'float64', 'int64' or 'bool'"
+    try:
+        resolved = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{call}: {name} {value!r} is not a numpy dtype; {hint}") from None
+    if resolved.kind not in "biufc":
+        raise TypeError(f"{call}: {name} {resolved} holds no numbers; {hint}")
+    return resolved
 
 
 def state_mapping(state: Any, call: str, keys: Iterable[str]) -> Mapping[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer, number
+from autonet.arguments import integer, number, numeric_dtype
 from autonet.autograd.graph import draws
 from autonet.random import manual_seed, rng, seeded  # noqa: F401  (manual_seed lived here)
 from autonet.tensor import Tensor, get_default_dtype, to_array
@@ -44,23 +44,20 @@ def _make(array: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
 
 
 def _dtype(dtype: Any, call: str = "tensor") -> np.dtype:
-    if dtype is None:
-        return get_default_dtype()
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{call}: dtype {dtype!r} is not a numpy dtype; use e.g. 'float32', "
-                        "'float64', 'int64' or 'bool'") from None
-    if resolved.kind not in "biufc":
-        raise TypeError(f"{call}: dtype {resolved} holds no numbers; use e.g. 'float32', "
-                        "'float64', 'int64' or 'bool'")
-    return resolved
+    return get_default_dtype() if dtype is None else numeric_dtype(dtype, call)
 
 
 def _shape(shape: tuple, call: str) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
         shape = tuple(shape[0])
     return tuple(integer(s, call, "shape", minimum=0) for s in shape)
+
+
+def _fill_value(value: Any, call: str) -> None:
+    """Refuse a string fill, which numpy would parse ('1') or fail to convert ('x'); NaN and
+    inf are fine fills, so this is not ``number``."""
+    if isinstance(value, str | bytes):
+        raise TypeError(f"{call}: fill_value must be a number, got {value!r:.60}")
 
 
 def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
@@ -131,8 +128,7 @@ def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool =
     shape = _shape((shape,) if not isinstance(shape, Sequence | np.ndarray) else tuple(shape),
                    "full")
     dtype = _dtype(dtype, "full")
-    if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
-        raise TypeError(f"full: fill_value must be a number, got {fill_value!r:.60}")
+    _fill_value(fill_value, "full")
     return _make(allocate("full", shape, dtype, lambda: np.full(shape, fill_value, dtype)),
                  requires_grad, name)
 
@@ -213,8 +209,7 @@ def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool 
               name: str | None = None) -> Tensor:
     """``fill_value`` with the shape and dtype of ``t`` (or ``dtype``)."""
     shape, dt = _like(t, dtype)
-    if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
-        raise TypeError(f"full_like: fill_value must be a number, got {fill_value!r:.60}")
+    _fill_value(fill_value, "full_like")
     array = allocate("full_like", shape, dt, lambda: np.full(shape, fill_value, dt))
     return _make(array, requires_grad, name)
 

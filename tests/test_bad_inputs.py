@@ -54,6 +54,8 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("tensor object", lambda: an.tensor(np.array([{}, 1], dtype=object)), TypeError,
      ("tensor", "dtype object")),
     ("tensor dtype", lambda: an.tensor([1.0], dtype="U3"), TypeError, ("tensor", "dtype", "<U3")),
+    ("zeros dtype unknown", lambda: an.zeros(2, dtype="abc"), TypeError,
+     ("zeros", "dtype 'abc'", "not a numpy dtype", "'float32'")),
     ("from_numpy str", lambda: an.from_numpy(np.array(["a"])), TypeError,
      ("from_numpy", "array", "<U1")),
     ("zeros -1", lambda: an.zeros(-1), ValueError, ("zeros", "shape", "-1")),
@@ -489,6 +491,12 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("AdaptiveAvgPool2d", "output_size", "0")),
     ("AdaptiveAvgPool2d pair", lambda: nn.AdaptiveAvgPool2d((2, -1)), ValueError,
      ("AdaptiveAvgPool2d", "output_size", "(2, -1)")),
+    ("AdaptiveAvgPool2d str", lambda: nn.AdaptiveAvgPool2d("2"), TypeError,
+     ("AdaptiveAvgPool2d", "output_size", "'2'", "(str)")),
+    ("AdaptiveAvgPool2d 1.5", lambda: nn.AdaptiveAvgPool2d((2, 1.5)), TypeError,
+     ("AdaptiveAvgPool2d", "output_size", "(2, 1.5)")),
+    ("AdaptiveAvgPool2d three", lambda: nn.AdaptiveAvgPool2d((2, 2, 2)), ValueError,
+     ("AdaptiveAvgPool2d", "output_size", "or 2 of them", "(2, 2, 2)")),
     ("adaptive_avg_pool1d 0", lambda: nn.functional.adaptive_avg_pool1d(an.ones(1, 2, 4), 0),
      ValueError, ("adaptive_avg_pool1d", "output_size", "0")),
     ("GroupNorm 0", lambda: nn.GroupNorm(0, 3), ValueError,
@@ -563,9 +571,13 @@ def test_the_switches_still_take_bools_and_numpy_bools() -> None:
         assert not an.is_grad_enabled()
     with an.set_grad_enabled(0):
         assert not an.is_grad_enabled()
+    with an.set_grad_enabled(np.int64(0)):  # numpy's 0 and 1 too, as arguments.flag takes them
+        assert not an.is_grad_enabled()
     assert an.is_grad_enabled()
-    an.set_detect_anomaly(True)
+    an.set_detect_anomaly(np.bool_(True))
+    assert an.autograd.anomaly.is_anomaly_enabled()
     an.set_detect_anomaly(False)
+    assert not an.autograd.anomaly.is_anomaly_enabled()
 
 
 @pytest.mark.parametrize("call, error, words", [
@@ -638,17 +650,25 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.utils.clip_grad_norm_(grads, 1, norm_type=float("inf")) == 4.0
     assert lr_scheduler.LambdaLR(_sgd(), lambda epoch: 0.5).get_last_lr() == [0.05]
     assert an.ones(2).astype(np.int64).dtype == np.int64 and x.astype(bool).dtype == bool
-    assert an.tile(x, np.int64(2)).shape == (2, 6) and an.tile(x, [1, 2]).shape == (2, 6)
-    assert an.roll(x, np.int64(1), 1).shape == (2, 3)
-    assert an.roll(x, (1, 2), (0, 1)).shape == (2, 3)
-    assert an.repeat(x, np.array([1, 0, 2]), 1).shape == (2, 3) and an.repeat(x, 2).shape == (12,)
-    assert an.tril(x, np.int64(-1)).shape == (2, 3)
-    assert an.topk(x, np.int64(2)).values.shape == (2, 2)
+    # the integer checks let numpy's own spellings through, with numpy's results
+    v = np.arange(6.0).reshape(2, 3)
+    w = an.tensor(v)
+    np.testing.assert_array_equal(an.tile(w, np.int64(2)).data, np.tile(v, 2))
+    np.testing.assert_array_equal(an.tile(w, [1, 2]).data, np.tile(v, [1, 2]))
+    np.testing.assert_array_equal(an.roll(w, np.int64(1), 1).data, np.roll(v, 1, 1))
+    np.testing.assert_array_equal(an.roll(w, (1, 2), (0, 1)).data, np.roll(v, (1, 2), (0, 1)))
+    np.testing.assert_array_equal(an.repeat(w, np.array([1, 0, 2]), 1).data,
+                                  np.repeat(v, [1, 0, 2], 1))
+    np.testing.assert_array_equal(an.repeat(w, 2).data, np.repeat(v, 2))
+    np.testing.assert_array_equal(an.tril(w, np.int64(-1)).data, np.tril(v, -1))
+    np.testing.assert_array_equal(an.topk(w, np.int64(2)).values.data, np.sort(v)[:, :0:-1])
     assert an.cat((x, x), dim=np.int64(0)).shape == (4, 3) and an.sum(x, axis=[0, 1]).shape == ()
     assert nn.Linear(2, 2).train(np.bool_(False)).training is False
     assert len(_fit(seed=None)) == len(_fit(seed=np.int64(3))) == 1
     sgd = _sgd()
+    sgd.param_groups[0]["params"][0].grad = np.ones(2)
     sgd.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(sgd.param_groups[0]["params"][0].grad, [0.0, 0.0])
     assert sgd.step(lambda: 1.5) == 1.5 and len(TensorDataset([1, 2], np.ones(2, bool))) == 2
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad

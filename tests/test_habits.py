@@ -240,9 +240,11 @@ def test_pytorch_function_names_are_the_ops_they_name():
     np.testing.assert_allclose(an.clamp(x, -0.5, 0.5).data, np.clip(a, -0.5, 0.5))
     np.testing.assert_allclose(an.clamp(x, min=0.0).data, np.clip(a, 0.0, None))
     np.testing.assert_allclose(an.mm(x, b).data, a @ b)
-    assert an.permute(x, 1, 0).shape == an.permute(x, (1, 0)).shape == (3, 2)
+    np.testing.assert_array_equal(an.permute(x, 1, 0).data, a.T)
+    np.testing.assert_array_equal(an.permute(x, (1, 0)).data, a.T)
     c = an.clone(x)
-    assert c.data is not x.data and c.requires_grad
+    assert c.data is not x.data and c.requires_grad and c.dtype == x.dtype
+    np.testing.assert_array_equal(c.data, a)
     np.testing.assert_allclose(x.where(x > 0, -1.0).data, np.where(a > 0, a, -1.0))
     for fn in (lambda t: an.clamp(t, -0.5, 0.5), lambda t: an.mm(t, an.tensor(b)),
                lambda t: an.permute(t, 1, 0), an.clone, lambda t: t.where(t > 0, t * 3)):

@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import flag
 from autonet.autograd.engine import observers, running
-from autonet.autograd.graph import Node, as_switch
+from autonet.autograd.graph import Node
 from autonet.ops.primitive import _hooks
 
 
@@ -132,9 +133,9 @@ def is_anomaly_enabled() -> bool:
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True, check_inf: bool | None = None) -> None:
     """Switch anomaly mode on or off for the calling thread (see ``detect_anomaly``)."""
-    mode = as_switch(mode, "set_detect_anomaly", "mode")
-    check_nan = as_switch(check_nan, "set_detect_anomaly", "check_nan")
-    check_inf = check_nan if check_inf is None else as_switch(check_inf, "set_detect_anomaly",
+    mode = flag(mode, "set_detect_anomaly", "mode")
+    check_nan = flag(check_nan, "set_detect_anomaly", "check_nan")
+    check_inf = check_nan if check_inf is None else flag(check_inf, "set_detect_anomaly",
                                                               "check_inf")
     _state.check_nan, _state.check_inf = check_nan, check_inf
     with _install_lock:
@@ -166,8 +167,8 @@ class detect_anomaly:
     """
 
     def __init__(self, check_nan: bool = True, check_inf: bool | None = None) -> None:
-        self.check_nan = as_switch(check_nan, "detect_anomaly", "check_nan")
-        self.check_inf = None if check_inf is None else as_switch(check_inf, "detect_anomaly",
+        self.check_nan = flag(check_nan, "detect_anomaly", "check_nan")
+        self.check_inf = None if check_inf is None else flag(check_inf, "detect_anomaly",
                                                                   "check_inf")
         self._previous: list[tuple[bool, bool, bool]] = []
 

@@ -15,7 +15,7 @@ import weakref
 from contextlib import ContextDecorator
 from typing import Any
 
-import numpy as np
+from autonet.arguments import flag
 
 
 class _GradMode(threading.local):
@@ -27,15 +27,6 @@ class _GradMode(threading.local):
 
 
 grad_mode = _GradMode()
-
-
-def as_switch(value: Any, call: str, argument: str) -> bool:
-    """``value`` as a bool when it is one (or numpy's bool, or the int 0 or 1); a string such as
-    "no" or "off" would be truthy, so it is a TypeError naming the call and the value."""
-    if isinstance(value, bool | np.bool_) or (type(value) is int and value in (0, 1)):
-        return bool(value)
-    raise TypeError(f"{call}: {argument} must be True or False, got {value!r} "
-                    f"({type(value).__name__})")
 
 
 def is_grad_enabled() -> bool:
@@ -52,7 +43,7 @@ class set_grad_enabled(ContextDecorator):
     _switches_when_created = True  # no_grad(), enable_grad() wait for their block
 
     def __init__(self, mode: bool) -> None:
-        self.mode = as_switch(mode, "set_grad_enabled", "mode")
+        self.mode = flag(mode, "set_grad_enabled", "mode")
         self._previous: list[bool] = []
         self._before: bool | None = None  # the mode this call switched away from, until used
         if self._switches_when_created:
@@ -99,7 +90,7 @@ class inference_mode(set_grad_enabled):
     _switches_when_created = False
 
     def __init__(self, mode: bool = True) -> None:
-        super().__init__(not as_switch(mode, "inference_mode", "mode"))
+        super().__init__(not flag(mode, "inference_mode", "mode"))
 
 
 class _Draws:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer, number
+from autonet.arguments import function, integer, number
 from autonet.autograd.functional import grad
 from autonet.autograd.warnings import warn_at_user_code
 from autonet.check.elementwise import check_gradients
@@ -52,9 +52,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, 
             two evaluations of ``fn`` each, whatever the input size (for big inputs).
         directions: how many random directions ``fast`` tries.
     """
-    if not callable(fn):
-        raise TypeError(f"gradcheck: fn must be a function of the inputs, got {fn!r:.60} "
-                        f"({type(fn).__name__})")
+    function(fn, "gradcheck", "fn", "a function of the inputs")
     number(eps, "gradcheck", "eps", low=0.0, low_open=True)
     number(atol, "gradcheck", "atol", low=0.0)
     number(rtol, "gradcheck", "rtol", low=0.0)

@@ -59,8 +59,7 @@ class MultiheadAttention(Module):
                 flag(add_zero_attn, "MultiheadAttention", "add_zero_attn"):
             raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
                              "supported; leave them False")
-        if not 0.0 <= number(dropout, "MultiheadAttention", "dropout") <= 1.0:
-            raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
+        number(dropout, "MultiheadAttention", "dropout", low=0.0, high=1.0)
         self.kdim = embed_dim if kdim is None else integer(kdim, "MultiheadAttention", "kdim",
                                                              minimum=1)
         self.vdim = embed_dim if vdim is None else integer(vdim, "MultiheadAttention", "vdim",

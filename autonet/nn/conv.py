@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import flag
 from autonet.nn import conv_functional as CF
 from autonet.nn import init
-from autonet.nn.module import Module, Parameter
+from autonet.nn.module import Module, add_weight_and_bias
 from autonet.ops.conv import out_size
 from autonet.tensor import Tensor, get_default_dtype
 
@@ -90,11 +89,7 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter.empty(shape, dtype, type(self).__name__)
-        if flag(bias, name, "bias"):
-            self.bias = Parameter.empty((out_channels,), dtype, type(self).__name__)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, shape, out_channels, bias, dtype, name)
         self.reset_parameters()
 
     @property
@@ -198,11 +193,7 @@ class ConvTranspose2d(Module):
         self.padding_mode = padding_mode
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         shape = (in_channels, out_channels // groups, *self.kernel_size)
-        self.weight = Parameter.empty(shape, dtype, type(self).__name__)
-        if flag(bias, name, "bias"):
-            self.bias = Parameter.empty((out_channels,), dtype, type(self).__name__)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, shape, out_channels, bias, dtype, name)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

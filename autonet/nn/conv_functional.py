@@ -325,10 +325,12 @@ def adaptive_output_size(call: str, output_size: Any, dims: int) -> tuple[int | 
     one = output_size is None or isinstance(output_size, int | np.integer | bool)
     sizes = (output_size,) * dims if one else tuple(output_size) \
         if isinstance(output_size, tuple | list) else None
-    if sizes is None or len(sizes) != dims or not all(
-            s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool) and s >= 1)
-            for s in sizes):
-        kinds = "a positive int or None" + (f", or {dims} of them" if dims > 1 else "")
+    kinds = "a positive int or None" + (f", or {dims} of them" if dims > 1 else "")
+    if sizes is None or not all(s is None or (isinstance(s, int | np.integer)
+                                              and not isinstance(s, bool)) for s in sizes):
+        raise TypeError(f"{call}: output_size must be {kinds}, got {output_size!r:.60} "
+                        f"({type(output_size).__name__})")
+    if len(sizes) != dims or not all(s is None or s >= 1 for s in sizes):
         raise ValueError(f"{call}: output_size must be {kinds}, got {output_size!r}")
     return tuple(None if s is None else int(s) for s in sizes)
 

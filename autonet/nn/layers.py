@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
-from autonet.arguments import flag, number
+from autonet.arguments import number
 from autonet.nn import functional as F
 from autonet.nn import init
-from autonet.nn.module import Module, Parameter
+from autonet.nn.module import Module, add_weight_and_bias
 from autonet.tensor import Tensor, as_array, get_default_dtype
 
 
@@ -51,11 +51,7 @@ class Linear(Module):
         if dtype.kind != "f":
             raise TypeError(f"Linear: dtype must be a float dtype (float32, float64) for "
                             f"parameters that learn, got {dtype}")
-        self.weight = Parameter.empty((out_features, in_features), dtype, type(self).__name__)
-        if flag(bias, "Linear", "bias"):
-            self.bias = Parameter.empty((out_features,), dtype, type(self).__name__)
-        else:
-            self.register_parameter("bias", None)
+        add_weight_and_bias(self, (out_features, in_features), out_features, bias, dtype, "Linear")
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -156,9 +152,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        p = number(p, "Dropout", "p")
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        p = number(p, "Dropout", "p", low=0.0, high=1.0)
         self.p = p
 
     def forward(self, x: Any) -> Tensor:

@@ -45,6 +45,19 @@ class Parameter(Tensor):
         return "Parameter(" + super().__repr__() + ")"
 
 
+def add_weight_and_bias(module: Module, weight_shape: tuple[int, ...], bias_size: int, bias: Any,
+                        dtype: np.dtype, call: str) -> None:
+    """``module.weight`` of ``weight_shape`` and ``module.bias`` of ``(bias_size,)`` (None when
+    ``bias`` is False, a switch checked in the name of ``call``), empty for reset_parameters to
+    fill: what Linear and the convolutions share."""
+    owner = type(module).__name__
+    module.weight = Parameter.empty(weight_shape, dtype, owner)
+    if flag(bias, call, "bias"):
+        module.bias = Parameter.empty((bias_size,), dtype, owner)
+    else:
+        module.register_parameter("bias", None)
+
+
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(strict=False)`` skipped."""
 

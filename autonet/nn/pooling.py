@@ -134,9 +134,7 @@ class Dropout2d(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        p = number(p, "Dropout2d", "p")
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: p must be in [0, 1], got {p}")
+        p = number(p, "Dropout2d", "p", low=0.0, high=1.0)
         self.p = p
 
     def forward(self, x: Any) -> Tensor:

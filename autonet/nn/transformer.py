@@ -52,15 +52,14 @@ class TransformerEncoderLayer(Module):
         super().__init__()
         name = type(self).__name__  # its own settings blamed on it, not on the layers inside
         integer(dim_feedforward, name, "dim_feedforward", minimum=1)
-        if not 0.0 <= number(dropout, name, "dropout") <= 1.0:
-            raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
+        number(dropout, name, "dropout", low=0.0, high=1.0)
         number(layer_norm_eps, name, "layer_norm_eps", low=0.0, low_open=True)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = flag(norm_first, type(self).__name__, "norm_first")
+        self.norm_first = flag(norm_first, name, "norm_first")
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)

@@ -131,6 +131,12 @@ def axis_error(op_name: str, axis: Any, ndim: int, shape: tuple | None = None) -
                       f"{of}; {fix}")
 
 
+def check_axis(op_name: str, axis: Any, ndim: int, shape: tuple | None = None) -> None:
+    """Raise ``axis_error`` unless ``axis`` is one integer in [-ndim, ndim)."""
+    if not isinstance(axis, int | np.integer) or not -ndim <= axis < ndim:
+        raise axis_error(op_name, axis, ndim, shape)
+
+
 def from_axis_error(op_name: str, error: Exception, args: Any) -> ValueError:
     """numpy's AxisError (not a builtin, and silent about the op) as ``axis_error``."""
     shape = _first_shape(args)

@@ -73,15 +73,20 @@ round = _plain(np.round, "round")  # half to even, as numpy and PyTorch round
 isnan = _plain(np.isnan, "isnan")
 isinf = _plain(np.isinf, "isinf")
 isfinite = _plain(np.isfinite, "isfinite")
-argmax = composite(takes_axis(_plain(np.argmax, "argmax", public=False),
-                              keywords=("axis", "keepdims")), name="argmax", method=True)
-argmin = composite(takes_axis(_plain(np.argmin, "argmin", public=False),
-                              keywords=("axis", "keepdims")), name="argmin", method=True)
+
+
+def _along_axes(numpy_fn: Callable[..., Any], name: str) -> Callable[..., Tensor]:
+    """A no-gradient reduction taking numpy's axis=/keepdims= (PyTorch's dim=/keepdim=), as a
+    function an.<name> and a method t.<name>()."""
+    return composite(takes_axis(_plain(numpy_fn, name, public=False),
+                                keywords=("axis", "keepdims")), name=name, method=True)
+
+
+argmax = _along_axes(np.argmax, "argmax")
+argmin = _along_axes(np.argmin, "argmin")
 # any/all: the module names end in _ so that Python's any() and all() stay usable here
-any_ = composite(takes_axis(_plain(np.any, "any", public=False),
-                            keywords=("axis", "keepdims")), name="any", method=True)
-all_ = composite(takes_axis(_plain(np.all, "all", public=False),
-                            keywords=("axis", "keepdims")), name="all", method=True)
+any_ = _along_axes(np.any, "any")
+all_ = _along_axes(np.all, "all")
 
 
 def sort_order(data: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:

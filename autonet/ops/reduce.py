@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -11,7 +12,8 @@ from autonet.ops.primitive import Primitive, as_array
 from autonet.ops.registry import Kink, composite
 
 
-def normalize_axis(axis, ndim: int, op: str | None = None) -> tuple[int, ...]:
+def normalize_axis(axis: int | Iterable[int] | None, ndim: int,
+                   op: str | None = None) -> tuple[int, ...]:
     """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative axes;
     an axis out of range raises the error ``axis_error`` makes, naming ``op`` (without ``op``:
     numpy's AxisError, which the Primitive or ``takes_axis`` around the caller turns into it)."""

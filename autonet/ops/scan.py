@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autonet.arguments import integer
-from autonet.ops.axes import axis_error, scalar_axis, takes_axis
+from autonet.ops.axes import check_axis, scalar_axis, takes_axis
 from autonet.ops.indexing import take_along_axis
 from autonet.ops.nondiff import sort_order
 from autonet.ops.primitive import Primitive, as_array
@@ -119,8 +119,7 @@ def topk(x: Any, k: int, axis: int = -1, largest: bool = True, sorted: bool = Tr
     data = np.asarray(as_array(x))
     if data.ndim == 0:
         data, x = data.reshape(1), reshape(x, (1,))
-    if not isinstance(axis, int | np.integer) or not -data.ndim <= axis < data.ndim:
-        raise axis_error("topk", axis, data.ndim, data.shape)
+    check_axis("topk", axis, data.ndim, data.shape)
     n = data.shape[axis]
     if not 0 <= k <= n:
         raise ValueError(f"topk: k={k} is out of range for axis {axis} of length {n} "

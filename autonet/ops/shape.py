@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.ops.axes import axis_error, from_axis_error, takes_axis
+from autonet.ops.axes import check_axis, from_axis_error, takes_axis
 from autonet.ops.kinks import index_arrays
 from autonet.ops.primitive import PerInput, Primitive, as_array
 from autonet.ops.registry import Kink, composite, register
@@ -136,8 +136,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
     ndim = len(next(iter(shapes))) + 1  # the new axis counts
-    if not isinstance(axis, int | np.integer) or not -ndim <= axis < ndim:
-        raise axis_error("stack", axis, ndim, next(iter(shapes)))
+    check_axis("stack", axis, ndim, next(iter(shapes)))
     return _concatenate(*(expand_dims(t, axis) for t in tensors), axis=axis)
 
 
@@ -146,8 +145,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     """Split into pieces along ``axis`` (numpy.split): a number of equal parts or a list of cuts."""
     shape = np.shape(as_array(x))
-    if not isinstance(axis, int | np.integer) or not -len(shape) <= axis < len(shape):
-        raise axis_error("split", axis, len(shape), shape)
+    check_axis("split", axis, len(shape), shape)
     n = shape[axis]
     if isinstance(indices_or_sections, int | np.integer):
         if indices_or_sections <= 0 or n % indices_or_sections:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer, number, state_mapping
+from autonet.arguments import function, integer, number, state_mapping
 from autonet.optim.optimizer import Optimizer
 
 
@@ -99,11 +99,8 @@ class LambdaLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float],
                  last_epoch: int = -1) -> None:
-        if not callable(lr_lambda):
-            raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch giving the lr "
-                            f"factor (e.g. lambda epoch: 0.95 ** epoch), got {lr_lambda!r:.60} "
-                            f"({type(lr_lambda).__name__})")
-        self.lr_lambda = lr_lambda
+        self.lr_lambda = function(lr_lambda, "LambdaLR", "lr_lambda", "a function of the epoch "
+                                  "giving the lr factor (e.g. lambda epoch: 0.95 ** epoch)")
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, epoch: int) -> float:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import flag, number, state_mapping
+from autonet.arguments import flag, function, number, state_mapping
 from autonet.autograd.graph import enable_grad
 from autonet.tensor import Tensor
 
@@ -115,10 +115,8 @@ class Optimizer:
         re-evaluates the model and returns the loss; it runs first and its loss is returned."""
         loss = None
         if closure is not None:
-            if not callable(closure):
-                raise TypeError(f"{type(self).__name__}.step: closure must be a function that "
-                                f"recomputes the loss, got {closure!r:.60} "
-                                f"({type(closure).__name__}); call step() after backward()")
+            function(closure, f"{type(self).__name__}.step", "closure",
+                     "a function that recomputes the loss", "call step() after backward()")
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from autonet.arguments import integer, number
+from autonet.arguments import flag, integer, number
 from autonet.autograd.compile import compile as compile_step
 from autonet.nn.functional import weight_penalty
 from autonet.tensor import Tensor
@@ -91,8 +91,7 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback instances, got {cb!r:.60}")
     l1, l2 = number(l1, "fit", "l1", low=0.0), number(l2, "fit", "l2", low=0.0)
-    if not isinstance(compile, bool):
-        raise TypeError(f"fit: compile must be True or False, got {compile!r:.60}")
+    compile = flag(compile, "fit", "compile")
     seed = None if seed is None else integer(seed, "fit", "seed", minimum=0)
     _check_loss_and_optimizer(model, loss_fn, optimizer)
     loader = _batches(as_loader(train_data, batch_size, shuffle, seed, "train_data"),

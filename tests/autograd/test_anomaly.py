@@ -132,57 +132,58 @@ def test_a_rule_run_with_create_graph_is_blamed_not_the_op_inside_it():
                                "test_a_rule_run_with_create_graph_is_blamed_not_the_op_inside_it")
 
 
-def test_anomaly_mode_is_per_thread_like_grad_mode():
+def _detecting_in_another_thread(switch_on, switch_off, in_this_thread) -> list:
+    """Run ``in_this_thread()`` while a worker thread has anomaly mode on (``switch_on()``);
+    the worker then makes a NaN itself, while still detecting, and switches off. Returns the
+    AnomalyErrors the worker caught (one, if its mode held throughout)."""
     import threading
 
     entered, done = threading.Event(), threading.Event()
-
     caught = []
 
     def other_thread():
-        with an.detect_anomaly():
+        switch_on()
+        try:
             entered.set()
             done.wait(10)
-            try:  # ... while the thread that entered it still detects
+            try:  # ... while the thread that switched it on still detects
                 an.sqrt(an.tensor([-1.0], requires_grad=True))
             except an.AnomalyError as error:
                 caught.append(error)
+        finally:
+            switch_off()
 
     worker = threading.Thread(target=other_thread)
     worker.start()
     try:
         assert entered.wait(10)
         assert not an.autograd.anomaly.is_anomaly_enabled()
+        in_this_thread()
+    finally:
+        done.set()
+        worker.join()
+    assert _hooks.on_forward is None and observers.on_gradient is None
+    return caught
+
+
+def test_anomaly_mode_is_per_thread_like_grad_mode():
+    def here():
         x = an.tensor([-1.0], requires_grad=True)
         y = an.sqrt(x)  # NaN here is this thread's business: no AnomalyError
         assert np.isnan(y.data).all() and y._node.site is None
         y.sum().backward()
-    finally:
-        done.set()
-        worker.join()
+
+    mode = an.detect_anomaly()
+    caught = _detecting_in_another_thread(mode.__enter__, lambda: mode.__exit__(None, None, None),
+                                          here)
     assert len(caught) == 1 and "sqrt" in str(caught[0])
-    assert _hooks.on_forward is None and observers.on_gradient is None
 
 
 def test_set_detect_anomaly_in_one_thread_leaves_the_others_alone():
-    import threading
-
-    switched, checked = threading.Event(), threading.Event()
-
-    def other_thread():
-        an.set_detect_anomaly(True)
-        switched.set()
-        checked.wait(10)
-        an.set_detect_anomaly(False)
-
-    worker = threading.Thread(target=other_thread)
-    worker.start()
-    try:
-        assert switched.wait(10)
-        assert not an.autograd.anomaly.is_anomaly_enabled()
+    def here():
         y = an.log(an.tensor([0.0], requires_grad=True))  # -inf: no AnomalyError here
         assert np.isinf(y.data).all()
-    finally:
-        checked.set()
-        worker.join()
-    assert _hooks.on_forward is None and observers.on_gradient is None
+
+    caught = _detecting_in_another_thread(lambda: an.set_detect_anomaly(True),
+                                          lambda: an.set_detect_anomaly(False), here)
+    assert len(caught) == 1 and "sqrt" in str(caught[0])  # the worker's switch did work

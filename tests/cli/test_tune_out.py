@@ -8,19 +8,21 @@ import pytest
 from autonet.cli import main
 
 
-@pytest.mark.parametrize("argv", [
-    ["--grid", "lr=abc", "--epochs", "1"],
-    ["--grid", "color=red", "--epochs", "1"],
-    ["--grid", "dropout=uniform:0:2", "--method", "random"],
-    ["--grid", "lr=0.1", "--epochs", "0"],
-    ["--grid", "lr=0.1", "--jobs", "0"],
-    ["--grid", "lr"],
+@pytest.mark.parametrize("argv, fragment", [
+    (["--grid", "lr=abc", "--epochs", "1"], "bad value 'abc' for lr"),
+    (["--grid", "color=red", "--epochs", "1"], "unknown hyperparameters ['color']"),
+    (["--grid", "dropout=uniform:0:2", "--method", "random"], "bad value '2.0' for dropout"),
+    (["--grid", "lr=0.1", "--epochs", "0"], "--epochs: expected a positive integer, got '0'"),
+    (["--grid", "lr=0.1", "--jobs", "0"], "--jobs: expected a positive integer, got '0'"),
+    (["--grid", "lr"], "bad search-space entry 'lr'"),
 ])
-def test_refused_tune_arguments_create_no_out_directory(argv, tmp_path, capsys):
+def test_refused_tune_arguments_create_no_out_directory(argv, fragment, tmp_path, capsys):
     out = tmp_path / "fresh" / "tune"
     with pytest.raises(SystemExit) as info:
         raise SystemExit(main(["tune", *argv, "--out", str(out)]))
-    assert info.value.code == 2 and "error" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 2 and err.startswith("autonet tune: error: ") and fragment in err
+    assert len(err.splitlines()) == 1
     assert not out.exists() and not out.parent.exists()
 
 

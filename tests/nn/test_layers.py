@@ -113,7 +113,8 @@ def test_dropout_inverted_scaling_and_eval_identity() -> None:
     layer.eval()
     assert layer(x) is x
     assert np.all(nn.Dropout(1.0)(x).data == 0)
-    with pytest.raises(ValueError, match=r"p must be in \[0, 1\]"):
+    with pytest.raises(ValueError,
+                       match=r"^Dropout: p must be a finite number in \[0, 1\], got 1.5$"):
         nn.Dropout(1.5)
 
 

@@ -59,9 +59,10 @@ def test_compiled_fit_equals_eager_bit_for_bit(l2, optimizer):
     assert (val.traces, val.replays) == (2, 3 * 2 - 2 - 3)
 
 
-def test_compile_must_be_a_bool():
-    with pytest.raises(TypeError, match="fit: compile must be True or False"):
-        _run("yes")
+@pytest.mark.parametrize("bad", ["yes", 2, None])
+def test_compile_must_be_a_bool(bad):
+    with pytest.raises(TypeError, match=f"fit: compile must be True or False, got {bad!r} "):
+        _run(bad)
 
 
 def test_compiled_fit_refuses_a_loss_that_freezes_its_targets(monkeypatch):

@@ -30,6 +30,10 @@ def test_healthy_penalties_and_batch_sizes_are_accepted(penalty, batch_size):
                          an.optim.SGD(model.parameters(), lr=0.1), data, epochs=1,
                          batch_size=batch_size, verbose=0, **penalty)
     assert np.isfinite(history["loss"][0])
+    penalized = bool(penalty.get("l1") or penalty.get("l2"))  # numpy zeros count as none
+    assert ("cost" in history.history) == penalized
+    if penalized:  # the penalty was added, not dropped: cost = loss + penalty > loss
+        assert history["cost"][0] > history["loss"][0]
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -46,8 +50,15 @@ def test_optimizers_over_the_model_with_extras_or_groups_are_accepted(seed):
 
 
 def test_a_loss_function_not_a_class_is_accepted():
-    model, data = _setup()
-    an.fit(model, an.nn.functional.cross_entropy, an.optim.SGD(model.parameters(), lr=0.1),
-           data, epochs=1, verbose=0)
-    an.fit(model, lambda out, y: an.nn.functional.cross_entropy(out, y),
-           an.optim.SGD(model.parameters(), lr=0.1), data, epochs=1, verbose=0)
+    # a function, a lambda and the Module train the same: the same losses, the same weights
+    runs = []
+    for loss_fn in (an.nn.CrossEntropyLoss(), an.nn.functional.cross_entropy,
+                    lambda out, y: an.nn.functional.cross_entropy(out, y)):
+        model, data = _setup()
+        history = an.fit(model, loss_fn, an.optim.SGD(model.parameters(), lr=0.1), data,
+                         epochs=2, verbose=0)
+        runs.append((history["loss"], [p.data.copy() for p in model.parameters()]))
+    (losses, weights), *others = runs
+    for other_losses, other_weights in others:
+        assert other_losses == losses
+        assert all(np.array_equal(a, b) for a, b in zip(weights, other_weights))

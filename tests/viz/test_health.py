@@ -125,6 +125,7 @@ def test_the_demos_own_step_graph_has_no_flag(demo, seed, tmp_path):
     model, _, _, data = run_training(seed=seed, **DEMOS[demo])  # trained as the demo trains
     path = save_step_graph(model, data, tmp_path / "graph.dot")
     text = Path(path).read_text()
+    assert text.count("grad mean|g|") >= 2  # the layers' gradients are drawn: a flag could show
     assert "VANISHING" not in text and "ZERO gradient" not in text and "EXPLODING" not in text
 
 
