@@ -91,6 +91,8 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
                 f"backward: output has shape {root.shape}; the gradient is implicit only for "
                 f"one-element outputs. Reduce it first (e.g. .sum() or .mean()) or pass "
                 f"grad= an array of shape {root.shape}")
+        if not create_graph:
+            return np.ones_like(root.data)  # the output's shape and dtype already
         grad = np.ones_like(root.data)
     shape = np.shape(grad.data if isinstance(grad, Tensor) else grad)
     if shape != root.shape:

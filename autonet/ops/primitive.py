@@ -125,9 +125,9 @@ class Primitive:
                 parents = None
             inputs = (a,)
         else:
-            if any(_is_sequence(a) and self.rule(i) is not None for i, a in enumerate(args)):
-                return self(*tensor_inputs(self, args), **attrs)
-            inputs, parents = _unpack(args)
+            inputs, parents = _unpack(self, args)
+            if inputs is None:
+                return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
         try:
             out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
         except (ValueError, TypeError, IndexError) as error:
@@ -191,24 +191,22 @@ def _rewrapped(name: str, error: Exception, args: Sequence[Any], attrs: dict) ->
         return kind(message)
 
 
-def _is_sequence(x: Any) -> bool:
-    """A Python list or tuple passed where an op expects an array (maybe a list of Tensors)."""
-    return type(x) is list or type(x) is tuple
-
-
-def _unpack(args: Sequence[Any]) -> tuple[tuple, tuple | None]:
+def _unpack(primitive: Primitive, args: Sequence[Any]) -> tuple[tuple | None, tuple | None]:
     """Raw inputs and per-input parents (None where no grad is needed; None overall when no
-    input needs one) of a call with any number of arguments."""
+    input needs one) of a call with any number of arguments; inputs None when an argument is a
+    list or tuple the op differentiates, to be made a tensor first (``tensor_inputs``)."""
     inputs = []
     parents = []
     record = False
-    for a in args:
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
             inputs.append(a.data)
             if a._requires_grad:
                 parents.append(a)
                 record = True
                 continue
+        elif (type(a) is list or type(a) is tuple) and primitive.rule(i) is not None:
+            return None, None
         else:
             inputs.append(a)
         parents.append(None)
