@@ -152,14 +152,12 @@ class Tensor:
             create_graph: not supported here, since ``.grad`` holds plain numpy arrays; use
                 ``an.grad(outputs, inputs, create_graph=True)`` for differentiable gradients.
         """
-        from autonet.autograd.engine import backward
-
         if create_graph:
             raise TypeError("backward(create_graph=True): .grad holds numpy arrays, which cannot "
                             "be differentiated again; use an.grad(output, inputs, "
                             "create_graph=True), which returns differentiable tensors")
 
-        backward([self], [grad], retain_graph=retain_graph)
+        _engine.backward([self], [grad], retain_graph=retain_graph)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
@@ -586,7 +584,8 @@ def _check_cpu(device: Any) -> None:
                            "'cpu' or drop the device")
 
 
-import autonet.ops as ops  # noqa: E402  (ops need the Tensor class defined above)
+import autonet.autograd.engine as _engine  # noqa: E402  (the engine and the ops need the Tensor
+import autonet.ops as ops  # noqa: E402  class defined above)
 from autonet.ops.primitive import Primitive  # noqa: E402
 
 

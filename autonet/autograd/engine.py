@@ -59,9 +59,11 @@ _NO_ATTRS: dict = {}
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each after every node that consumes its output."""
-    stack = list(dict.fromkeys(roots))
-    seen = set(stack)
+    found = list(dict.fromkeys(roots))
+    stack = found[:]
+    seen = set(found)
     visit = seen.add
+    keep = found.append
     while stack:
         node = stack.pop()
         parents = node.parents
@@ -70,8 +72,11 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
         for parent in parents:
             if parent is not None and (up := parent._node) is not None and up not in seen:
                 visit(up)
+                keep(up)
                 stack.append(up)
-    return sorted(seen, key=_creation, reverse=True)
+    # in discovery order a chain is already latest-first, which the sort then only checks
+    found.sort(key=_creation, reverse=True)
+    return found
 
 
 _creation = attrgetter("seq")

@@ -114,6 +114,8 @@ class Primitive:
                 pb = None
             inputs = (a, b)
             parents = (pa, pb) if pa is not None or pb is not None else None
+            rank1 = self.watch_rank1 and ((type(a) is np.ndarray and a.ndim == 1)
+                                          or (type(b) is np.ndarray and b.ndim == 1))
         elif n == 1:
             a = args[0]
             if isinstance(a, Tensor):
@@ -124,20 +126,22 @@ class Primitive:
             else:
                 parents = None
             inputs = (a,)
+            rank1 = False
         else:
             inputs, parents = _unpack(self, args)
             if inputs is None:
                 return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
+            rank1 = n > 1 and self.watch_rank1 and _has_rank1(inputs)
         try:
             out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
         except (ValueError, TypeError, IndexError) as error:
             raise _rewrapped(self.name, error, args, attrs) from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        # only an (n,) array meeting an (n, 1) column makes (..., n, n): the rank-1 test first,
-        # it is rarely true, while square outputs are common
-        if self.watch_rank1 and n > 1 and _has_rank1(inputs) and out.ndim > 1 \
-                and out.shape[-1] == out.shape[-2]:
+        # only an (n,) array meeting an (n, 1) column makes (..., n, n): the rank-1 test first
+        # (rank1: an elementwise op with two or more inputs, one of them (n,)), it is rarely
+        # true, while square outputs are common
+        if rank1 and out.ndim > 1 and out.shape[-1] == out.shape[-2]:
             from autonet.autograd.warnings import check_rank1_broadcast
 
             check_rank1_broadcast(self.name, inputs, out)
