@@ -74,11 +74,13 @@ def _rows(xp, a):
 
 
 # One fused node for Z = X @ W.T + b. Its rules give dW = dZ.T @ X directly in W's (out, in) layout
-# (no transposed view to copy into .grad) and db = dZ summed over the batch axes.
+# (no transposed view to copy into .grad) and db = dZ summed over the batch axes. .T and .sum are
+# the array's (or Tensor's) own methods: the same transpose and sum, without numpy's Python-level
+# dispatch of np.transpose and np.sum on every step.
 linear = Primitive("linear", _linear, (
     lambda xp, g, y, x, w, b=None: xp.matmul(g, w),
-    lambda xp, g, y, x, w, b=None: xp.matmul(xp.transpose(_rows(xp, g)), _rows(xp, x)),
-    lambda xp, g, y, x, w, b=None: xp.sum(_rows(xp, g), axis=0),
+    lambda xp, g, y, x, w, b=None: xp.matmul(_rows(xp, g).T, _rows(xp, x)),
+    lambda xp, g, y, x, w, b=None: _rows(xp, g).sum(axis=0),
 ), kind="fused", export=False,
     doc="x (..., in) @ w.T (out, in) + b (out,) -> (..., out); public form nn.functional.linear.")
 
@@ -128,7 +130,7 @@ def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smo
     rows = np.arange(n)
     top = xp.getitem(logits, (rows, np.argmax(as_array(logits), axis=1)))
     soft = xp.exp(logits - xp.expand_dims(top, 1))
-    soft = soft / xp.sum(soft, axis=1, keepdims=True)
+    soft = soft / soft.sum(axis=1, keepdims=True)
     if plain:  # every m_i w_t = 1: softmax - onehot(t), the general form below times 1
         return xp.expand_dims(g, 1) * (soft - (np.arange(c) == target[:, None]).astype(dtype))
     hit = (1 - label_smoothing) * picked
