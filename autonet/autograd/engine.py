@@ -317,10 +317,12 @@ def _on_path_to(order: list[Node], targets: Sequence[Tensor]) -> set:
 
 def _store_grad(tensor: Tensor, g: np.ndarray, owned: bool) -> None:
     """Add ``g`` into ``tensor.grad`` (a fresh array the first time, so grads never alias)."""
-    if tensor.grad is None:
-        tensor.grad = g if owned and g.flags.writeable else np.array(g, dtype=tensor.dtype)
+    grad = tensor._grad  # (the .grad property's storage: leaves and retained tensors only here)
+    if grad is None:
+        tensor._grad = g if owned and g.flags.writeable else np.array(g, dtype=tensor.data.dtype)
     else:
-        tensor.grad += g
+        grad += g
+        tensor._grad = grad  # in place for arrays; a number set by the user is replaced
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool = False) -> None:
