@@ -147,3 +147,20 @@ def test_rounding_ops_give_no_gradient_but_leave_others_alone() -> None:
     np.testing.assert_array_equal(x.grad, [1, 1, 1])
     np.testing.assert_array_equal(an.round(x).data, np.round(x.data))
     np.testing.assert_array_equal(an.isinf(an.tensor([np.inf, 1.0])).data, [True, False])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_is_the_two_branch_formula_bit_for_bit(dtype) -> None:
+    # sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, with e = exp(-|x|): nothing
+    # overflows and the tiny values of large negative x survive; nan, +-inf and -0 included
+    specials = [-1e4, -40.0, -5.0, -0.0, 0.0, 1e-30, 5.0, 40.0, 1e4, np.inf, -np.inf, np.nan]
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.array(specials), rng.standard_normal(500) * 30]).astype(dtype)
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(x))
+        r = 1 / (1 + e)
+        expected = np.where(x >= 0, r, e * r)
+        got = an.sigmoid(x).numpy()
+    assert got.dtype == x.dtype
+    np.testing.assert_array_equal(got, expected)  # nan equals nan here
+    assert an.sigmoid(np.float64(-40.0)).item() == pytest.approx(4.248354255291589e-18, rel=1e-12)
