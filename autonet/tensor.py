@@ -155,14 +155,15 @@ class Tensor:
             create_graph: not supported here, since ``.grad`` holds plain numpy arrays; use
                 ``an.grad(outputs, inputs, create_graph=True)`` for differentiable gradients.
         """
-        from autonet.autograd.engine import backward
-
         if create_graph:
             raise TypeError("backward(create_graph=True): .grad holds numpy arrays, which cannot "
                             "be differentiated again; use an.grad(output, inputs, "
                             "create_graph=True), which returns differentiable tensors")
 
-        backward([self], [grad], retain_graph=retain_graph)
+        global _engine
+        if _engine is None:  # imported on first use: the engine imports this module
+            import autonet.autograd.engine as _engine
+        _engine.backward([self], [grad], retain_graph=retain_graph)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
@@ -593,7 +594,9 @@ def _check_cpu(device: Any) -> None:
                            "'cpu' or drop the device")
 
 
-import autonet.ops as ops  # noqa: E402  (ops need the Tensor class defined above)
+_engine: Any = None  # autonet.autograd.engine, once Tensor.backward first runs
+
+import autonet.ops as ops  # noqa: E402  (the ops need the Tensor class defined above)
 from autonet.ops.primitive import Primitive  # noqa: E402
 
 

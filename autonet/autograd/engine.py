@@ -59,9 +59,11 @@ _NO_ATTRS: dict = {}
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
     """Nodes reachable from ``roots``, each after every node that consumes its output."""
-    stack = list(dict.fromkeys(roots))
-    seen = set(stack)
+    found = list(dict.fromkeys(roots))
+    stack = found[:]
+    seen = set(found)
     visit = seen.add
+    keep = found.append
     while stack:
         node = stack.pop()
         parents = node.parents
@@ -70,8 +72,11 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
         for parent in parents:
             if parent is not None and (up := parent._node) is not None and up not in seen:
                 visit(up)
+                keep(up)
                 stack.append(up)
-    return sorted(seen, key=_creation, reverse=True)
+    # in discovery order a chain is already latest-first, which the sort then only checks
+    found.sort(key=_creation, reverse=True)
+    return found
 
 
 _creation = attrgetter("seq")
@@ -91,6 +96,8 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
                 f"backward: output has shape {root.shape}; the gradient is implicit only for "
                 f"one-element outputs. Reduce it first (e.g. .sum() or .mean()) or pass "
                 f"grad= an array of shape {root.shape}")
+        if not create_graph:
+            return np.ones_like(root.data)  # the output's shape and dtype already
         grad = np.ones_like(root.data)
     shape = np.shape(grad.data if isinstance(grad, Tensor) else grad)
     if shape != root.shape:
@@ -310,10 +317,12 @@ def _on_path_to(order: list[Node], targets: Sequence[Tensor]) -> set:
 
 def _store_grad(tensor: Tensor, g: np.ndarray, owned: bool) -> None:
     """Add ``g`` into ``tensor.grad`` (a fresh array the first time, so grads never alias)."""
-    if tensor.grad is None:
-        tensor.grad = g if owned and g.flags.writeable else np.array(g, dtype=tensor.dtype)
+    grad = tensor._grad  # (the .grad property's storage: leaves and retained tensors only here)
+    if grad is None:
+        tensor._grad = g if owned and g.flags.writeable else np.array(g, dtype=tensor.data.dtype)
     else:
-        tensor.grad += g
+        grad += g
+        tensor._grad = grad  # in place for arrays; a number set by the user is replaced
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool = False) -> None:

@@ -29,6 +29,8 @@ class Activation(Module):
     outputs_probabilities: ClassVar[bool] = False
 
     def forward(self, x: Any) -> Tensor:
+        if not self.settings:
+            return type(self).op(x)
         return type(self).op(x, **{name: getattr(self, name) for name in self.settings})
 
     def extra_repr(self) -> str:

@@ -42,15 +42,22 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---- layers ------------------------------------------------------------------------------------
+def _shape(a: Any) -> tuple[int, ...]:
+    """``np.shape`` of a Tensor, array or nested list; the first two directly (every layer call)."""
+    if isinstance(a, Tensor):
+        return a.data.shape
+    return a.shape if type(a) is np.ndarray else np.shape(a)
+
+
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """x (..., in) @ weight.T (in, out) + bias (out,) -> (..., out), one graph node."""
-    w_shape, x_shape = np.shape(as_array(weight)), np.shape(as_array(x))
+    w_shape, x_shape = _shape(weight), _shape(x)
     if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[-1]:
         raise ValueError(f"linear: input of shape {x_shape} does not fit weight of shape {w_shape} "
                          f"(out_features, in_features): the input's last dimension must be "
                          f"{w_shape[-1] if w_shape else '?'}; flatten or reshape the input, or "
                          "change in_features")
-    if bias is not None and np.shape(as_array(bias)) != w_shape[:1]:
+    if bias is not None and _shape(bias) != w_shape[:1]:
         raise ValueError(f"linear: bias of shape {np.shape(as_array(bias))} does not fit weight "
                          f"of shape {w_shape}; it needs shape ({w_shape[0]},)")
     if bias is None:
@@ -256,6 +263,8 @@ def _check_class_targets(name: str, target: np.ndarray, n: int, c: int,
     if target.shape != (n,):
         raise ValueError(f"{name}: integer targets must have shape (N,) = ({n},), one class index "
                          f"per example, got {target.shape}")
+    if target.size and target.min() >= 0 and target.max() < c:
+        return target  # every index in range (two reductions, the usual case)
     bad = target[((target < 0) | (target >= c)) & (target != ignore_index)]
     if bad.size:
         raise ValueError(f"{name}: target class index {int(bad[0])} is out of range for {c} "

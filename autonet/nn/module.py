@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autonet.arguments import flag
-from autonet.autograd.graph import module_scope
+from autonet.autograd.graph import grad_mode
 from autonet.tensor import Tensor, get_default_dtype, to_array
 
 
@@ -94,8 +94,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with module_scope(self):
+        # module_scope(self), spelled out: the ops of forward record self in their nodes' scope
+        previous = grad_mode.scope
+        grad_mode.scope = (*previous, self)
+        try:
             out = self.forward(*args, **kwargs)
+        finally:
+            grad_mode.scope = previous
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 result = hook(self, args, out)

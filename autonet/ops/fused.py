@@ -76,7 +76,7 @@ def _linear(x, w, b=None):
 
 def _rows(xp, a):
     """(..., n) -> (prod(...), n): the batch axes of a linear layer's input flattened."""
-    return xp.reshape(a, (-1, a.shape[-1]))
+    return a if a.ndim == 2 else xp.reshape(a, (-1, a.shape[-1]))
 
 
 def _linear_grad_x(xp, g, y, x, w, b=None):
@@ -86,11 +86,13 @@ def _linear_grad_x(xp, g, y, x, w, b=None):
 
 
 # One fused node for Z = X @ W.T + b. Its rules give dW = dZ.T @ X directly in W's (out, in) layout
-# (no transposed view to copy into .grad) and db = dZ summed over the batch axes.
+# (no transposed view to copy into .grad) and db = dZ summed over the batch axes. .T and .sum are
+# the array's (or Tensor's) own methods: the same transpose and sum, without numpy's Python-level
+# dispatch of np.transpose and np.sum on every step.
 linear = Primitive("linear", _linear, (
     _linear_grad_x,
-    lambda xp, g, y, x, w, b=None: xp.matmul(xp.transpose(_rows(xp, g)), _rows(xp, x)),
-    lambda xp, g, y, x, w, b=None: xp.sum(_rows(xp, g), axis=0),
+    lambda xp, g, y, x, w, b=None: xp.matmul(_rows(xp, g).T, _rows(xp, x)),
+    lambda xp, g, y, x, w, b=None: _rows(xp, g).sum(axis=0),
 ), kind="fused", export=False,
     doc="x (..., in) @ w.T (out, in) + b (out,) -> (..., out); public form nn.functional.linear.")
 
@@ -103,12 +105,20 @@ def _row_weights(target, weight, ignore_index, dtype):
     return safe, picked, keep.astype(dtype)
 
 
+def _plain(target, weight, label_smoothing, ignore_index) -> bool:
+    """No class weights, no smoothing and no ignored example: the common case, where every
+    example's factor m_i w_{t_i} is 1 and the loss and gradient need no weighting at all."""
+    return weight is None and not label_smoothing and bool(np.all(target != ignore_index))
+
+
 def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ignore_index=-100):
     n, c = logits.shape
-    safe, picked, keep = _row_weights(target, weight, ignore_index, logits.dtype)
     m = np.max(logits, axis=1, keepdims=True)
     # logsumexp shifted by the row max: exp never overflows, even for logits of 1e4.
     lse = np.log(np.sum(np.exp(logits - m), axis=1)) + m[:, 0]
+    if _plain(target, weight, label_smoothing, ignore_index):
+        return lse - logits[np.arange(n), target]  # every m_i w_t = 1: no factor to apply
+    safe, picked, keep = _row_weights(target, weight, ignore_index, logits.dtype)
     loss = picked * (lse - logits[np.arange(n), safe])
     if label_smoothing:
         if weight is None:  # eps / C sum_j (lse - x_ij) = eps (lse - mean_j x_ij)
@@ -124,13 +134,17 @@ def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smo
                                 ignore_index=-100):
     n, c = logits.shape
     dtype = as_array(logits).dtype
-    safe, picked, keep = _row_weights(target, weight, ignore_index, dtype)
+    plain = _plain(target, weight, label_smoothing, ignore_index)
+    if not plain:
+        safe, picked, keep = _row_weights(target, weight, ignore_index, dtype)
     # softmax recomputed from the logits shifted by each row's max (picked by index: the argmax is
     # a constant, like the targets), so it is exact and cannot overflow.
     rows = np.arange(n)
     top = xp.getitem(logits, (rows, np.argmax(as_array(logits), axis=1)))
     soft = xp.exp(logits - xp.expand_dims(top, 1))
-    soft = soft / xp.sum(soft, axis=1, keepdims=True)
+    soft = soft / soft.sum(axis=1, keepdims=True)
+    if plain:  # every m_i w_t = 1: softmax - onehot(t), the general form below times 1
+        return xp.expand_dims(g, 1) * (soft - (np.arange(c) == target[:, None]).astype(dtype))
     hit = (1 - label_smoothing) * picked
     aimed = (np.arange(c) == safe[:, None]) * hit[:, None]  # m_i (1 - eps) w_t onehot(t)
     total = hit

@@ -121,6 +121,8 @@ class Primitive:
                 pb = None
             inputs = (a, b)
             parents = (pa, pb) if pa is not None or pb is not None else None
+            rank1 = self.watch_rank1 and ((type(a) is np.ndarray and a.ndim == 1)
+                                          or (type(b) is np.ndarray and b.ndim == 1))
         elif n == 1:
             a = args[0]
             if isinstance(a, Tensor):
@@ -131,10 +133,12 @@ class Primitive:
             else:
                 parents = None
             inputs = (a,)
+            rank1 = False
         else:
-            if any(_is_sequence(a) and self.rule(i) is not None for i, a in enumerate(args)):
-                return self(*tensor_inputs(self, args), **attrs)
-            inputs, parents = _unpack(args)
+            inputs, parents = _unpack(self, args)
+            if inputs is None:
+                return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
+            rank1 = n > 1 and self.watch_rank1 and _has_rank1(inputs)
         try:
             out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
         except np.exceptions.AxisError as error:
@@ -146,10 +150,10 @@ class Primitive:
             raise _rewrapped(self.name, error, args, attrs) from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        # only an (n,) array meeting an (n, 1) column makes (..., n, n): the rank-1 test first,
-        # it is rarely true, while square outputs are common
-        if self.watch_rank1 and n > 1 and _has_rank1(inputs) and out.ndim > 1 \
-                and out.shape[-1] == out.shape[-2]:
+        # only an (n,) array meeting an (n, 1) column makes (..., n, n): the rank-1 test first
+        # (rank1: an elementwise op with two or more inputs, one of them (n,)), it is rarely
+        # true, while square outputs are common
+        if rank1 and out.ndim > 1 and out.shape[-1] == out.shape[-2]:
             from autonet.autograd.warnings import check_rank1_broadcast
 
             check_rank1_broadcast(self.name, inputs, out)
@@ -209,24 +213,22 @@ def _rewrapped(name: str, error: Exception, args: Sequence[Any], attrs: dict) ->
     return rewrapped(error, f"{name}: {error} {_describe(args, attrs)}{hint}")
 
 
-def _is_sequence(x: Any) -> bool:
-    """A Python list or tuple passed where an op expects an array (maybe a list of Tensors)."""
-    return type(x) is list or type(x) is tuple
-
-
-def _unpack(args: Sequence[Any]) -> tuple[tuple, tuple | None]:
+def _unpack(primitive: Primitive, args: Sequence[Any]) -> tuple[tuple | None, tuple | None]:
     """Raw inputs and per-input parents (None where no grad is needed; None overall when no
-    input needs one) of a call with any number of arguments."""
+    input needs one) of a call with any number of arguments; inputs None when an argument is a
+    list or tuple the op differentiates, to be made a tensor first (``tensor_inputs``)."""
     inputs = []
     parents = []
     record = False
-    for a in args:
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
             inputs.append(a.data)
             if a._requires_grad:
                 parents.append(a)
                 record = True
                 continue
+        elif (type(a) is list or type(a) is tuple) and primitive.rule(i) is not None:
+            return None, None
         else:
             inputs.append(a)
         parents.append(None)

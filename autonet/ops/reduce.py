@@ -40,10 +40,15 @@ def expand_reduced(xp, g, shape, axis, keepdims):
 
 
 def _count(shape, axis) -> int:
-    return int(np.prod([shape[a] for a in normalize_axis(axis, len(shape))], dtype=np.int64))
+    n = 1  # Python ints: no numpy call (and no import) per gradient
+    for a in normalize_axis(axis, len(shape)):
+        n *= shape[a]
+    return n
 
 
 def _spread(xp, g, x, axis, keepdims):
+    if axis is None and not keepdims:  # a full reduction: g is 0-d and broadcasts as it is
+        return xp.broadcast_to(g, x.shape)
     return xp.broadcast_to(expand_reduced(xp, g, x.shape, axis, keepdims), x.shape)
 
 
@@ -130,8 +135,9 @@ sum_row = Primitive("sum", np.sum, (
 ), kind=RD, export=False, doc="Sum" + _AXIS_DOC)
 mean_row = Primitive("mean", np.mean, (
     lambda xp, g, y, x, axis=None, keepdims=False:
-        # an empty axis: the gradient is empty too (no 1 / 0)
-        _spread(xp, g, x, axis, keepdims) * (1.0 / builtins.max(_count(x.shape, axis), 1)),
+        # an empty axis: the gradient is empty too (no 1 / 0). g is scaled before it is spread:
+        # the same products, one per element of g rather than of x
+        _spread(xp, g * (1.0 / builtins.max(_count(x.shape, axis), 1)), x, axis, keepdims),
 ), kind=RD, export=False, doc="Mean" + _AXIS_DOC)
 max_row = Primitive("max", np.max, (_extreme_grad,), saves_output=True, kind=RD, export=False,
                 kink=Kink(attaining, "where two elements tie for the max"),

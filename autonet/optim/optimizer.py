@@ -122,20 +122,23 @@ class Optimizer:
         for group in self.param_groups:
             self._begin_group(group)
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                self._update(group, p.data, p.grad, state)
+                self._update(group, p.data, grad, state)
         return loss
 
     def scratch_like(self, param: np.ndarray, slot: int = 0) -> np.ndarray:
         """A work array shaped like ``param``, kept between steps (not part of the state): large
         temporaries allocated afresh every step cost page faults that cost more than the math.
         Different ``slot`` numbers give different arrays (for updates needing two at once)."""
-        buffers = self.__dict__.setdefault("_scratch", {})
-        key = (param.shape, param.dtype.str, slot)
+        buffers = self.__dict__.get("_scratch")
+        if buffers is None:
+            buffers = self.__dict__["_scratch"] = {}
+        key = (param.shape, param.dtype, slot)
         buffer = buffers.get(key)
         if buffer is None:
             buffer = buffers[key] = np.empty_like(param)

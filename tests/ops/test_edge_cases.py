@@ -164,3 +164,20 @@ def test_no_gradient_ops_match_numpy_as_functions_and_methods(name, shape) -> No
     for got in (getattr(an, name)(x), getattr(x, name)()):
         assert got.shape == expected.shape and not got.requires_grad
         np.testing.assert_array_equal(got.data, expected)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_is_the_two_branch_formula_bit_for_bit(dtype) -> None:
+    # sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, with e = exp(-|x|): nothing
+    # overflows and the tiny values of large negative x survive; nan, +-inf and -0 included
+    specials = [-1e4, -40.0, -5.0, -0.0, 0.0, 1e-30, 5.0, 40.0, 1e4, np.inf, -np.inf, np.nan]
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.array(specials), rng.standard_normal(500) * 30]).astype(dtype)
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(x))
+        r = 1 / (1 + e)
+        expected = np.where(x >= 0, r, e * r)
+        got = an.sigmoid(x).numpy()
+    assert got.dtype == x.dtype
+    np.testing.assert_array_equal(got, expected)  # nan equals nan here
+    assert an.sigmoid(np.float64(-40.0)).item() == pytest.approx(4.248354255291589e-18, rel=1e-12)
