@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["flag", "integer", "number", "state_mapping"]
+__all__ = ["flag", "integer", "number", "numeric", "state_mapping"]
 
 
 def integer(value: Any, call: str, name: str, minimum: int | None = None,
@@ -50,6 +50,23 @@ def number(value: Any, call: str, name: str, low: float | None = None,
         raise ValueError(f"{call}: {name} must be a {'' if infinite else 'finite '}number"
                          f"{_bounds(low, high, low_open, high_open)}, got {value!r}")
     return value
+
+
+def numeric(value: Any, call: str, name: str) -> Any:
+    """``value`` itself if it is a tensor or holds numbers (bool, integer, float, complex): for
+    composite ops, whose inner ops would otherwise be blamed for a string operand."""
+    from autonet.tensor import Tensor  # (tensor.py imports this module)
+
+    if isinstance(value, Tensor):
+        return value
+    try:
+        dtype = np.asarray(value).dtype
+    except (TypeError, ValueError):  # a ragged list
+        dtype = None
+    if dtype is not None and dtype.kind in "biufc":
+        return value
+    raise TypeError(f"{call}: {name} must be a tensor or numbers, got {value!r:.60} "
+                    f"({type(value).__name__}{'' if dtype is None else f' of dtype {dtype}'})")
 
 
 def state_mapping(state: Any, call: str, keys: Iterable[str]) -> Mapping[str, Any]:

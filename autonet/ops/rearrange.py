@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from autonet.arguments import integer
+from autonet.creation import allocate
 from autonet.ops.axes import takes_axis
 from autonet.ops.elementwise import where
 from autonet.ops.primitive import as_array
@@ -78,10 +79,17 @@ def tile(x: Any, reps: Any) -> Tensor:
     shape = (1,) * (ndim - len(shape)) + shape
     reps = (1,) * (ndim - len(reps)) + reps
     out = reshape(x, shape=shape)
-    for axis, (n, r) in enumerate(zip(shape, reps)):
-        if r != 1:
-            out = _take(out, np.tile(np.arange(n), r), axis)
-    return out
+
+    def repeated() -> Tensor:
+        result = out
+        for axis, (n, r) in enumerate(zip(shape, reps)):
+            if r != 1:
+                result = _take(result, np.tile(np.arange(n), r), axis)
+        return result
+
+    # a result too big for memory names tile and its shape, not the getitem it is made of
+    return allocate("tile", tuple(n * r for n, r in zip(shape, reps)),
+                    np.asarray(as_array(x)).dtype, repeated)
 
 
 def _triangle(name: str, x: Any, keep: np.ndarray) -> Tensor:

@@ -202,6 +202,14 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
 
 
 @composite(method=True)
+@takes_axis
+def unsqueeze(x: Any, axis: Any) -> Tensor:
+    """PyTorch's name for ``expand_dims``: a size-1 axis at ``axis`` (``dim``); errors name
+    unsqueeze, the call the user wrote."""
+    return reshape(x, shape=_shape_after("unsqueeze", np.expand_dims, x, axis))
+
+
+@composite(method=True)
 def flatten(x: Any) -> Tensor:
     """All values in one axis, row-major."""
     return reshape(x, shape=(-1,))
@@ -209,4 +217,3 @@ def flatten(x: Any) -> Tensor:
 
 register("getitem", index)  # an.getitem(x, key) is x[key], like an.index
 register("cat", concatenate)  # PyTorch's name
-register("unsqueeze", expand_dims, method=True)  # PyTorch's name
