@@ -447,7 +447,30 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("requires_grad_ str", lambda: an.ones(2).requires_grad_("no"), TypeError,
      ("requires_grad", "'no'")),
     ("zeros requires_grad str", lambda: an.zeros(2, requires_grad="no"), TypeError,
-     ("requires_grad", "'no'")),
+     ("zeros", "requires_grad", "'no'")),
+    *[(f"{call} requires_grad str", make, TypeError, (call, "requires_grad", "'no'"))
+      for call, make in [
+          ("ones", lambda: an.ones(2, requires_grad="no")),
+          ("full", lambda: an.full(2, 1.0, requires_grad="no")),
+          ("arange", lambda: an.arange(3, requires_grad="no")),
+          ("linspace", lambda: an.linspace(0, 1, 3, requires_grad="no")),
+          ("eye", lambda: an.eye(2, requires_grad="no")),
+          ("rand", lambda: an.rand(2, requires_grad="no")),
+          ("randn", lambda: an.randn(2, requires_grad="no")),
+          ("tensor", lambda: an.tensor([1.0], requires_grad="no")),
+          ("from_numpy", lambda: an.from_numpy(np.ones(2), requires_grad="no")),
+          ("zeros_like", lambda: an.zeros_like(an.ones(2), requires_grad="no")),
+          ("ones_like", lambda: an.ones_like(an.ones(2), requires_grad="no")),
+          ("full_like", lambda: an.full_like(an.ones(2), 1.0, requires_grad="no")),
+          ("rand_like", lambda: an.rand_like(an.ones(2), requires_grad="no")),
+          ("randn_like", lambda: an.randn_like(an.ones(2), requires_grad="no"))]],
+    ("arange int requires_grad", lambda: an.arange(3, dtype="int64", requires_grad=True),
+     TypeError, ("arange", "requires_grad=True", "int64", "dtype='float32'")),
+    ("tensor int requires_grad", lambda: an.tensor([1], dtype="int32", requires_grad=True),
+     TypeError, ("tensor", "requires_grad=True", "int32")),
+    ("from_numpy int requires_grad",
+     lambda: an.from_numpy(np.arange(3), requires_grad=True), TypeError,
+     ("from_numpy", "requires_grad=True", "int64", "astype")),
     ("Module.requires_grad_ str", lambda: nn.Linear(2, 2).requires_grad_("no"), TypeError,
      ("requires_grad", "'no'")),
     ("xavier gain nan", lambda: nn.init.xavier_uniform_(nn.Parameter(np.ones((2, 2))),
@@ -667,6 +690,10 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert sgd.step(lambda: 1.5) == 1.5 and len(TensorDataset([1, 2], np.ones(2, bool))) == 2
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
+    assert an.arange(3, requires_grad=True).requires_grad
+    assert not an.eye(2, requires_grad=0).requires_grad
+    assert an.tensor([1.0], requires_grad=np.bool_(True)).requires_grad
+    assert an.ones_like(np.arange(2), requires_grad=False).dtype == np.int64
     assert an.ones(2).requires_grad_(1).requires_grad
     assert nn.init.uniform_(nn.Parameter(np.ones(2)), 0.5, 0.5).data.tolist() == [0.5, 0.5]
     assert nn.init.normal_(nn.Parameter(np.ones(2)), std=0).data.tolist() == [0.0, 0.0]
