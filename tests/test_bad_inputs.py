@@ -411,6 +411,15 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("concatenate", "list or tuple", "Tensor of shape (2, 3)")),
     ("stack an array", lambda: an.stack(np.ones((2, 3))), TypeError,
      ("stack", "list or tuple", "ndarray of shape (2, 3)")),
+    # norm's order: None, 'fro', +-inf or a nonzero p (torch.norm's p); nothing else
+    ("norm ord abc", lambda: an.norm(an.ones(3), ord="abc"), ValueError,
+     ("norm", "ord", "'abc'", "'fro'")),
+    ("norm ord nuc", lambda: an.norm(an.ones(2, 2), "nuc"), ValueError, ("norm", "ord", "'nuc'")),
+    ("norm p str", lambda: an.ones(3).norm(p="2"), ValueError, ("norm", "p", "'2'")),
+    ("norm ord True", lambda: an.norm(an.ones(3), ord=True), TypeError, ("norm", "ord", "True")),
+    ("norm ord nan", lambda: an.norm(an.ones(3), ord=NAN), ValueError, ("norm", "ord", "nan")),
+    ("norm ord 0", lambda: an.norm(an.ones(3), ord=0), ValueError,
+     ("norm", "ord=0", "(x != 0).sum()")),
     # composites name themselves, not the op inside them that met the string
     ("dot str", lambda: an.dot(an.ones(3), "a"), TypeError, ("dot", "b", "'a'", "<U1")),
     ("dot scalar str", lambda: an.dot("a", an.ones(3)), TypeError, ("dot", "a", "'a'")),
@@ -691,6 +700,10 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.arange(3, requires_grad=True).requires_grad
+    v = an.tensor([0.5, -2.0, 3.0])
+    assert float(an.norm(v, "fro")) == float(an.norm(v)) and float(v.norm(p=-np.inf)) == 0.5
+    assert float(an.norm(v, np.inf)) == float(an.norm(v, "inf")) == 3.0
+    assert an.norm(an.ones(2, 2), 2.5).shape == () and float(an.norm(v, -1)) > 0
     assert not an.eye(2, requires_grad=0).requires_grad
     assert an.tensor([1.0], requires_grad=np.bool_(True)).requires_grad
     assert an.ones_like(np.arange(2), requires_grad=False).dtype == np.int64
