@@ -273,6 +273,20 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("Embedding", "num_embeddings", "2.5")),
     ("Embedding str", lambda: nn.Embedding(3, "2"), TypeError,
      ("Embedding", "embedding_dim", "'2'")),
+    ("Embedding max_norm -1", lambda: nn.Embedding(3, 2, max_norm=-1), ValueError,
+     ("Embedding", "max_norm", "> 0", "-1")),
+    ("Embedding max_norm 0", lambda: nn.Embedding(3, 2, max_norm=0), ValueError,
+     ("Embedding", "max_norm", "0")),
+    ("Embedding max_norm nan", lambda: nn.Embedding(3, 2, max_norm=NAN), ValueError,
+     ("Embedding", "max_norm", "nan")),
+    ("Embedding max_norm str", lambda: nn.Embedding(3, 2, max_norm="1"), TypeError,
+     ("Embedding", "max_norm", "'1'")),
+    ("Embedding norm_type str", lambda: nn.Embedding(3, 2, max_norm=1, norm_type="2"),
+     TypeError, ("Embedding", "norm_type", "'2'")),
+    ("Embedding norm_type 0", lambda: nn.Embedding(3, 2, max_norm=1, norm_type=0), ValueError,
+     ("Embedding", "norm_type", "0")),
+    ("Embedding.from_pretrained max_norm", lambda: nn.Embedding.from_pretrained(
+        np.ones((3, 2)), max_norm=-2), ValueError, ("Embedding", "max_norm", "-2")),
     ("Embedding index", lambda: nn.Embedding(3, 2)(an.tensor(np.array([5]))), IndexError,
      ("Embedding(3, 2)", "index 5", "num_embeddings 3")),
     ("MultiheadAttention -1", lambda: nn.MultiheadAttention(-1, 2), ValueError,
@@ -636,6 +650,9 @@ def test_the_new_checks_still_take_what_pytorch_takes(tmp_path) -> None:
     assert nn.BatchNorm1d(3, affine=np.bool_(False)).weight is None
     assert nn.LayerNorm([2, 3]).normalized_shape == (2, 3)
     assert nn.Embedding(3, 2, padding_idx=-1).padding_idx == 2
+    assert nn.Embedding(3, 2, max_norm=np.float32(0.5), norm_type=1).max_norm == 0.5
+    assert nn.Embedding(3, 2, max_norm=float("inf"), norm_type=float("inf")).norm_type == np.inf
+    assert nn.Embedding(3, 2, max_norm=2)(an.tensor(np.array([1]))).shape == (1, 2)
     assert nn.MultiheadAttention(np.int64(4), 2).head_dim == 2
     loader = DataLoader((np.ones((3, 2)),), shuffle=np.bool_(True), drop_last=1, batch_size=2)
     assert loader.shuffle is True and loader.drop_last is True and len(loader) == 1
