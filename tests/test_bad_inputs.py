@@ -441,6 +441,41 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("tensordot", "b", "'a'")),
     ("einsum str", lambda: an.einsum("i,i", an.ones(3), "a"), TypeError,
      ("einsum", "operand 1", "'a'")),
+    # a string where a number goes, found by calling each function with one
+    ("split str", lambda: an.split(an.ones(2, 3), "a"), TypeError,
+     ("split", "indices_or_sections", "'a'")),
+    ("split cut 1.5", lambda: an.split(an.ones(4), [1.5]), TypeError,
+     ("split", "indices_or_sections", "1.5")),
+    ("array_split str", lambda: an.array_split(an.ones(2, 3), "a"), TypeError,
+     ("array_split", "indices_or_sections", "'a'")),
+    ("swapaxes str", lambda: an.ones(2, 3).swapaxes(0, "a"), TypeError,
+     ("swapaxes", "axis2", "'a'")),
+    ("tensordot axes str", lambda: an.tensordot(an.ones(2, 3), an.ones(3, 2), axes="a"),
+     TypeError, ("tensordot", "axes", "'a'")),
+    ("trace offset str", lambda: an.trace(an.ones(2, 2), offset="a"), TypeError,
+     ("trace", "offset", "'a'")),
+    ("trace axis1 str", lambda: an.trace(an.ones(2, 2), axis1="a"), TypeError,
+     ("trace", "axis1", "'a'")),
+    ("F.dropout p str", lambda: nn.functional.dropout(an.ones(2), p="a"), TypeError,
+     ("dropout", "p", "'a'")),
+    ("F.dropout2d p str", lambda: nn.functional.dropout2d(an.ones(1, 2, 3), p="a"), TypeError,
+     ("dropout2d", "p", "'a'")),
+    ("F.cross_entropy smoothing str", lambda: nn.functional.cross_entropy(
+        an.ones(2, 3), an.tensor(np.array([0, 1])), label_smoothing="a"), TypeError,
+     ("cross_entropy", "label_smoothing", "'a'")),
+    ("F.cross_entropy ignore_index str", lambda: nn.functional.cross_entropy(
+        an.ones(2, 3), an.tensor(np.array([0, 1])), ignore_index="a"), TypeError,
+     ("cross_entropy", "ignore_index", "'a'")),
+    ("F.elastic_net_penalty l1 str", lambda: nn.functional.elastic_net_penalty(
+        [an.ones(2)], l1="a"), TypeError, ("elastic_net_penalty", "l1", "'a'")),
+    ("F.group_norm num_groups str", lambda: nn.functional.group_norm(an.ones(2, 4), "a"),
+     TypeError, ("group_norm", "num_groups", "'a'")),
+    ("F.group_norm eps str", lambda: nn.functional.group_norm(an.ones(2, 4), 2, eps="a"),
+     TypeError, ("group_norm", "eps", "'a'")),
+    ("F.layer_norm shape str", lambda: nn.functional.layer_norm(an.ones(2, 3), "a"), TypeError,
+     ("layer_norm", "normalized_shape", "'a'")),
+    ("F.layer_norm eps str", lambda: nn.functional.layer_norm(an.ones(2, 3), 3, eps="a"),
+     TypeError, ("layer_norm", "eps", "'a'")),
     # integer arguments that used to be truncated by int() or failed inside numpy
     ("tile 2.5", lambda: an.tile(an.ones(2), 2.5), TypeError, ("tile", "reps", "2.5")),
     ("roll shift 1.5", lambda: an.roll(an.ones(3), 1.5, 0), TypeError, ("roll", "shift", "1.5")),
@@ -717,6 +752,15 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.arange(3, requires_grad=True).requires_grad
+    assert [t.shape for t in an.split(an.ones(5), np.array([1, 3]))] == [(1,), (2,), (2,)]
+    assert len(an.array_split(an.ones(5), (2,))) == 2
+    assert an.ones(2, 3).swapaxes(np.int64(0), -1).shape == (3, 2)
+    assert an.tensordot(an.ones(2, 3), an.ones(3, 2), axes=([1], [0])).shape == (2, 2)
+    assert an.tensordot(an.ones(2, 3), an.ones(3, 2), axes=np.int64(1)).shape == (2, 2)
+    assert float(an.trace(an.eye(3), offset=np.int64(0))) == 3.0
+    assert nn.functional.layer_norm(an.ones(2, 3), [3], eps=np.float32(1e-5)).shape == (2, 3)
+    assert nn.functional.group_norm(an.ones(2, 4), np.int64(2), eps=0).shape == (2, 4)
+    assert nn.functional.dropout(an.ones(2), p=1).tolist() == [0.0, 0.0]
     v = an.tensor([0.5, -2.0, 3.0])
     assert float(an.norm(v, "fro")) == float(an.norm(v)) and float(v.norm(p=-np.inf)) == 0.5
     assert float(an.norm(v, np.inf)) == float(an.norm(v, "inf")) == 3.0

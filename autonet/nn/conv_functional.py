@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import number
 from autonet.creation import sample
 from autonet.ops import conv as conv_ops
 from autonet.ops.conv import out_size
@@ -360,8 +361,7 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     """Zero whole channels (N, C, H, W) -> same shape, each with probability p, and scale the
     rest by 1 / (1 - p). A 3-d input is read as (N, C, L), as PyTorch 2 still does. Identity
     when not training or p == 0."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    p = number(p, "dropout2d", "p", 0.0, 1.0)
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim not in (3, 4):
         raise ValueError(f"dropout2d: input has shape {x.shape}; expected (N, C, H, W) (or "

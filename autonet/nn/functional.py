@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import integer, number
 from autonet.creation import sample
 from autonet.nn.attention_functional import scaled_dot_product_attention
 from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)
@@ -60,8 +61,7 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted dropout),
     so nothing changes at evaluation time. Identity when not training or p == 0."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    p = number(p, "dropout", "p", 0.0, 1.0)
     x = x if isinstance(x, Tensor) else Tensor(x)
     if not training or p == 0.0:
         return x
@@ -305,8 +305,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     """
     _check_reduction("cross_entropy", reduction)
     n, c = _check_logits("cross_entropy", input)
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1), got {label_smoothing}")
+    label_smoothing = number(label_smoothing, "cross_entropy", "label_smoothing", 0.0, 1.0,
+                             high_open=True)
+    ignore_index = integer(ignore_index, "cross_entropy", "ignore_index")
     w = _class_weight("cross_entropy", weight, c, input)
     t = np.asarray(as_array(target))
     if t.dtype.kind in "iu":
@@ -405,6 +406,8 @@ def weight_penalty(params: Iterable[Any], l1: float = 0.0, l2: float = 0.0) -> T
 
 def elastic_net_penalty(params: Iterable[Any], l1: float = 0.5, l2: float = 0.5) -> Tensor:
     """l1 * l1_penalty + l2 * l2_penalty."""
+    l1 = number(l1, "elastic_net_penalty", "l1", low=0.0)
+    l2 = number(l2, "elastic_net_penalty", "l2", low=0.0)
     params = _params("elastic_net_penalty", params)
     return l1 * l1_penalty(params) + l2 * l2_penalty(params)
 

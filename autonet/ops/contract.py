@@ -120,6 +120,10 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     nd_a, nd_b = np.ndim(as_array(a)), np.ndim(as_array(b))
     if isinstance(axes, int | np.integer):
         a_axes, b_axes = list(range(nd_a - axes, nd_a)), list(range(axes))
+    elif isinstance(axes, str | bytes) or not isinstance(axes, Sequence | np.ndarray) or \
+            len(axes) != 2:
+        raise TypeError(f"tensordot: axes must be an integer or a pair (a_axes, b_axes) of axis "
+                        f"lists, got {axes!r:.60} ({type(axes).__name__})")
     else:
         a_axes, b_axes = ([axes_] if isinstance(axes_, int | np.integer) else list(axes_)
                           for axes_ in axes)

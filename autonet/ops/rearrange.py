@@ -17,7 +17,15 @@ from autonet.ops.primitive import as_array
 from autonet.ops.reduce import normalize_axis, sum
 from autonet.ops.registry import composite
 from autonet.ops.shape import _pad as pad_
-from autonet.ops.shape import concatenate, getitem, reshape, scatter_add, split, transpose
+from autonet.ops.shape import (
+    concatenate,
+    cut_points,
+    getitem,
+    reshape,
+    scatter_add,
+    split,
+    transpose,
+)
 from autonet.tensor import Tensor
 
 
@@ -139,6 +147,8 @@ def diag(x: Any, k: int = 0) -> Tensor:
 @composite(method=True)
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """Sum of the diagonal ``offset`` over ``axis1`` and ``axis2`` (numpy.trace)."""
+    offset = integer(offset, "trace", "offset")
+    axis1, axis2 = integer(axis1, "trace", "axis1"), integer(axis2, "trace", "axis2")
     ndim = len(_shape(x))
     if ndim < 2:
         raise ValueError(f"trace: needs at least 2 dimensions, got shape {_shape(x)}")
@@ -204,7 +214,7 @@ def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]
     """numpy.array_split: like split, but a number of parts need not divide the axis (the first
     ``n % parts`` pieces are one longer)."""
     if not isinstance(indices_or_sections, int | np.integer):
-        return split(x, indices_or_sections, axis=axis)
+        return split(x, cut_points("array_split", indices_or_sections), axis=axis)
     parts = int(indices_or_sections)
     if parts <= 0:
         raise ValueError(f"array_split: the number of parts must be positive, got {parts}")
