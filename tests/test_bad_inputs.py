@@ -441,6 +441,15 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("tensordot", "b", "'a'")),
     ("einsum str", lambda: an.einsum("i,i", an.ones(3), "a"), TypeError,
      ("einsum", "operand 1", "'a'")),
+    # a string through a shape op made a string tensor: the op refuses a result of no numbers
+    ("squeeze str", lambda: an.squeeze("a"), TypeError, ("reshape", "<U1", "'a'", "numbers")),
+    ("transpose str", lambda: an.transpose("a"), TypeError, ("transpose", "<U1", "'a'")),
+    ("sort str", lambda: an.sort(np.array(["b", "a"])), TypeError, ("<U1", "numbers")),
+    ("vstack str", lambda: an.vstack("a"), TypeError, ("<U1", "'a'", "numbers")),
+    ("where str", lambda: an.where(an.ones(2) > 0, "a", 0.0), TypeError,
+     ("where", "StrDType", "'a'")),
+    ("astype op bytes", lambda: an.astype(an.ones(2), dtype="a"), TypeError,
+     ("astype", "|S32", "numbers")),
     # a string where a number goes, found by calling each function with one
     ("split str", lambda: an.split(an.ones(2, 3), "a"), TypeError,
      ("split", "indices_or_sections", "'a'")),
