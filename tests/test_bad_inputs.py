@@ -485,6 +485,34 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("layer_norm", "normalized_shape", "'a'")),
     ("F.layer_norm eps str", lambda: nn.functional.layer_norm(an.ones(2, 3), 3, eps="a"),
      TypeError, ("layer_norm", "eps", "'a'")),
+    ("F.conv2d input str", lambda: nn.functional.conv2d("a", an.ones(2, 3, 3, 3)), TypeError,
+     ("conv2d", "input", "'a'")),
+    ("F.max_pool2d input str", lambda: nn.functional.max_pool2d("a", 2), TypeError,
+     ("max_pool2d", "input", "'a'")),
+    ("F.dropout input str", lambda: nn.functional.dropout("a"), TypeError,
+     ("dropout", "input", "'a'")),
+    ("F.l1_penalty str", lambda: nn.functional.l1_penalty("a"), TypeError,
+     ("l1_penalty", "params", "'a'")),
+    ("sdpa dropout_p str", lambda: nn.functional.scaled_dot_product_attention(
+        an.ones(2, 3), an.ones(2, 3), an.ones(2, 3), dropout_p="a"), TypeError,
+     ("scaled_dot_product_attention", "dropout_p", "'a'")),
+    ("sdpa scale str", lambda: nn.functional.scaled_dot_product_attention(
+        an.ones(2, 3), an.ones(2, 3), an.ones(2, 3), scale="a"), TypeError,
+     ("scaled_dot_product_attention", "scale", "'a'")),
+    ("compile cache_size str", lambda: an.compile(lambda t: t, cache_size="a"), TypeError,
+     ("compile", "cache_size", "'a'")),
+    ("compile cache_size 0", lambda: an.compile(cache_size=0), ValueError,
+     ("compile", "cache_size", "0")),
+    ("compile fn 3", lambda: an.compile(3), TypeError, ("compile", "fn", "3")),
+    ("vjp fn str", lambda: an.vjp("a", [_x64()], an.ones(2)), TypeError, ("vjp", "fn", "'a'")),
+    ("jvp fn str", lambda: an.jvp("a", [_x64()], [an.ones(2)]), TypeError, ("jvp", "fn", "'a'")),
+    ("hvp fn str", lambda: an.hvp("a", [_x64()], [an.ones(2)]), TypeError, ("hvp", "fn", "'a'")),
+    ("gradcheck seed str", lambda: an.gradcheck(lambda t: t * 2, [_x64()], seed="a"), TypeError,
+     ("gradcheck", "seed", "'a'")),
+    ("gradgradcheck seed str", lambda: an.gradgradcheck(lambda t: t * 2, [_x64()], seed="a"),
+     TypeError, ("gradgradcheck", "seed", "'a'")),
+    ("gradgradcheck fn 3", lambda: an.gradgradcheck(3, [_x64()]), TypeError,
+     ("gradgradcheck", "fn", "3")),
     # integer arguments that used to be truncated by int() or failed inside numpy
     ("tile 2.5", lambda: an.tile(an.ones(2), 2.5), TypeError, ("tile", "reps", "2.5")),
     ("roll shift 1.5", lambda: an.roll(an.ones(3), 1.5, 0), TypeError, ("roll", "shift", "1.5")),
@@ -761,6 +789,11 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.arange(3, requires_grad=True).requires_grad
+    assert an.compile(cache_size=np.int64(2))(lambda t: t * 2)(an.ones(2)).shape == (2,)
+    assert an.gradcheck(lambda t: t * 2, [_x64()], seed=np.int64(1))
+    assert nn.functional.max_pool2d(np.ones((1, 1, 2, 2)), 2).shape == (1, 1, 1, 1)
+    assert nn.functional.scaled_dot_product_attention(
+        an.ones(2, 3), an.ones(2, 3), an.ones(2, 3), scale=np.float32(0.5)).shape == (2, 3)
     assert [t.shape for t in an.split(an.ones(5), np.array([1, 3]))] == [(1,), (2,), (2,)]
     assert len(an.array_split(an.ones(5), (2,))) == 2
     assert an.ones(2, 3).swapaxes(np.int64(0), -1).shape == (3, 2)

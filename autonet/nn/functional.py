@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
-from autonet.arguments import integer, number
+from autonet.arguments import integer, number, numeric
 from autonet.creation import sample
 from autonet.nn.attention_functional import scaled_dot_product_attention
 from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)
@@ -62,7 +62,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted dropout),
     so nothing changes at evaluation time. Identity when not training or p == 0."""
     p = number(p, "dropout", "p", 0.0, 1.0)
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = x if isinstance(x, Tensor) else Tensor(numeric(x, "dropout", "input"))
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -364,6 +364,9 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
 def _params(name: str, params: Iterable[Any]) -> list[Any]:
     if isinstance(params, Tensor):
         params = [params]
+    if isinstance(params, str | bytes):
+        raise TypeError(f"{name}: params must be tensors (e.g. model.parameters()), got "
+                        f"{params!r:.60}")
     params = list(params)
     if not params:
         raise ValueError(f"{name}: got no parameters; pass e.g. model.parameters() or a list of "
