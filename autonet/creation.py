@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import flag, integer, number
+from autonet.arguments import flag, integer, number, numeric
 from autonet.autograd.graph import draws
 from autonet.random import manual_seed, rng, seeded  # noqa: F401  (manual_seed lived here)
 from autonet.tensor import Tensor, get_default_dtype, to_array
@@ -212,16 +212,16 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False,
                  requires_grad, name, "randn")
 
 
-def _like(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
-    array = to_array(t, copy=False)
-    return array.shape, np.dtype(dtype) if dtype is not None else array.dtype
+def _like(t: Any, dtype: Any, call: str) -> tuple[tuple[int, ...], np.dtype]:
+    array = to_array(numeric(t, call, "input"), copy=False)
+    return array.shape, _dtype(dtype, call) if dtype is not None else array.dtype
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False,
                name: str | None = None) -> Tensor:
     """Zeros with the shape and dtype of ``t`` (or ``dtype``)."""
     requires_grad = flag(requires_grad, "zeros_like", "requires_grad")
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "zeros_like")
     array = allocate("zeros_like", shape, dt, lambda: np.zeros(shape, dt))
     return _make(array, requires_grad, name, "zeros_like")
 
@@ -230,7 +230,7 @@ def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False,
               name: str | None = None) -> Tensor:
     """Ones with the shape and dtype of ``t`` (or ``dtype``)."""
     requires_grad = flag(requires_grad, "ones_like", "requires_grad")
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "ones_like")
     array = allocate("ones_like", shape, dt, lambda: np.ones(shape, dt))
     return _make(array, requires_grad, name, "ones_like")
 
@@ -239,7 +239,7 @@ def full_like(t: Any, fill_value: float, dtype: Any = None, requires_grad: bool 
               name: str | None = None) -> Tensor:
     """``fill_value`` with the shape and dtype of ``t`` (or ``dtype``)."""
     requires_grad = flag(requires_grad, "full_like", "requires_grad")
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "full_like")
     if isinstance(fill_value, str | bytes):  # (NaN and inf are fine fills)
         raise TypeError(f"full_like: fill_value must be a number, got {fill_value!r:.60}")
     array = allocate("full_like", shape, dt, lambda: np.full(shape, fill_value, dt))
@@ -250,7 +250,7 @@ def rand_like(t: Any, dtype: Any = None, requires_grad: bool = False,
               name: str | None = None) -> Tensor:
     """Uniform samples in [0, 1) with the shape and dtype of ``t`` (or ``dtype``)."""
     requires_grad = flag(requires_grad, "rand_like", "requires_grad")
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "rand_like")
     array = allocate("rand_like", shape, dt, lambda: sample(uniform_array, shape, dt))
     return _make(array, requires_grad, name, "rand_like")
 
@@ -259,6 +259,6 @@ def randn_like(t: Any, dtype: Any = None, requires_grad: bool = False,
                name: str | None = None) -> Tensor:
     """Standard normal samples with the shape and dtype of ``t`` (or ``dtype``)."""
     requires_grad = flag(requires_grad, "randn_like", "requires_grad")
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "randn_like")
     array = allocate("randn_like", shape, dt, lambda: sample(normal_array, shape, dt))
     return _make(array, requires_grad, name, "randn_like")

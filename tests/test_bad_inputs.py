@@ -485,6 +485,16 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("layer_norm", "normalized_shape", "'a'")),
     ("F.layer_norm eps str", lambda: nn.functional.layer_norm(an.ones(2, 3), 3, eps="a"),
      TypeError, ("layer_norm", "eps", "'a'")),
+    ("zeros_like dtype bytes", lambda: an.zeros_like(an.ones(2), dtype="a"), TypeError,
+     ("zeros_like", "dtype", "|S0", "holds no numbers")),
+    ("randn_like dtype str", lambda: an.randn_like(an.ones(2), dtype="U3"), TypeError,
+     ("randn_like", "dtype", "<U3")),
+    ("ones_like dtype unknown", lambda: an.ones_like(an.ones(2), dtype="abc"), TypeError,
+     ("ones_like", "dtype", "'abc'")),
+    ("full_like input str", lambda: an.full_like("a", 1.0), TypeError,
+     ("full_like", "input", "'a'")),
+    ("zeros_like input str", lambda: an.zeros_like("a"), TypeError,
+     ("zeros_like", "input", "'a'")),
     ("F.conv2d input str", lambda: nn.functional.conv2d("a", an.ones(2, 3, 3, 3)), TypeError,
      ("conv2d", "input", "'a'")),
     ("F.max_pool2d input str", lambda: nn.functional.max_pool2d("a", 2), TypeError,
@@ -789,6 +799,9 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.arange(3, requires_grad=True).requires_grad
+    assert an.zeros_like(np.array([[1, 2]])).dtype == np.int64 and an.ones_like(3.0).shape == ()
+    assert an.full_like(np.ones(2), 2, dtype=np.float64).dtype == np.float64
+    assert an.rand_like(an.ones(2), dtype="float64").dtype == np.float64
     assert an.compile(cache_size=np.int64(2))(lambda t: t * 2)(an.ones(2)).shape == (2,)
     assert an.gradcheck(lambda t: t * 2, [_x64()], seed=np.int64(1))
     assert nn.functional.max_pool2d(np.ones((1, 1, 2, 2)), 2).shape == (1, 1, 1, 1)
