@@ -495,6 +495,10 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("full_like", "input", "'a'")),
     ("zeros_like input str", lambda: an.zeros_like("a"), TypeError,
      ("zeros_like", "input", "'a'")),
+    ("where condition str", lambda: an.where("a", an.ones(2), an.zeros(2)), TypeError,
+     ("where", "condition", "'a'")),
+    ("norm str", lambda: an.norm("a"), TypeError, ("norm", "x", "'a'")),
+    ("flip str", lambda: an.flip("a"), TypeError, ("flip", "x", "'a'")),
     ("F.conv2d input str", lambda: nn.functional.conv2d("a", an.ones(2, 3, 3, 3)), TypeError,
      ("conv2d", "input", "'a'")),
     ("F.max_pool2d input str", lambda: nn.functional.max_pool2d("a", 2), TypeError,
@@ -799,6 +803,9 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.arange(3, requires_grad=True).requires_grad
+    assert an.where(np.array([True, False]), an.ones(2), 0.0).tolist() == [1.0, 0.0]
+    assert an.where(1, an.ones(2), 0.0).tolist() == [1.0, 1.0] and float(an.norm(np.array([3.0, 4.0]))) == 5.0
+    assert an.flip([1.0, 2.0]).tolist() == [2.0, 1.0]
     assert an.zeros_like(np.array([[1, 2]])).dtype == np.int64 and an.ones_like(3.0).shape == ()
     assert an.full_like(np.ones(2), 2, dtype=np.float64).dtype == np.float64
     assert an.rand_like(an.ones(2), dtype="float64").dtype == np.float64

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer
+from autonet.arguments import integer, numeric
 from autonet.creation import allocate
 from autonet.ops.axes import takes_axis
 from autonet.ops.elementwise import where
@@ -42,6 +42,7 @@ def _take(x: Any, positions: np.ndarray, axis: int) -> Tensor:
 @takes_axis
 def flip(x: Any, axis: Any = None) -> Tensor:
     """Reverse the order along ``axis`` (None: every axis), as numpy.flip."""
+    numeric(x, "flip", "x")
     axes = normalize_axis(axis, len(_shape(x)), "flip")
     return getitem(x, index=tuple(slice(None, None, -1) if d in axes else slice(None)
                                   for d in range(len(_shape(x)))))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import number
+from autonet.arguments import number, numeric
 from autonet.ops.axes import axis_error, scalar_axis, takes_axis
 from autonet.ops.primitive import Primitive, as_array
 from autonet.ops.registry import Kink, composite
@@ -213,6 +213,7 @@ def norm(x, ord=None, axis=None, keepdims=False, p=None):
     ``p=`` is ``ord``. At x = 0 the 2-norm's gradient is 0 (a subgradient, as in PyTorch)."""
     from autonet.ops.elementwise import abs, sqrt, where
 
+    numeric(x, "norm", "x")
     ord = _norm_order(p if p is not None else ord, "p" if p is not None else "ord")
     if axis is not None and np.ndim(as_array(x)):  # name norm, not the sum it is made of
         normalize_axis(axis, np.ndim(as_array(x)), "norm")
