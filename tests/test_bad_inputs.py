@@ -604,6 +604,10 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("TransformerEncoderLayer dim_feedforward 0",
      lambda: nn.TransformerEncoderLayer(4, 2, 0), ValueError,
      ("TransformerEncoderLayer", "dim_feedforward", "0")),
+    ("TransformerEncoderLayer d_model str", lambda: nn.TransformerEncoderLayer("a", 2),
+     TypeError, ("TransformerEncoderLayer", "d_model", "'a'")),
+    ("TransformerEncoderLayer nhead 0", lambda: nn.TransformerEncoderLayer(4, 0), ValueError,
+     ("TransformerEncoderLayer", "nhead", "0")),
     ("TransformerEncoderLayer dropout 2", lambda: nn.TransformerEncoderLayer(4, 2, 8, dropout=2),
      ValueError, ("TransformerEncoderLayer", "dropout", "2")),
     ("TransformerEncoderLayer eps -1",
@@ -804,7 +808,8 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.arange(3, requires_grad=True).requires_grad
     assert an.where(np.array([True, False]), an.ones(2), 0.0).tolist() == [1.0, 0.0]
-    assert an.where(1, an.ones(2), 0.0).tolist() == [1.0, 1.0] and float(an.norm(np.array([3.0, 4.0]))) == 5.0
+    assert an.where(1, an.ones(2), 0.0).tolist() == [1.0, 1.0]
+    assert float(an.norm(np.array([3.0, 4.0]))) == 5.0
     assert an.flip([1.0, 2.0]).tolist() == [2.0, 1.0]
     assert an.zeros_like(np.array([[1, 2]])).dtype == np.int64 and an.ones_like(3.0).shape == ()
     assert an.full_like(np.ones(2), 2, dtype=np.float64).dtype == np.float64
