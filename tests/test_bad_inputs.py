@@ -114,6 +114,18 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
         {"state": {}, "param_groups": [{**_sgd().state_dict()["param_groups"][0], "lr": "x"}]}),
      TypeError, ("SGD", "lr", "'x'")),
     # schedules
+    ("Adagrad lr_decay str", lambda: optim.Adagrad(_params(), lr_decay="a"), TypeError,
+     ("Adagrad", "lr_decay", "'a'")),
+    ("Adagrad initial_accumulator_value -1",
+     lambda: optim.Adagrad(_params(), initial_accumulator_value=-1), ValueError,
+     ("Adagrad", "initial_accumulator_value", "-1")),
+    ("LinearLR start_factor str", lambda: lr_scheduler.LinearLR(_sgd(), start_factor="a"),
+     TypeError, ("LinearLR", "start_factor", "'a'")),
+    ("LinearLR total_iters 2.5", lambda: lr_scheduler.LinearLR(_sgd(), total_iters=2.5),
+     TypeError, ("LinearLR", "total_iters", "2.5")),
+    ("SequentialLR milestones 2.5", lambda: (lambda opt: lr_scheduler.SequentialLR(
+        opt, [lr_scheduler.LinearLR(opt), lr_scheduler.ExponentialLR(opt, 0.9)], [2.5]))(_sgd()),
+     TypeError, ("SequentialLR", "milestones", "2.5")),
     ("StepLR 2.5", lambda: lr_scheduler.StepLR(_sgd(), 2.5), TypeError,
      ("StepLR", "step_size", "2.5")),
     ("StepLR 0", lambda: lr_scheduler.StepLR(_sgd(), 0), ValueError, ("StepLR", "step_size", "0")),
@@ -807,6 +819,10 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.arange(3, requires_grad=True).requires_grad
+    assert optim.Adagrad(_params(), lr_decay=0, initial_accumulator_value=np.float32(0.1))
+    opt = _sgd()
+    assert lr_scheduler.SequentialLR(opt, [lr_scheduler.LinearLR(opt, 0.5, total_iters=np.int64(2)),
+                                           lr_scheduler.ExponentialLR(opt, 0.9)], [np.int64(2)])
     assert an.where(np.array([True, False]), an.ones(2), 0.0).tolist() == [1.0, 0.0]
     assert an.where(1, an.ones(2), 0.0).tolist() == [1.0, 1.0]
     assert float(an.norm(np.array([3.0, 4.0]))) == 5.0
