@@ -12,7 +12,7 @@ import pytest
 
 import autonet as an
 from autonet import nn, optim, tune
-from autonet.data import DataLoader, TensorDataset
+from autonet.data import DataLoader, TensorDataset, random_split
 from autonet.optim import lr_scheduler
 from autonet.train import Checkpoint, EarlyStopping, History
 
@@ -28,8 +28,9 @@ def _sgd() -> optim.SGD:
 def _fit(**kwargs: Any) -> Any:
     model = nn.Linear(2, 1)
     data = (np.ones((4, 2), np.float32), np.ones((4, 1), np.float32))
+    kwargs.setdefault("verbose", 0)
     return an.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
-                  kwargs.pop("data", data), epochs=1, verbose=0, **kwargs)
+                  kwargs.pop("data", data), epochs=1, **kwargs)
 
 
 def _x64() -> an.Tensor:
@@ -173,6 +174,14 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
                                                      np.ones((3, 1), np.float32)),
                                                     batch_size=4, drop_last=True)),
      ValueError, ("fit", "train_data", "no batches", "batch_size=4")),
+    ("fit batch_size str", lambda: _fit(batch_size="a"), TypeError, ("fit", "batch_size", "'a'")),
+    ("fit batch_size 0", lambda: _fit(batch_size=0), ValueError, ("fit", "batch_size", "0")),
+    ("fit verbose str", lambda: _fit(verbose="a"), TypeError, ("fit", "verbose", "'a'")),
+    ("fit shuffle str", lambda: _fit(shuffle="no"), TypeError, ("fit", "shuffle", "'no'")),
+    ("random_split str", lambda: random_split(TensorDataset(np.ones(4)), "ab"), TypeError,
+     ("random_split", "lengths", "'a'")),
+    ("random_split 2.5", lambda: random_split(TensorDataset(np.ones(4)), [2.5, 1.5]), TypeError,
+     ("random_split", "lengths", "2.5")),
     ("fit seed -1", lambda: _fit(seed=-1), ValueError, ("fit", "seed", "-1")),
     ("fit seed 1.5", lambda: _fit(seed=1.5), TypeError, ("fit", "seed", "1.5")),
     ("fit val no batches", lambda: _fit(val_data=DataLoader((np.ones((3, 2), np.float32),
@@ -819,6 +828,8 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
     assert an.arange(3, requires_grad=True).requires_grad
+    assert len(_fit(verbose=False)) == len(_fit(batch_size=np.int64(2), shuffle=0)) == 1
+    assert [len(p) for p in random_split(TensorDataset(np.ones(4)), (np.int64(3), 1))] == [3, 1]
     assert optim.Adagrad(_params(), lr_decay=0, initial_accumulator_value=np.float32(0.1))
     opt = _sgd()
     assert lr_scheduler.SequentialLR(opt, [lr_scheduler.LinearLR(opt, 0.5, total_iters=np.int64(2)),

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from autonet.arguments import integer, number
+from autonet.arguments import flag, integer, number
 from autonet.autograd.compile import compile as compile_step
 from autonet.nn.functional import weight_penalty
 from autonet.tensor import Tensor
@@ -92,6 +92,10 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     if not isinstance(compile, bool):
         raise TypeError(f"fit: compile must be True or False, got {compile!r:.60}")
     seed = None if seed is None else integer(seed, "fit", "seed", minimum=0)
+    batch_size = integer(batch_size, "fit", "batch_size", minimum=1)
+    verbose = int(verbose) if isinstance(verbose, bool) else integer(verbose, "fit", "verbose",
+                                                                          minimum=0)
+    shuffle = flag(shuffle, "fit", "shuffle")
     _check_loss_and_optimizer(model, loss_fn, optimizer)
     loader = _batches(as_loader(train_data, batch_size, shuffle, seed, "train_data"),
                       "train_data")
