@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["flag", "integer", "number", "numeric", "state_mapping"]
+__all__ = ["allocate", "flag", "integer", "number", "numeric", "state_mapping"]
 
 
 def integer(value: Any, call: str, name: str, minimum: int | None = None,
@@ -67,6 +67,18 @@ def numeric(value: Any, call: str, name: str) -> Any:
         return value
     raise TypeError(f"{call}: {name} must be a tensor or numbers, got {value!r:.60} "
                     f"({type(value).__name__}{'' if dtype is None else f' of dtype {dtype}'})")
+
+
+def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
+    """``make()``, or a builtin MemoryError that names ``call`` and says the shape and the bytes
+    (numpy's names no call, and its type is numpy's own)."""
+    try:
+        return make()
+    except MemoryError:
+        nbytes = math.prod(shape) * dtype.itemsize
+        raise MemoryError(f"{call}: shape {shape} of {dtype} needs {nbytes} bytes "
+                          f"({nbytes / 2**30:.3g} GiB), more than this machine can give; use a "
+                          "smaller shape") from None
 
 
 def state_mapping(state: Any, call: str, keys: Iterable[str]) -> Mapping[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import flag, integer, number, numeric
+from autonet.arguments import allocate, flag, integer, number, numeric
 from autonet.autograd.graph import draws
 from autonet.random import manual_seed, rng, seeded  # noqa: F401  (manual_seed lived here)
 from autonet.tensor import Tensor, get_default_dtype, to_array
@@ -71,18 +71,6 @@ def _shape(shape: tuple, call: str) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
         shape = tuple(shape[0])
     return tuple(integer(s, call, "shape", minimum=0) for s in shape)
-
-
-def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
-    """``make()``, or a builtin MemoryError that names ``call`` and says the shape and the bytes
-    (numpy's names no call, and its type is numpy's own)."""
-    try:
-        return make()
-    except MemoryError:
-        nbytes = math.prod(shape) * dtype.itemsize
-        raise MemoryError(f"{call}: shape {shape} of {dtype} needs {nbytes} bytes "
-                          f"({nbytes / 2**30:.3g} GiB), more than this machine can give; use a "
-                          "smaller shape") from None
 
 
 def _numeric(array: np.ndarray, call: str, data: Any, argument: str = "data") -> np.ndarray:

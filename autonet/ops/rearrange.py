@@ -9,8 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer, numeric
-from autonet.creation import allocate
+from autonet.arguments import allocate, integer, numeric
 from autonet.ops.axes import takes_axis
 from autonet.ops.elementwise import where
 from autonet.ops.primitive import as_array
