@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["flag", "function", "integer", "number", "numeric_dtype", "state_mapping"]
+__all__ = ["allocate", "flag", "function", "integer", "number", "numeric", "numeric_dtype",
+           "state_mapping"]
 
 
 def integer(value: Any, call: str, name: str, minimum: int | None = None,
@@ -72,6 +73,35 @@ def numeric_dtype(value: Any, call: str, name: str = "dtype") -> np.dtype:
     if resolved.kind not in "biufc":
         raise TypeError(f"{call}: {name} {resolved} holds no numbers; {hint}")
     return resolved
+
+
+def numeric(value: Any, call: str, name: str) -> Any:
+    """``value`` itself if it is a tensor or holds numbers (bool, integer, float, complex): for
+    composite ops, whose inner ops would otherwise be blamed for a string operand."""
+    from autonet.tensor import Tensor  # (tensor.py imports this module)
+
+    if isinstance(value, Tensor):
+        return value
+    try:
+        dtype = np.asarray(value).dtype
+    except (TypeError, ValueError):  # a ragged list
+        dtype = None
+    if dtype is not None and dtype.kind in "biufc":
+        return value
+    raise TypeError(f"{call}: {name} must be a tensor or numbers, got {value!r:.60} "
+                    f"({type(value).__name__}{'' if dtype is None else f' of dtype {dtype}'})")
+
+
+def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
+    """``make()``, or a builtin MemoryError that names ``call`` and says the shape and the bytes
+    (numpy's names no call, and its type is numpy's own)."""
+    try:
+        return make()
+    except MemoryError:
+        nbytes = math.prod(shape) * dtype.itemsize
+        raise MemoryError(f"{call}: shape {shape} of {dtype} needs {nbytes} bytes "
+                          f"({nbytes / 2**30:.3g} GiB), more than this machine can give; use a "
+                          "smaller shape") from None
 
 
 def state_mapping(state: Any, call: str, keys: Iterable[str]) -> Mapping[str, Any]:

@@ -466,7 +466,7 @@ class Tensor:
 
     def unsqueeze(self, dim: int) -> Tensor:
         """A new axis of length 1 at ``dim`` (PyTorch's name for ``expand_dims``)."""
-        return ops.expand_dims(self, dim)
+        return ops.unsqueeze(self, dim)
 
     def numel(self) -> int:
         """The number of elements (``.size`` in numpy's spelling)."""

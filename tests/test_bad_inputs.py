@@ -12,7 +12,7 @@ import pytest
 
 import autonet as an
 from autonet import nn, optim, tune
-from autonet.data import DataLoader, TensorDataset
+from autonet.data import DataLoader, TensorDataset, random_split
 from autonet.optim import lr_scheduler
 from autonet.train import Checkpoint, EarlyStopping, History
 
@@ -28,8 +28,9 @@ def _sgd() -> optim.SGD:
 def _fit(**kwargs: Any) -> Any:
     model = nn.Linear(2, 1)
     data = (np.ones((4, 2), np.float32), np.ones((4, 1), np.float32))
+    kwargs.setdefault("verbose", 0)
     return an.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
-                  kwargs.pop("data", data), epochs=1, verbose=0, **kwargs)
+                  kwargs.pop("data", data), epochs=1, **kwargs)
 
 
 def _x64() -> an.Tensor:
@@ -69,6 +70,10 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("zeros", "(1000000, 1000000)", "float32", "4000000000000 bytes")),
     ("zeros_like 8 TB", lambda: an.zeros_like(np.broadcast_to(np.ones(1), (10**6, 10**6))),
      MemoryError, ("zeros_like", "(1000000, 1000000)", "8000000000000 bytes")),
+    ("tile 12 TB", lambda: an.tile(an.ones(3), (10**6, 10**6)), MemoryError,
+     ("tile", "(1000000, 3000000)", "float32", "12000000000000 bytes")),
+    ("tile 4 EB", lambda: an.tile(an.ones(1), (10**9, 10**9)), MemoryError,
+     ("tile", "(1000000000, 1000000000)", "4000000000000000000 bytes")),
     ("mul 4 TB", lambda: an.ones(10**6, 1) * an.ones(1, 10**6), MemoryError,
      ("mul", "(1000000, 1000000)", "TiB", "(1000000, 1) float32")),
     ("Linear 4 TB", lambda: nn.Linear(10**6, 10**6), MemoryError,
@@ -112,6 +117,18 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
         {"state": {}, "param_groups": [{**_sgd().state_dict()["param_groups"][0], "lr": "x"}]}),
      TypeError, ("SGD", "lr", "'x'")),
     # schedules
+    ("Adagrad lr_decay str", lambda: optim.Adagrad(_params(), lr_decay="a"), TypeError,
+     ("Adagrad", "lr_decay", "'a'")),
+    ("Adagrad initial_accumulator_value -1",
+     lambda: optim.Adagrad(_params(), initial_accumulator_value=-1), ValueError,
+     ("Adagrad", "initial_accumulator_value", "-1")),
+    ("LinearLR start_factor str", lambda: lr_scheduler.LinearLR(_sgd(), start_factor="a"),
+     TypeError, ("LinearLR", "start_factor", "'a'")),
+    ("LinearLR total_iters 2.5", lambda: lr_scheduler.LinearLR(_sgd(), total_iters=2.5),
+     TypeError, ("LinearLR", "total_iters", "2.5")),
+    ("SequentialLR milestones 2.5", lambda: (lambda opt: lr_scheduler.SequentialLR(
+        opt, [lr_scheduler.LinearLR(opt), lr_scheduler.ExponentialLR(opt, 0.9)], [2.5]))(_sgd()),
+     TypeError, ("SequentialLR", "milestones", "2.5")),
     ("StepLR 2.5", lambda: lr_scheduler.StepLR(_sgd(), 2.5), TypeError,
      ("StepLR", "step_size", "2.5")),
     ("StepLR 0", lambda: lr_scheduler.StepLR(_sgd(), 0), ValueError, ("StepLR", "step_size", "0")),
@@ -159,6 +176,14 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
                                                      np.ones((3, 1), np.float32)),
                                                     batch_size=4, drop_last=True)),
      ValueError, ("fit", "train_data", "no batches", "batch_size=4")),
+    ("fit batch_size str", lambda: _fit(batch_size="a"), TypeError, ("fit", "batch_size", "'a'")),
+    ("fit batch_size 0", lambda: _fit(batch_size=0), ValueError, ("fit", "batch_size", "0")),
+    ("fit verbose str", lambda: _fit(verbose="a"), TypeError, ("fit", "verbose", "'a'")),
+    ("fit shuffle str", lambda: _fit(shuffle="no"), TypeError, ("fit", "shuffle", "'no'")),
+    ("random_split str", lambda: random_split(TensorDataset(np.ones(4)), "ab"), TypeError,
+     ("random_split", "lengths", "'a'")),
+    ("random_split 2.5", lambda: random_split(TensorDataset(np.ones(4)), [2.5, 1.5]), TypeError,
+     ("random_split", "lengths", "2.5")),
     ("fit seed -1", lambda: _fit(seed=-1), ValueError, ("fit", "seed", "-1")),
     ("fit seed 1.5", lambda: _fit(seed=1.5), TypeError, ("fit", "seed", "1.5")),
     ("fit val no batches", lambda: _fit(val_data=DataLoader((np.ones((3, 2), np.float32),
@@ -271,6 +296,20 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("Embedding", "num_embeddings", "2.5")),
     ("Embedding str", lambda: nn.Embedding(3, "2"), TypeError,
      ("Embedding", "embedding_dim", "'2'")),
+    ("Embedding max_norm -1", lambda: nn.Embedding(3, 2, max_norm=-1), ValueError,
+     ("Embedding", "max_norm", "> 0", "-1")),
+    ("Embedding max_norm 0", lambda: nn.Embedding(3, 2, max_norm=0), ValueError,
+     ("Embedding", "max_norm", "0")),
+    ("Embedding max_norm nan", lambda: nn.Embedding(3, 2, max_norm=NAN), ValueError,
+     ("Embedding", "max_norm", "nan")),
+    ("Embedding max_norm str", lambda: nn.Embedding(3, 2, max_norm="1"), TypeError,
+     ("Embedding", "max_norm", "'1'")),
+    ("Embedding norm_type str", lambda: nn.Embedding(3, 2, max_norm=1, norm_type="2"),
+     TypeError, ("Embedding", "norm_type", "'2'")),
+    ("Embedding norm_type 0", lambda: nn.Embedding(3, 2, max_norm=1, norm_type=0), ValueError,
+     ("Embedding", "norm_type", "0")),
+    ("Embedding.from_pretrained max_norm", lambda: nn.Embedding.from_pretrained(
+        np.ones((3, 2)), max_norm=-2), ValueError, ("Embedding", "max_norm", "-2")),
     ("Embedding index", lambda: nn.Embedding(3, 2)(an.tensor(np.array([5]))), IndexError,
      ("Embedding(3, 2)", "index 5", "num_embeddings 3")),
     ("MultiheadAttention -1", lambda: nn.MultiheadAttention(-1, 2), ValueError,
@@ -389,7 +428,11 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("squeeze dim 5", lambda: an.ones(3).squeeze(5), ValueError,
      ("squeeze", "axis (dim) 5", "1-D", "(3,)")),
     ("unsqueeze dim 3", lambda: an.ones(3).unsqueeze(3), ValueError,
-     ("expand_dims", "axis (dim) 3", "2-D", "[-2, 1]", "(3,)")),
+     ("unsqueeze", "axis (dim) 3", "2-D", "[-2, 1]", "(3,)")),
+    ("an.unsqueeze dim 5", lambda: an.unsqueeze(an.ones(3), 5), ValueError,
+     ("unsqueeze", "axis (dim) 5", "[-2, 1]", "(3,)")),
+    ("expand_dims axis 5", lambda: an.expand_dims(an.ones(3), 5), ValueError,
+     ("expand_dims", "axis (dim) 5", "[-2, 1]", "(3,)")),
     ("split axis 5", lambda: an.split(an.ones(3), 3, axis=5), ValueError,
      ("split", "axis (dim) 5", "1-D")),
     ("array_split axis 5", lambda: an.array_split(an.ones(3), 2, axis=5), ValueError,
@@ -405,6 +448,108 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("concatenate", "list or tuple", "Tensor of shape (2, 3)")),
     ("stack an array", lambda: an.stack(np.ones((2, 3))), TypeError,
      ("stack", "list or tuple", "ndarray of shape (2, 3)")),
+    # norm's order: None, 'fro', +-inf or a nonzero p (torch.norm's p); nothing else
+    ("norm ord abc", lambda: an.norm(an.ones(3), ord="abc"), ValueError,
+     ("norm", "ord", "'abc'", "'fro'")),
+    ("norm ord nuc", lambda: an.norm(an.ones(2, 2), "nuc"), ValueError, ("norm", "ord", "'nuc'")),
+    ("norm p str", lambda: an.ones(3).norm(p="2"), ValueError, ("norm", "p", "'2'")),
+    ("norm ord True", lambda: an.norm(an.ones(3), ord=True), TypeError, ("norm", "ord", "True")),
+    ("norm ord nan", lambda: an.norm(an.ones(3), ord=NAN), ValueError, ("norm", "ord", "nan")),
+    ("norm ord 0", lambda: an.norm(an.ones(3), ord=0), ValueError,
+     ("norm", "ord=0", "(x != 0).sum()")),
+    # composites name themselves, not the op inside them that met the string
+    ("dot str", lambda: an.dot(an.ones(3), "a"), TypeError, ("dot", "b", "'a'", "<U1")),
+    ("dot scalar str", lambda: an.dot("a", an.ones(3)), TypeError, ("dot", "a", "'a'")),
+    ("tensordot str", lambda: an.tensordot(an.ones(3), "a", 1), TypeError,
+     ("tensordot", "b", "'a'")),
+    ("einsum str", lambda: an.einsum("i,i", an.ones(3), "a"), TypeError,
+     ("einsum", "operand 1", "'a'")),
+    # a string through a shape op made a string tensor: the op refuses a result of no numbers
+    ("squeeze str", lambda: an.squeeze("a"), TypeError, ("reshape", "<U1", "'a'", "numbers")),
+    ("transpose str", lambda: an.transpose("a"), TypeError, ("transpose", "<U1", "'a'")),
+    ("sort str", lambda: an.sort(np.array(["b", "a"])), TypeError, ("<U1", "numbers")),
+    ("vstack str", lambda: an.vstack("a"), TypeError, ("<U1", "'a'", "numbers")),
+    ("where str", lambda: an.where(an.ones(2) > 0, "a", 0.0), TypeError,
+     ("where", "StrDType", "'a'")),
+    ("astype op bytes", lambda: an.astype(an.ones(2), dtype="a"), TypeError,
+     ("astype", "|S32", "numbers")),
+    # a string where a number goes, found by calling each function with one
+    ("split str", lambda: an.split(an.ones(2, 3), "a"), TypeError,
+     ("split", "indices_or_sections", "'a'")),
+    ("split cut 1.5", lambda: an.split(an.ones(4), [1.5]), TypeError,
+     ("split", "indices_or_sections", "1.5")),
+    ("array_split str", lambda: an.array_split(an.ones(2, 3), "a"), TypeError,
+     ("array_split", "indices_or_sections", "'a'")),
+    ("swapaxes str", lambda: an.ones(2, 3).swapaxes(0, "a"), TypeError,
+     ("swapaxes", "axis2", "'a'")),
+    ("tensordot axes str", lambda: an.tensordot(an.ones(2, 3), an.ones(3, 2), axes="a"),
+     TypeError, ("tensordot", "axes", "'a'")),
+    ("trace offset str", lambda: an.trace(an.ones(2, 2), offset="a"), TypeError,
+     ("trace", "offset", "'a'")),
+    ("trace axis1 str", lambda: an.trace(an.ones(2, 2), axis1="a"), TypeError,
+     ("trace", "axis1", "'a'")),
+    ("F.dropout p str", lambda: nn.functional.dropout(an.ones(2), p="a"), TypeError,
+     ("dropout", "p", "'a'")),
+    ("F.dropout2d p str", lambda: nn.functional.dropout2d(an.ones(1, 2, 3), p="a"), TypeError,
+     ("dropout2d", "p", "'a'")),
+    ("F.cross_entropy smoothing str", lambda: nn.functional.cross_entropy(
+        an.ones(2, 3), an.tensor(np.array([0, 1])), label_smoothing="a"), TypeError,
+     ("cross_entropy", "label_smoothing", "'a'")),
+    ("F.cross_entropy ignore_index str", lambda: nn.functional.cross_entropy(
+        an.ones(2, 3), an.tensor(np.array([0, 1])), ignore_index="a"), TypeError,
+     ("cross_entropy", "ignore_index", "'a'")),
+    ("F.elastic_net_penalty l1 str", lambda: nn.functional.elastic_net_penalty(
+        [an.ones(2)], l1="a"), TypeError, ("elastic_net_penalty", "l1", "'a'")),
+    ("F.group_norm num_groups str", lambda: nn.functional.group_norm(an.ones(2, 4), "a"),
+     TypeError, ("group_norm", "num_groups", "'a'")),
+    ("F.group_norm eps str", lambda: nn.functional.group_norm(an.ones(2, 4), 2, eps="a"),
+     TypeError, ("group_norm", "eps", "'a'")),
+    ("F.layer_norm shape str", lambda: nn.functional.layer_norm(an.ones(2, 3), "a"), TypeError,
+     ("layer_norm", "normalized_shape", "'a'")),
+    ("F.layer_norm eps str", lambda: nn.functional.layer_norm(an.ones(2, 3), 3, eps="a"),
+     TypeError, ("layer_norm", "eps", "'a'")),
+    ("zeros_like dtype bytes", lambda: an.zeros_like(an.ones(2), dtype="a"), TypeError,
+     ("zeros_like", "dtype", "|S0", "holds no numbers")),
+    ("randn_like dtype str", lambda: an.randn_like(an.ones(2), dtype="U3"), TypeError,
+     ("randn_like", "dtype", "<U3")),
+    ("ones_like dtype unknown", lambda: an.ones_like(an.ones(2), dtype="abc"), TypeError,
+     ("ones_like", "dtype", "'abc'")),
+    ("full_like input str", lambda: an.full_like("a", 1.0), TypeError,
+     ("full_like", "input", "'a'")),
+    ("zeros_like input str", lambda: an.zeros_like("a"), TypeError,
+     ("zeros_like", "input", "'a'")),
+    ("where condition str", lambda: an.where("a", an.ones(2), an.zeros(2)), TypeError,
+     ("where", "condition", "'a'")),
+    ("norm str", lambda: an.norm("a"), TypeError, ("norm", "x", "'a'")),
+    ("flip str", lambda: an.flip("a"), TypeError, ("flip", "x", "'a'")),
+    ("F.conv2d input str", lambda: nn.functional.conv2d("a", an.ones(2, 3, 3, 3)), TypeError,
+     ("conv2d", "input", "'a'")),
+    ("F.max_pool2d input str", lambda: nn.functional.max_pool2d("a", 2), TypeError,
+     ("max_pool2d", "input", "'a'")),
+    ("F.dropout input str", lambda: nn.functional.dropout("a"), TypeError,
+     ("dropout", "input", "'a'")),
+    ("F.l1_penalty str", lambda: nn.functional.l1_penalty("a"), TypeError,
+     ("l1_penalty", "params", "'a'")),
+    ("sdpa dropout_p str", lambda: nn.functional.scaled_dot_product_attention(
+        an.ones(2, 3), an.ones(2, 3), an.ones(2, 3), dropout_p="a"), TypeError,
+     ("scaled_dot_product_attention", "dropout_p", "'a'")),
+    ("sdpa scale str", lambda: nn.functional.scaled_dot_product_attention(
+        an.ones(2, 3), an.ones(2, 3), an.ones(2, 3), scale="a"), TypeError,
+     ("scaled_dot_product_attention", "scale", "'a'")),
+    ("compile cache_size str", lambda: an.compile(lambda t: t, cache_size="a"), TypeError,
+     ("compile", "cache_size", "'a'")),
+    ("compile cache_size 0", lambda: an.compile(cache_size=0), ValueError,
+     ("compile", "cache_size", "0")),
+    ("compile fn 3", lambda: an.compile(3), TypeError, ("compile", "fn", "3")),
+    ("vjp fn str", lambda: an.vjp("a", [_x64()], an.ones(2)), TypeError, ("vjp", "fn", "'a'")),
+    ("jvp fn str", lambda: an.jvp("a", [_x64()], [an.ones(2)]), TypeError, ("jvp", "fn", "'a'")),
+    ("hvp fn str", lambda: an.hvp("a", [_x64()], [an.ones(2)]), TypeError, ("hvp", "fn", "'a'")),
+    ("gradcheck seed str", lambda: an.gradcheck(lambda t: t * 2, [_x64()], seed="a"), TypeError,
+     ("gradcheck", "seed", "'a'")),
+    ("gradgradcheck seed str", lambda: an.gradgradcheck(lambda t: t * 2, [_x64()], seed="a"),
+     TypeError, ("gradgradcheck", "seed", "'a'")),
+    ("gradgradcheck fn 3", lambda: an.gradgradcheck(3, [_x64()]), TypeError,
+     ("gradgradcheck", "fn", "3")),
     # integer arguments that used to be truncated by int() or failed inside numpy
     ("tile 2.5", lambda: an.tile(an.ones(2), 2.5), TypeError, ("tile", "reps", "2.5")),
     ("roll shift 1.5", lambda: an.roll(an.ones(3), 1.5, 0), TypeError, ("roll", "shift", "1.5")),
@@ -434,7 +579,30 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("requires_grad_ str", lambda: an.ones(2).requires_grad_("no"), TypeError,
      ("requires_grad", "'no'")),
     ("zeros requires_grad str", lambda: an.zeros(2, requires_grad="no"), TypeError,
-     ("requires_grad", "'no'")),
+     ("zeros", "requires_grad", "'no'")),
+    *[(f"{call} requires_grad str", make, TypeError, (call, "requires_grad", "'no'"))
+      for call, make in [
+          ("ones", lambda: an.ones(2, requires_grad="no")),
+          ("full", lambda: an.full(2, 1.0, requires_grad="no")),
+          ("arange", lambda: an.arange(3, requires_grad="no")),
+          ("linspace", lambda: an.linspace(0, 1, 3, requires_grad="no")),
+          ("eye", lambda: an.eye(2, requires_grad="no")),
+          ("rand", lambda: an.rand(2, requires_grad="no")),
+          ("randn", lambda: an.randn(2, requires_grad="no")),
+          ("tensor", lambda: an.tensor([1.0], requires_grad="no")),
+          ("from_numpy", lambda: an.from_numpy(np.ones(2), requires_grad="no")),
+          ("zeros_like", lambda: an.zeros_like(an.ones(2), requires_grad="no")),
+          ("ones_like", lambda: an.ones_like(an.ones(2), requires_grad="no")),
+          ("full_like", lambda: an.full_like(an.ones(2), 1.0, requires_grad="no")),
+          ("rand_like", lambda: an.rand_like(an.ones(2), requires_grad="no")),
+          ("randn_like", lambda: an.randn_like(an.ones(2), requires_grad="no"))]],
+    ("arange int requires_grad", lambda: an.arange(3, dtype="int64", requires_grad=True),
+     TypeError, ("arange", "requires_grad=True", "int64", "dtype='float32'")),
+    ("tensor int requires_grad", lambda: an.tensor([1], dtype="int32", requires_grad=True),
+     TypeError, ("tensor", "requires_grad=True", "int32")),
+    ("from_numpy int requires_grad",
+     lambda: an.from_numpy(np.arange(3), requires_grad=True), TypeError,
+     ("from_numpy", "requires_grad=True", "int64", "astype")),
     ("Module.requires_grad_ str", lambda: nn.Linear(2, 2).requires_grad_("no"), TypeError,
      ("requires_grad", "'no'")),
     ("xavier gain nan", lambda: nn.init.xavier_uniform_(nn.Parameter(np.ones((2, 2))),
@@ -459,6 +627,10 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("TransformerEncoderLayer dim_feedforward 0",
      lambda: nn.TransformerEncoderLayer(4, 2, 0), ValueError,
      ("TransformerEncoderLayer", "dim_feedforward", "0")),
+    ("TransformerEncoderLayer d_model str", lambda: nn.TransformerEncoderLayer("a", 2),
+     TypeError, ("TransformerEncoderLayer", "d_model", "'a'")),
+    ("TransformerEncoderLayer nhead 0", lambda: nn.TransformerEncoderLayer(4, 0), ValueError,
+     ("TransformerEncoderLayer", "nhead", "0")),
     ("TransformerEncoderLayer dropout 2", lambda: nn.TransformerEncoderLayer(4, 2, 8, dropout=2),
      ValueError, ("TransformerEncoderLayer", "dropout", "2")),
     ("TransformerEncoderLayer eps -1",
@@ -601,6 +773,9 @@ def test_the_new_checks_still_take_what_pytorch_takes(tmp_path) -> None:
     assert nn.BatchNorm1d(3, affine=np.bool_(False)).weight is None
     assert nn.LayerNorm([2, 3]).normalized_shape == (2, 3)
     assert nn.Embedding(3, 2, padding_idx=-1).padding_idx == 2
+    assert nn.Embedding(3, 2, max_norm=np.float32(0.5), norm_type=1).max_norm == 0.5
+    assert nn.Embedding(3, 2, max_norm=float("inf"), norm_type=float("inf")).norm_type == np.inf
+    assert nn.Embedding(3, 2, max_norm=2)(an.tensor(np.array([1]))).shape == (1, 2)
     assert nn.MultiheadAttention(np.int64(4), 2).head_dim == 2
     loader = DataLoader((np.ones((3, 2)),), shuffle=np.bool_(True), drop_last=1, batch_size=2)
     assert loader.shuffle is True and loader.drop_last is True and len(loader) == 1
@@ -672,6 +847,41 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     assert sgd.step(lambda: 1.5) == 1.5 and len(TensorDataset([1, 2], np.ones(2, bool))) == 2
     assert nn.Linear(2, 2).to("float64").weight.dtype == np.float64
     assert an.zeros(2, requires_grad=np.bool_(True)).requires_grad
+    assert an.arange(3, requires_grad=True).requires_grad
+    assert len(_fit(verbose=False)) == len(_fit(batch_size=np.int64(2), shuffle=0)) == 1
+    assert [len(p) for p in random_split(TensorDataset(np.ones(4)), (np.int64(3), 1))] == [3, 1]
+    assert optim.Adagrad(_params(), lr_decay=0, initial_accumulator_value=np.float32(0.1))
+    opt = _sgd()
+    assert lr_scheduler.SequentialLR(opt, [lr_scheduler.LinearLR(opt, 0.5, total_iters=np.int64(2)),
+                                           lr_scheduler.ExponentialLR(opt, 0.9)], [np.int64(2)])
+    assert an.where(np.array([True, False]), an.ones(2), 0.0).tolist() == [1.0, 0.0]
+    assert an.where(1, an.ones(2), 0.0).tolist() == [1.0, 1.0]
+    assert float(an.norm(np.array([3.0, 4.0]))) == 5.0
+    assert an.flip([1.0, 2.0]).tolist() == [2.0, 1.0]
+    assert an.zeros_like(np.array([[1, 2]])).dtype == np.int64 and an.ones_like(3.0).shape == ()
+    assert an.full_like(np.ones(2), 2, dtype=np.float64).dtype == np.float64
+    assert an.rand_like(an.ones(2), dtype="float64").dtype == np.float64
+    assert an.compile(cache_size=np.int64(2))(lambda t: t * 2)(an.ones(2)).shape == (2,)
+    assert an.gradcheck(lambda t: t * 2, [_x64()], seed=np.int64(1))
+    assert nn.functional.max_pool2d(np.ones((1, 1, 2, 2)), 2).shape == (1, 1, 1, 1)
+    assert nn.functional.scaled_dot_product_attention(
+        an.ones(2, 3), an.ones(2, 3), an.ones(2, 3), scale=np.float32(0.5)).shape == (2, 3)
+    assert [t.shape for t in an.split(an.ones(5), np.array([1, 3]))] == [(1,), (2,), (2,)]
+    assert len(an.array_split(an.ones(5), (2,))) == 2
+    assert an.ones(2, 3).swapaxes(np.int64(0), -1).shape == (3, 2)
+    assert an.tensordot(an.ones(2, 3), an.ones(3, 2), axes=([1], [0])).shape == (2, 2)
+    assert an.tensordot(an.ones(2, 3), an.ones(3, 2), axes=np.int64(1)).shape == (2, 2)
+    assert float(an.trace(an.eye(3), offset=np.int64(0))) == 3.0
+    assert nn.functional.layer_norm(an.ones(2, 3), [3], eps=np.float32(1e-5)).shape == (2, 3)
+    assert nn.functional.group_norm(an.ones(2, 4), np.int64(2), eps=0).shape == (2, 4)
+    assert nn.functional.dropout(an.ones(2), p=1).tolist() == [0.0, 0.0]
+    v = an.tensor([0.5, -2.0, 3.0])
+    assert float(an.norm(v, "fro")) == float(an.norm(v)) and float(v.norm(p=-np.inf)) == 0.5
+    assert float(an.norm(v, np.inf)) == float(an.norm(v, "inf")) == 3.0
+    assert an.norm(an.ones(2, 2), 2.5).shape == () and float(an.norm(v, -1)) > 0
+    assert not an.eye(2, requires_grad=0).requires_grad
+    assert an.tensor([1.0], requires_grad=np.bool_(True)).requires_grad
+    assert an.ones_like(np.arange(2), requires_grad=False).dtype == np.int64
     assert an.ones(2).requires_grad_(1).requires_grad
     assert nn.init.uniform_(nn.Parameter(np.ones(2)), 0.5, 0.5).data.tolist() == [0.5, 0.5]
     assert nn.init.normal_(nn.Parameter(np.ones(2)), std=0).data.tolist() == [0.0, 0.0]

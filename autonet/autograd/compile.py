@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import flag, integer
 from autonet.autograd import engine
 from autonet.autograd.graph import draws, grad_mode
 from autonet.autograd.inline import inline_call
@@ -682,6 +683,11 @@ class Compiled:
 
     def __init__(self, fn: Callable[..., Any], check: bool = False,
                  cache_size: int = CACHE_SIZE) -> None:
+        if not callable(fn):
+            raise TypeError(f"compile: fn must be a function, got {fn!r:.60} "
+                            f"({type(fn).__name__})")
+        cache_size = integer(cache_size, "compile", "cache_size", minimum=1)
+        check = flag(check, "compile", "check")
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.check = check
@@ -890,6 +896,8 @@ def compile(fn: Callable[..., Any] | None = None, *, check: bool = False,
     would). ``check=True`` compares the first replays with eager, op by op. Usable as a decorator
     (``@an.compile`` or ``@an.compile(check=True)``).
     """
+    cache_size = integer(cache_size, "compile", "cache_size", minimum=1)
+    check = flag(check, "compile", "check")
     if fn is None:
         return lambda f: Compiled(f, check=check, cache_size=cache_size)
     return Compiled(fn, check=check, cache_size=cache_size)

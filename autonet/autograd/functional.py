@@ -66,6 +66,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
 def vjp(fn: Callable[..., Tensor], inputs: Sequence[Tensor], v: Any,
         create_graph: bool = False) -> tuple[Tensor, tuple[Tensor, ...]]:
     """``(fn(*inputs), v^T J)``: the output and the vector-Jacobian product with ``v``."""
+    _check_fn("vjp", fn)
     inputs = [_requiring_grad(x) for x in _as_list(inputs)]
     out = fn(*inputs)
     if not (isinstance(out, Tensor) and out.requires_grad):  # no dependence (a constant, sign)
@@ -77,6 +78,7 @@ def jvp(fn: Callable[..., Tensor], inputs: Sequence[Tensor], v: Sequence[Any],
         create_graph: bool = False) -> tuple[Tensor, tuple[Tensor, ...]]:
     """``(fn(*inputs), J v)``: the Jacobian-vector product, by the double-vjp trick: ``u -> J^T u``
     is linear in ``u``, and its vjp with ``v`` is ``J v``."""
+    _check_fn("jvp", fn)
     inputs = [_requiring_grad(x) for x in _as_list(inputs)]
     out = fn(*inputs)
     outs = _as_list(out)
@@ -100,10 +102,17 @@ def jvp(fn: Callable[..., Tensor], inputs: Sequence[Tensor], v: Sequence[Any],
 def hvp(fn: Callable[..., Tensor], inputs: Sequence[Tensor], v: Sequence[Any]
         ) -> tuple[Tensor, ...]:
     """Hessian-vector product ``H v`` of a scalar ``fn`` at ``inputs``, without forming ``H``."""
+    _check_fn("hvp", fn)
     inputs = [_requiring_grad(x) for x in _as_list(inputs)]
     out = fn(*inputs)
     g = grad(out, inputs, create_graph=True)
     return grad(list(g), inputs, _as_list(v), allow_unused=True)
+
+
+def _check_fn(call: str, fn: Any) -> None:
+    if not callable(fn):
+        raise TypeError(f"{call}: fn must be a function of the inputs, got {fn!r:.60} "
+                        f"({type(fn).__name__})")
 
 
 def _requiring_grad(x: Any) -> Tensor:

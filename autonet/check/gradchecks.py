@@ -56,6 +56,7 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, 
     number(eps, "gradcheck", "eps", low=0.0, low_open=True)
     number(atol, "gradcheck", "atol", low=0.0)
     number(rtol, "gradcheck", "rtol", low=0.0)
+    integer(seed, "gradcheck", "seed", minimum=0)
     integer(directions, "gradcheck", "directions", minimum=1)
     report = check_gradients(fn, inputs, eps, atol, rtol, seed, fast=fast, directions=directions)
     if not report.passed and raise_exception:
@@ -70,6 +71,10 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e
                   seed: int = 0, fast: bool = False, directions: int = 1) -> bool:
     """gradcheck of the gradient of ``fn``: checks second derivatives (the rules run under
     ``create_graph=True``) against central differences of the first."""
+    if not callable(fn):
+        raise TypeError(f"gradgradcheck: fn must be a function of the inputs, got {fn!r:.60} "
+                        f"({type(fn).__name__})")
+    integer(seed, "gradgradcheck", "seed", minimum=0)
     rng = np.random.default_rng(seed + 1)
     cotangents: list[np.ndarray] = []
     inputs = as_inputs(inputs)

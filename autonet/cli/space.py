@@ -62,9 +62,13 @@ def parse_space(text: str) -> dict[str, Any]:
             space[name] = cls(int(low), int(high)) if cls is IntUniform else cls(low, high)
             continue
         parts = values.split("|") if "|" in values else values.split(",")
-        options = [_value(p) for p in parts if p.strip()]
-        if not options:
-            raise ValueError(f"bad search-space entry {entry!r}: no values")
+        pieces = [piece for p in parts for piece in (p.split(",") if "|" in values else [p])]
+        if not all(piece.strip() for piece in pieces):  # 'lr=0.1,,0.2' would drop the ''
+            raise ValueError(f"--grid: {name}={values.strip()} has an empty value '' (two "
+                             "separators in a row, or one at an end); give a value between "
+                             f"each pair of separators, e.g. {name}="
+                             f"{'a|b,c' if '|' in values else 'a,b'}")
+        options = [_value(p) for p in parts]
         space[name] = options
     if not space:
         raise ValueError(f"empty search space {text!r}: write e.g. 'lr=0.01,0.1;layers=8|16,16'")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer
 from autonet.tensor import as_array
 
 
@@ -94,7 +95,7 @@ def _split_sizes(n: int, lengths: Sequence[float]) -> list[int]:
         for k in range(n - sum(sizes)):  # hand out the remainder one by one, as PyTorch does
             sizes[k % len(sizes)] += 1
         return sizes
-    sizes = [int(x) for x in lengths]
+    sizes = [integer(x, "random_split", "lengths") for x in lengths]  # (2.5 is no count)
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise ValueError(f"random_split: lengths {list(lengths)} must be non-negative counts "
                          f"summing to {n}, or fractions summing to 1")

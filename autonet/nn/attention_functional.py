@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import number
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
 
@@ -35,6 +36,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     if len(q_shape) < 2 or k_shape[-2:-1] != v_shape[-2:-1] or q_shape[-1:] != k_shape[-1:]:
         raise ValueError(f"scaled_dot_product_attention: query {q_shape}, key {k_shape} and value "
                          f"{v_shape} must be (..., L, E), (..., S, E) and (..., S, Ev)")
+    number(dropout_p, _SDPA, "dropout_p", 0.0, 1.0)
+    if scale is not None:
+        number(scale, _SDPA, "scale")
     mask = additive_mask(attn_mask, is_causal, q_shape[-2], k_shape[-2], _SDPA)
     if attn_mask is not None:
         _check_mask_shape(np.shape(as_array(attn_mask)), q_shape, k_shape)

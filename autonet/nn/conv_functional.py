@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import number, numeric
 from autonet.creation import sample
 from autonet.ops import conv as conv_ops
 from autonet.ops.conv import out_size
@@ -46,7 +47,7 @@ def _tuple(name: str, what: str, value: Any, n: int = 2, minimum: int = 1) -> tu
 
 def _spatial(name: str, x: Any, dims: int = 2) -> tuple[Tensor, bool]:
     """x as a batched Tensor (N, C, *spatial) and whether a batch axis was added."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = x if isinstance(x, Tensor) else Tensor(numeric(x, name, "input"))
     axes = "(N, C, H, W)" if dims == 2 else "(N, C, L)"
     one = "(C, H, W)" if dims == 2 else "(C, L)"
     if x.ndim == dims + 1:
@@ -362,9 +363,8 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     """Zero whole channels (N, C, H, W) -> same shape, each with probability p, and scale the
     rest by 1 / (1 - p). A 3-d input is read as (N, C, L), as PyTorch 2 still does. Identity
     when not training or p == 0."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    p = number(p, "dropout2d", "p", 0.0, 1.0)
+    x = input if isinstance(input, Tensor) else Tensor(numeric(input, "dropout2d", "input"))
     if x.ndim not in (3, 4):
         raise ValueError(f"dropout2d: input has shape {x.shape}; expected (N, C, H, W) (or "
                          "(N, C, L))")

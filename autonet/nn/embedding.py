@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer
+from autonet.arguments import integer, number
 from autonet.autograd.graph import no_grad
 from autonet.nn import embedding_functional as F
 from autonet.nn import init
@@ -47,8 +47,11 @@ class Embedding(Module):
         self.num_embeddings = int(num_embeddings)
         self.embedding_dim = int(embedding_dim)
         self.padding_idx = padding_idx
-        self.max_norm = max_norm
-        self.norm_type = norm_type
+        # rows are rescaled to length max_norm: a length <= 0 (or nan) is no length to keep
+        self.max_norm = max_norm if max_norm is None else number(
+            max_norm, "Embedding", "max_norm", low=0.0, low_open=True, infinite=True)
+        self.norm_type = number(norm_type, "Embedding", "norm_type", low=0.0, low_open=True,
+                                infinite=True)
         if _weight is None:
             dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
             self.weight = Parameter.empty((num_embeddings, embedding_dim), dtype, "Embedding")

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import integer, number, numeric
 from autonet.autograd.compile import CompileError, replayed, tracing
 from autonet.creation import sample
 from autonet.nn.attention_functional import scaled_dot_product_attention
@@ -68,9 +69,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (inverted dropout),
     so nothing changes at evaluation time. Identity when not training or p == 0."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    p = number(p, "dropout", "p", 0.0, 1.0)
+    x = x if isinstance(x, Tensor) else Tensor(numeric(x, "dropout", "input"))
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -317,8 +317,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     """
     _check_reduction("cross_entropy", reduction)
     n, c = _check_logits("cross_entropy", input)
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1), got {label_smoothing}")
+    label_smoothing = number(label_smoothing, "cross_entropy", "label_smoothing", 0.0, 1.0,
+                             high_open=True)
+    ignore_index = integer(ignore_index, "cross_entropy", "ignore_index")
     w = _class_weight("cross_entropy", weight, c, input)
     t = np.asarray(as_array(target))
     if t.dtype.kind in "iu":
@@ -391,6 +392,9 @@ def _no_ignored_targets(target: np.ndarray, ignore_index: int) -> None:
 def _params(name: str, params: Iterable[Any]) -> list[Any]:
     if isinstance(params, Tensor):
         params = [params]
+    if isinstance(params, str | bytes):
+        raise TypeError(f"{name}: params must be tensors (e.g. model.parameters()), got "
+                        f"{params!r:.60}")
     params = list(params)
     if not params:
         raise ValueError(f"{name}: got no parameters; pass e.g. model.parameters() or a list of "
@@ -433,6 +437,8 @@ def weight_penalty(params: Iterable[Any], l1: float = 0.0, l2: float = 0.0) -> T
 
 def elastic_net_penalty(params: Iterable[Any], l1: float = 0.5, l2: float = 0.5) -> Tensor:
     """l1 * l1_penalty + l2 * l2_penalty."""
+    l1 = number(l1, "elastic_net_penalty", "l1", low=0.0)
+    l2 = number(l2, "elastic_net_penalty", "l2", low=0.0)
     params = _params("elastic_net_penalty", params)
     return l1 * l1_penalty(params) + l2 * l2_penalty(params)
 

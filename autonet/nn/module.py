@@ -36,7 +36,7 @@ class Parameter(Tensor):
     def empty(cls, shape: Any, dtype: Any, owner: str) -> Parameter:
         """A parameter of ``shape`` for an init to fill; one that cannot be allocated is a
         MemoryError naming ``owner`` (the layer), the shape and the bytes."""
-        from autonet.creation import allocate
+        from autonet.arguments import allocate
 
         shape, dtype = tuple(int(s) for s in np.atleast_1d(shape)), np.dtype(dtype)
         return cls(allocate(owner, shape, dtype, lambda: np.empty(shape, dtype)))

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from autonet import ops
+from autonet.arguments import integer, number
 from autonet.autograd.compile import replayed
 from autonet.ops.normalization import normalize
 from autonet.ops.primitive import as_array
@@ -105,6 +106,7 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = 
     """Normalize over the last len(normalized_shape) axes of each example (mean and biased
     variance of those values), then scale by weight and shift by bias (normalized_shape)."""
     normalized = _as_shape(normalized_shape)
+    eps = number(eps, "layer_norm", "eps", low=0.0)
     shape = _shape(input)
     k = len(normalized)
     if len(shape) < k or shape[len(shape) - k:] != normalized:
@@ -118,9 +120,11 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = 
 
 
 def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
-    if isinstance(normalized_shape, int | np.integer):
-        return (int(normalized_shape),)
-    return tuple(int(s) for s in normalized_shape)
+    if not isinstance(normalized_shape, Sequence | np.ndarray) or isinstance(normalized_shape,
+                                                                               str):
+        normalized_shape = (normalized_shape,)
+    return tuple(integer(s, "layer_norm", "normalized_shape", minimum=1)
+                 for s in normalized_shape)
 
 
 def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None,
@@ -132,7 +136,9 @@ def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None
     if len(shape) < 2:
         raise ValueError(f"group_norm: expected input of shape (N, C, *), got {shape}")
     n, c = shape[0], shape[1]
-    if num_groups <= 0 or c % num_groups:
+    num_groups = integer(num_groups, "group_norm", "num_groups", minimum=1)
+    eps = number(eps, "group_norm", "eps", low=0.0)
+    if c % num_groups:
         raise ValueError(f"group_norm: {c} channels cannot be split into num_groups="
                          f"{num_groups} equal groups; num_groups must divide C = {c}")
     _check_param("group_norm", "weight", weight, (c,))

@@ -51,6 +51,8 @@ class TransformerEncoderLayer(Module):
                  norm_first: bool = False, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__  # its own settings blamed on it, not on the layers inside
+        integer(d_model, name, "d_model", minimum=1)
+        integer(nhead, name, "nhead", minimum=1)
         integer(dim_feedforward, name, "dim_feedforward", minimum=1)
         number(dropout, name, "dropout", low=0.0, high=1.0)
         number(layer_norm_eps, name, "layer_norm_eps", low=0.0, low_open=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import numeric
 from autonet.ops.elementwise import mul
 from autonet.ops.primitive import PerInput, Primitive, as_array
 from autonet.ops.registry import composite
@@ -105,6 +106,8 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     if not isinstance(subscripts, str):
         raise TypeError("einsum: the first argument is the subscripts string, e.g. "
                         "an.einsum('ij,jk->ik', a, b)")
+    for i, x in enumerate(operands):
+        numeric(x, "einsum", f"operand {i}")
     equation = _normalize(subscripts, [np.shape(as_array(x)) for x in operands])
     return einsum_row(*operands, equation=equation)
 
@@ -113,9 +116,14 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     """numpy.tensordot: sum products over the last ``axes`` axes of a and the first of b, or over
     the axis lists ``axes = (a_axes, b_axes)``; result axes: a's remaining, then b's."""
+    numeric(a, "tensordot", "a"), numeric(b, "tensordot", "b")
     nd_a, nd_b = np.ndim(as_array(a)), np.ndim(as_array(b))
     if isinstance(axes, int | np.integer):
         a_axes, b_axes = list(range(nd_a - axes, nd_a)), list(range(axes))
+    elif isinstance(axes, str | bytes) or not isinstance(axes, Sequence | np.ndarray) or \
+            len(axes) != 2:
+        raise TypeError(f"tensordot: axes must be an integer or a pair (a_axes, b_axes) of axis "
+                        f"lists, got {axes!r:.60} ({type(axes).__name__})")
     else:
         a_axes, b_axes = ([axes_] if isinstance(axes_, int | np.integer) else list(axes_)
                           for axes_ in axes)
@@ -137,6 +145,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
 def dot(a: Any, b: Any) -> Tensor:
     """numpy.dot: products of scalars, inner product of vectors, matrix product of matrices, and
     for N-D a sum over a's last axis and b's second-to-last."""
+    numeric(a, "dot", "a"), numeric(b, "dot", "b")
     nd_a, nd_b = np.ndim(as_array(a)), np.ndim(as_array(b))
     if nd_a == 0 or nd_b == 0:
         return mul(a, b)

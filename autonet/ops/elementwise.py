@@ -120,7 +120,14 @@ minimum = Primitive("minimum", np.minimum, (
     lambda xp, g, y, a, b: g * (a < b) + g * (a == b) * 0.5,
     lambda xp, g, y, a, b: g * (a > b) + g * (a == b) * 0.5,
 ), kind=EW, method=True, kink=AT_TIES, doc="The smaller of a and b, elementwise.")
-where = Primitive("where", np.where, (
+def _where(condition, a, b):
+    if isinstance(condition, str | bytes):  # numpy reads a non-empty string as True
+        raise TypeError(f"the condition must be booleans (a mask such as x > 0), got "
+                        f"{condition!r:.60}")
+    return np.where(condition, a, b)
+
+
+where = Primitive("where", _where, (
     None,
     lambda xp, g, y, c, a, b: xp.where(c, g, 0),
     lambda xp, g, y, c, a, b: xp.where(c, 0, g),

@@ -150,6 +150,11 @@ class Primitive:
             raise _rewrapped(self.name, error, args, attrs) from error
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        kind = out.dtype.kind
+        if kind not in "fbiuc":  # a string or object input passed through a shape op unchanged
+            raise TypeError(f"{self.name}: the result would hold {out.dtype} values, not numbers "
+                            f"{_describe(args, attrs)}; tensors hold bool, integer, float or "
+                            "complex values: pass numbers")
         # only an (n,) array meeting an (n, 1) column makes (..., n, n): the rank-1 test first
         # (rank1: an elementwise op with two or more inputs, one of them (n,)), it is rarely
         # true, while square outputs are common
@@ -161,7 +166,7 @@ class Primitive:
         result.data = out
         result._grad = None
         result.name = None
-        if parents is not None and grad_mode.enabled and out.dtype.kind in "fc":
+        if parents is not None and grad_mode.enabled and kind in "fc":
             result._requires_grad = True
             node = result._node = _new_node(Node)
             node.primitive = self
@@ -190,13 +195,15 @@ _new_node = Node.__new__  # Node's fields are set in __call__ as Node.__init__ s
 
 def rewrapped(error: Exception, message: str) -> Exception:
     """``error`` again with ``message`` (the op's name and inputs added): of the same type where
-    that type takes a message alone, else (numpy's UFuncTypeError needs its dtypes) of the
-    builtin base it derives from."""
-    try:
-        return type(error)(message)
-    except Exception:
-        kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
-        return kind(message)
+    that type takes a message alone and is not numpy's, else (numpy's UFuncTypeError needs its
+    dtypes; DTypePromotionError is no builtin) of the builtin base it derives from."""
+    if not type(error).__module__.startswith("numpy"):  # numpy's own types (DTypePromotionError)
+        try:                                             # become the builtin they derive from
+            return type(error)(message)
+        except Exception:
+            pass
+    kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
+    return kind(message)
 
 
 def _has_rank1(inputs: Sequence[Any]) -> bool:

@@ -9,14 +9,22 @@ from typing import Any
 
 import numpy as np
 
-from autonet.arguments import integer
+from autonet.arguments import allocate, integer, numeric
 from autonet.ops.axes import takes_axis
 from autonet.ops.elementwise import where
 from autonet.ops.primitive import as_array
 from autonet.ops.reduce import normalize_axis, sum
 from autonet.ops.registry import composite
 from autonet.ops.shape import _pad as pad_
-from autonet.ops.shape import concatenate, getitem, reshape, scatter_add, split, transpose
+from autonet.ops.shape import (
+    concatenate,
+    cut_points,
+    getitem,
+    reshape,
+    scatter_add,
+    split,
+    transpose,
+)
 from autonet.tensor import Tensor
 
 
@@ -33,6 +41,7 @@ def _take(x: Any, positions: np.ndarray, axis: int) -> Tensor:
 @takes_axis
 def flip(x: Any, axis: Any = None) -> Tensor:
     """Reverse the order along ``axis`` (None: every axis), as numpy.flip."""
+    numeric(x, "flip", "x")
     axes = normalize_axis(axis, len(_shape(x)), "flip")
     return getitem(x, index=tuple(slice(None, None, -1) if d in axes else slice(None)
                                   for d in range(len(_shape(x)))))
@@ -78,10 +87,17 @@ def tile(x: Any, reps: Any) -> Tensor:
     shape = (1,) * (ndim - len(shape)) + shape
     reps = (1,) * (ndim - len(reps)) + reps
     out = reshape(x, shape=shape)
-    for axis, (n, r) in enumerate(zip(shape, reps)):
-        if r != 1:
-            out = _take(out, np.tile(np.arange(n), r), axis)
-    return out
+
+    def repeated() -> Tensor:
+        result = out
+        for axis, (n, r) in enumerate(zip(shape, reps)):
+            if r != 1:
+                result = _take(result, np.tile(np.arange(n), r), axis)
+        return result
+
+    # a result too big for memory names tile and its shape, not the getitem it is made of
+    return allocate("tile", tuple(n * r for n, r in zip(shape, reps)),
+                    np.asarray(as_array(x)).dtype, repeated)
 
 
 def _triangle(name: str, x: Any, keep: np.ndarray) -> Tensor:
@@ -131,6 +147,8 @@ def diag(x: Any, k: int = 0) -> Tensor:
 @composite(method=True)
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """Sum of the diagonal ``offset`` over ``axis1`` and ``axis2`` (numpy.trace)."""
+    offset = integer(offset, "trace", "offset")
+    axis1, axis2 = integer(axis1, "trace", "axis1"), integer(axis2, "trace", "axis2")
     ndim = len(_shape(x))
     if ndim < 2:
         raise ValueError(f"trace: needs at least 2 dimensions, got shape {_shape(x)}")
@@ -196,7 +214,7 @@ def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]
     """numpy.array_split: like split, but a number of parts need not divide the axis (the first
     ``n % parts`` pieces are one longer)."""
     if not isinstance(indices_or_sections, int | np.integer):
-        return split(x, indices_or_sections, axis=axis)
+        return split(x, cut_points("array_split", indices_or_sections), axis=axis)
     parts = int(indices_or_sections)
     if parts <= 0:
         raise ValueError(f"array_split: the number of parts must be positive, got {parts}")

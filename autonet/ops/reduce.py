@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
+from autonet.arguments import number, numeric
 from autonet.ops.axes import axis_error, scalar_axis, takes_axis
 from autonet.ops.primitive import Primitive, as_array
 from autonet.ops.registry import Kink, composite
@@ -194,6 +196,23 @@ logsumexp = _reduction(logsumexp_row)
 prod = _reduction(prod_row)
 
 
+def _norm_order(ord: Any, name: str) -> Any:
+    """``ord`` checked: None, 'fro', 'inf', +-inf or a nonzero number p (as torch.norm's p)."""
+    if isinstance(ord, str):
+        if ord not in ("fro", "inf"):
+            raise ValueError(f"norm: {name}={ord!r} is not supported; use None or 'fro' (the "
+                             "2-norm of all values), inf, -inf or a nonzero number p for "
+                             "(sum |x|^p)^(1/p)")
+        return ord
+    if ord is None:
+        return ord
+    number(ord, "norm", name, infinite=True)  # refuses True, '2'-like objects, nan
+    if ord == 0:
+        raise ValueError(f"norm: {name}=0 (the count of nonzero values) has no gradient and is "
+                         "not supported; count them with (x != 0).sum()")
+    return ord
+
+
 @composite(method=True)
 @takes_axis
 def norm(x, ord=None, axis=None, keepdims=False, p=None):
@@ -202,7 +221,8 @@ def norm(x, ord=None, axis=None, keepdims=False, p=None):
     ``p=`` is ``ord``. At x = 0 the 2-norm's gradient is 0 (a subgradient, as in PyTorch)."""
     from autonet.ops.elementwise import abs, sqrt, where
 
-    ord = p if p is not None else ord
+    numeric(x, "norm", "x")
+    ord = _norm_order(p if p is not None else ord, "p" if p is not None else "ord")
     if axis is not None and np.ndim(as_array(x)):  # name norm, not the sum it is made of
         normalize_axis(axis, np.ndim(as_array(x)), "norm")
     if ord in (None, 2, "fro"):
@@ -213,4 +233,6 @@ def norm(x, ord=None, axis=None, keepdims=False, p=None):
         return sum(abs(x), axis=axis, keepdims=keepdims)
     if ord in (np.inf, "inf"):
         return max(abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:  # the limit of the p-norm as p -> -inf
+        return min(abs(x), axis=axis, keepdims=keepdims)
     return sum(abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1 / ord)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import integer
 from autonet.ops.axes import check_axis, from_axis_error, takes_axis
 from autonet.ops.kinks import index_arrays
 from autonet.ops.primitive import PerInput, Primitive, as_array
@@ -140,6 +141,14 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return _concatenate(*(expand_dims(t, axis) for t in tensors), axis=axis)
 
 
+def cut_points(call: str, indices: Any) -> list[int]:
+    """The cut points of a split: a list (or 1-D array) of integers, not a string or a float."""
+    if isinstance(indices, str | bytes) or not isinstance(indices, Sequence | np.ndarray):
+        raise TypeError(f"{call}: indices_or_sections must be a number of equal parts or a list "
+                        f"of cut points, got {indices!r:.60} ({type(indices).__name__})")
+    return [integer(c, call, "indices_or_sections") for c in np.asarray(indices, object).ravel()]
+
+
 @composite
 @takes_axis
 def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
@@ -154,7 +163,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
         step = n // indices_or_sections
         cuts = list(range(step, n, step))
     else:
-        cuts = [int(c) for c in indices_or_sections]
+        cuts = cut_points("split", indices_or_sections)
     bounds = [0, *cuts, n]
     prefix = (slice(None),) * (axis % np.ndim(as_array(x)))
     return [getitem(x, index=(*prefix, slice(lo, hi))) for lo, hi in zip(bounds, bounds[1:])]
@@ -164,6 +173,7 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (numpy.swapaxes)."""
     ndim = np.ndim(as_array(x))
+    axis1, axis2 = integer(axis1, "swapaxes", "axis1"), integer(axis2, "swapaxes", "axis2")
     for axis in (axis1, axis2):
         if not -ndim <= axis < ndim:
             raise ValueError(f"swapaxes: axis {axis} is out of range for a tensor of {ndim} "
@@ -200,6 +210,14 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
 
 
 @composite(method=True)
+@takes_axis
+def unsqueeze(x: Any, axis: Any) -> Tensor:
+    """PyTorch's name for ``expand_dims``: a size-1 axis at ``axis`` (``dim``); errors name
+    unsqueeze, the call the user wrote."""
+    return reshape(x, shape=_shape_after("unsqueeze", np.expand_dims, x, axis))
+
+
+@composite(method=True)
 def flatten(x: Any) -> Tensor:
     """All values in one axis, row-major."""
     return reshape(x, shape=(-1,))
@@ -207,4 +225,3 @@ def flatten(x: Any) -> Tensor:
 
 register("getitem", index)  # an.getitem(x, key) is x[key], like an.index
 register("cat", concatenate)  # PyTorch's name
-register("unsqueeze", expand_dims, method=True)  # PyTorch's name

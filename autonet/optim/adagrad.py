@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from autonet.arguments import number
 from autonet.optim.optimizer import Optimizer
 
 
@@ -21,8 +22,9 @@ class Adagrad(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10) -> None:
-        if lr_decay < 0 or initial_accumulator_value < 0:
-            raise ValueError("Adagrad: lr_decay and initial_accumulator_value must be >= 0")
+        lr_decay = number(lr_decay, "Adagrad", "lr_decay", low=0.0)
+        initial_accumulator_value = number(initial_accumulator_value, "Adagrad",
+                                           "initial_accumulator_value", low=0.0)
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
                                   "initial_accumulator_value": initial_accumulator_value,
                                   "eps": eps})

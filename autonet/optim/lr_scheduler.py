@@ -168,6 +168,9 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        start_factor = number(start_factor, "LinearLR", "start_factor", 0.0, 1.0, low_open=True)
+        end_factor = number(end_factor, "LinearLR", "end_factor", 0.0, 1.0)
+        total_iters = integer(total_iters, "LinearLR", "total_iters")
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
             raise ValueError(f"LinearLR: need 0 < start_factor <= 1 and 0 <= end_factor <= 1, got "
                              f"{start_factor}, {end_factor}")
@@ -324,7 +327,7 @@ class SequentialLR(_Composite):
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int], last_epoch: int = -1) -> None:
         self._check(optimizer, schedulers, (LRScheduler,))
-        milestones = [int(m) for m in milestones]
+        milestones = [integer(m, "SequentialLR", "milestones") for m in milestones]
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need "
                              f"{len(schedulers) - 1} milestones (the epochs where the next one "

@@ -93,6 +93,10 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     l1, l2 = number(l1, "fit", "l1", low=0.0), number(l2, "fit", "l2", low=0.0)
     compile = flag(compile, "fit", "compile")
     seed = None if seed is None else integer(seed, "fit", "seed", minimum=0)
+    batch_size = integer(batch_size, "fit", "batch_size", minimum=1)
+    verbose = int(verbose) if isinstance(verbose, bool) else integer(verbose, "fit", "verbose",
+                                                                          minimum=0)
+    shuffle = flag(shuffle, "fit", "shuffle")
     _check_loss_and_optimizer(model, loss_fn, optimizer)
     loader = _batches(as_loader(train_data, batch_size, shuffle, seed, "train_data"),
                       "train_data")

@@ -219,6 +219,11 @@ def test_graph_command(tmp_path, capsys):
     (["tune", "--grid", "layers=int:1:3", "--method", "random"], "not a range"),
     (["tune", "--grid", "layers=-3|8", "--epochs", "1"], "for layers"),
     (["tune", "--grid", "seed=-1", "--epochs", "1"], "bad value '-1' for seed"),
+    # an empty value between separators is refused, not dropped
+    (["tune", "--grid", "lr=0.1,,0.2", "--epochs", "1"], "--grid: lr=0.1,,0.2 has an empty value"),
+    (["tune", "--grid", "lr=0.1,", "--epochs", "1"], "--grid: lr=0.1, has an empty value ''"),
+    (["tune", "--grid", "layers=8||16", "--epochs", "1"], "--grid: layers=8||16 has an empty"),
+    (["tune", "--grid", "layers=8|16,,4", "--epochs", "1"], "layers=8|16,,4 has an empty"),
     (["train", "--seed", "-1"], "--seed: expected an integer >= 0"),
     (["train", "--data-seed", "-1"], "--data-seed: expected an integer >= 0"),
     (["train", "--patience", "-1"], "--patience: expected an integer >= 0"),
