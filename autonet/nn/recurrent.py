@@ -63,9 +63,15 @@ class TimeLoop:
         self.drawing_notation = f"h<t> = {cell}(x<t>, h<t-1>) for every t"
 
     def step(self, t: int, previous: int | None) -> TimeStep:
-        before = "h0" if previous is None else f"h<{previous}>"
-        return TimeStep(self.layer, t, f"{self.title} t={t}",
-                        f"h<{t}> = {self.cell}(x<{t}>, {before})")
+        """The scope of step ``t`` (0-based index into the sequence), drawn in the course's
+        1-based notation: h<1> = cell(x<1>, h<0>), h<0> the initial state (h<L+1> for the
+        reverse direction, which starts at the last step)."""
+        if previous is not None:
+            before = f"h<{previous + 1}>"
+        else:
+            before = "h<0>" if t == 0 else f"h<{t + 2}>"
+        return TimeStep(self.layer, t, f"{self.title} t={t + 1}",
+                        f"h<{t + 1}> = {self.cell}(x<{t + 1}>, {before})")
 
     def gathered(self) -> _Titled:
         """The scope of the unrolled steps stacked back into the loop's output."""

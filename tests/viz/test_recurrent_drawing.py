@@ -41,11 +41,12 @@ def test_one_box_per_time_step_chained_through_the_state(layer) -> None:
     out, _ = layer(an.randn(4, 2, 2))
     source = an.viz.draw_graph((out ** 2).sum(), model=layer, flow=True).source
     boxes = step_boxes(source)
-    assert sorted(boxes) == [0, 1, 2, 3]
+    assert sorted(boxes) == [1, 2, 3, 4]  # the course's x<1> ... x<T>
     found = dot.nodes(source)
+    assert found[boxes[1]]["label"][1].endswith("(x<1>, h<0>)")  # h<0>: the initial state
     assert found[boxes[2]]["label"][1].startswith("h<2> = ")
     # the state of step t feeds step t + 1, and its edge carries the gradient back through time
-    for t in range(3):
+    for t in range(1, 4):
         value = [d for s, d, _ in dot.edges(source) if s == boxes[t] and d.startswith("v")][0]
         into_next = [a for s, d, a in dot.edges(source) if s == value and d == boxes[t + 1]]
         assert len(into_next) == 1 and dot.edge_label(into_next[0]) is not None
@@ -58,8 +59,8 @@ def test_a_vanishing_gradient_through_time_is_marked() -> None:
         rnn.weight_hh_l0.data *= 0.05  # each step back multiplies the gradient by about 0.05
     _, h_n = rnn(an.randn(8, 2, 2))
     labels = states(an.viz.draw_graph((h_n ** 2).sum(), model=rnn).source)
-    assert "VANISHING gradient" in labels[0]
-    assert "VANISHING gradient" not in labels[7]
+    assert "VANISHING gradient" in labels[1]
+    assert "VANISHING gradient" not in labels[8]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -69,7 +70,7 @@ def test_healthy_lstms_show_no_vanishing_warning(seed, batch) -> None:
     lstm = an.nn.LSTM(3, 4)
     out, _ = lstm(an.randn(5, batch, 3))
     labels = states(an.viz.draw_graph(out.sum(), model=lstm).source)
-    assert sorted(labels) == list(range(5))
+    assert sorted(labels) == list(range(1, 6))
     assert not any("VANISHING" in line for lines in labels.values() for line in lines)
 
 
@@ -141,3 +142,15 @@ def test_backward_step_frames_count_the_unrolled_steps(tmp_path) -> None:
     steps = len(an.autograd.engine.topological_order([drawn._node]))
     assert steps > len(an.autograd.engine.topological_order([loss._node]))
     assert len(sorted(index.parent.glob("frame_*"))) == steps + 1  # frames 0..steps
+
+
+def test_steps_use_the_course_notation_in_both_directions() -> None:
+    # 1-based steps: forward h<t> = cell(x<t>, h<t-1>) from h<0>; reverse from h<L+1>
+    an.manual_seed(0)
+    gru = an.nn.GRU(2, 3, bidirectional=True)
+    out, _ = gru(an.randn(3, 1, 2))
+    source = an.viz.draw_graph(out.sum(), model=gru).source
+    for text in ("h<1> = gru_cell(x<1>, h<0>)", "h<3> = gru_cell(x<3>, h<2>)",
+                 "h<3> = gru_cell(x<3>, h<4>)", "h<1> = gru_cell(x<1>, h<2>)"):
+        assert text in source, text
+    assert "x<0>" not in source and "t=0" not in source
