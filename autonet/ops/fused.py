@@ -4,7 +4,8 @@
 * ``linear(x (..., in), w (out, in)[, b (out,)])`` -> (..., out): Z = X @ W.T + b in one node.
 * ``softmax_cross_entropy(logits (N, C), target (N,) int[, weight (C,)])`` -> per-example loss
   (N,), with class weights w (default 1), label smoothing eps and a mask m_i = [t_i != ignore_index]
-  (PyTorch's weighted, smoothed cross-entropy, before its reduction):
+  (PyTorch's weighted, smoothed cross-entropy, before its reduction; ``mean=True``: their mean,
+  the same values as ``mean`` of them with its rule, in one node):
       loss_i = m_i [(1 - eps) w_t (lse_i - x_it) + eps / C sum_j w_j (lse_i - x_ij)],  t = t_i
       d loss_i / d x_i = a_i softmax(x_i) - m_i ((1 - eps) w_t onehot(t) + eps / C w)
       with a_i = m_i ((1 - eps) w_t + eps / C sum_j w_j)        (the row sum of the second term)
@@ -111,7 +112,13 @@ def _plain(target, weight, label_smoothing, ignore_index) -> bool:
     return weight is None and not label_smoothing and bool((target != ignore_index).all())
 
 
-def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ignore_index=-100):
+def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ignore_index=-100,
+                           mean=False):
+    loss = _per_example(logits, target, weight, label_smoothing, ignore_index)
+    return np.mean(loss) if mean else loss
+
+
+def _per_example(logits, target, weight, label_smoothing, ignore_index):
     n, c = logits.shape
     # logsumexp shifted by the row max: exp never overflows, even for logits of 1e4. The max is
     # picked at the argmax: numpy's max along a short last axis takes three times as long.
@@ -132,8 +139,10 @@ def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ign
 
 
 def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smoothing=0.0,
-                                ignore_index=-100):
+                                ignore_index=-100, mean=False):
     n, c = logits.shape
+    if mean:  # d mean / d loss_i = 1 / N: g scaled once (mean's own rule), for every example
+        g = g * (1.0 / max(n, 1))
     dtype = as_array(logits).dtype
     plain = _plain(target, weight, label_smoothing, ignore_index)
     if not plain:
@@ -148,10 +157,14 @@ def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smo
         soft = np.exp(logits - logits[rows, logits.argmax(axis=1)][:, None])
         soft /= soft.sum(axis=1, keepdims=True)
         soft[rows, target] -= 1
+        if not mean:
+            g = g[:, None]
         if g.dtype is not soft.dtype:
-            return g[:, None] * soft
-        soft *= g[:, None]
+            return g * soft
+        soft *= g
         return soft
+    if mean:
+        g = xp.broadcast_to(g, (n,))
     top = xp.getitem(logits, (rows, np.argmax(as_array(logits), axis=1)))
     soft = xp.exp(logits - xp.expand_dims(top, 1))
     soft = soft / soft.sum(axis=1, keepdims=True)
@@ -217,7 +230,8 @@ def _bce_grad_p(xp, g, y, p, t):
 softmax_cross_entropy = Primitive(
     "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None, None),
     kind="fused", export=False,
-    doc="Per-example cross-entropy of logits (N, C) and int targets (N,) -> (N,) (see above).")
+    doc="Per-example cross-entropy of logits (N, C) and int targets (N,) -> (N,) (see above); "
+        "with mean=True their mean, in the same node (the loss of nn.functional.cross_entropy).")
 binary_cross_entropy_with_logits = Primitive(
     "binary_cross_entropy_with_logits", _bce_with_logits, (
         _bce_with_logits_grad_x,
