@@ -115,7 +115,16 @@ def _plain(target, weight, label_smoothing, ignore_index) -> bool:
 def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ignore_index=-100,
                            mean=False):
     loss = _per_example(logits, target, weight, label_smoothing, ignore_index)
-    return np.mean(loss) if mean else loss
+    return _mean_of(loss) if mean else loss
+
+
+def _mean_of(loss):
+    """np.mean(loss) computed as np.mean computes it (the sum, divided by the count as an intp,
+    in the sum's type) without its Python-level dispatch; float16 and empty losses go to it."""
+    if loss.dtype.kind != "f" or loss.dtype.itemsize < 4 or not loss.size:
+        return np.mean(loss)
+    total = np.add.reduce(loss, axis=None)
+    return total.dtype.type(total / np.intp(loss.size))
 
 
 def _per_example(logits, target, weight, label_smoothing, ignore_index):
