@@ -325,11 +325,13 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     if t.dtype.kind in "iu":
         t = _check_class_targets("cross_entropy", t, n, c, ignore_index)
         args = (input, t) if w is None else (input, t, w)
-        loss = fused.softmax_cross_entropy(*args, label_smoothing=float(label_smoothing),
-                                           ignore_index=int(ignore_index))
+        attrs = {"label_smoothing": float(label_smoothing), "ignore_index": int(ignore_index)}
         kept = t != ignore_index
         if w is None and kept.all():
-            return _reduce("cross_entropy", loss, reduction)
+            if reduction == "mean":  # the mean of N examples in the same node: one node less
+                return fused.softmax_cross_entropy(*args, **attrs, mean=True)
+            return _reduce("cross_entropy", fused.softmax_cross_entropy(*args, **attrs), reduction)
+        loss = fused.softmax_cross_entropy(*args, **attrs)
         total = float(np.sum(kept)) if w is None else float(np.sum(w[t[kept]]))
         return _weighted_mean("cross_entropy", loss, total, reduction)
     if t.dtype.kind == "f":

@@ -123,7 +123,8 @@ class _Writer:
         params = [self.names[s] for s, _ in self.trace.inputs] + [n for n, _ in self.param_names]
         needs_rng = any(s.kind == "sample" for s in forward)
         signature = ", ".join(params + (["rng"] if needs_rng else []))
-        entries = [f"    {name} = staticmethod({self.function_text(getattr(NUMPY, name))})"
+        entries = [f"    {name} = {getattr(NUMPY, name)!r}" if _is_flag(name) else
+                   f"    {name} = staticmethod({self.function_text(getattr(NUMPY, name))})"
                    for name in sorted(self.xp_names)]
         head = [*sorted(self.imports), "import numpy as np", "", ""]
         for source in self.helpers.values():
@@ -274,7 +275,7 @@ class _Writer:
             self.copy_globals(fn)
         for attr in _xp_attributes(ast.parse(source)):
             self.xp_names.add(attr)
-            if not self.numpy_twin(attr):
+            if not self.numpy_twin(attr) and not _is_flag(attr):
                 self.function_text(getattr(NUMPY, attr))
         return name
 
@@ -355,6 +356,12 @@ def _inline(fn: Any, args: list[str], attrs: dict,
         return None
     return ast.unparse(body), {n for n in xp_names if not (
         getattr(np, n, None) is not None and getattr(np, n, None) is getattr(NUMPY, n, None))}
+
+
+def _is_flag(name: str) -> bool:
+    """Whether ``xp.<name>`` is a setting of the namespace (records_graph: False in numpy's, which
+    the source writes as it is), not a function."""
+    return isinstance(getattr(NUMPY, name, None), bool)
 
 
 def _xp_attributes(tree: ast.AST) -> set[str]:

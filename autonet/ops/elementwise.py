@@ -87,8 +87,16 @@ tanh = Primitive("tanh", np.tanh, (lambda xp, g, y, x: g * (1 - y * y),), saves_
 sigmoid = Primitive("sigmoid", _sigmoid, (lambda xp, g, y, x: g * y * (1 - y),),
                     saves_output=True, kind=EW, method=True,
                     doc="1 / (1 + exp(-x)) elementwise, computed without overflow.")
+def _relu_grad(xp, g, y, x):
+    if xp.records_graph:
+        return g * (x > 0)
+    # The mask in g's dtype first: numpy's float-times-bool loop casts as it goes and takes twice
+    # as long (24 against 11 us at 128 x 256). The products are the same, g * 1 and g * 0.
+    return g * (x > 0).astype(g.dtype)
+
+
 # relu'(0) = 0 (the convention of PyTorch and numpy-based courses).
-relu = Primitive("relu", lambda x: np.maximum(x, 0), (lambda xp, g, y, x: g * (x > 0),),
+relu = Primitive("relu", lambda x: np.maximum(x, 0), (_relu_grad,),
                  kind=EW, method=True, kink=AT_ZERO, doc="max(x, 0) elementwise (gradient 0 at 0).")
 leaky_relu = Primitive(
     "leaky_relu",

@@ -397,6 +397,11 @@ def _bce_reference(p, t):
 CASES += [
     OpCase("softmax_cross_entropy", an.ops.fused.softmax_cross_entropy,
            _softmax_cross_entropy_reference, class_logits()),
+    OpCase("softmax_cross_entropy(mean)", an.ops.fused.softmax_cross_entropy,
+           lambda logits, target, label_smoothing, mean:
+               _softmax_cross_entropy_reference(logits, target, label_smoothing).mean(),
+           class_logits().map(lambda case: (case[0], {**case[1], "mean": True})),
+           primitives=("softmax_cross_entropy",), differentiable=(0,)),
     OpCase("binary_cross_entropy_with_logits", an.ops.fused.binary_cross_entropy_with_logits,
            lambda x, t: _bce_reference(1 / (1 + np.exp(-x)), t),
            _same_shape(real(-3.0, 3.0), real(0.0, 1.0))),
