@@ -324,6 +324,7 @@ def test_cross_entropy_mean_replays_as_one_fused_step_exactly(monkeypatch, dtype
     batches = [(rng.standard_normal((n, 4)) * scale, rng.integers(0, 4, n))
                for n, scale in [(6, 1.0), (6, 30.0), (6, 1e4), (6, 1e-3)]]
     batches[2][0][0] = 1e4  # a row of ties at a huge value
+    batches[0][0][:2] = [[-0.0, 0.0, -0.0, 0.0], [0.0, -0.0, -0.0, -0.0]]  # max ties of signed 0
     fused_run, step = _ce_replays(True, monkeypatch, dtype, batches)
     assert "_fused(" in step.replay_code and "softmax_cross_entropy" not in step.replay_code
     plain_run, plain = _ce_replays(False, monkeypatch, dtype, batches)
