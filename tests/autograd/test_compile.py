@@ -368,3 +368,31 @@ def test_cross_entropy_kept_per_example_is_not_fused():
     want = an.tensor(z, requires_grad=True)
     F.cross_entropy(want, t).backward()
     assert np.array_equal(leaf.grad, want.grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_rewrite_is_bit_exact_on_zeros_infs_and_nans(monkeypatch, dtype):
+    import autonet.autograd.compile as compile_module
+
+    x = np.array([[-1.0, 0.0, -0.0, 2.0, np.nan, np.inf, -np.inf, 3.0]], dtype)
+    c = np.array([[np.inf, -3.0, np.nan, 1.0, 2.0, -np.inf, 5.0, -2.0]], dtype)
+
+    def f(x, c):
+        loss = (F.relu(x) * c).sum()
+        loss.backward()
+        return loss
+
+    grads = {}
+    for fuse in (False, True):
+        monkeypatch.setattr(compile_module, "FUSE", fuse)
+        step = an.compile(f)
+        for _ in range(2):
+            leaf = an.tensor(x, requires_grad=True)
+            step(leaf, an.tensor(c))
+        assert ("relu(" in step.replay_code) == fuse
+        grads[fuse] = leaf.grad
+    eager = an.tensor(x, requires_grad=True)
+    f(eager, an.tensor(c))
+    for g in grads.values():
+        assert g.dtype == eager.grad.dtype
+        assert np.array_equal(g.view(np.uint8), eager.grad.view(np.uint8))  # bit for bit
