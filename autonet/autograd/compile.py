@@ -538,7 +538,7 @@ def _cross_entropy_mean(ignore_index: int, fallback: tuple, logits: np.ndarray,
     hence ``soft[rows, t] -= 1``; the mean's gradient is one value, ones * (1 / N) in the loss's
     dtype, and broadcasting it over the rows multiplies every entry by it. The methods (.sum,
     .mean) are the functions' own reductions without numpy's Python-level dispatch."""
-    if type(target) is not np.ndarray or (target == ignore_index).any():
+    if type(target) is not np.ndarray or ignore_index in target:
         # ignored targets: the rule's weighted form
         forward, mean, spread, rule = fallback
         per = forward(logits, target)
