@@ -40,6 +40,7 @@ from autonet.arguments import flag, integer
 from autonet.autograd import engine
 from autonet.autograd.graph import draws, grad_mode
 from autonet.autograd.inline import inline_call
+from autonet.ops import elementwise, fused, reduce
 from autonet.ops.namespace import NUMPY
 from autonet.ops.primitive import _hooks
 from autonet.ops.shape import sum_to
@@ -48,6 +49,7 @@ from autonet.tensor import Tensor, read_hooks
 CACHE_SIZE = 8
 COMPILE_STEPS = 200_000  # longer traces replay through a loop (Python compiles ~6 us a line)
 CHECK_CALLS = 3
+FUSE = True  # rewrite known sequences of steps into fewer array operations (see _fused_steps)
 _HOLE = re.compile(r"__in(\d+)__")
 _TEMP = re.compile(r"__tmp\d+__")
 
@@ -454,6 +456,127 @@ def _rebuild(structure: Any, values: Any) -> Any:
     return tuple(items) if kind == "tuple" else items
 
 
+# ---- rewrites: the same values from fewer array operations --------------------------------------
+def _fused_steps(trace: Trace) -> list[Step]:
+    """trace.steps with known sequences replaced by one step that computes the same arrays, bit
+    for bit, with fewer numpy calls (each rewrite's function says why it is exact). Only the
+    replay runs them; ``step.source`` still shows every op and rule."""
+    if not FUSE:
+        return trace.steps
+    readers: dict[int, list[int]] = {}
+    for k, step in enumerate(trace.steps):
+        for slot in _slots_read(step):
+            readers.setdefault(slot, []).append(k)
+    outputs = set(_output_slots(trace.output))
+    steps = list(trace.steps)
+    for k, step in enumerate(trace.steps):
+        if step.kind == "forward" and step.op is fused.softmax_cross_entropy:
+            _fuse_cross_entropy_mean(trace, steps, k, readers, outputs)
+        elif step.kind == "backward" and step.op is elementwise.relu and not step.dynamic:
+            steps[k] = Step("backward", _relu_grad, step.ins, step.out, op=step.op,
+                            detail=step.detail, scope=step.scope, node_index=step.node_index)
+    return [s for s in steps if s is not None]
+
+
+def _fuse_cross_entropy_mean(trace: Trace, steps: list, k: int, readers: dict,
+                             outputs: set) -> None:
+    """loss = softmax_cross_entropy(logits, target).mean(); loss.backward(): the per-example
+    losses, their mean, the seed of ones, the mean's broadcast gradient and the cross-entropy's
+    rule (which recomputes the softmax) become one step, _cross_entropy_mean, that keeps the
+    forward's exponentials for the backward, as a hand-written step does."""
+    forward = steps[k]
+    attrs = forward.detail or {}
+    if len(forward.ins) != 2 or forward.dynamic or attrs.get("label_smoothing") != 0.0:
+        return  # class weights or smoothing: the rule's general form
+    per = forward.out
+    users = [steps[j] for j in readers.get(per, [])]
+    means = [s for s in users if s is not None and s.kind == "forward" and s.op is reduce.mean_row]
+    if per in outputs or len(means) != 1 or means[0].dynamic or \
+            means[0].detail != {"axis": None, "keepdims": False}:
+        return
+    mean = means[0]
+    seeds = [steps[j] for j in readers.get(mean.out, [])]
+    seeds = [s for s in seeds if s is not None and s.kind == "seed"]
+    if len(seeds) != 1 or seeds[0].fn is not np.ones_like:
+        return
+    seed = seeds[0]
+    spread = [steps[j] for j in readers.get(seed.out, [])]
+    if len(spread) != 1 or spread[0] is None or spread[0].kind != "backward" or \
+            spread[0].op is not reduce.mean_row or spread[0].ins[0] != seed.out or \
+            spread[0].ins[2] != per or seed.out in outputs:
+        return
+    spread = spread[0]
+    rules = [steps[j] for j in readers.get(spread.out, [])]
+    if len(rules) != 1 or rules[0] is None or spread.out in outputs:
+        return
+    rule = rules[0]
+    if rule.kind != "backward" or rule.op is not fused.softmax_cross_entropy or \
+            rule.detail != 0 or rule.dynamic or rule.ins[0] != spread.out or \
+            tuple(rule.ins[2:]) != tuple(forward.ins):
+        return
+    if set(readers[per]) != {trace.steps.index(mean), trace.steps.index(spread)}:
+        return  # the per-example losses are read by something else too
+    for slot in (spread.ins[1], rule.ins[1]):  # the rules' y: None (neither saves its output)
+        if slot not in trace.constants or trace.constants[slot] is not None:
+            return
+    fallback = (forward.fn, mean.fn, spread.fn, rule.fn)
+    fn = functools.partial(_cross_entropy_mean, attrs.get("ignore_index", -100), fallback)
+    steps[k] = Step("fused", fn, tuple(forward.ins), (mean.out, rule.out), op=forward.op,
+                    detail="cross_entropy_mean", scope=forward.scope)
+    for s in (mean, seed, spread, rule):
+        steps[trace.steps.index(s)] = None
+
+
+def _cross_entropy_mean(ignore_index: int, fallback: tuple, logits: np.ndarray,
+                        target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean loss, d mean / d logits) exactly as the steps it replaces compute them. The
+    cross-entropy's rule shifts the logits by top = logits[rows, argmax], the row max that the
+    forward takes with np.max (the same element, up to the sign of a zero, which changes neither
+    exp(logits - top) nor lse; picking it is about 3x faster than a max along short rows), so
+    the forward's exp(logits - top) and row sums are the rule's own; dividing them in place is
+    its soft / soft.sum(...). soft - onehot(t) only changes the targets' entries (x - 0 is x),
+    hence ``soft[rows, t] -= 1``; the mean's gradient is one value, ones * (1 / N) in the loss's
+    dtype, and broadcasting it over the rows multiplies every entry by it. The methods (.sum,
+    .mean) are the functions' own reductions without numpy's Python-level dispatch."""
+    if type(target) is not np.ndarray or ignore_index in target:
+        # ignored targets: the rule's weighted form
+        forward, mean, spread, rule = fallback
+        per = forward(logits, target)
+        loss = np.asarray(mean(per))
+        g = spread(np.ones_like(loss), None, per)
+        return loss, rule(g, None, logits, target)
+    n = logits.shape[0]
+    rows = np.arange(n)
+    top = logits[rows, logits.argmax(axis=1)]
+    soft = np.exp(logits - top[:, None])
+    total = soft.sum(axis=1)
+    per = np.log(total) + top
+    per = per - logits[rows, target]
+    loss = np.asarray(per.mean())
+    g = _MEAN_SCALE.get((loss.dtype, n))
+    if g is None:
+        g = _MEAN_SCALE[loss.dtype, n] = np.ones_like(loss) * (1.0 / builtins.max(n, 1))
+    soft /= total[:, None]
+    soft[rows, target] -= 1
+    soft *= g
+    return loss, soft
+
+
+def _relu_grad(g: Any, y: Any, x: Any) -> Any:
+    """relu's rule g * (x > 0) with the mask written as 1.0 and 0.0 in g's dtype, the values
+    the product casts the booleans to, into the array that then takes the product in place:
+    a third faster than multiplying by booleans (the cast runs through numpy's buffers)."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape and \
+            g.dtype.kind == "f":
+        out = np.empty_like(g)
+        np.greater(x, 0, out=out)
+        return np.multiply(g, out, out=out)
+    return g * (x > 0)
+
+
+_MEAN_SCALE: dict[tuple, Any] = {}  # (dtype, N) -> the mean's gradient, ones * (1 / N)
+
+
 # ---- the replay as straight-line Python ---------------------------------------------------------
 def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any]]:
     """Python source of ``replay(args, T)`` and the namespace it runs in: one straight-line
@@ -517,8 +640,9 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
         words += [f"{k}={bind(v, k)}" for k, v in keywords.items()]
         return f"{bind(fn, hint)}({', '.join(words)})"
 
+    steps = trace.steps if capture else _fused_steps(trace)  # check=True: every forward
     last_use: dict[int, int] = {}
-    for k, step in enumerate(trace.steps):
+    for k, step in enumerate(steps):
         for slot in _slots_read(step):
             last_use[slot] = k
     keep = set(_output_slots(trace.output)) | set(trace.constants)
@@ -528,9 +652,12 @@ def replay_code(trace: Trace, capture: bool = False) -> tuple[str, dict[str, Any
                                                     else ""))
     for slot, tensor in trace.externals:
         lines.append(f"    v{slot} = {bind(tensor, 'E')}.data")
-    for k, step in enumerate(trace.steps):
+    for k, step in enumerate(steps):
         ins = [read(s) for s in _slots_read(step)]
-        if step.kind == "sample":
+        if step.kind == "fused":  # one function for several steps' values (_fused_steps)
+            line = f"{', '.join(f'v{s}' for s in step.out)} = {bind(step.fn, 'fused')}" \
+                   f"({', '.join(ins)})"
+        elif step.kind == "sample":
             line = f"v{step.out} = {bind(step.fn, 'draw')}(rng(), " \
                    f"*{bind(step.ins, 'shape')})"
         elif step.kind == "store":

@@ -295,3 +295,128 @@ def test_conv_pooling_and_channel_dropout_replay_exactly():
     compiled, step = _train(_ce_step, make(), batches, compiled=True)
     _assert_same(eager, compiled)
     assert step.traces == 1
+
+
+def _ce_replays(fuse: bool, monkeypatch, dtype, batches):
+    """Losses and logits' gradients of a compiled CE-mean step (traced on batches[0]) over
+    every batch, with the cross-entropy rewrite on or off."""
+    import autonet.autograd.compile as compile_module
+
+    monkeypatch.setattr(compile_module, "FUSE", fuse)
+
+    def f(z, t):
+        loss = F.cross_entropy(z, t)
+        loss.backward()
+        return loss
+
+    step = an.compile(f)
+    seen = []
+    for z, t in batches:
+        leaf = an.tensor(z.astype(dtype), requires_grad=True)
+        loss = step(leaf, t)
+        seen += [np.array(loss.data), leaf.grad]
+    return seen, step
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_mean_replays_as_one_fused_step_exactly(monkeypatch, dtype):
+    rng = np.random.default_rng(3)
+    batches = [(rng.standard_normal((n, 4)) * scale, rng.integers(0, 4, n))
+               for n, scale in [(6, 1.0), (6, 30.0), (6, 1e4), (6, 1e-3)]]
+    batches[2][0][0] = 1e4  # a row of ties at a huge value
+    batches[0][0][:2] = [[-0.0, 0.0, -0.0, 0.0], [0.0, -0.0, -0.0, -0.0]]  # max ties of signed 0
+    fused_run, step = _ce_replays(True, monkeypatch, dtype, batches)
+    assert "_fused(" in step.replay_code and "softmax_cross_entropy" not in step.replay_code
+    plain_run, plain = _ce_replays(False, monkeypatch, dtype, batches)
+    assert "_fused(" not in plain.replay_code
+    _assert_same(plain_run, fused_run)
+    eager = []
+    for z, t in batches:
+        leaf = an.tensor(z.astype(dtype), requires_grad=True)
+        loss = F.cross_entropy(leaf, t)
+        loss.backward()
+        eager += [np.array(loss.data), leaf.grad]
+    _assert_same(eager, fused_run)
+
+
+def test_cross_entropy_mean_rewrite_falls_back_for_ignored_targets(monkeypatch):
+    # traced with every target kept; a later batch ignores some: the replay repeats the traced
+    # ops (the rule's weighted form) whether fused or not
+    rng = np.random.default_rng(4)
+    batches = [(rng.standard_normal((5, 3)), rng.integers(0, 3, 5)) for _ in range(3)]
+    batches[1][1][[0, 3]] = -100
+    fused_run, _ = _ce_replays(True, monkeypatch, np.float32, batches)
+    plain_run, _ = _ce_replays(False, monkeypatch, np.float32, batches)
+    _assert_same(plain_run, fused_run)
+    assert np.all(fused_run[3][[0, 3]] == 0)
+
+
+def test_cross_entropy_kept_per_example_is_not_fused():
+    def f(z, t):
+        per = F.cross_entropy(z, t, reduction="none")
+        loss = per.mean()
+        loss.backward()
+        return loss, per.detach()
+
+    rng = np.random.default_rng(5)
+    z, t = rng.standard_normal((4, 3)), rng.integers(0, 3, 4)
+    step = an.compile(f)
+    for _ in range(2):
+        leaf = an.tensor(z, requires_grad=True)
+        loss, per = step(leaf, t)
+    assert "_fused(" not in step.replay_code
+    want = an.tensor(z, requires_grad=True)
+    F.cross_entropy(want, t).backward()
+    assert np.array_equal(leaf.grad, want.grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_rewrite_is_bit_exact_on_zeros_infs_and_nans(monkeypatch, dtype):
+    import autonet.autograd.compile as compile_module
+
+    x = np.array([[-1.0, 0.0, -0.0, 2.0, np.nan, np.inf, -np.inf, 3.0]], dtype)
+    c = np.array([[np.inf, -3.0, np.nan, 1.0, 2.0, -np.inf, 5.0, -2.0]], dtype)
+
+    def f(x, c):
+        loss = (F.relu(x) * c).sum()
+        loss.backward()
+        return loss
+
+    grads = {}
+    for fuse in (False, True):
+        monkeypatch.setattr(compile_module, "FUSE", fuse)
+        step = an.compile(f)
+        for _ in range(2):
+            leaf = an.tensor(x, requires_grad=True)
+            step(leaf, an.tensor(c))
+        assert ("relu(" in step.replay_code) == fuse
+        grads[fuse] = leaf.grad
+    eager = an.tensor(x, requires_grad=True)
+    f(eager, an.tensor(c))
+    for g in grads.values():
+        assert g.dtype == eager.grad.dtype
+        assert np.array_equal(g.view(np.uint8), eager.grad.view(np.uint8))  # bit for bit
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_fused_cross_entropy_mean_equals_eager_over_many_batches(dtype):
+    # the fused step shifts the softmax by the argmax's logit and reuses the forward's
+    # exponentials: equal to eager on every batch, in every float dtype
+    rng = np.random.default_rng(6)
+
+    def f(z, t):
+        loss = F.cross_entropy(z, t)
+        loss.backward()
+        return loss
+
+    for n in (1, 3, 7, 100):
+        step = an.compile(f)
+        for _ in range(12):
+            z = (rng.standard_normal((n, 5)) * rng.uniform(0.1, 20)).astype(dtype)
+            t = rng.integers(0, 5, n)
+            got, want = an.tensor(z, requires_grad=True), an.tensor(z, requires_grad=True)
+            loss = step(got, t)
+            eager = f(want, t)
+            assert loss.dtype == eager.dtype and np.array_equal(loss.data, eager.data)
+            assert np.array_equal(got.grad, want.grad)
+        assert "_fused(" in step.replay_code
