@@ -471,7 +471,10 @@ def _fused_steps(trace: Trace) -> list[Step]:
     steps = list(trace.steps)
     for k, step in enumerate(trace.steps):
         if step.kind == "forward" and step.op is fused.softmax_cross_entropy:
-            _fuse_cross_entropy_mean(trace, steps, k, readers, outputs)
+            if (step.detail or {}).get("mean"):
+                _fuse_cross_entropy_with_mean(trace, steps, k, readers, outputs)
+            else:
+                _fuse_cross_entropy_mean(trace, steps, k, readers, outputs)
         elif step.kind == "backward" and step.op is elementwise.relu and not step.dynamic:
             steps[k] = Step("backward", _relu_grad, step.ins, step.out, op=step.op,
                             detail=step.detail, scope=step.scope, node_index=step.node_index)
@@ -519,7 +522,11 @@ def _fuse_cross_entropy_mean(trace: Trace, steps: list, k: int, readers: dict,
     for slot in (spread.ins[1], rule.ins[1]):  # the rules' y: None (neither saves its output)
         if slot not in trace.constants or trace.constants[slot] is not None:
             return
-    fallback = (forward.fn, mean.fn, spread.fn, rule.fn)
+    def fallback(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        per = forward.fn(logits, target)
+        loss = np.asarray(mean.fn(per))
+        return loss, rule.fn(spread.fn(np.ones_like(loss), None, per), None, logits, target)
+
     fn = functools.partial(_cross_entropy_mean, attrs.get("ignore_index", -100), fallback)
     steps[k] = Step("fused", fn, tuple(forward.ins), (mean.out, rule.out), op=forward.op,
                     detail="cross_entropy_mean", scope=forward.scope)
@@ -527,7 +534,43 @@ def _fuse_cross_entropy_mean(trace: Trace, steps: list, k: int, readers: dict,
         steps[trace.steps.index(s)] = None
 
 
-def _cross_entropy_mean(ignore_index: int, fallback: tuple, logits: np.ndarray,
+def _fuse_cross_entropy_with_mean(trace: Trace, steps: list, k: int, readers: dict,
+                                  outputs: set) -> None:
+    """loss = cross_entropy(logits, target) (one softmax_cross_entropy node with mean=True);
+    loss.backward(): the loss, the seed of ones and the rule (which recomputes the softmax)
+    become one step, _cross_entropy_mean, exactly as for the separate mean above."""
+    forward = steps[k]
+    attrs = forward.detail or {}
+    if len(forward.ins) != 2 or forward.dynamic or attrs.get("label_smoothing") != 0.0:
+        return  # class weights or smoothing: the rule's general form
+    seeds = [steps[j] for j in readers.get(forward.out, [])]
+    seeds = [s for s in seeds if s is not None and s.kind == "seed"]
+    if len(seeds) != 1 or seeds[0].fn is not np.ones_like or seeds[0].out in outputs:
+        return
+    seed = seeds[0]
+    rules = [steps[j] for j in readers.get(seed.out, [])]
+    if len(rules) != 1 or rules[0] is None:
+        return
+    rule = rules[0]
+    if rule.kind != "backward" or rule.op is not fused.softmax_cross_entropy or \
+            rule.detail != 0 or rule.dynamic or rule.ins[0] != seed.out or \
+            tuple(rule.ins[2:]) != tuple(forward.ins):
+        return
+    if rule.ins[1] not in trace.constants or trace.constants[rule.ins[1]] is not None:
+        return  # the rule's y: None (the op does not save its output)
+
+    def fallback(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        loss = np.asarray(forward.fn(logits, target))
+        return loss, rule.fn(np.ones_like(loss), None, logits, target)
+
+    fn = functools.partial(_cross_entropy_mean, attrs.get("ignore_index", -100), fallback)
+    steps[k] = Step("fused", fn, tuple(forward.ins), (forward.out, rule.out), op=forward.op,
+                    detail="cross_entropy_mean", scope=forward.scope)
+    for s in (seed, rule):
+        steps[trace.steps.index(s)] = None
+
+
+def _cross_entropy_mean(ignore_index: int, fallback: Any, logits: np.ndarray,
                         target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mean loss, d mean / d logits) exactly as the steps it replaces compute them. The
     cross-entropy's rule shifts the logits by top = logits[rows, argmax], the row max that the
@@ -539,12 +582,7 @@ def _cross_entropy_mean(ignore_index: int, fallback: tuple, logits: np.ndarray,
     dtype, and broadcasting it over the rows multiplies every entry by it. The methods (.sum,
     .mean) are the functions' own reductions without numpy's Python-level dispatch."""
     if type(target) is not np.ndarray or ignore_index in target:
-        # ignored targets: the rule's weighted form
-        forward, mean, spread, rule = fallback
-        per = forward(logits, target)
-        loss = np.asarray(mean(per))
-        g = spread(np.ones_like(loss), None, per)
-        return loss, rule(g, None, logits, target)
+        return fallback(logits, target)  # ignored targets: the rule's weighted form
     n = logits.shape[0]
     rows = np.arange(n)
     top = logits[rows, logits.argmax(axis=1)]
