@@ -509,19 +509,15 @@ def _fuse_cross_entropy_mean(trace: Trace, steps: list, k: int, readers: dict,
             spread[0].ins[2] != per or seed.out in outputs:
         return
     spread = spread[0]
-    rules = [steps[j] for j in readers.get(spread.out, [])]
-    if len(rules) != 1 or rules[0] is None or spread.out in outputs:
-        return
-    rule = rules[0]
-    if rule.kind != "backward" or rule.op is not fused.softmax_cross_entropy or \
-            rule.detail != 0 or rule.dynamic or rule.ins[0] != spread.out or \
-            tuple(rule.ins[2:]) != tuple(forward.ins):
+    rule = _cross_entropy_rule(steps, readers, spread.out, forward)
+    if rule is None or spread.out in outputs:
         return
     if set(readers[per]) != {trace.steps.index(mean), trace.steps.index(spread)}:
         return  # the per-example losses are read by something else too
     for slot in (spread.ins[1], rule.ins[1]):  # the rules' y: None (neither saves its output)
         if slot not in trace.constants or trace.constants[slot] is not None:
             return
+
     def fallback(logits: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         per = forward.fn(logits, target)
         loss = np.asarray(mean.fn(per))
@@ -532,6 +528,20 @@ def _fuse_cross_entropy_mean(trace: Trace, steps: list, k: int, readers: dict,
                     detail="cross_entropy_mean", scope=forward.scope)
     for s in (mean, seed, spread, rule):
         steps[trace.steps.index(s)] = None
+
+
+def _cross_entropy_rule(steps: list, readers: dict, gradient: int, forward: Step) -> Step | None:
+    """The one step reading slot ``gradient``, if it is the cross-entropy's rule for the logits
+    of ``forward``, else None."""
+    found = [steps[j] for j in readers.get(gradient, [])]
+    if len(found) != 1 or found[0] is None:
+        return None
+    rule = found[0]
+    if rule.kind != "backward" or rule.op is not fused.softmax_cross_entropy or \
+            rule.detail != 0 or rule.dynamic or rule.ins[0] != gradient or \
+            tuple(rule.ins[2:]) != tuple(forward.ins):
+        return None
+    return rule
 
 
 def _fuse_cross_entropy_with_mean(trace: Trace, steps: list, k: int, readers: dict,
@@ -548,13 +558,8 @@ def _fuse_cross_entropy_with_mean(trace: Trace, steps: list, k: int, readers: di
     if len(seeds) != 1 or seeds[0].fn is not np.ones_like or seeds[0].out in outputs:
         return
     seed = seeds[0]
-    rules = [steps[j] for j in readers.get(seed.out, [])]
-    if len(rules) != 1 or rules[0] is None:
-        return
-    rule = rules[0]
-    if rule.kind != "backward" or rule.op is not fused.softmax_cross_entropy or \
-            rule.detail != 0 or rule.dynamic or rule.ins[0] != seed.out or \
-            tuple(rule.ins[2:]) != tuple(forward.ins):
+    rule = _cross_entropy_rule(steps, readers, seed.out, forward)
+    if rule is None:
         return
     if rule.ins[1] not in trace.constants or trace.constants[rule.ins[1]] is not None:
         return  # the rule's y: None (the op does not save its output)
