@@ -273,6 +273,21 @@ def _check_class_targets(name: str, target: np.ndarray, n: int, c: int,
     return target
 
 
+_UNSIGNED: dict[np.dtype, np.dtype | None] = {}
+
+
+def _in_range(target: np.ndarray, c: int) -> bool:
+    """Whether integer ``target`` (non-empty) holds only class indices in [0, c), in one reduction:
+    viewed as unsigned of the same size, a negative index is above any class count. False for
+    other dtypes and byte orders (the full checks then decide)."""
+    dtype = target.dtype
+    unsigned = _UNSIGNED.get(dtype, False)
+    if unsigned is False:
+        unsigned = _UNSIGNED[dtype] = (np.dtype(f"u{dtype.itemsize}")
+                                       if dtype.kind in "iu" and dtype.isnative else None)
+    return unsigned is not None and bool(target.view(unsigned).max() < c)
+
+
 def _class_weight(name: str, weight: Any, c: int, like: Any) -> np.ndarray | None:
     """``weight`` as a constant float array of shape (C,) in the input's dtype, or None."""
     if weight is None:
@@ -315,6 +330,18 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     ``ignore_index`` give loss 0 and gradient 0 and do not count in the mean. With probabilities,
     the loss of example i is ``-sum_j w_j y_ij log p_ij`` and 'mean' divides by N.
     """
+    # The common call (float logits (N, C), class indices in range, no weight, no smoothing,
+    # ignore_index outside [0, C), 'mean'): cheap tests that imply every full check passes, so
+    # they and the kept-example mask are skipped; anything else takes the full checks below.
+    shape = input.data.shape if type(input) is Tensor else None
+    if (weight is None and type(reduction) is str and reduction == "mean"
+            and type(label_smoothing) is float and label_smoothing == 0.0
+            and type(ignore_index) is int
+            and type(target) is np.ndarray and shape is not None and len(shape) == 2
+            and target.shape == shape[:1] and not 0 <= ignore_index < shape[1]
+            and target.size and _in_range(target, shape[1])):
+        return fused.softmax_cross_entropy(input, target, label_smoothing=0.0,
+                                           ignore_index=ignore_index, mean=True)
     _check_reduction("cross_entropy", reduction)
     n, c = _check_logits("cross_entropy", input)
     label_smoothing = number(label_smoothing, "cross_entropy", "label_smoothing", 0.0, 1.0,
