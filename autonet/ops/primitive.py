@@ -134,6 +134,15 @@ class Primitive:
                 parents = None
             inputs = (a,)
             rank1 = False
+        elif n == 3 and isinstance(args[0], Tensor) and isinstance(args[1], Tensor) \
+                and isinstance(args[2], Tensor):
+            # three Tensors (a linear layer's x, weight and bias): no lists to look for
+            a, b, c = args
+            inputs = (a.data, b.data, c.data)
+            parents = ((a if a._requires_grad else None, b if b._requires_grad else None,
+                        c if c._requires_grad else None)
+                       if a._requires_grad or b._requires_grad or c._requires_grad else None)
+            rank1 = self.watch_rank1 and _has_rank1(inputs)
         else:
             inputs, parents = _unpack(self, args)
             if inputs is None:
