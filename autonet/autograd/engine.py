@@ -330,25 +330,5 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool =
     if observers.tracer is not None:
         observers.tracer.backward(roots, grads, retain_graph)
         return
-    if len(roots) == 1 and grads[0] is None:
-        # loss.backward(): run_backward's steps for one root and an implicit gradient, without
-        # the lists, the seed's argument checks for a given grad and the result dict
-        root = roots[0]
-        seed = _seed(root, None, False)
-        accumulated: dict[Any, Any] = {}
-        owned: set = set()
-        node = root._node
-        if node is None:
-            accumulated[root] = seed
-            order: list[Node] = []
-        else:
-            accumulated[node] = seed
-            order = topological_order((node,))
-        if observers.on_backward_start is not None:
-            observers.on_backward_start(order, retain_graph, True)
-        _propagate(order, accumulated, owned, retain_graph)
-        for leaf, g in accumulated.items():
-            _store_grad(leaf, g, leaf in owned)
-        return
     for leaf, (g, owned) in run_backward(roots, grads, retain_graph=retain_graph).items():
         _store_grad(leaf, g, owned)
