@@ -87,12 +87,21 @@ tanh = Primitive("tanh", np.tanh, (lambda xp, g, y, x: g * (1 - y * y),), saves_
 sigmoid = Primitive("sigmoid", _sigmoid, (lambda xp, g, y, x: g * y * (1 - y),),
                     saves_output=True, kind=EW, method=True,
                     doc="1 / (1 + exp(-x)) elementwise, computed without overflow.")
+def relu_backward(g, x):
+    """relu's rule g * (x > 0) on numpy arrays, the mask written as 1.0 and 0.0 in g's dtype (the
+    values the product casts the booleans to) into the array that then takes the product in
+    place: numpy's float-times-bool loop casts as it goes and takes twice as long (24 against
+    11 us at 128 x 256). The products are the same, g * 1 and g * 0."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape and \
+            g.dtype.kind == "f":
+        out = np.empty_like(g)
+        np.greater(x, 0, out=out)
+        return np.multiply(g, out, out=out)
+    return g * (x > 0)
+
+
 def _relu_grad(xp, g, y, x):
-    if xp.records_graph:
-        return g * (x > 0)
-    # The mask in g's dtype first: numpy's float-times-bool loop casts as it goes and takes twice
-    # as long (24 against 11 us at 128 x 256). The products are the same, g * 1 and g * 0.
-    return g * (x > 0).astype(g.dtype)
+    return g * (x > 0) if xp.records_graph else relu_backward(g, x)
 
 
 # relu'(0) = 0 (the convention of PyTorch and numpy-based courses).
