@@ -294,7 +294,8 @@ def _in_range(target: np.ndarray, c: int) -> bool:
     viewed as unsigned of the same size, a negative index is above any class count. False for
     other dtypes and byte orders (the full checks then decide)."""
     unsigned = _UNSIGNED[target.dtype]
-    return unsigned is not None and bool(target.view(unsigned).max() < c)
+    # the ufunc reduction itself: ndarray.max would add a Python frame (numpy's _amax)
+    return unsigned is not None and bool(np.maximum.reduce(target.view(unsigned)) < c)
 
 
 def _class_weight(name: str, weight: Any, c: int, like: Any) -> np.ndarray | None:
