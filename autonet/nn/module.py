@@ -98,7 +98,7 @@ class Module:
         previous = grad_mode.scope
         grad_mode.scope = previous + (self,)
         try:
-            # without keywords, no empty dict is built for the call
+            # without keywords, forward is called without copying the empty kwargs dict
             out = self.forward(*args, **kwargs) if kwargs else self.forward(*args)
         finally:
             grad_mode.scope = previous
