@@ -44,7 +44,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 # ---- layers ------------------------------------------------------------------------------------
 def _shape(a: Any) -> tuple[int, ...]:
-    """``np.shape`` of a Tensor, array or nested list; the first two directly (every layer call)."""
+    """``np.shape`` of a Tensor, array or nested list; the first two directly."""
     if isinstance(a, Tensor):
         return a.data.shape
     return a.shape if type(a) is np.ndarray else np.shape(a)
@@ -52,17 +52,20 @@ def _shape(a: Any) -> tuple[int, ...]:
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """x (..., in) @ weight.T (in, out) + bias (out,) -> (..., out), one graph node."""
-    w_shape, x_shape = _shape(weight), _shape(x)
+    # every layer call: Tensors' shapes read here, without a call to _shape
+    w_shape = weight.data.shape if isinstance(weight, Tensor) else _shape(weight)
+    x_shape = x.data.shape if isinstance(x, Tensor) else _shape(x)
     if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[-1]:
         raise ValueError(f"linear: input of shape {x_shape} does not fit weight of shape {w_shape} "
                          f"(out_features, in_features): the input's last dimension must be "
                          f"{w_shape[-1] if w_shape else '?'}; flatten or reshape the input, or "
                          "change in_features")
-    if bias is not None and _shape(bias) != w_shape[:1]:
-        raise ValueError(f"linear: bias of shape {np.shape(as_array(bias))} does not fit weight "
-                         f"of shape {w_shape}; it needs shape ({w_shape[0]},)")
     if bias is None:
         return linear_op(x, weight)
+    b_shape = bias.data.shape if isinstance(bias, Tensor) else _shape(bias)
+    if b_shape != w_shape[:1]:
+        raise ValueError(f"linear: bias of shape {np.shape(as_array(bias))} does not fit weight "
+                         f"of shape {w_shape}; it needs shape ({w_shape[0]},)")
     return linear_op(x, weight, bias)
 
 
@@ -273,19 +276,26 @@ def _check_class_targets(name: str, target: np.ndarray, n: int, c: int,
     return target
 
 
-_UNSIGNED: dict[np.dtype, np.dtype | None] = {}
+class _UnsignedOfSameSize(dict):
+    """dtype -> the unsigned integer dtype of its size, or None for other dtypes and byte orders;
+    each computed on its first look-up."""
+
+    def __missing__(self, dtype: np.dtype) -> np.dtype | None:
+        unsigned = np.dtype(f"u{dtype.itemsize}") if dtype.kind in "iu" and dtype.isnative else None
+        self[dtype] = unsigned
+        return unsigned
+
+
+_UNSIGNED = _UnsignedOfSameSize()
 
 
 def _in_range(target: np.ndarray, c: int) -> bool:
     """Whether integer ``target`` (non-empty) holds only class indices in [0, c), in one reduction:
     viewed as unsigned of the same size, a negative index is above any class count. False for
     other dtypes and byte orders (the full checks then decide)."""
-    dtype = target.dtype
-    unsigned = _UNSIGNED.get(dtype, False)
-    if unsigned is False:
-        unsigned = _UNSIGNED[dtype] = (np.dtype(f"u{dtype.itemsize}")
-                                       if dtype.kind in "iu" and dtype.isnative else None)
-    return unsigned is not None and bool(target.view(unsigned).max() < c)
+    unsigned = _UNSIGNED[target.dtype]
+    # the ufunc reduction itself: ndarray.max would add a Python frame (numpy's _amax)
+    return unsigned is not None and bool(np.maximum.reduce(target.view(unsigned)) < c)
 
 
 def _class_weight(name: str, weight: Any, c: int, like: Any) -> np.ndarray | None:
@@ -333,11 +343,11 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     # The common call (float logits (N, C), class indices in range, no weight, no smoothing,
     # ignore_index outside [0, C), 'mean'): cheap tests that imply every full check passes, so
     # they and the kept-example mask are skipped; anything else takes the full checks below.
-    shape = input.data.shape if type(input) is Tensor else None
+    shape = input.data.shape if type(input) is Tensor else ()
     if (weight is None and type(reduction) is str and reduction == "mean"
             and type(label_smoothing) is float and label_smoothing == 0.0
             and type(ignore_index) is int
-            and type(target) is np.ndarray and shape is not None and len(shape) == 2
+            and type(target) is np.ndarray and len(shape) == 2
             and target.shape == shape[:1] and not 0 <= ignore_index < shape[1]
             and target.size and _in_range(target, shape[1])):
         return fused.softmax_cross_entropy(input, target, label_smoothing=0.0,

@@ -96,9 +96,10 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # module_scope(self), spelled out: the ops of forward record self in their nodes' scope
         previous = grad_mode.scope
-        grad_mode.scope = (*previous, self)
+        grad_mode.scope = previous + (self,)
         try:
-            out = self.forward(*args, **kwargs)
+            # without keywords, forward is called without copying the empty kwargs dict
+            out = self.forward(*args, **kwargs) if kwargs else self.forward(*args)
         finally:
             grad_mode.scope = previous
         if self._forward_hooks:

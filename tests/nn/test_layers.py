@@ -51,6 +51,22 @@ def test_linear_1d_input_and_errors() -> None:
     assert repr(nn.Linear(2, 3, bias=False)) == "Linear(in_features=2, out_features=3, bias=False)"
 
 
+@pytest.mark.parametrize("wrap", [an.tensor, np.asarray, lambda a: np.asarray(a).tolist()],
+                         ids=["tensor", "array", "list"])
+def test_functional_linear_checks_shapes_of_tensors_arrays_and_lists(wrap) -> None:
+    x, w, b = np.ones((4, 3)), np.arange(6.0).reshape(2, 3), np.array([1.0, -1.0])
+    np.testing.assert_allclose(F.linear(wrap(x), wrap(w), wrap(b)).data, x @ w.T + b)
+    np.testing.assert_allclose(F.linear(wrap(x), wrap(w)).data, x @ w.T)
+    with pytest.raises(ValueError, match=r"input of shape \(4, 2\) does not fit weight of shape "
+                                         r"\(2, 3\).*must be 3"):
+        F.linear(wrap(np.ones((4, 2))), wrap(w), wrap(b))
+    with pytest.raises(ValueError, match=r"input of shape \(\) .*weight of shape \(6,\)"):
+        F.linear(wrap(np.float64(1.0)), wrap(w.ravel()))
+    with pytest.raises(ValueError, match=r"bias of shape \(3,\) does not fit weight of shape "
+                                         r"\(2, 3\); it needs shape \(2,\)"):
+        F.linear(wrap(x), wrap(w), wrap(np.ones(3)))
+
+
 def test_linear_default_init_bounds() -> None:
     layer = nn.Linear(400, 50)
     bound = 1 / math.sqrt(400)

@@ -216,6 +216,23 @@ def test_forward_hooks_run_and_can_be_removed() -> None:
     assert seen == [(3, 2)]
 
 
+def test_call_passes_keywords_on_and_restores_the_scope_after_an_error() -> None:
+    from autonet.autograd.graph import grad_mode
+
+    class Scaled(nn.Module):
+        def forward(self, x, *, factor=1.0):
+            if factor < 0:
+                raise ValueError("negative factor")
+            return x * factor
+
+    layer, x = Scaled(), an.randn(2, requires_grad=True)
+    assert np.allclose(layer(x, factor=3.0).data, 3 * x.data)
+    assert layer(x).grad_fn.scope == (layer,)
+    with pytest.raises(ValueError, match="negative factor"):
+        layer(x, factor=-1.0)
+    assert grad_mode.scope == ()
+
+
 def test_to_double_casts_parameters() -> None:
     model = TwoLayer().double()
     assert all(p.dtype == np.float64 for p in model.parameters())
