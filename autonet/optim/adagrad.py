@@ -35,7 +35,8 @@ class Adagrad(Optimizer):
             state["step"] = 0
             state["sum"] = np.full_like(param, group["initial_accumulator_value"])
         state["step"] += 1
-        grad = self.decayed_grad(grad, param, group["weight_decay"])
+        if group["weight_decay"]:
+            grad = self.decayed_grad(grad, param, group["weight_decay"])
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         work = self.scratch_like(param)  # every temporary of the update, in one reused array
         s = state["sum"]

@@ -35,6 +35,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
+        self._scratch: dict[tuple[Any, ...], np.ndarray] = {}  # see scratch_like
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors (e.g. "
                             "model.parameters() or [w, b]), not a single Tensor")
@@ -102,13 +103,16 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (None, or zeros with ``set_to_none=False``)."""
-        set_to_none = flag(set_to_none, f"{type(self).__name__}.zero_grad", "set_to_none")
+        if set_to_none is not True:  # the default needs no check (it runs every training step)
+            set_to_none = flag(set_to_none, f"{type(self).__name__}.zero_grad", "set_to_none")
         for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
-                    p.grad[...] = 0
+            if set_to_none:
+                for p in group["params"]:
+                    p._grad = None
+            else:
+                for p in group["params"]:
+                    if p._grad is not None:
+                        p._grad[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place. ``closure`` (optional)
@@ -119,30 +123,32 @@ class Optimizer:
                      "a function that recomputes the loss", "call step() after backward()")
             with enable_grad():
                 loss = closure()
+        states, update = self.state, self._update
         for group in self.param_groups:
             self._begin_group(group)
             for p in group["params"]:
-                grad = p.grad
+                # ._grad, not .grad: that property only adds a warning for non-leaf tensors, and
+                # add_param_group admits leaves only (no op ever turns a leaf into a non-leaf)
+                grad = p._grad
                 if grad is None:
                     continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {}
-                self._update(group, p.data, grad, state)
+                try:
+                    state = states[p]
+                except KeyError:
+                    state = states[p] = {}
+                update(group, p.data, grad, state)
         return loss
 
     def scratch_like(self, param: np.ndarray, slot: int = 0) -> np.ndarray:
         """A work array shaped like ``param``, kept between steps (not part of the state): large
         temporaries allocated afresh every step cost page faults that cost more than the math.
         Different ``slot`` numbers give different arrays (for updates needing two at once)."""
-        buffers = self.__dict__.get("_scratch")
-        if buffers is None:
-            buffers = self.__dict__["_scratch"] = {}
         key = (param.shape, param.dtype, slot)
-        buffer = buffers.get(key)
-        if buffer is None:
-            buffer = buffers[key] = np.empty_like(param)
-        return buffer
+        try:
+            return self._scratch[key]
+        except KeyError:
+            buffer = self._scratch[key] = np.empty_like(param)
+            return buffer
 
     def decayed_grad(self, grad: np.ndarray, param: np.ndarray, weight_decay: float
                      ) -> np.ndarray:

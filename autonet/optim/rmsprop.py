@@ -39,7 +39,8 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = np.zeros_like(param)
         state["step"] += 1
-        grad = self.decayed_grad(grad, param, wd)
+        if wd:
+            grad = self.decayed_grad(grad, param, wd)
         work = self.scratch_like(param)  # every temporary of the update, in one reused array
         v = state["square_avg"]
         v *= alpha

@@ -35,14 +35,16 @@ class SGD(Optimizer):
 
     def _update(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray,
                 state: dict[str, Any]) -> None:
-        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        grad = self.decayed_grad(grad, param, group["weight_decay"])
+        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        if weight_decay:
+            grad = self.decayed_grad(grad, param, weight_decay)
         step = self.scratch_like(param)  # reused every step: no fresh temporary to page in
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = np.array(grad, copy=True)
             else:
+                dampening = group["dampening"]
                 buf *= momentum
                 buf += grad if dampening == 0 else np.multiply(grad, 1 - dampening, out=step)
             if group["nesterov"]:
@@ -51,5 +53,5 @@ class SGD(Optimizer):
                 grad = step
             else:
                 grad = buf
-        np.multiply(grad, lr, out=step)
+        np.multiply(grad, group["lr"], out=step)
         param -= step
