@@ -330,7 +330,9 @@ class _Recorder:
             if slot is not None:
                 g = value(slot)
                 ins = self.node_ins[node]
-                y = self.node_out[node] if node.out is not None else self.trace.constant(None)
+                # the replay runs forward, not keeping: y is the output or None, never a kept value
+                saves = node.primitive.saves_output
+                y = self.node_out[node] if saves else self.trace.constant(None)
                 attrs = node.attrs or {}
                 dynamic = self.node_dynamic.get(node, {})
                 static = {k: v for k, v in attrs.items() if k not in dynamic}
@@ -344,7 +346,7 @@ class _Recorder:
                             f"{i}; pass that input as a constant (e.g. .detach()) instead")
                     fn = functools.partial(rule, NUMPY, **static)
                     gi_slot = run("backward", fn, (slot, y, *ins),
-                                  [g, node.out, *node.inputs], dynamic,
+                                  [g, node.out if saves else None, *node.inputs], dynamic,
                                   functools.partial(rule, NUMPY, **attrs), op=node.primitive,
                                   detail=i, scope=node.scope,
                                   node_index=self.node_index.get(node))

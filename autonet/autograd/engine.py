@@ -156,7 +156,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             rule_of = node.primitive.rule
             attrs = node.attrs or _NO_ATTRS
             if create_graph:
-                y = _output_tensor(node) if node.out is not None else None
+                # (what a keeping forward kept is not the output: the rule computes it anew)
+                y = _output_tensor(node) if node.primitive.saves_output else None
                 inputs = [p if p is not None else a for p, a in zip(parents, node.inputs)]
             else:
                 y = node.out

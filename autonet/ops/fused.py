@@ -82,18 +82,25 @@ def _rows(xp, a):
 
 def _linear_grad_x(xp, g, y, x, w, b=None):
     if g.ndim > 2:  # as in the forward: one product over all rows
-        return xp.reshape(xp.matmul(_rows(xp, g), w), x.shape)
-    return xp.matmul(g, w)
+        return xp.reshape(_rows(xp, g) @ w, x.shape)
+    return g @ w
+
+
+def _column_sums(xp, g):
+    """g (..., out) summed over its batch axes -> (out,): numpy's add.reduce itself on arrays (the
+    reduction ndarray.sum runs, without its Python-level wrapper), Tensor.sum under create_graph."""
+    g = _rows(xp, g)
+    return np.add.reduce(g, axis=0) if type(g) is np.ndarray else g.sum(axis=0)
 
 
 # One fused node for Z = X @ W.T + b. Its rules give dW = dZ.T @ X directly in W's (out, in) layout
-# (no transposed view to copy into .grad) and db = dZ summed over the batch axes. .T and .sum are
-# the array's (or Tensor's) own methods: the same transpose and sum, without numpy's Python-level
-# dispatch of np.transpose and np.sum on every step.
+# (no transposed view to copy into .grad) and db = dZ summed over the batch axes. ``@`` and .T are
+# the array's (or Tensor's) own: the same product and transpose, without a Python-level call in
+# between on every step.
 linear = Primitive("linear", _linear, (
     _linear_grad_x,
-    lambda xp, g, y, x, w, b=None: xp.matmul(_rows(xp, g).T, _rows(xp, x)),
-    lambda xp, g, y, x, w, b=None: _rows(xp, g).sum(axis=0),
+    lambda xp, g, y, x, w, b=None: _rows(xp, g).T @ _rows(xp, x),
+    lambda xp, g, y, x, w, b=None: _column_sums(xp, g),
 ), kind="fused", export=False,
     doc="x (..., in) @ w.T (out, in) + b (out,) -> (..., out); public form nn.functional.linear.")
 
@@ -119,6 +126,23 @@ def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ign
     return _mean_of(loss) if mean else loss
 
 
+def _softmax_cross_entropy_keeping(logits, target, weight=None, label_smoothing=0.0,
+                                   ignore_index=-100, mean=False):
+    """The forward, and in the plain case the softmax it computed on the way (None otherwise):
+    the rule's softmax - onehot(t) starts from it instead of computing it again. The same loss, and
+    the same softmax values as the rule computes (the same exp, row sums and division)."""
+    if not _plain(target, weight, label_smoothing, ignore_index):
+        return _softmax_cross_entropy(logits, target, weight, label_smoothing, ignore_index,
+                                      mean), None
+    rows = np.arange(logits.shape[0])
+    m = logits[rows, logits.argmax(axis=1)][:, None]
+    soft = np.exp(logits - m)
+    total = np.add.reduce(soft, axis=1)
+    loss = np.log(total) + m[:, 0] - logits[rows, target]  # lse - x_it, as _per_example
+    soft /= total[:, None]
+    return (_mean_of(loss) if mean else loss), soft
+
+
 def _mean_of(loss):
     """np.mean(loss) computed as np.mean computes it (the sum, divided by the count as an intp,
     in the sum's type) without its Python-level dispatch; float16 and empty losses go to it."""
@@ -133,7 +157,7 @@ def _per_example(logits, target, weight, label_smoothing, ignore_index):
     # logsumexp shifted by the row max: exp never overflows, even for logits of 1e4. The max is
     # picked at the argmax: numpy's max along a short last axis takes three times as long.
     m = logits[np.arange(n), logits.argmax(axis=1)][:, None]
-    lse = np.log(np.exp(logits - m).sum(axis=1)) + m[:, 0]  # .sum: np.sum's reduce, undispatched
+    lse = np.log(np.add.reduce(np.exp(logits - m), axis=1)) + m[:, 0]  # np.sum's reduction
     if _plain(target, weight, label_smoothing, ignore_index):
         return lse - logits[np.arange(n), target]  # every m_i w_t = 1: no factor to apply
     safe, picked, keep = _row_weights(target, weight, ignore_index, logits.dtype)
@@ -154,7 +178,8 @@ def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smo
     if mean:  # d mean / d loss_i = 1 / N: g scaled once (mean's own rule), for every example
         g = g * (1.0 / max(n, 1))
     dtype = as_array(logits).dtype
-    plain = _plain(target, weight, label_smoothing, ignore_index)
+    # y: the softmax the keeping forward computed (plain case, numpy), else None
+    plain = y is not None or _plain(target, weight, label_smoothing, ignore_index)
     if not plain:
         safe, picked, keep = _row_weights(target, weight, ignore_index, dtype)
     # softmax recomputed from the logits shifted by each row's max (picked by index: the argmax is
@@ -164,8 +189,11 @@ def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smo
         # numpy only, the same values with one fresh array instead of six: x / s in place is
         # soft / s, soft - onehot(t) changes only the targets' entries (x - 0 = x), and g times it
         # is it times g
-        soft = np.exp(logits - logits[rows, logits.argmax(axis=1)][:, None])
-        soft /= soft.sum(axis=1, keepdims=True)
+        if y is not None:
+            soft = y.copy()  # (kept for a second backward under retain_graph)
+        else:
+            soft = np.exp(logits - logits[rows, logits.argmax(axis=1)][:, None])
+            soft /= np.add.reduce(soft, axis=1, keepdims=True)
         soft[rows, target] -= 1
         if not mean:
             g = g[:, None]
@@ -239,7 +267,7 @@ def _bce_grad_p(xp, g, y, p, t):
 
 softmax_cross_entropy = Primitive(
     "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None, None),
-    kind="fused", export=False,
+    keeping=_softmax_cross_entropy_keeping, kind="fused", export=False,
     doc="Per-example cross-entropy of logits (N, C) and int targets (N,) -> (N,) (see above); "
         "with mean=True their mean, in the same node (the loss of nn.functional.cross_entropy).")
 binary_cross_entropy_with_logits = Primitive(

@@ -44,6 +44,11 @@ class Primitive:
         vjps: one rule per positional input (None for an input that is never differentiable),
             or a ``PerInput`` for ops with any number of inputs.
         saves_output: keep the output array for the rules (they receive it as ``y``).
+        keeping: ``keeping(*arrays, **attrs) -> (output, kept)``, the forward that also returns
+            something it computed on the way that the rules would otherwise compute again (the
+            softmax of a cross-entropy). It runs when a node is recorded and the rules receive
+            ``kept`` as ``y`` in an ordinary backward; they get None under create_graph and in
+            compile's replay (which run ``forward``), and then compute it from the inputs.
 
     What the rest of the package needs to know about the op sits on the row too (keywords):
         kind: one of ``registry.KINDS``; ``"elementwise"`` ops with two or more inputs are watched
@@ -61,20 +66,25 @@ class Primitive:
         register: False for primitives that are not part of the op set (custom Functions).
     """
 
-    __slots__ = ("name", "forward", "vjps", "saves_output", "kind", "kink", "symbol", "hint",
-                 "watch_rank1", "unrolled")
+    __slots__ = ("name", "forward", "vjps", "saves_output", "keeping", "kind", "kink", "symbol",
+                 "hint", "watch_rank1", "unrolled")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Rule | None],
                  saves_output: bool = False, *, kind: str = "custom", kink: Kink | None = None,
                  symbol: str | None = None, hint: str | None = None, doc: str | None = None,
                  method: bool = False, export: bool = True, register: bool = True,
-                 unrolled: Callable[..., Tensor] | None = None) -> None:
+                 unrolled: Callable[..., Tensor] | None = None,
+                 keeping: Callable[..., tuple[Any, Any]] | None = None) -> None:
         if kind not in KINDS:
             raise ValueError(f"Primitive {name!r}: kind={kind!r} is not one of {KINDS}")
+        if keeping is not None and saves_output:
+            raise ValueError(f"Primitive {name!r}: the rules' y is either the output "
+                             "(saves_output) or what the forward kept (keeping), not both")
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.saves_output = saves_output
+        self.keeping = keeping
         self.kind = kind
         self.watch_rank1 = kind == "elementwise"  # the rank-1 broadcast warning's ops
         self.kink = kink
@@ -149,7 +159,11 @@ class Primitive:
                 return self(*tensor_inputs(self, args), **attrs)  # slow path: lists
             rank1 = n > 1 and self.watch_rank1 and _has_rank1(inputs)
         try:
-            out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
+            if self.keeping is None or parents is None or not grad_mode.enabled:
+                out = self.forward(*inputs, **attrs) if attrs else self.forward(*inputs)
+                kept = None
+            else:  # a node will be recorded: keep what the rules would compute again
+                out, kept = self.keeping(*inputs, **attrs)
         except np.exceptions.AxisError as error:
             raise from_axis_error(self.name, error, args) from None
         except MemoryError as error:  # numpy's own subclass, naming no op: say which, and why
@@ -182,7 +196,7 @@ class Primitive:
             node.parents = parents
             node.inputs = inputs
             node.attrs = attrs or None
-            node.out = out if self.saves_output else None
+            node.out = out if self.saves_output else kept
             node.scope = grad_mode.scope
             node.seq = next_seq()
             if _hooks.on_forward is not None:

@@ -206,3 +206,37 @@ def test_penalties() -> None:
     assert F.l2_penalty(model.parameters()).item() == pytest.approx(expected, rel=1e-5)
     with pytest.raises(ValueError, match="no parameters"):
         F.l2_penalty([])
+
+
+@settings(max_examples=10)
+@given(n=st.integers(1, 6), c=st.integers(1, 5), reduction=REDUCTIONS,
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+def test_cross_entropy_kept_softmax_is_the_rules_own(n, c, reduction, dtype, seed) -> None:
+    # The recorded forward keeps its softmax for the rule (Primitive keeping=); the loss and the
+    # gradient must be those of the plain forward and of the rule computing the softmax itself,
+    # bit for bit, and a second backward (retain_graph) must not see a softmax the first changed.
+    from autonet.ops.fused import softmax_cross_entropy
+    from autonet.ops.namespace import NUMPY
+
+    rng = np.random.default_rng(seed)
+    logits = (rng.standard_normal((n, c)) * 3).astype(dtype)
+    target = rng.integers(0, c, size=n)
+    z = an.tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(z, target, reduction=reduction)
+    with an.no_grad():
+        plain = F.cross_entropy(an.tensor(logits), target, reduction=reduction)
+    np.testing.assert_array_equal(loss.data, plain.data)
+    node = loss._node
+    while node.primitive is not softmax_cross_entropy:  # 'sum' adds a node above it
+        node = node.parents[0]._node
+    assert node.out is not None  # the kept softmax
+    g = np.ones_like(node.primitive.forward(logits, target, **node.attrs))
+    rule = softmax_cross_entropy.rule(0)
+    kept = rule(NUMPY, g, node.out, logits, target, **node.attrs)
+    computed = rule(NUMPY, g, None, logits, target, **node.attrs)
+    np.testing.assert_array_equal(kept, computed)
+    seed_grad = None if loss.data.size == 1 else np.ones_like(loss.data)
+    loss.backward(seed_grad, retain_graph=True)
+    first = z.grad.copy()
+    loss.backward(seed_grad)
+    np.testing.assert_array_equal(z.grad, first + first)

@@ -98,3 +98,11 @@ def test_every_builtin_row_says_what_it_is() -> None:
         if name in registry._BUILT_IN:
             assert p.kind in registry.KINDS and p.kind != "custom", name
             assert p.__doc__ and p.__doc__ != f"The {name} op.", f"{name} has no doc"
+
+
+def test_a_rule_gets_the_output_or_a_kept_value_not_both() -> None:
+    from autonet.ops.primitive import Primitive
+
+    with pytest.raises(ValueError, match="saves_output.*keeping"):
+        Primitive("both", lambda x: x, (lambda xp, g, y, x: g,), saves_output=True,
+                  keeping=lambda x: (x, x), register=False)
