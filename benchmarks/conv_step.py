@@ -5,8 +5,8 @@ installed.
 
     python benchmarks/conv_step.py [--quick | --repeats N]
 
-Checks first that all compute the same output and gradients, then prints the time ratios (best of
-alternating repeats). Target: autonet <= 1.0x the numpy time.
+Checks first that all compute the same output and gradients, then prints the time ratios (the
+median over alternating rounds of each round's ratio). Target: autonet <= 1.0x the numpy time.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import autonet as an  # noqa: E402
 from autonet.nn import functional as F  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mlp_step import _best_times  # noqa: E402
+from mlp_step import _time_steps  # noqa: E402
 
 N, C, H, W, OUT, K = 32, 1, 28, 28, 8, 3
 
@@ -117,19 +117,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         np.testing.assert_allclose(tw.grad.numpy(), numpy_step(x, w, b, g)[1], rtol=1e-3,
                                    atol=1e-3)
         steps.append(run_torch)
-    times = _best_times(steps, repeats)
-    result = {"numpy_ms": times[0] * 1e3, "autonet_ms": times[1] * 1e3,
-              "ratio": times[1] / times[0]}
+    times, ratios = _time_steps(steps, repeats)
+    result = {"numpy_ms": times[0] * 1e3, "autonet_ms": times[1] * 1e3, "ratio": ratios[1]}
     print(f"conv step: batch {N}, {C}x{H}x{W} -> {OUT} channels, {K}x{K}, float32, forward + "
           "backward (dW, db; checked equal)")
     print(f"  numpy {result['numpy_ms']:.3f} ms, autonet {result['autonet_ms']:.3f} ms, "
           f"ratio {result['ratio']:.3f}x (target <= 1.0x)")
     result["numpy_nchw_ms"] = times[2] * 1e3
     print(f"  numpy in autonet's NCHW layout {result['numpy_nchw_ms']:.3f} ms: autonet costs "
-          f"{times[1] / times[2]:.3f}x of that (the engine's overhead)")
+          f"{ratios[1] / ratios[2]:.3f}x of that (the engine's overhead)")
     if torch is not None:
         result["torch_ms"] = times[3] * 1e3
-        print(f"  pytorch (CPU) {result['torch_ms']:.3f} ms, ratio {times[3] / times[0]:.3f}x")
+        print(f"  pytorch (CPU) {result['torch_ms']:.3f} ms, ratio {ratios[3]:.3f}x")
     return result
 
 
