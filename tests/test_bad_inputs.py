@@ -553,6 +553,8 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     # integer arguments that used to be truncated by int() or failed inside numpy
     ("tile 2.5", lambda: an.tile(an.ones(2), 2.5), TypeError, ("tile", "reps", "2.5")),
     ("roll shift 1.5", lambda: an.roll(an.ones(3), 1.5, 0), TypeError, ("roll", "shift", "1.5")),
+    ("scatter_add of a string", lambda: an.scatter_add("a", np.array([0]), (3,)), TypeError,
+     ("scatter_add", "'a'")),
     ("repeat 2.5", lambda: an.repeat(an.ones(3), 2.5), TypeError, ("repeat", "repeats", "2.5")),
     ("repeat -1", lambda: an.repeat(an.ones(3), [1, -1, 1], 0), ValueError,
      ("repeat", "repeats", "-1")),

@@ -586,18 +586,18 @@ def _cross_entropy_mean(ignore_index: int, fallback: Any, logits: np.ndarray,
     the forward's exp(logits - top) and row sums are the rule's own; dividing them in place is
     its soft / soft.sum(...). soft - onehot(t) only changes the targets' entries (x - 0 is x),
     hence ``soft[rows, t] -= 1``; the mean's gradient is one value, ones * (1 / N) in the loss's
-    dtype, and broadcasting it over the rows multiplies every entry by it. The methods (.sum,
-    .mean) are the functions' own reductions without numpy's Python-level dispatch."""
+    dtype, and broadcasting it over the rows multiplies every entry by it. add.reduce and
+    mean_of are np.sum's and np.mean's own reductions without numpy's Python-level wrappers."""
     if type(target) is not np.ndarray or ignore_index in target:
         return fallback(logits, target)  # ignored targets: the rule's weighted form
     n = logits.shape[0]
     rows = np.arange(n)
     top = logits[rows, logits.argmax(axis=1)]
     soft = np.exp(logits - top[:, None])
-    total = soft.sum(axis=1)
+    total = np.add.reduce(soft, axis=1)
     per = np.log(total) + top
     per = per - logits[rows, target]
-    loss = np.asarray(per.mean())
+    loss = np.asarray(fused.mean_of(per))
     g = _MEAN_SCALE.get((loss.dtype, n))
     if g is None:
         g = _MEAN_SCALE[loss.dtype, n] = np.ones_like(loss) * (1.0 / builtins.max(n, 1))
@@ -864,6 +864,10 @@ class Compiled:
         self._checked = 0
 
     def __call__(self, *args: Any) -> Any:
+        if _hooks.on_call is not None and engine.observers.tracer is None:
+            # something watches every op (summary(), check=True's eager run): fn itself runs, so
+            # it sees them, where a replay would hide them
+            return self.fn(*args)
         key = (grad_mode.enabled, tuple(_signature(a) for a in args))
         entry = self._cache.get(key)
         if entry is not None and entry.matches():

@@ -14,9 +14,13 @@ def _sigmoid(x):
     # With e = exp(-|x|) <= 1 nothing overflows: 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0,
     # which keeps the tiny values of large negative x (sigmoid(-40) = 4.2e-18, not 0).
     # exp(min(x, 0)) is e where x < 0 and exactly 1 elsewhere: it picks the branch without a
-    # comparison and np.where. Straight-line, so an.compile writes it out in its replay.
+    # comparison and np.where. Complex numbers have no order (numpy's minimum compares them
+    # lexicographically and abs is the modulus): they take the formula itself.
+    # Straight-line, so an.compile writes it out in its replay.
     e = np.exp(-np.abs(x))
-    return np.exp(np.minimum(x, 0)) * np.reciprocal(1 + e)  # reciprocal: rounded as 1 / (1 + e)
+    real = (x.dtype.kind if type(x) is np.ndarray else np.result_type(x).kind) != "c"
+    # reciprocal: rounded as 1 / (1 + e)
+    return np.exp(np.minimum(x, 0)) * np.reciprocal(1 + e) if real else 1 / (1 + np.exp(-x))
 
 
 def _elu(x, alpha=1.0):

@@ -123,7 +123,7 @@ def _plain(target, weight, label_smoothing, ignore_index) -> bool:
 def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ignore_index=-100,
                            mean=False):
     loss = _per_example(logits, target, weight, label_smoothing, ignore_index)
-    return _mean_of(loss) if mean else loss
+    return mean_of(loss) if mean else loss
 
 
 def _softmax_cross_entropy_keeping(logits, target, weight=None, label_smoothing=0.0,
@@ -140,10 +140,10 @@ def _softmax_cross_entropy_keeping(logits, target, weight=None, label_smoothing=
     total = np.add.reduce(soft, axis=1)
     loss = np.log(total) + m[:, 0] - logits[rows, target]  # lse - x_it, as _per_example
     soft /= total[:, None]
-    return (_mean_of(loss) if mean else loss), soft
+    return (mean_of(loss) if mean else loss), soft
 
 
-def _mean_of(loss):
+def mean_of(loss):
     """np.mean(loss) computed as np.mean computes it (the sum, divided by the count as an intp,
     in the sum's type) without its Python-level dispatch; float16 and empty losses go to it."""
     if loss.dtype.kind != "f" or loss.dtype.itemsize < 4 or not loss.size:

@@ -41,7 +41,7 @@ def _pad_slices(pad_width, shape) -> tuple[slice, ...]:
 
 
 def _scatter_add(g, index, shape):
-    out = np.zeros(shape, dtype=g.dtype)
+    out = np.zeros(shape, dtype=np.result_type(g))  # (g may be a Python number)
     if _has_integer_array(index):
         np.add.at(out, index, g)  # repeated indices accumulate
     else:

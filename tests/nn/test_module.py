@@ -345,3 +345,30 @@ def test_summary_no_function_rows_for_sequential_or_autonet_layers_internals():
     table = an.nn.summary(model, (5, 4))
     assert "softmax" not in table and "MultiheadAttention" in table
     assert _row_counts(table) == sum(p.size for p in model.parameters())
+
+
+def test_summary_of_a_model_whose_forward_calls_a_compiled_function():
+    # summary() watches every op; a compiled function inside forward runs its own fn then, so
+    # the rows see its ops (it used to raise compile's "being traced already"), and it neither
+    # traces nor replays for the summary
+    squash = an.compile(lambda z: an.tanh(z) * 2.0)
+
+    class Squashed(an.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = an.nn.Linear(3, 4)
+
+        def forward(self, x):
+            return squash(self.fc(x))
+
+    model = Squashed()
+    x = an.tensor(np.ones((2, 3), np.float32))
+    with an.no_grad():
+        before = model(x).data.copy()
+    assert (squash.traces, squash.replays) == (1, 0)
+    table = an.nn.summary(model, (3,))
+    assert "tanh (in Squashed.forward)" in table
+    assert (squash.traces, squash.replays) == (1, 0)
+    with an.no_grad():
+        np.testing.assert_array_equal(model(x).data, before)
+    assert squash.replays == 1
