@@ -123,19 +123,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         raise RuntimeError("compile: an.grad / an.vjp inside a compiled function are not "
                            "supported; call loss.backward() inside it and read .grad, or do not "
                            "compile this function")
-    accumulated: dict[Any, Any] = {}
-    owned: set = set()  # keys whose array was made here, so adding into it in place is safe
-    for root, grad in zip(roots, grads):
-        key = root._node if root._node is not None else root
-        _accumulate(accumulated, owned, key, _seed(root, grad, create_graph), create_graph)
-    order = topological_order(r._node for r in roots if r._node is not None)
-    if observers.on_backward_start is not None:
-        observers.on_backward_start(order, retain_graph, targets is None)
-
-    if targets is None and not create_graph:
-        _propagate(order, accumulated, owned, retain_graph)
-        return {key: (g, key in owned) for key, g in accumulated.items()}
-
+    accumulated, owned, order = _start(roots, grads, retain_graph, create_graph, targets is None)
     wanted = None
     results: dict[Any, Any] = {}
     if targets is not None:
@@ -205,9 +193,24 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     return {key: (g, key in owned) for key, g in accumulated.items()}
 
 
+def _start(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool, create_graph: bool,
+           accumulates: bool) -> tuple[dict, set, list[Node]]:
+    """The seeds (the gradients of the roots), the set of keys whose array was made here (so
+    adding into it in place is safe), and the nodes in backward order."""
+    accumulated: dict[Any, Any] = {}
+    owned: set = set()
+    for root, grad in zip(roots, grads):
+        key = root._node if root._node is not None else root
+        _accumulate(accumulated, owned, key, _seed(root, grad, create_graph), create_graph)
+    order = topological_order(r._node for r in roots if r._node is not None)
+    if observers.on_backward_start is not None:
+        observers.on_backward_start(order, retain_graph, accumulates)
+    return accumulated, owned, order
+
+
 def _propagate(order: list[Node], accumulated: dict, owned: set, retain_graph: bool) -> None:
-    """The loop of ``run_backward`` for the common case (numpy gradients into every leaf): the
-    same steps as the general loop, without the create_graph and target bookkeeping, and with
+    """The loop of ``backward`` (numpy gradients into every leaf): the same steps as the general
+    loop of ``run_backward``, without the create_graph and target bookkeeping, and with
     the one- and two-input rule calls spelled out (no argument tuple to build per rule)."""
     on_gradient = observers.on_gradient
     pop = accumulated.pop
@@ -331,5 +334,7 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool =
     if observers.tracer is not None:
         observers.tracer.backward(roots, grads, retain_graph)
         return
-    for leaf, (g, owned) in run_backward(roots, grads, retain_graph=retain_graph).items():
-        _store_grad(leaf, g, owned)
+    accumulated, owned, order = _start(roots, grads, retain_graph, False, True)
+    _propagate(order, accumulated, owned, retain_graph)
+    for leaf, g in accumulated.items():
+        _store_grad(leaf, g, leaf in owned)
