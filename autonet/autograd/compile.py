@@ -119,6 +119,7 @@ class Trace:
         self.n_slots = 0
         self.constants: dict[int, Any] = {}  # slot -> value fixed at trace time
         self.dtypes: dict[int, np.dtype] = {}  # slot -> dtype of its float array at trace time
+        self.shapes: dict[int, tuple] = {}  # slot -> shape of its array at trace time (.source)
         self.inputs: list[tuple[int, int]] = []  # (slot, argument index)
         self.externals: list[tuple[int, Tensor]] = []  # (slot, tensor read at replay: parameters)
         self.leaf_args: dict[int, int] = {}  # id(input tensor) -> argument index
@@ -176,6 +177,8 @@ class _Recorder:
         return slot
 
     def _note_dtype(self, slot: int, value: Any) -> None:
+        if isinstance(value, np.ndarray):
+            self.trace.shapes[slot] = value.shape
         # arrays only: with a 0-d value numpy computes in scalar math, where a Python number
         # is the fast operand
         if isinstance(value, np.ndarray) and value.ndim and value.dtype.kind == "f":

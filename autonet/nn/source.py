@@ -25,6 +25,7 @@ from autonet.autograd import compile as compile_module
 from autonet.autograd.inline import lambda_node as _lambda_node
 from autonet.nn.activations import Activation
 from autonet.nn.layers import Dropout, Linear
+from autonet.ops import elementwise, fused
 from autonet.ops.namespace import NUMPY
 from autonet.tensor import Tensor
 
@@ -33,6 +34,35 @@ _STAND_INS = {"as_array": "def as_array(x):\n    return x\n"}
 
 _OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
               np.matmul: "@", np.power: "**"}
+
+
+def _linear_forward(shape: Any, dtype: Any, given: set[str]) -> str | None:
+    # _linear on 2-D x is np.matmul(x, w.T), then out += b, which keeps the product's dtype
+    if len(shape("x") or ()) != 2:
+        return None
+    if "b" not in given:
+        return "x @ w.T"
+    return "x @ w.T + b" if dtype("b") is not None and dtype("b") == dtype("out") else None
+
+
+def _when_2d(template: str, *params: str) -> Any:
+    return lambda shape, dtype, given: template if all(
+        len(shape(p) or ()) == 2 for p in params) else None
+
+
+# The course's spelling of a forward or rule, used where the shapes and dtypes seen at trace time
+# make it run the very numpy calls the function runs: fn -> (shape, dtype, given) -> template or
+# None; the template is an expression of fn's parameter names. On 2-D arrays _rows(xp, a) is a,
+# _column_sums is np.add.reduce(g, axis=0), what g.sum(axis=0) runs, and relu's rule is
+# relu_backward(g, x): g times its mask written as 1.0 and 0.0, the values g * (x > 0) casts
+# the booleans to.
+_READABLE = {
+    fused._linear: _linear_forward,
+    fused._linear_grad_x: _when_2d("g @ w", "g"),
+    fused.linear.rule(1): _when_2d("g.T @ x", "g", "x"),
+    fused.linear.rule(2): _when_2d("g.sum(axis=0)", "g"),
+    elementwise._relu_grad: lambda shape, dtype, given: "g * (x > 0)",
+}
 
 
 def write_source(trace: Any, arg_names: list[str] | None = None) -> str:
@@ -149,7 +179,8 @@ class _Writer:
         ins = [self.value(s) for s in step.ins]
         forward = step.op.forward
         attrs = {**(step.detail or {}), **self.dynamic_attrs(step)}
-        text = self.call_text(forward, ins, attrs, rule=False)
+        readable = self.readable(forward, step, step.ins, step.out)
+        text = readable[0] if readable else self.call_text(forward, ins, attrs, rule=False)
         if step.scalar:
             text = f"np.asarray({text})"
         return f"{out} = {text}  # {step.op.name}"
@@ -196,9 +227,37 @@ class _Writer:
         target = step.ins[2 + step.detail]
         base = "d" + self.value(target) if target in self.names else f"d_{step.op.name}"
         out = self.names[step.out] = self.unique(base)
-        text = self.call_text(rule, ["xp", g, y, *inputs], attrs, rule=True)
-        return f"{out} = {text}  # {step.op.name} backward for input {step.detail}: " \
-               f"{_rule_text(rule)}"
+        readable = self.readable(rule, step, (None, *step.ins), step.out)
+        if readable:
+            text, rule_text = readable
+        else:
+            text = self.call_text(rule, ["xp", g, y, *inputs], attrs, rule=True)
+            rule_text = _rule_text(rule)
+        return f"{out} = {text}  # {step.op.name} backward for input {step.detail}: {rule_text}"
+
+    def readable(self, fn: Any, step: Any, slots: tuple, out: int) -> tuple[str, str] | None:
+        """(the line's expression, its template) in the course's spelling (see _READABLE), or
+        None. ``slots`` are the values of fn's parameters (None for a rule's namespace xp)."""
+        spell = _READABLE.get(fn)
+        attrs = step.fn.keywords if step.kind == "backward" else step.detail
+        if spell is None or attrs or step.dynamic:  # the templates take no attributes
+            return None
+        params = list(inspect.signature(fn).parameters)
+        given = dict(zip(params, slots))
+        given["out"] = out
+        template = spell(lambda p: self.trace.shapes.get(given.get(p)),
+                         lambda p: self.trace.dtypes.get(given.get(p)), set(given))
+        if template is None:
+            return None
+        values = {p: ast.parse(self.value(slot), mode="eval").body
+                  for p, slot in given.items() if slot is not None}
+
+        class Substitute(ast.NodeTransformer):
+            def visit_Name(self, node: ast.Name) -> ast.AST:
+                return values[node.id]
+
+        expression = Substitute().visit(ast.parse(template, mode="eval").body)
+        return ast.unparse(expression), template
 
     def dynamic_attrs(self, step: Any) -> dict[str, Any]:
         """The attributes made of traced values (an index tensor), spelled by their names."""
@@ -287,8 +346,9 @@ class _Writer:
                 self.function_text(value)
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 self.helpers.setdefault(name, f"{name} = {value!r}\n")
-            elif isinstance(value, types.ModuleType) and value.__name__ == "builtins":
-                self.imports.add("import builtins")
+            elif isinstance(value, types.ModuleType) and value.__name__ == name and \
+                    not name.startswith("autonet"):  # math, builtins (numpy is imported as np)
+                self.imports.add(f"import {name}")
         for const in fn.__code__.co_consts:
             if isinstance(const, types.CodeType):
                 for name in _global_names(const):
