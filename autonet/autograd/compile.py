@@ -165,6 +165,7 @@ class _Recorder:
                 self.array_slot[id(a)] = slot
                 self.alive.append(a)
                 trace.inputs.append((slot, k))
+                trace.shapes[slot] = a.shape
 
     def _bind(self, tensor: Tensor | None, array: Any) -> int:
         slot = self.trace.new_slot()
