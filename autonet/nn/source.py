@@ -9,7 +9,7 @@ dA = dZ @ W, dW = dZ.T @ A, db = dZ.sum(axis=0), dZ = dA * (Z > 0), the softmax 
 one-hot targets); rules written as one-line lambdas are inlined with their arguments
 substituted; other forwards and rules (and the helpers they call) are copied in as functions.
 Executed on its own, with only numpy imported, the function returns fn's outputs and the
-gradient of every leaf, computed by the same numpy calls as the replay.
+gradient of every leaf, the same values as the replay computes, bit for bit.
 """
 
 from __future__ import annotations
