@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import dis
 import inspect
+import math
 import textwrap
 import types
 from functools import partial
@@ -28,7 +29,7 @@ from autonet.autograd import compile as compile_module
 from autonet.autograd.inline import lambda_node as _lambda_node
 from autonet.nn.activations import Activation
 from autonet.nn.layers import Dropout, Linear
-from autonet.ops import elementwise, fused
+from autonet.ops import elementwise, fused, reduce
 from autonet.ops.namespace import NUMPY
 from autonet.tensor import Tensor
 
@@ -41,10 +42,12 @@ _OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "
 
 class _Call:
     """What a readable spelling may ask of a recorded call: its parameters' values at trace
-    time (by parameter name; ``out`` is the result) and its attributes, defaults included."""
+    time (by parameter name; ``out`` is the result), its attributes (defaults included) and
+    the names of those it was given."""
 
-    def __init__(self, trace: Any, slots: dict[str, int], attrs: dict[str, Any]) -> None:
-        self.trace, self.slots, self.attrs = trace, slots, attrs
+    def __init__(self, trace: Any, slots: dict[str, int], attrs: dict[str, Any],
+                 keywords: set[str]) -> None:
+        self.trace, self.slots, self.attrs, self.keywords = trace, slots, attrs, keywords
 
     def ndim(self, param: str) -> int | None:
         shape = self.trace.shapes.get(self.slots.get(param))
@@ -63,7 +66,7 @@ class _Call:
 
 def _linear_forward(call: _Call) -> str | None:
     # _linear on 2-D x is np.matmul(x, w.T), then out += b, which keeps the product's dtype
-    if call.ndim("x") != 2:
+    if call.ndim("x") != 2 or call.keywords:
         return None
     if "b" not in call.slots:
         return "x @ w.T"
@@ -72,7 +75,8 @@ def _linear_forward(call: _Call) -> str | None:
 
 
 def _when_2d(template: str, *params: str) -> Any:
-    return lambda call: template if all(call.ndim(p) == 2 for p in params) else None
+    return lambda call: template if not call.keywords and all(
+        call.ndim(p) == 2 for p in params) else None
 
 
 def _cross_entropy_grad(call: _Call) -> tuple[str, str] | None:
@@ -82,7 +86,8 @@ def _cross_entropy_grad(call: _Call) -> tuple[str, str] | None:
     An ignored target (never a class: cross_entropy checks) has a row of zeros in Y, and the
     mask gives its row the rule's 0 (soft * 0 - 0) and every other row soft - Y times 1."""
     a = call.attrs
-    if a.get("weight") is not None or a.get("label_smoothing") or not call.is_none("y") or \
+    if call.keywords - {"weight", "label_smoothing", "ignore_index", "mean"} or \
+            a.get("weight") is not None or a.get("label_smoothing") or not call.is_none("y") or \
             call.ndim("logits") != 2 or call.ndim("target") != 1:
         return None
     n, c = call.shape("logits")
@@ -96,6 +101,19 @@ def _cross_entropy_grad(call: _Call) -> tuple[str, str] | None:
             f"{scale}", note + ", 0 for an ignored target")
 
 
+def _full_mean(template: str, param: str) -> Any:
+    # the mean of all elements: np.mean(a) is np.mean(a, axis=None, keepdims=False), and its
+    # rule spreads g * (1.0 / m) over x's shape (1 / m: the same Python float)
+    def spell(call: _Call) -> str | None:
+        shape = call.shape(param)
+        a = call.attrs
+        if call.keywords - {"axis", "keepdims"} or a.get("axis") is not None or \
+                a.get("keepdims") is not False or shape is None:
+            return None
+        return template.format(m=max(math.prod(shape), 1), shape=shape)
+    return spell
+
+
 # The course's spelling of a forward or rule, used where the shapes and attributes seen at trace
 # time make it compute the very values the function computes: fn -> (call -> template or None),
 # the template an expression of fn's parameter names (or (template, what the comment says)).
@@ -107,8 +125,10 @@ _READABLE = {
     fused._linear_grad_x: _when_2d("g @ w", "g"),
     fused.linear.rule(1): _when_2d("g.T @ x", "g", "x"),
     fused.linear.rule(2): _when_2d("g.sum(axis=0)", "g"),
-    elementwise._relu_grad: lambda call: "g * (x > 0)",
+    elementwise._relu_grad: lambda call: None if call.keywords else "g * (x > 0)",
     fused._softmax_cross_entropy_grad: _cross_entropy_grad,
+    np.mean: _full_mean("np.mean(a)", "a"),
+    reduce.mean_row.rule(0): _full_mean("np.broadcast_to(g * (1 / {m}), {shape})", "x"),
 }
 
 # the helpers the spellings call, copied into the source where used
@@ -304,10 +324,11 @@ class _Writer:
             return None
         signature = inspect.signature(fn).parameters
         given = dict(zip(signature, slots))
-        attrs = {k: p.default for k, p in signature.items()
-                 if k not in given and p.default is not inspect.Parameter.empty}
-        attrs.update(step.fn.keywords if isinstance(step.fn, partial) else {})
-        spelled = spell(_Call(self.trace, {**given, "out": out}, attrs))
+        defaults = {k: p.default for k, p in signature.items()
+                    if k not in given and p.default is not inspect.Parameter.empty}
+        keywords = step.fn.keywords if isinstance(step.fn, partial) else {}
+        spelled = spell(_Call(self.trace, {**given, "out": out}, {**defaults, **keywords},
+                              set(keywords)))
         if spelled is None:
             return None
         template, note = spelled if isinstance(spelled, tuple) else (spelled, spelled)

@@ -167,6 +167,9 @@ def test_source_keeps_the_general_linear_where_the_course_form_would_differ():
     source = compiled.source
     assert "import math" in source and "Z1 = _linear(X, W1, b1)" in source
     assert "dW1 = _rows(xp, dZ1).T @ _rows(xp, X)" in source and "Z3 = _linear(A2, W3)" in source
+    # the mean of all elements and its rule, 1 / m spread over the shape, at any shape
+    assert "loss = np.asarray(np.mean(mul))" in source
+    assert "dmul = np.broadcast_to(dloss * (1 / 18), (2, 3, 3))" in source
     _assert_source_replays_bit_for_bit(model, compiled, X, T, weights)
     # a float64 bias on a float32 layer: _linear adds it in place, in float32
     model, compiled, X, T, weights = _compiled_mlp(np.float32, bias1_dtype=np.float64)
