@@ -174,10 +174,12 @@ class _Recorder:
             self.alive.append(tensor)
         self.array_slot[id(array)] = slot
         self.alive.append(array)
-        self._note_dtype(slot, array)
+        self._note_array(slot, array)
         return slot
 
-    def _note_dtype(self, slot: int, value: Any) -> None:
+    def _note_array(self, slot: int, value: Any) -> None:
+        """Note what the replay (a float array's dtype) and step.source (every array's shape)
+        may rely on: the same on every replay, whose inputs match the trace's signature."""
         if isinstance(value, np.ndarray):
             self.trace.shapes[slot] = value.shape
         # arrays only: with a 0-d value numpy computes in scalar math, where a Python number
@@ -198,7 +200,7 @@ class _Recorder:
                     self.snapshots.append((value, value.data, np.array(value.data, copy=True)))
                     self.array_slot[id(value.data)] = slot
                     self.alive.append(value.data)
-                    self._note_dtype(slot, value.data)
+                    self._note_array(slot, value.data)
                 self.tensor_slot[id(value)] = slot
                 self.alive.append(value)
             return slot
@@ -292,7 +294,7 @@ class _Recorder:
             steps.append(Step(kind, fn, ins, out, **info))
             steps[-1].dynamic = dynamic or {}
             values[out] = (call or fn)(*arrays)
-            self._note_dtype(out, values[out])
+            self._note_array(out, values[out])
             return out
 
         def value(slot: int) -> Any:
