@@ -119,6 +119,7 @@ class Trace:
         self.n_slots = 0
         self.constants: dict[int, Any] = {}  # slot -> value fixed at trace time
         self.dtypes: dict[int, np.dtype] = {}  # slot -> dtype of its float array at trace time
+        self.shapes: dict[int, tuple] = {}  # slot -> shape of its array at trace time (.source)
         self.inputs: list[tuple[int, int]] = []  # (slot, argument index)
         self.externals: list[tuple[int, Tensor]] = []  # (slot, tensor read at replay: parameters)
         self.leaf_args: dict[int, int] = {}  # id(input tensor) -> argument index
@@ -164,6 +165,7 @@ class _Recorder:
                 self.array_slot[id(a)] = slot
                 self.alive.append(a)
                 trace.inputs.append((slot, k))
+                trace.shapes[slot] = a.shape
 
     def _bind(self, tensor: Tensor | None, array: Any) -> int:
         slot = self.trace.new_slot()
@@ -172,10 +174,14 @@ class _Recorder:
             self.alive.append(tensor)
         self.array_slot[id(array)] = slot
         self.alive.append(array)
-        self._note_dtype(slot, array)
+        self._note_array(slot, array)
         return slot
 
-    def _note_dtype(self, slot: int, value: Any) -> None:
+    def _note_array(self, slot: int, value: Any) -> None:
+        """Note what the replay (a float array's dtype) and step.source (every array's shape)
+        may rely on: the same on every replay, whose inputs match the trace's signature."""
+        if isinstance(value, np.ndarray):
+            self.trace.shapes[slot] = value.shape
         # arrays only: with a 0-d value numpy computes in scalar math, where a Python number
         # is the fast operand
         if isinstance(value, np.ndarray) and value.ndim and value.dtype.kind == "f":
@@ -194,7 +200,7 @@ class _Recorder:
                     self.snapshots.append((value, value.data, np.array(value.data, copy=True)))
                     self.array_slot[id(value.data)] = slot
                     self.alive.append(value.data)
-                    self._note_dtype(slot, value.data)
+                    self._note_array(slot, value.data)
                 self.tensor_slot[id(value)] = slot
                 self.alive.append(value)
             return slot
@@ -288,7 +294,7 @@ class _Recorder:
             steps.append(Step(kind, fn, ins, out, **info))
             steps[-1].dynamic = dynamic or {}
             values[out] = (call or fn)(*arrays)
-            self._note_dtype(out, values[out])
+            self._note_array(out, values[out])
             return out
 
         def value(slot: int) -> Any:

@@ -3,10 +3,13 @@
 One line per recorded operation, forward then backward, named in the course's notation where the
 modules are known (Linear layer l makes Z{l}, the activation after it A{l}, dropout's mask D{l};
 parameters are W{l}, b{l}; the gradient of V is dV), each with a comment naming the autonet op
-(and, in backward, the rule). Rules written as one-line lambdas are inlined with their arguments
+(and, in backward, the rule). The common layers are written as the course writes them where the
+shapes seen at trace time make that the same computation (see _READABLE: Z = X @ W.T + b,
+dA = dZ @ W, dW = dZ.T @ A, db = dZ.sum(axis=0), dZ = dA * (Z > 0), the softmax minus the
+one-hot targets); rules written as one-line lambdas are inlined with their arguments
 substituted; other forwards and rules (and the helpers they call) are copied in as functions.
 Executed on its own, with only numpy imported, the function returns fn's outputs and the
-gradient of every leaf, computed by the same numpy calls as the replay.
+gradient of every leaf, the same values as the replay computes, bit for bit.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import ast
 import dis
 import inspect
+import math
 import textwrap
 import types
 from functools import partial
@@ -25,6 +29,7 @@ from autonet.autograd import compile as compile_module
 from autonet.autograd.inline import lambda_node as _lambda_node
 from autonet.nn.activations import Activation
 from autonet.nn.layers import Dropout, Linear
+from autonet.ops import elementwise, fused, reduce
 from autonet.ops.namespace import NUMPY
 from autonet.tensor import Tensor
 
@@ -33,6 +38,112 @@ _STAND_INS = {"as_array": "def as_array(x):\n    return x\n"}
 
 _OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
               np.matmul: "@", np.power: "**"}
+
+
+class _Call:
+    """What a readable spelling may ask of a recorded call: its parameters' values at trace
+    time (by parameter name; ``out`` is the result), its attributes (defaults included) and
+    the names of those it was given."""
+
+    def __init__(self, trace: Any, slots: dict[str, int], attrs: dict[str, Any],
+                 keywords: set[str]) -> None:
+        self.trace, self.slots, self.attrs, self.keywords = trace, slots, attrs, keywords
+
+    def ndim(self, param: str) -> int | None:
+        shape = self.trace.shapes.get(self.slots.get(param))
+        return None if shape is None else len(shape)
+
+    def shape(self, param: str) -> tuple | None:
+        return self.trace.shapes.get(self.slots.get(param))
+
+    def dtype(self, param: str) -> np.dtype | None:
+        return self.trace.dtypes.get(self.slots.get(param))
+
+    def is_none(self, param: str) -> bool:
+        slot = self.slots.get(param)
+        return slot in self.trace.constants and self.trace.constants[slot] is None
+
+
+def _linear_forward(call: _Call) -> str | None:
+    # _linear on 2-D x is np.matmul(x, w.T), then out += b, which keeps the product's dtype
+    if call.ndim("x") != 2 or call.keywords:
+        return None
+    if "b" not in call.slots:
+        return "x @ w.T"
+    return "x @ w.T + b" if call.dtype("b") is not None and call.dtype("b") == call.dtype("out") \
+        else None
+
+
+def _when_2d(template: str, *params: str) -> Any:
+    return lambda call: template if not call.keywords and all(
+        call.ndim(p) == 2 for p in params) else None
+
+
+def _cross_entropy_grad(call: _Call) -> tuple[str, str] | None:
+    """(softmax(logits) - Y) / m, for class indices without weights or smoothing. The rule's
+    softmax shifts each row by logits[rows, argmax], the row's max (the same element, up to
+    the sign of a zero, which changes no exp), and subtracts 1 at the targets (x - 0 is x).
+    An ignored target (never a class: cross_entropy checks) has a row of zeros in Y, and the
+    mask gives its row the rule's 0 (soft * 0 - 0) and every other row soft - Y times 1."""
+    a = call.attrs
+    if call.keywords - {"weight", "label_smoothing", "ignore_index", "mean"} or \
+            a.get("weight") is not None or a.get("label_smoothing") or not call.is_none("y") or \
+            call.ndim("logits") != 2 or call.ndim("target") != 1:
+        return None
+    n, c = call.shape("logits")
+    ignore = a.get("ignore_index")
+    if not isinstance(ignore, int) or 0 <= ignore < c or not isinstance(a.get("mean"), bool):
+        return None
+    scale = f"(g * (1 / {max(n, 1)}))" if a["mean"] else "g[:, None]"  # rule: g * (1.0 / n)
+    note = "(softmax - one-hot targets) * g / m" if a["mean"] else \
+        "(softmax - one-hot targets) * g"
+    return (f"(_softmax(logits) - _one_hot(target, {c})) * (target != {ignore})[:, None] * "
+            f"{scale}", note + ", 0 for an ignored target")
+
+
+def _full_mean(template: str, param: str) -> Any:
+    # the mean of all elements: np.mean(a) is np.mean(a, axis=None, keepdims=False), and its
+    # rule spreads g * (1.0 / m) over x's shape (1 / m: the same Python float)
+    def spell(call: _Call) -> str | None:
+        shape = call.shape(param)
+        a = call.attrs
+        if call.keywords - {"axis", "keepdims"} or a.get("axis") is not None or \
+                a.get("keepdims") is not False or shape is None:
+            return None
+        return template.format(m=max(math.prod(shape), 1), shape=shape)
+    return spell
+
+
+# The course's spelling of a forward or rule, used where the shapes and attributes seen at trace
+# time make it compute the very values the function computes: fn -> (call -> template or None),
+# the template an expression of fn's parameter names (or (template, what the comment says)).
+# On 2-D arrays _rows(xp, a) is a and _column_sums is np.add.reduce(g, axis=0), what
+# g.sum(axis=0) runs; relu's rule is relu_backward(g, x): g times its mask written as 1.0 and
+# 0.0, the values g * (x > 0) casts the booleans to.
+_READABLE = {
+    fused._linear: _linear_forward,
+    fused._linear_grad_x: _when_2d("g @ w", "g"),
+    fused.linear.rule(1): _when_2d("g.T @ x", "g", "x"),
+    fused.linear.rule(2): _when_2d("g.sum(axis=0)", "g"),
+    elementwise._relu_grad: lambda call: None if call.keywords else "g * (x > 0)",
+    fused._softmax_cross_entropy_grad: _cross_entropy_grad,
+    np.mean: _full_mean("np.mean(a)", "a"),
+    reduce.mean_row.rule(0): _full_mean("np.broadcast_to(g * (1 / {m}), {shape})", "x"),
+}
+
+# the helpers the spellings call, copied into the source where used
+_READABLE_HELPERS = {
+    "_softmax": '''def _softmax(Z):
+    """Each row's softmax, its exponentials shifted by the row's largest value (no overflow)."""
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+''',
+    "_one_hot": '''def _one_hot(y, classes):
+    """Y: row i is True in column y[i], False elsewhere (a float minus True or False is x - 1
+    or x - 0)."""
+    return np.arange(classes) == y[:, None]
+''',
+}
 
 
 def write_source(trace: Any, arg_names: list[str] | None = None) -> str:
@@ -44,7 +155,7 @@ class _Writer:
     def __init__(self, trace: Any, arg_names: list[str] | None) -> None:
         self.trace = trace
         self.names: dict[int, str] = {}
-        self.used: set[str] = {"np", "rng", "xp"}
+        self.used: set[str] = {"np", "rng", "xp", *_READABLE_HELPERS}
         self.helpers: dict[str, str] = {}  # name -> source of copied functions
         self.xp_names: set[str] = set()
         self.lines: list[str] = []
@@ -149,7 +260,8 @@ class _Writer:
         ins = [self.value(s) for s in step.ins]
         forward = step.op.forward
         attrs = {**(step.detail or {}), **self.dynamic_attrs(step)}
-        text = self.call_text(forward, ins, attrs, rule=False)
+        readable = self.readable(forward, step, step.ins, step.out)
+        text = readable[0] if readable else self.call_text(forward, ins, attrs, rule=False)
         if step.scalar:
             text = f"np.asarray({text})"
         return f"{out} = {text}  # {step.op.name}"
@@ -196,9 +308,42 @@ class _Writer:
         target = step.ins[2 + step.detail]
         base = "d" + self.value(target) if target in self.names else f"d_{step.op.name}"
         out = self.names[step.out] = self.unique(base)
-        text = self.call_text(rule, ["xp", g, y, *inputs], attrs, rule=True)
-        return f"{out} = {text}  # {step.op.name} backward for input {step.detail}: " \
-               f"{_rule_text(rule)}"
+        readable = self.readable(rule, step, (None, *step.ins), step.out)
+        if readable:
+            text, rule_text = readable
+        else:
+            text = self.call_text(rule, ["xp", g, y, *inputs], attrs, rule=True)
+            rule_text = _rule_text(rule)
+        return f"{out} = {text}  # {step.op.name} backward for input {step.detail}: {rule_text}"
+
+    def readable(self, fn: Any, step: Any, slots: tuple, out: int) -> tuple[str, str] | None:
+        """(the line's expression, what its comment says) in the course's spelling (see
+        _READABLE), or None. ``slots``: the values of fn's parameters (None for a rule's xp)."""
+        spell = _READABLE.get(fn)
+        if spell is None or step.dynamic:
+            return None
+        signature = inspect.signature(fn).parameters
+        given = dict(zip(signature, slots))
+        defaults = {k: p.default for k, p in signature.items()
+                    if k not in given and p.default is not inspect.Parameter.empty}
+        keywords = step.fn.keywords if isinstance(step.fn, partial) else {}
+        spelled = spell(_Call(self.trace, {**given, "out": out}, {**defaults, **keywords},
+                              set(keywords)))
+        if spelled is None:
+            return None
+        template, note = spelled if isinstance(spelled, tuple) else (spelled, spelled)
+        values = {p: ast.parse(self.value(slot), mode="eval").body
+                  for p, slot in given.items() if slot is not None}
+        helpers = self.helpers
+
+        class Substitute(ast.NodeTransformer):
+            def visit_Name(self, node: ast.Name) -> ast.AST:
+                if node.id in _READABLE_HELPERS:
+                    helpers.setdefault(node.id, _READABLE_HELPERS[node.id])
+                return values.get(node.id, node)
+
+        expression = Substitute().visit(ast.parse(template, mode="eval").body)
+        return ast.unparse(expression), note
 
     def dynamic_attrs(self, step: Any) -> dict[str, Any]:
         """The attributes made of traced values (an index tensor), spelled by their names."""
@@ -287,8 +432,9 @@ class _Writer:
                 self.function_text(value)
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 self.helpers.setdefault(name, f"{name} = {value!r}\n")
-            elif isinstance(value, types.ModuleType) and value.__name__ == "builtins":
-                self.imports.add("import builtins")
+            elif isinstance(value, types.ModuleType) and value.__name__ == name and \
+                    not name.startswith("autonet"):  # math, builtins (numpy is imported as np)
+                self.imports.add(f"import {name}")
         for const in fn.__code__.co_consts:
             if isinstance(const, types.CodeType):
                 for name in _global_names(const):

@@ -94,3 +94,85 @@ def test_source_comments_name_the_op_and_its_rule():
 def test_source_before_the_first_call_says_what_to_do():
     with pytest.raises(RuntimeError, match="call the compiled function once first"):
         _ = an.compile(lambda x: x).source
+
+
+def _compiled_mlp(dtype, reduction="mean", bias=True, x_shape=(9, 4), bias1_dtype=None):
+    an.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 5), nn.Tanh(),
+                          nn.Linear(5, 3, bias=bias))
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
+    if bias1_dtype is not None:
+        model[0].bias.data = model[0].bias.data.astype(bias1_dtype)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal(x_shape).astype(dtype)
+    weights = np.linspace(-1, 2, x_shape[0]).astype(dtype)
+    T = rng.integers(0, 3, x_shape[0])
+
+    def step(X, T, weights):
+        logits = model(X)
+        if len(x_shape) > 2:
+            loss = (logits * logits).mean()
+        elif reduction == "none":
+            loss = (nn.functional.cross_entropy(logits, T, reduction="none") * weights).sum()
+        else:
+            loss = nn.functional.cross_entropy(logits, T)
+        loss.backward()
+        return loss
+
+    compiled = an.compile(step)
+    compiled(an.tensor(X), T, an.tensor(weights))
+    return model, compiled, X, T, weights
+
+
+def _assert_source_replays_bit_for_bit(model, compiled, X, T, weights):
+    model.zero_grad()
+    loss = compiled(an.tensor(X), T, an.tensor(weights))
+    params = [p.data for p in model.parameters()]
+    out, grads = _run_source(compiled.source, X, T, weights, *params)
+    assert out.dtype == loss.dtype and out.tobytes() == loss.data.tobytes()
+    names = ["W1", "b1", "W2", "b2", "W3", "b3"][:len(params)]
+    for name, p in zip(names, model.parameters()):
+        assert grads[name].dtype == p.grad.dtype and grads[name].tobytes() == p.grad.tobytes(), \
+            name
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_source_writes_the_common_layers_as_the_course_does(dtype):
+    model, compiled, X, T, weights = _compiled_mlp(dtype)
+    lines = [line.split("  #")[0].strip() for line in compiled.source.splitlines()]
+    for line in ["Z1 = X @ W1.T + b1", "A1 = np.maximum(Z1, 0)", "Z3 = A2 @ W3.T + b3",
+                 "dZ3 = (_softmax(Z3) - _one_hot(T, 3)) * (T != -100)[:, None] * "
+                 "(dloss * (1 / 9))",
+                 "dA2 = dZ3 @ W3", "dW3 = dZ3.T @ A2", "db3 = dZ3.sum(axis=0)",
+                 "dZ2 = dA2 * (1 - A2 * A2)", "dZ1 = dA1 * (Z1 > 0)", "dW1 = dZ1.T @ X"]:
+        assert line in lines
+    assert "_linear" not in compiled.source and "_rows" not in compiled.source
+    _assert_source_replays_bit_for_bit(model, compiled, X, T, weights)
+
+
+def test_source_of_cross_entropy_masks_ignored_targets_as_the_rule_does():
+    # traced on ordinary targets, replayed on a batch with ignored ones (the rule's weighted form)
+    for reduction in ("mean", "none"):
+        model, compiled, X, T, weights = _compiled_mlp(np.float32, reduction)
+        T = T.copy()
+        T[[1, 4]] = -100
+        _assert_source_replays_bit_for_bit(model, compiled, X, T, weights)
+    assert "dZ3 = (_softmax(Z3) - _one_hot(T, 3)) * (T != -100)[:, None] * " \
+           "dsoftmax_cross_entropy[:, None]" in compiled.source
+
+
+def test_source_keeps_the_general_linear_where_the_course_form_would_differ():
+    model, compiled, X, T, weights = _compiled_mlp(np.float32, bias=False, x_shape=(2, 3, 4))
+    source = compiled.source
+    assert "import math" in source and "Z1 = _linear(X, W1, b1)" in source
+    assert "dW1 = _rows(xp, dZ1).T @ _rows(xp, X)" in source and "Z3 = _linear(A2, W3)" in source
+    # the mean of all elements and its rule, 1 / m spread over the shape, at any shape
+    assert "loss = np.asarray(np.mean(mul))" in source
+    assert "dmul = np.broadcast_to(dloss * (1 / 18), (2, 3, 3))" in source
+    _assert_source_replays_bit_for_bit(model, compiled, X, T, weights)
+    # a float64 bias on a float32 layer: _linear adds it in place, in float32
+    model, compiled, X, T, weights = _compiled_mlp(np.float32, bias1_dtype=np.float64)
+    assert "Z1 = _linear(X, W1, b1)" in compiled.source and "Z3 = A2 @ W3.T + b3" in \
+        compiled.source
+    _assert_source_replays_bit_for_bit(model, compiled, X, T, weights)
