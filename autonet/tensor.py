@@ -476,6 +476,14 @@ class Tensor:
         """The number of dimensions (``.ndim`` in numpy's spelling)."""
         return self.data.ndim
 
+    def expand(self, *sizes: Any) -> Tensor:
+        """PyTorch's broadcast to ``sizes``, -1 keeping an axis: ``t.expand(3, -1)``."""
+        return ops.expand(self, *sizes)
+
+    def expand_as(self, other: Any) -> Tensor:
+        """``t.expand(other.shape)``: broadcast to the shape of ``other``."""
+        return ops.expand(self, np.shape(as_array(other)))
+
     def clone(self) -> Tensor:
         """A copy of the values that stays on the graph (gradients flow back to self)."""
         return ops.clone(self)

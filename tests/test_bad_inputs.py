@@ -553,6 +553,13 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     # integer arguments that used to be truncated by int() or failed inside numpy
     ("tile 2.5", lambda: an.tile(an.ones(2), 2.5), TypeError, ("tile", "reps", "2.5")),
     ("roll shift 1.5", lambda: an.roll(an.ones(3), 1.5, 0), TypeError, ("roll", "shift", "1.5")),
+    ("expand to a smaller rank", lambda: an.ones((2, 3)).expand(3), ValueError,
+     ("expand", "(2, 3)", "(3,)")),
+    ("expand a size that is not 1", lambda: an.ones((2, 3)).expand(4, 3), ValueError,
+     ("expand", "(2, 3)", "(4, 3)")),
+    ("expand -1 on a new axis", lambda: an.ones(3).expand(-1, 3), ValueError,
+     ("expand", "-1", "new axis")),
+    ("expand by 2.5", lambda: an.ones(3).expand(2.5), TypeError, ("expand", "2.5")),
     ("scatter_add of a string", lambda: an.scatter_add("a", np.array([0]), (3,)), TypeError,
      ("scatter_add", "'a'")),
     ("repeat 2.5", lambda: an.repeat(an.ones(3), 2.5), TypeError, ("repeat", "repeats", "2.5")),

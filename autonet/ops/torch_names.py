@@ -1,7 +1,8 @@
 """PyTorch's function names for ops autonet spells numpy's way: ``an.clamp`` (clip), ``an.mm``
-(matmul of two 2-D tensors), ``an.permute`` (transpose with axes) and ``an.clone`` (a copy on the
-graph). Each is the op it names, so its gradient is that op's; the Tensor methods of the same
-names call these."""
+(matmul of two 2-D tensors), ``an.permute`` (transpose with axes), ``an.clone`` (a copy on the
+graph), ``an.expand`` (broadcast_to, -1 keeping a size) and ``an.outer`` (numpy's name too). Each
+is the op it names (or a product of reshaped inputs), so its gradient is that op's; the Tensor
+methods of the same names call these."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from autonet.ops.elementwise import astype, clip
+from autonet.ops.elementwise import astype, clip, mul
 from autonet.ops.linalg import matmul
 from autonet.ops.primitive import as_array
 from autonet.ops.registry import composite
-from autonet.ops.shape import transpose
+from autonet.ops.shape import broadcast_to, reshape, transpose
 from autonet.tensor import Tensor
 
 
@@ -46,3 +47,35 @@ def permute(x: Any, *dims: Any) -> Tensor:
 def clone(x: Any) -> Tensor:
     """A copy of the values that stays on the graph (gradients flow back to ``x``)."""
     return astype(x, dtype=as_array(x).dtype)
+
+
+@composite
+def expand(x: Any, *sizes: Any) -> Tensor:
+    """PyTorch's ``t.expand(3, -1)``: ``broadcast_to`` with -1 keeping the size of that axis; new
+    axes go in front. ``(1, 4)`` expanded to ``(3, -1)`` is ``(3, 4)``; the gradient sums back."""
+    if len(sizes) == 1 and isinstance(sizes[0], Sequence | np.ndarray):
+        sizes = tuple(sizes[0])
+    shape = np.shape(as_array(x))
+    new = len(sizes) - len(shape)
+    target = []
+    for i, size in enumerate(sizes):
+        if isinstance(size, bool) or not isinstance(size, int | np.integer):
+            raise TypeError(f"expand: sizes must be integers, got {size!r} at position {i}")
+        old = shape[i - new] if i >= new else None
+        if size == -1 and old is None:
+            raise ValueError(f"expand: -1 at position {i} is a new axis of sizes {tuple(sizes)} "
+                             f"for shape {shape}; give new axes their size")
+        size = old if size == -1 else int(size)
+        if new < 0 or size < 0 or (old is not None and old not in (1, size)):
+            raise ValueError(f"expand: a tensor of shape {shape} cannot expand to {tuple(sizes)}: "
+                             "give one size per axis (new axes in front), each equal to the "
+                             "axis's size, or any size where the axis has size 1 (-1 keeps one)")
+        target.append(size)
+    return broadcast_to(x, tuple(target))
+
+
+@composite
+def outer(a: Any, b: Any) -> Tensor:
+    """a (n,) and b (m,) -> (n, m) with entries a_i b_j, as np.outer and torch.outer (inputs of
+    other shapes are flattened first, as numpy does)."""
+    return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))

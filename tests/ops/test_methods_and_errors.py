@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autonet as an
 
@@ -46,6 +49,11 @@ METHODS = [
     ("vstack", lambda t: an.vstack([t[0], t[1]]), np.vstack([A[0], A[1]])),
     ("hstack", lambda t: an.hstack([t, t]), np.hstack([A, A])),
     ("dot", lambda t: an.dot(t, an.tensor(B.T)), A @ B.T),
+    ("expand", lambda t: t[:1].expand(3, -1), np.broadcast_to(A[:1], (3, 3))),
+    ("expand new axis", lambda t: an.expand(t, (2, 2, 3)), np.broadcast_to(A, (2, 2, 3))),
+    ("expand_as", lambda t: t[:, :1].expand_as(A), np.broadcast_to(A[:, :1], A.shape)),
+    ("outer", lambda t: an.outer(t[0], an.tensor(B[1])), np.outer(A[0], B[1])),
+    ("outer of matrices", lambda t: an.outer(t, an.tensor(B[0])), np.outer(A, B[0])),
 ]
 
 
@@ -125,3 +133,21 @@ def test_pytorch_pad_mode_names_are_numpy_modes(torch_mode, numpy_mode) -> None:
     widths = ((1, 2), (3, 0))
     got = an.tensor(A).pad(widths, mode=torch_mode)
     np.testing.assert_array_equal(got.data, np.pad(A, widths, mode=numpy_mode))
+
+
+@settings(max_examples=12, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3),
+       lead=st.integers(0, 2), seed=st.integers(0, 2**16))
+def test_expand_and_outer_gradients_match_central_differences(shape, lead, seed) -> None:
+    rng = np.random.default_rng(seed)
+    x = an.tensor(rng.standard_normal(shape), requires_grad=True)
+    sizes = tuple(rng.integers(1, 4, lead)) + tuple(
+        int(rng.integers(1, 4)) if n == 1 else (-1 if rng.random() < 0.5 else n) for n in shape)
+    expected = np.broadcast_to(x.data, tuple(n if s == -1 else s for s, n in
+                                             zip(sizes, (None,) * lead + shape)))
+    np.testing.assert_array_equal(x.expand(*sizes).data, expected)
+    weights = an.tensor(rng.standard_normal(expected.shape))
+    an.gradcheck(lambda t: (t.expand(*sizes) * weights).sum(), [x])
+    y = an.tensor(rng.standard_normal(shape[::-1]), requires_grad=True)
+    np.testing.assert_allclose(an.outer(x, y).data, np.outer(x.data, y.data), rtol=1e-12)
+    an.gradcheck(lambda a, b: an.outer(a, b), [x, y])
