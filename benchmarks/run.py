@@ -13,13 +13,14 @@
     backpropagation through time by hand, gradients checked equal first;
 (f) a chain of 20,000 ops on 0-d float64 tensors plus backward, against the same chain on plain
     Python floats with a hand-written backward (the cost of the engine when numpy does nothing).
-PyTorch (CPU) is timed on (a), (d) and (e) too when it is installed.
+PyTorch (CPU) is timed on (a), (d) and (e) too when it is installed. The ratios of (a) and (c)-(f)
+are the median over alternating rounds of each round's ratio (benchmarks/mlp_step.py:
+_time_steps); the us/op and ms figures are the best times.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import subprocess
 import sys
@@ -31,21 +32,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import autonet as an  # noqa: E402
+from benchmarks.mlp_step import _time_steps  # noqa: E402  (the paired rounds of every benchmark)
 
 CHAIN = 200
 SHAPE = (16, 16)
 SCALAR_CHAIN = 20_000
-
-
-def best_of(fn, repeats: int) -> float:
-    """Smallest wall time of ``repeats`` runs (the least disturbed by the rest of the machine)."""
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _inputs(seed: int = 0):
@@ -125,23 +116,27 @@ def bench_chain(repeats: int) -> None:
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
     for got, want in zip(chain_compiled(x, w, b), ours):
         np.testing.assert_array_equal(got, want)
-    t_an = best_of(lambda: chain_autonet(x, w, b), repeats)
-    t_np = best_of(lambda: chain_numpy(x, w, b), repeats)
-    t_co = best_of(lambda: chain_compiled(x, w, b), repeats)
-    print(f"(a) chain of {CHAIN} elementwise ops on {SHAPE} float32, forward + backward")
-    print(f"    numpy hand-written : {t_np / CHAIN * 1e6:7.2f} us/op")
-    print(f"    autonet            : {t_an / CHAIN * 1e6:7.2f} us/op   ratio {t_an / t_np:.2f}x "
-          f"(target <= 2.5x)")
-    print(f"    autonet compiled   : {t_co / CHAIN * 1e6:7.2f} us/op   ratio {t_co / t_np:.2f}x "
-          f"(target <= 1.3x)")
+    steps = [lambda: chain_numpy(x, w, b), lambda: chain_autonet(x, w, b),
+             lambda: chain_compiled(x, w, b)]
     try:
         import torch  # noqa: F401
     except ImportError:
+        torch = None
+    else:
+        steps.append(lambda: chain_torch(x, w, b))
+    best, ratios = _time_steps(steps, repeats)
+    per_op = [t / CHAIN * 1e6 for t in best]
+    print(f"(a) chain of {CHAIN} elementwise ops on {SHAPE} float32, forward + backward "
+          f"(ratios: median of {repeats} paired rounds)")
+    print(f"    numpy hand-written : {per_op[0]:7.2f} us/op")
+    print(f"    autonet            : {per_op[1]:7.2f} us/op   ratio {ratios[1]:.2f}x "
+          f"(target <= 2.5x)")
+    print(f"    autonet compiled   : {per_op[2]:7.2f} us/op   ratio {ratios[2]:.2f}x "
+          f"(target <= 1.3x)")
+    if torch is None:
         print("    pytorch            :  not installed")
     else:
-        t_torch = best_of(lambda: chain_torch(x, w, b), repeats)
-        print(f"    pytorch (CPU)      : {t_torch / CHAIN * 1e6:7.2f} us/op   ratio "
-              f"{t_torch / t_np:.2f}x")
+        print(f"    pytorch (CPU)      : {per_op[3]:7.2f} us/op   ratio {ratios[3]:.2f}x")
 
 
 def bench_depth(repeats: int) -> None:
@@ -234,16 +229,18 @@ def bench_scalar_chain(repeats: int) -> None:
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
     for got, want in zip(scalar_chain_compiled(*args), scalar_chain_autonet(*args)):
         np.testing.assert_array_equal(got, want)
-    runs = max(3, repeats // 5)
-    t_an = best_of(lambda: scalar_chain_autonet(*args), runs)
-    t_py = best_of(lambda: scalar_chain_python(*args), runs)
-    t_co = best_of(lambda: scalar_chain_compiled(*args), runs)
-    print(f"(f) chain of {SCALAR_CHAIN:,} ops on 0-d float64, forward + backward")
-    print(f"    python floats      : {t_py / SCALAR_CHAIN * 1e6:7.3f} us/op")
-    print(f"    autonet            : {t_an / SCALAR_CHAIN * 1e6:7.3f} us/op   ratio "
-          f"{t_an / t_py:.1f}x (target <= 40x)")
-    print(f"    autonet compiled   : {t_co / SCALAR_CHAIN * 1e6:7.3f} us/op   ratio "
-          f"{t_co / t_py:.1f}x (target <= 15x)")
+    runs = max(5, repeats // 3)
+    best, ratios = _time_steps([lambda: scalar_chain_python(*args),
+                                lambda: scalar_chain_autonet(*args),
+                                lambda: scalar_chain_compiled(*args)], runs)
+    per_op = [t / SCALAR_CHAIN * 1e6 for t in best]
+    print(f"(f) chain of {SCALAR_CHAIN:,} ops on 0-d float64, forward + backward "
+          f"(ratios: median of {runs} paired rounds)")
+    print(f"    python floats      : {per_op[0]:7.3f} us/op")
+    print(f"    autonet            : {per_op[1]:7.3f} us/op   ratio {ratios[1]:.1f}x "
+          "(target <= 40x)")
+    print(f"    autonet compiled   : {per_op[2]:7.3f} us/op   ratio {ratios[2]:.1f}x "
+          "(target <= 15x)")
 
 
 def main(argv: list[str] | None = None) -> int:
