@@ -275,6 +275,12 @@ class _Recorder:
         slot = self._bind(None, out)
         self.trace.steps.append(Step("sample", draw, args, slot, draw, None, grad_mode.scope))
 
+    def on_copy(self, copy: Tensor, source: Any) -> None:
+        """``copy`` was made from the values of ``source`` (no op records that): the replay
+        reads them where it reads ``source`` (that call's input, a parameter's current data)."""
+        if isinstance(source, Tensor | np.ndarray):
+            self._bind(copy, copy.data, self.ref(source))
+
     def on_read(self, tensor: Tensor, what: str) -> None:
         if id(tensor) in self.tensor_slot:
             raise CompileError(

@@ -206,3 +206,20 @@ def test_a_gradient_read_into_python_is_refused():
     w = an.tensor(np.ones(3), requires_grad=True)
     with pytest.raises(CompileError, match=r"reads a traced value"):
         an.compile(lambda x: an.grad((x * w).sum(), w)[0].sum().item())(an.tensor(np.ones(3)))
+
+
+def test_vjp_of_inputs_that_do_not_require_grad():
+    """an.vjp copies such inputs into new leaves; the replay reads each call's values."""
+    scale = an.tensor(np.full(4, 0.5))  # read at every call, as a parameter is
+
+    def step(x, v):
+        out, (gx, gs) = an.vjp(lambda a, s: an.sin(a) * a * s, [x, scale], v)
+        return out.detach(), gx, gs
+
+    rng = np.random.default_rng(7)
+    compiled = an.compile(step)
+    for _ in range(3):
+        x, v = an.tensor(rng.standard_normal(4)), rng.standard_normal(4)
+        assert _same(_arrays(compiled(x, v)), _arrays(step(x, v)))
+        scale.data = scale.data + 1.0
+    assert compiled.replays == 2
