@@ -1022,6 +1022,10 @@ class Compiled:
         """The last trace as a standalone numpy function in the course's notation."""
         if writers.source is None:
             raise RuntimeError("compile: import autonet.nn to write the source")
+        if any(step.kind == "grad" for step in self.trace.steps):
+            # its writer puts every backward line after every forward line and knows no 'grad'
+            raise RuntimeError("compile: .source is not written for a function that calls "
+                               "an.grad (or an.vjp) yet; read .replay_code instead")
         try:
             names = list(inspect.signature(self.fn).parameters)
         except (TypeError, ValueError):

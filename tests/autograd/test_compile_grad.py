@@ -223,3 +223,25 @@ def test_vjp_of_inputs_that_do_not_require_grad():
         assert _same(_arrays(compiled(x, v)), _arrays(step(x, v)))
         scale.data = scale.data + 1.0
     assert compiled.replays == 2
+
+
+def test_source_of_an_an_grad_trace_says_it_is_not_written_yet():
+    w = an.tensor(np.ones(3), requires_grad=True)
+    compiled = an.compile(lambda x: an.grad((x * w).sum(), w)[0])
+    compiled(an.tensor(np.ones(3)))
+    with pytest.raises(RuntimeError, match=r"\.source is not written .* an.grad"):
+        _ = compiled.source
+    assert "def replay" in compiled.replay_code
+
+
+def test_the_output_itself_as_target_with_grad_outputs():
+    """an.grad(x, x, v) is v, copied: the replay returns a fresh array, not the caller's v."""
+    def step(x, v):
+        return an.grad(x, x, grad_outputs=v)[0]
+
+    compiled = an.compile(step)
+    for k in range(3):
+        v = np.full(3, float(k))
+        got = compiled(an.tensor(np.ones(3), requires_grad=True), v)
+        assert np.array_equal(got.data, v) and not np.shares_memory(got.data, v)
+    assert compiled.replays == 2
