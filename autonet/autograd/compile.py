@@ -167,8 +167,10 @@ class _Recorder:
                 trace.inputs.append((slot, k))
                 trace.shapes[slot] = a.shape
 
-    def _bind(self, tensor: Tensor | None, array: Any) -> int:
-        slot = self.trace.new_slot()
+    def _bind(self, tensor: Tensor | None, array: Any, slot: int | None = None) -> int:
+        """Name ``array`` (and ``tensor``) by ``slot``, a new slot unless given."""
+        if slot is None:
+            slot = self.trace.new_slot()
         if tensor is not None:
             self.tensor_slot[id(tensor)] = slot
             self.alive.append(tensor)
@@ -273,6 +275,12 @@ class _Recorder:
         slot = self._bind(None, out)
         self.trace.steps.append(Step("sample", draw, args, slot, draw, None, grad_mode.scope))
 
+    def on_copy(self, copy: Tensor, source: Any) -> None:
+        """``copy`` was made from the values of ``source`` (no op records that): the replay
+        reads them where it reads ``source`` (that call's input, a parameter's current data)."""
+        if isinstance(source, Tensor | np.ndarray):
+            self._bind(copy, copy.data, self.ref(source))
+
     def on_read(self, tensor: Tensor, what: str) -> None:
         if id(tensor) in self.tensor_slot:
             raise CompileError(
@@ -283,101 +291,47 @@ class _Recorder:
 
     # ---- backward, as engine.run_backward + engine.backward do it ---------------------------
     def backward(self, roots: list, grads: list, retain_graph: bool) -> None:
-        steps = self.trace.steps
-        values: dict[int, Any] = {}  # slot -> array, for this backward's own slots
-        accumulated: dict[Any, int] = {}
-        owned: set = set()
-
-        def run(kind: str, fn: Any, ins: tuple, arrays: list, dynamic: dict | None = None,
-                call: Any = None, **info: Any) -> int:
-            out = self.trace.new_slot()
-            steps.append(Step(kind, fn, ins, out, **info))
-            steps[-1].dynamic = dynamic or {}
-            values[out] = (call or fn)(*arrays)
-            self._note_array(out, values[out])
-            return out
-
-        def value(slot: int) -> Any:
-            return values[slot] if slot in values else self._value_of(slot)
-
-        def accumulate(key: Any, slot: int, g: Any) -> None:
-            if key not in accumulated:
-                accumulated[key] = slot
-            elif key in owned:
-                accumulated[key] = run("add", _add_into, (accumulated[key], slot),
-                                       [value(accumulated[key]), g], op="accumulate")
-            else:
-                accumulated[key] = run("add", operator.add, (accumulated[key], slot),
-                                       [value(accumulated[key]), g], op="accumulate")
-                owned.add(key)
-
-        for root, grad in zip(roots, grads):
-            seed = engine._seed(root, grad, False)  # validates and raises as eager does
-            root_slot = self.ref(root)
-            if grad is None:
-                slot = run("seed", np.ones_like, (root_slot,), [root.data], op="seed")
-            else:
-                grad_slot = self.ref(grad)
-                fn = functools.partial(_seed_array, root.shape, root.dtype)
-                slot = run("seed", fn, (grad_slot,), [getattr(grad, "data", grad)], op="seed")
-            np.testing.assert_array_equal(values[slot], seed)
-            key = root._node if root._node is not None else root
-            accumulate(key, slot, values[slot])
-        order = engine.topological_order(r._node for r in roots if r._node is not None)
-        if engine.observers.on_backward_start is not None:
-            engine.observers.on_backward_start(order, retain_graph, True)
-        on_gradient = engine.observers.on_gradient
-        for node in order:
-            slot = accumulated.pop(node, None)
-            if node.retained is not None and node.retained() is not None:
-                raise CompileError("compile: retain_grad() inside a compiled function is not "
-                                   "supported; the replay makes no intermediate tensors")
-            owned.discard(node)
-            if slot is not None:
-                g = value(slot)
-                ins = self.node_ins[node]
-                # the replay runs forward, not keeping: y is the output or None, never a kept value
-                saves = node.primitive.saves_output
-                y = self.node_out[node] if saves else self.trace.constant(None)
-                attrs = node.attrs or {}
-                dynamic = self.node_dynamic.get(node, {})
-                static = {k: v for k, v in attrs.items() if k not in dynamic}
-                for i, parent in enumerate(node.parents):
-                    if parent is None:
-                        continue
-                    rule = node.primitive.rule(i)
-                    if rule is None:
-                        raise RuntimeError(
-                            f"backward: '{node.name}' has no gradient with respect to its input "
-                            f"{i}; pass that input as a constant (e.g. .detach()) instead")
-                    fn = functools.partial(rule, NUMPY, **static)
-                    gi_slot = run("backward", fn, (slot, y, *ins),
-                                  [g, node.out if saves else None, *node.inputs], dynamic,
-                                  functools.partial(rule, NUMPY, **attrs), op=node.primitive,
-                                  detail=i, scope=node.scope,
-                                  node_index=self.node_index.get(node))
-                    gi = values[gi_slot]
-                    if on_gradient is not None:
-                        on_gradient(node, i, gi)
-                    data = parent.data
-                    if gi.shape != data.shape or gi.dtype != data.dtype:
-                        fit = functools.partial(_fit_array, data.shape, data.dtype)
-                        gi_slot = run("fit", fit, (gi_slot,), [gi], op="fit",
-                                      detail=(gi.shape, gi.dtype))
-                        gi = values[gi_slot]
-                    key = parent if parent._node is None else parent._node
-                    fresh = key not in accumulated
-                    accumulate(key, gi_slot, gi)
-                    if fresh and gi is not g and type(gi) is np.ndarray and gi.base is None:
-                        owned.add(key)
-            if not retain_graph:
-                node.parents = node.inputs = node.attrs = node.out = None
-        for key, slot in accumulated.items():
+        """loss.backward(): every leaf's gradient added into its ``.grad`` (engine.backward)."""
+        recording = _Backward(self)
+        recording.propagate(roots, grads, retain_graph)
+        for key, slot in recording.accumulated.items():
             if isinstance(key, Tensor):
-                leaf = self._leaf_ref(key)
-                steps.append(Step("store", engine._store_grad, (leaf, slot), None,
-                                  detail=key in owned))
-                engine._store_grad(key, value(slot), key in owned)
+                owned = key in recording.owned
+                self.trace.steps.append(Step("store", engine._store_grad,
+                                             (self._leaf_ref(key), slot), None, detail=owned))
+                engine._store_grad(key, recording.value(slot), owned)
+
+    def run_backward(self, roots: list, grads: list, retain_graph: bool, create_graph: bool,
+                     targets: list | None) -> dict[Any, Tensor]:
+        """an.grad (and an.vjp): engine.run_backward with ``targets``, each target's gradient a
+        Tensor bound to a slot (an.grad returns Tensors as they are), so that every replay
+        computes it afresh; ``.grad`` is left alone, as in eager."""
+        if create_graph:
+            raise CompileError(
+                "compile: an.grad(..., create_graph=True) (and an.jvp / an.hvp, which use it) "
+                "inside a compiled function is not supported: the replay runs numpy arrays and "
+                "makes no graph, so its gradients could not be differentiated again. Use "
+                "create_graph=False, or do not compile this function")
+        if targets is None:
+            raise CompileError("compile: a backward inside a compiled function runs through "
+                               "loss.backward() or an.grad")
+        recording = _Backward(self)
+        recording.propagate(roots, grads, retain_graph, targets)
+        found: dict[Any, Tensor] = {}
+        for t in targets:
+            key = t._node if t._node is not None else t
+            slot = recording.found.get(key)
+            if slot is not None and key not in found:
+                found[key] = self._gradient_tensor(recording, slot, t.dtype)
+        return found
+
+    def _gradient_tensor(self, recording: _Backward, slot: int, dtype: np.dtype) -> Tensor:
+        """an.grad's result: a fresh array of the target's dtype (as functional.grad copies)."""
+        copy = functools.partial(np.array, dtype=dtype)
+        out = recording.run("grad", copy, (slot,), [recording.value(slot)], op="grad")
+        tensor = Tensor._wrap(recording.values[out])
+        self._bind(tensor, tensor.data, out)
+        return tensor
 
     def _leaf_ref(self, leaf: Tensor) -> tuple[str, Any]:
         if id(leaf) in self.trace.leaf_args:
@@ -428,6 +382,135 @@ class _Recorder:
         if isinstance(value, np.ndarray) and id(value) in self.array_slot:
             return ("array", self.array_slot[id(value)])
         return ("object", value)
+
+
+class _Backward:
+    """One backward being recorded, step by step as engine.run_backward takes them: each step is
+    appended to the trace and run at once on the traced call's arrays, so the trace goes on with
+    eager's values. Gradients are slots, keyed as the engine keys them (Node, or leaf Tensor)."""
+
+    def __init__(self, recorder: _Recorder) -> None:
+        self.recorder = recorder
+        self.values: dict[int, Any] = {}  # slot -> array, for this backward's own slots
+        self.accumulated: dict[Any, int] = {}
+        self.owned: set = set()  # keys whose array was made here (see engine.run_backward)
+        self.found: dict[Any, int | None] = {}  # with targets: target key -> gradient slot
+
+    def run(self, kind: str, fn: Any, ins: tuple, arrays: list, dynamic: dict | None = None,
+            call: Any = None, **info: Any) -> int:
+        recorder = self.recorder
+        out = recorder.trace.new_slot()
+        step = Step(kind, fn, ins, out, **info)
+        step.dynamic = dynamic or {}
+        recorder.trace.steps.append(step)
+        self.values[out] = (call or fn)(*arrays)
+        recorder._note_array(out, self.values[out])
+        return out
+
+    def value(self, slot: int) -> Any:
+        return self.values[slot] if slot in self.values else self.recorder._value_of(slot)
+
+    def accumulate(self, key: Any, slot: int, g: Any) -> None:
+        accumulated, owned = self.accumulated, self.owned
+        if key not in accumulated:
+            accumulated[key] = slot
+        elif key in owned:
+            accumulated[key] = self.run("add", _add_into, (accumulated[key], slot),
+                                        [self.value(accumulated[key]), g], op="accumulate")
+        else:
+            accumulated[key] = self.run("add", operator.add, (accumulated[key], slot),
+                                        [self.value(accumulated[key]), g], op="accumulate")
+            owned.add(key)
+
+    def propagate(self, roots: list, grads: list, retain_graph: bool,
+                  targets: list | None = None) -> None:
+        """engine.run_backward without create_graph: with ``targets``, only the nodes on a path
+        to them run, and ``found`` gets their gradients."""
+        self.seed(roots, grads)
+        order = engine.topological_order(r._node for r in roots if r._node is not None)
+        observers = engine.observers
+        if observers.on_backward_start is not None:
+            observers.on_backward_start(order, retain_graph, targets is None)
+        wanted = target_keys = None
+        if targets is not None:
+            wanted = engine._on_path_to(order, targets)
+            target_keys = {t._node if t._node is not None else t for t in targets}
+        for node in order:
+            slot = self.accumulated.pop(node, None)
+            if target_keys is not None:
+                if node in target_keys:
+                    self.found[node] = slot
+            elif node.retained is not None and node.retained() is not None:
+                raise CompileError("compile: retain_grad() inside a compiled function is not "
+                                   "supported; the replay makes no intermediate tensors")
+            self.owned.discard(node)
+            if slot is not None and (wanted is None or node in wanted):
+                self.rules(node, slot, wanted)
+            if not retain_graph:
+                node.parents = node.inputs = node.attrs = node.out = None
+        for t in targets or ():
+            if t._node is None and t in self.accumulated:
+                self.found[t] = self.accumulated[t]
+
+    def seed(self, roots: list, grads: list) -> None:
+        recorder = self.recorder
+        for root, grad in zip(roots, grads):
+            seed = engine._seed(root, grad, False)  # validates and raises as eager does
+            root_slot = recorder.ref(root)
+            if grad is None:
+                slot = self.run("seed", np.ones_like, (root_slot,), [root.data], op="seed")
+            else:
+                grad_slot = recorder.ref(grad)
+                fn = functools.partial(_seed_array, root.shape, root.dtype)
+                slot = self.run("seed", fn, (grad_slot,), [getattr(grad, "data", grad)],
+                                op="seed")
+            np.testing.assert_array_equal(self.values[slot], seed)
+            key = root._node if root._node is not None else root
+            self.accumulate(key, slot, self.values[slot])
+
+    def rules(self, node: Any, slot: int, wanted: set | None) -> None:
+        """The rules of ``node`` for each input (on a path to a target, given ``wanted``), their
+        results fitted to the input's shape and accumulated."""
+        recorder = self.recorder
+        g = self.value(slot)
+        ins = recorder.node_ins[node]
+        # the replay runs forward, not keeping: y is the output or None, never a kept value
+        saves = node.primitive.saves_output
+        y = recorder.node_out[node] if saves else recorder.trace.constant(None)
+        attrs = node.attrs or {}
+        dynamic = recorder.node_dynamic.get(node, {})
+        static = {k: v for k, v in attrs.items() if k not in dynamic}
+        on_gradient = engine.observers.on_gradient
+        for i, parent in enumerate(node.parents):
+            if parent is None:
+                continue
+            key = parent if parent._node is None else parent._node
+            if wanted is not None and key not in wanted:
+                continue
+            rule = node.primitive.rule(i)
+            if rule is None:
+                raise RuntimeError(
+                    f"backward: '{node.name}' has no gradient with respect to its input "
+                    f"{i}; pass that input as a constant (e.g. .detach()) instead")
+            fn = functools.partial(rule, NUMPY, **static)
+            gi_slot = self.run("backward", fn, (slot, y, *ins),
+                               [g, node.out if saves else None, *node.inputs], dynamic,
+                               functools.partial(rule, NUMPY, **attrs), op=node.primitive,
+                               detail=i, scope=node.scope,
+                               node_index=recorder.node_index.get(node))
+            gi = self.values[gi_slot]
+            if on_gradient is not None:
+                on_gradient(node, i, gi)
+            data = parent.data
+            if gi.shape != data.shape or gi.dtype != data.dtype:
+                fit = functools.partial(_fit_array, data.shape, data.dtype)
+                gi_slot = self.run("fit", fit, (gi_slot,), [gi], op="fit",
+                                   detail=(gi.shape, gi.dtype))
+                gi = self.values[gi_slot]
+            fresh = key not in self.accumulated
+            self.accumulate(key, gi_slot, gi)
+            if fresh and gi is not g and type(gi) is np.ndarray and gi.base is None:
+                self.owned.add(key)
 
 
 def _add_into(total: Any, g: Any) -> Any:
@@ -939,6 +1022,10 @@ class Compiled:
         """The last trace as a standalone numpy function in the course's notation."""
         if writers.source is None:
             raise RuntimeError("compile: import autonet.nn to write the source")
+        if any(step.kind == "grad" for step in self.trace.steps):
+            # its writer puts every backward line after every forward line and knows no 'grad'
+            raise RuntimeError("compile: .source is not written for a function that calls "
+                               "an.grad (or an.vjp) yet; read .replay_code instead")
         try:
             names = list(inspect.signature(self.fn).parameters)
         except (TypeError, ValueError):

@@ -42,7 +42,7 @@ class _Observers:
         self.on_gradient = None  # (node, input index, gradient) -> None
         # (nodes in backward order, retain_graph, accumulates: whether results go into .grad)
         self.on_backward_start = None
-        self.tracer = None  # an.compile while it records: runs backward() itself
+        self.tracer = None  # an.compile while it records: runs backward() and an.grad itself
 
 
 class _Running(threading.local):
@@ -119,10 +119,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     Returns the gradient of every leaf reached (keyed by the leaf Tensor) or, with ``targets``, of
     each target (keyed by the target's Node, or by the Tensor for leaf targets).
     """
-    if observers.tracer is not None:
-        raise RuntimeError("compile: an.grad / an.vjp inside a compiled function are not "
-                           "supported; call loss.backward() inside it and read .grad, or do not "
-                           "compile this function")
+    if observers.tracer is not None:  # an.compile records it (an.grad) or refuses it
+        return observers.tracer.run_backward(list(roots), list(grads), retain_graph,
+                                             create_graph, targets)
     accumulated, owned, order = _start(roots, grads, retain_graph, create_graph, targets is None)
     wanted = None
     results: dict[Any, Any] = {}

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autonet.autograd.engine import run_backward
+from autonet.autograd.engine import observers, run_backward
 from autonet.tensor import Tensor, as_array
 
 
@@ -118,4 +118,7 @@ def _check_fn(call: str, fn: Any) -> None:
 def _requiring_grad(x: Any) -> Tensor:
     if isinstance(x, Tensor) and x.requires_grad:
         return x
-    return Tensor(as_array(x), requires_grad=True)
+    leaf = Tensor(as_array(x), requires_grad=True)
+    if observers.tracer is not None:  # an.compile: in a replay, the copy holds that call's x
+        observers.tracer.on_copy(leaf, x)
+    return leaf
