@@ -92,16 +92,31 @@ def numeric(value: Any, call: str, name: str) -> Any:
                     f"({type(value).__name__}{'' if dtype is None else f' of dtype {dtype}'})")
 
 
-def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any) -> np.ndarray:
+def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any,
+             written: bool = False) -> np.ndarray:
     """``make()``, or a builtin MemoryError that names ``call`` and says the shape and the bytes
-    (numpy's names no call, and its type is numpy's own)."""
+    (numpy's names no call, and its type is numpy's own). ``written``: make() writes every
+    element (tile), so a result larger than the machine's memory is refused before it starts,
+    instead of after filling gigabytes of intermediates."""
+    nbytes = math.prod(shape) * dtype.itemsize
     try:
+        if written and nbytes > _memory_bytes():
+            raise MemoryError
         return make()
     except MemoryError:
-        nbytes = math.prod(shape) * dtype.itemsize
         raise MemoryError(f"{call}: shape {shape} of {dtype} needs {nbytes} bytes "
                           f"({nbytes / 2**30:.3g} GiB), more than this machine can give; use a "
                           "smaller shape") from None
+
+
+def _memory_bytes() -> float:
+    """Physical memory plus swap in bytes (infinity where the system does not say)."""
+    try:
+        with open("/proc/meminfo") as f:
+            fields = dict(line.split(":", 1) for line in f)
+        return sum(int(fields[k].split()[0]) * 1024 for k in ("MemTotal", "SwapTotal"))
+    except (OSError, KeyError, ValueError):
+        return math.inf
 
 
 def state_mapping(state: Any, call: str, keys: Iterable[str]) -> Mapping[str, Any]:

@@ -97,7 +97,7 @@ def tile(x: Any, reps: Any) -> Tensor:
 
     # a result too big for memory names tile and its shape, not the getitem it is made of
     return allocate("tile", tuple(n * r for n, r in zip(shape, reps)),
-                    np.asarray(as_array(x)).dtype, repeated)
+                    np.asarray(as_array(x)).dtype, repeated, written=True)
 
 
 def _triangle(name: str, x: Any, keep: np.ndarray) -> Tensor:
