@@ -680,10 +680,7 @@ def _cross_entropy_mean(ignore_index: int, fallback: Any, logits: np.ndarray,
     if type(target) is not np.ndarray or ignore_index in target:
         return fallback(logits, target)  # ignored targets: the rule's weighted form
     n = logits.shape[0]
-    rows = np.arange(n)
-    top = logits[rows, logits.argmax(axis=1)]
-    soft = np.exp(logits - top[:, None])
-    total = np.add.reduce(soft, axis=1)
+    rows, top, soft, total = fused.shifted_exp(logits)
     per = np.log(total) + top
     per = per - logits[rows, target]
     loss = np.asarray(fused.mean_of(per))

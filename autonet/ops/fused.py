@@ -134,13 +134,22 @@ def _softmax_cross_entropy_keeping(logits, target, weight=None, label_smoothing=
     if not _plain(target, weight, label_smoothing, ignore_index):
         return _softmax_cross_entropy(logits, target, weight, label_smoothing, ignore_index,
                                       mean), None
-    rows = np.arange(logits.shape[0])
-    m = logits[rows, logits.argmax(axis=1)][:, None]
-    soft = np.exp(logits - m)
-    total = np.add.reduce(soft, axis=1)
-    loss = np.log(total) + m[:, 0] - logits[rows, target]  # lse - x_it, as _per_example
+    rows, top, soft, total = shifted_exp(logits)
+    loss = np.log(total) + top - logits[rows, target]  # lse - x_it, as _per_example
     soft /= total[:, None]
     return (mean_of(loss) if mean else loss), soft
+
+
+def shifted_exp(logits):
+    """(rows, top, e, total) of logits (N, C): np.arange(N), each row's max top (N,), e =
+    exp(logits - top) (N, C) and its row sums (N,). Shifted by the max, exp never overflows, even
+    for logits of 1e4; the max is picked at the argmax, as numpy's max along a short last axis
+    takes three times as long (the same element, up to the sign of a zero, which changes no
+    exp). The forward's lse and the rule's softmax both start from it."""
+    rows = np.arange(logits.shape[0])
+    top = logits[rows, logits.argmax(axis=1)]
+    e = np.exp(logits - top[:, None])
+    return rows, top, e, np.add.reduce(e, axis=1)  # add.reduce: np.sum's reduction
 
 
 def mean_of(loss):
@@ -153,15 +162,13 @@ def mean_of(loss):
 
 
 def _per_example(logits, target, weight, label_smoothing, ignore_index):
-    n, c = logits.shape
-    # logsumexp shifted by the row max: exp never overflows, even for logits of 1e4. The max is
-    # picked at the argmax: numpy's max along a short last axis takes three times as long.
-    m = logits[np.arange(n), logits.argmax(axis=1)][:, None]
-    lse = np.log(np.add.reduce(np.exp(logits - m), axis=1)) + m[:, 0]  # np.sum's reduction
+    c = logits.shape[1]
+    rows, top, _, total = shifted_exp(logits)
+    lse = np.log(total) + top
     if _plain(target, weight, label_smoothing, ignore_index):
-        return lse - logits[np.arange(n), target]  # every m_i w_t = 1: no factor to apply
+        return lse - logits[rows, target]  # every m_i w_t = 1: no factor to apply
     safe, picked, keep = _row_weights(target, weight, ignore_index, logits.dtype)
-    loss = picked * (lse - logits[np.arange(n), safe])
+    loss = picked * (lse - logits[rows, safe])
     if label_smoothing:
         if weight is None:  # eps / C sum_j (lse - x_ij) = eps (lse - mean_j x_ij)
             smooth = lse - np.mean(logits, axis=1)
@@ -192,8 +199,8 @@ def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smo
         if y is not None:
             soft = y.copy()  # (kept for a second backward under retain_graph)
         else:
-            soft = np.exp(logits - logits[rows, logits.argmax(axis=1)][:, None])
-            soft /= np.add.reduce(soft, axis=1, keepdims=True)
+            _, _, soft, total = shifted_exp(logits)
+            soft /= total[:, None]
         soft[rows, target] -= 1
         if not mean:
             g = g[:, None]
