@@ -98,15 +98,20 @@ def allocate(call: str, shape: tuple[int, ...], dtype: np.dtype, make: Any,
     (numpy's names no call, and its type is numpy's own). ``written``: make() writes every
     element (tile), so a result larger than the machine's memory is refused before it starts,
     instead of after filling gigabytes of intermediates."""
-    nbytes = math.prod(shape) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize if written else None
+    if nbytes is not None and nbytes > _memory_bytes():
+        raise _too_big(call, shape, dtype)
     try:
-        if written and nbytes > _memory_bytes():
-            raise MemoryError
         return make()
     except MemoryError:
-        raise MemoryError(f"{call}: shape {shape} of {dtype} needs {nbytes} bytes "
-                          f"({nbytes / 2**30:.3g} GiB), more than this machine can give; use a "
-                          "smaller shape") from None
+        raise _too_big(call, shape, dtype) from None
+
+
+def _too_big(call: str, shape: tuple[int, ...], dtype: np.dtype) -> MemoryError:
+    nbytes = math.prod(shape) * dtype.itemsize
+    return MemoryError(f"{call}: shape {shape} of {dtype} needs {nbytes} bytes "
+                       f"({nbytes / 2**30:.3g} GiB), more than this machine can give; use a "
+                       "smaller shape")
 
 
 def _memory_bytes() -> float:

@@ -580,8 +580,8 @@ def _fuse_cross_entropy_mean(trace: Trace, steps: list, k: int, readers: dict,
     forward's exponentials for the backward, as a hand-written step does."""
     forward = steps[k]
     attrs = forward.detail or {}
-    if len(forward.ins) != 2 or forward.dynamic or attrs.get("label_smoothing") != 0.0:
-        return  # class weights or smoothing: the rule's general form
+    if not _unweighted(forward):
+        return
     per = forward.out
     users = [steps[j] for j in readers.get(per, [])]
     means = [s for s in users if s is not None and s.kind == "forward" and s.op is reduce.mean_row]
@@ -621,6 +621,13 @@ def _fuse_cross_entropy_mean(trace: Trace, steps: list, k: int, readers: dict,
         steps[trace.steps.index(s)] = None
 
 
+def _unweighted(forward: Step) -> bool:
+    """Whether a softmax_cross_entropy forward step has neither class weights nor smoothing (else
+    its rule takes the general, weighted form, which the fused step does not reproduce)."""
+    return len(forward.ins) == 2 and not forward.dynamic and \
+        (forward.detail or {}).get("label_smoothing") == 0.0
+
+
 def _cross_entropy_rule(steps: list, readers: dict, gradient: int, forward: Step) -> Step | None:
     """The one step reading slot ``gradient``, if it is the cross-entropy's rule for the logits
     of ``forward``, else None."""
@@ -642,8 +649,8 @@ def _fuse_cross_entropy_with_mean(trace: Trace, steps: list, k: int, readers: di
     become one step, _cross_entropy_mean, exactly as for the separate mean above."""
     forward = steps[k]
     attrs = forward.detail or {}
-    if len(forward.ins) != 2 or forward.dynamic or attrs.get("label_smoothing") != 0.0:
-        return  # class weights or smoothing: the rule's general form
+    if not _unweighted(forward):
+        return
     seeds = [steps[j] for j in readers.get(forward.out, [])]
     seeds = [s for s in seeds if s is not None and s.kind == "seed"]
     if len(seeds) != 1 or seeds[0].fn is not np.ones_like or seeds[0].out in outputs:

@@ -91,6 +91,8 @@ tanh = Primitive("tanh", np.tanh, (lambda xp, g, y, x: g * (1 - y * y),), saves_
 sigmoid = Primitive("sigmoid", _sigmoid, (lambda xp, g, y, x: g * y * (1 - y),),
                     saves_output=True, kind=EW, method=True,
                     doc="1 / (1 + exp(-x)) elementwise, computed without overflow.")
+
+
 def relu_backward(g, x):
     """relu's rule g * (x > 0) on numpy arrays, the mask written as 1.0 and 0.0 in g's dtype (the
     values the product casts the booleans to) into the array that then takes the product in

@@ -56,7 +56,12 @@ def expand(x: Any, *sizes: Any) -> Tensor:
     if len(sizes) == 1 and isinstance(sizes[0], Sequence | np.ndarray):
         sizes = tuple(sizes[0])
     shape = np.shape(as_array(x))
-    new = len(sizes) - len(shape)
+    new = len(sizes) - len(shape)  # axes added in front
+    cannot = (f"expand: a tensor of shape {shape} cannot expand to {tuple(sizes)}: give one size "
+              "per axis (new axes in front), each equal to the axis's size, or any size where "
+              "the axis has size 1 (-1 keeps one)")
+    if new < 0:
+        raise ValueError(cannot)
     target = []
     for i, size in enumerate(sizes):
         if isinstance(size, bool) or not isinstance(size, int | np.integer):
@@ -66,10 +71,8 @@ def expand(x: Any, *sizes: Any) -> Tensor:
             raise ValueError(f"expand: -1 at position {i} is a new axis of sizes {tuple(sizes)} "
                              f"for shape {shape}; give new axes their size")
         size = old if size == -1 else int(size)
-        if new < 0 or size < 0 or (old is not None and old not in (1, size)):
-            raise ValueError(f"expand: a tensor of shape {shape} cannot expand to {tuple(sizes)}: "
-                             "give one size per axis (new axes in front), each equal to the "
-                             "axis's size, or any size where the axis has size 1 (-1 keeps one)")
+        if size < 0 or (old is not None and old not in (1, size)):
+            raise ValueError(cannot)
         target.append(size)
     return broadcast_to(x, tuple(target))
 
