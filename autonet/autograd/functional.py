@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd.engine import observers, run_backward
+from autonet.ops.torch_names import clone
 from autonet.tensor import Tensor, as_array
 
 
@@ -56,8 +57,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
                 raise RuntimeError(f"grad: input {i} (shape {t.shape}) is not used to compute the "
                                    "outputs; pass allow_unused=True to get None for it")
             result.append(None)
-        elif isinstance(g, Tensor):
-            result.append(g)
+        elif isinstance(g, Tensor):  # create_graph, or a compiled trace: a copy for a repeat
+            result.append(clone(g) if any(g is r for r in result) else g)
         else:
             result.append(Tensor._wrap(np.array(g, dtype=t.dtype)))
     return tuple(result)

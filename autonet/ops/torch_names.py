@@ -22,6 +22,12 @@ from autonet.tensor import Tensor
 @composite
 def clamp(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """PyTorch's name for ``clip(x, a_min=min, a_max=max)``: gradient 1 inside, 0 outside."""
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, Tensor) and \
+                np.asarray(bound).dtype.kind not in "biuf":
+            raise TypeError(f"clamp: {name} must be a number, an array or a Tensor (or None), "
+                            f"got {bound!r} ({type(bound).__name__}); e.g. "
+                            f"an.clamp(x, min=0.0, max=1.0)")
     return clip(x, min, max)
 
 

@@ -245,3 +245,19 @@ def test_the_output_itself_as_target_with_grad_outputs():
         got = compiled(an.tensor(np.ones(3), requires_grad=True), v)
         assert np.array_equal(got.data, v) and not np.shares_memory(got.data, v)
     assert compiled.replays == 2
+
+
+def test_a_target_named_twice_gets_two_separate_gradients():
+    """an.grad(out, [a, a]): two equal gradients, each its own array in every replay as in eager
+    (writing into one leaves the other alone)."""
+    a = an.tensor(np.array([1.0, 2.0]), requires_grad=True)
+
+    def step(x):
+        return an.grad((a * a * x).sum(), [a, a])
+
+    compiled = _compare(step, [(an.tensor(np.full(2, float(k))),) for k in range(1, 4)])
+    g1, g2 = compiled(an.tensor(np.full(2, 5.0)))
+    assert g1 is not g2 and not np.shares_memory(g1.data, g2.data)
+    assert np.array_equal(g1.data, [10.0, 20.0]) and np.array_equal(g2.data, g1.data)
+    e1, e2 = step(an.tensor(np.full(2, 5.0)))
+    assert e1 is not e2 and not np.shares_memory(e1.data, e2.data)
