@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from autonet.arguments import allocate, flag, integer, number, numeric, numeric_dtype
+from autonet.autograd.engine import observers
 from autonet.autograd.graph import draws
 from autonet.random import manual_seed, rng, seeded  # noqa: F401  (manual_seed lived here)
 from autonet.tensor import Tensor, get_default_dtype, to_array
@@ -96,6 +97,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
                          "lengths), so it is no rectangular array; pad the rows to one "
                          "length") from None
     _numeric(made.data, "tensor", data)
+    if observers.tracer is not None and isinstance(data, Tensor | np.ndarray):
+        observers.tracer.on_copy(made, data, "tensor")  # an.compile: each call's values
     return _with_grad(made, bool(requires_grad), "tensor")
 
 

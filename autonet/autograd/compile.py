@@ -275,11 +275,19 @@ class _Recorder:
         slot = self._bind(None, out)
         self.trace.steps.append(Step("sample", draw, args, slot, draw, None, grad_mode.scope))
 
-    def on_copy(self, copy: Tensor, source: Any) -> None:
+    def on_copy(self, copy: Tensor, source: Any, call: str = "vjp") -> None:
         """``copy`` was made from the values of ``source`` (no op records that): the replay
         reads them where it reads ``source`` (that call's input, a parameter's current data)."""
-        if isinstance(source, Tensor | np.ndarray):
-            self._bind(copy, copy.data, self.ref(source))
+        if not isinstance(source, Tensor | np.ndarray):
+            return
+        values = source.data if isinstance(source, Tensor) else source
+        if copy.data.dtype != values.dtype or copy.shape != values.shape:
+            raise CompileError(
+                f"compile: {call}(...) inside the compiled function copies a value of shape "
+                f"{values.shape} and dtype {values.dtype} into shape "
+                f"{copy.shape} and dtype {copy.data.dtype}, which the replay cannot repeat; "
+                f"convert with tensor ops (x.astype(dtype), an.reshape) instead")
+        self._bind(copy, copy.data, self.ref(source))
 
     def on_read(self, tensor: Tensor, what: str) -> None:
         if id(tensor) in self.tensor_slot:

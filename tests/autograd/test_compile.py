@@ -426,3 +426,23 @@ def test_fused_cross_entropy_mean_equals_eager_over_many_batches(dtype):
             assert loss.dtype == eager.dtype and np.array_equal(loss.data, eager.data)
             assert np.array_equal(got.grad, want.grad)
         assert "_fused(" in step.replay_code
+
+
+@pytest.mark.parametrize("source", [lambda x, a: x * 2, lambda x, a: a])
+def test_an_tensor_of_a_traced_value_follows_each_call(source):
+    """an.tensor(t) copies t's values: the replay reads that call's values (it kept the first
+    call's before), for a traced Tensor and for an array argument."""
+    def f(x, a):
+        return an.tensor(source(x, a)) + 1
+
+    step = an.compile(f)
+    for k in range(4):
+        x, a = an.tensor(np.full(3, float(k))), np.arange(3.0) * k
+        assert np.array_equal(step(x, a).data, f(x, a).data)
+    assert step.replays == 3
+
+
+def test_an_tensor_that_changes_dtype_of_a_traced_value_is_refused():
+    with pytest.raises(CompileError, match=r"tensor\(...\) .* dtype float64 into shape \(3,\) "
+                                           r"and dtype float32.*astype"):
+        an.compile(lambda x: an.tensor(x, dtype="float32") + 1)(an.tensor(np.ones(3)))
