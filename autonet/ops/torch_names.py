@@ -63,11 +63,8 @@ def expand(x: Any, *sizes: Any) -> Tensor:
         sizes = tuple(sizes[0])
     shape = np.shape(as_array(x))
     new = len(sizes) - len(shape)  # axes added in front
-    cannot = (f"expand: a tensor of shape {shape} cannot expand to {tuple(sizes)}: give one size "
-              "per axis (new axes in front), each equal to the axis's size, or any size where "
-              "the axis has size 1 (-1 keeps one)")
     if new < 0:
-        raise ValueError(cannot)
+        raise _cannot_expand(shape, sizes)
     target = []
     for i, size in enumerate(sizes):
         if isinstance(size, bool) or not isinstance(size, int | np.integer):
@@ -78,9 +75,15 @@ def expand(x: Any, *sizes: Any) -> Tensor:
                              f"for shape {shape}; give new axes their size")
         size = old if size == -1 else int(size)
         if size < 0 or (old is not None and old not in (1, size)):
-            raise ValueError(cannot)
+            raise _cannot_expand(shape, sizes)
         target.append(size)
     return broadcast_to(x, tuple(target))
+
+
+def _cannot_expand(shape: tuple, sizes: tuple) -> ValueError:
+    return ValueError(f"expand: a tensor of shape {shape} cannot expand to {tuple(sizes)}: give "
+                      "one size per axis (new axes in front), each equal to the axis's size, or "
+                      "any size where the axis has size 1 (-1 keeps one)")
 
 
 @composite
