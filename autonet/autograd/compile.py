@@ -577,7 +577,57 @@ def _fused_steps(trace: Trace) -> list[Step]:
         elif step.kind == "backward" and step.op is elementwise.relu and not step.dynamic:
             steps[k] = Step("backward", _relu_grad, step.ins, step.out, op=step.op,
                             detail=step.detail, scope=step.scope, node_index=step.node_index)
+    _relu_in_place(trace, steps, readers, outputs)
     return [s for s in steps if s is not None]
+
+
+def _relu_in_place(trace: Trace, steps: list, readers: dict, outputs: set) -> None:
+    """Z = linear(...); A = relu(Z) and relu's rule relu_backward(dA, Z): when nothing else reads
+    Z, A is written over Z (np.maximum(Z, 0, out=Z)) and the rule's mask over Z too, once
+    nothing reads Z or A any more, as a hand-written step reuses its buffers. Exact: Z comes
+    fresh from the product (no view of anything), A > 0 exactly where Z > 0 (a NaN is neither),
+    so the rule reads the same mask from A, and the products written in place are the same."""
+    made_by = {step.out: k for k, step in enumerate(steps)
+               if step is not None and isinstance(step.out, int)}
+    for k, step in enumerate(steps):
+        if step is None or step.kind != "forward" or step.op is not elementwise.relu or \
+                step.dynamic or len(step.ins) != 1:
+            continue
+        z, a = step.ins[0], step.out
+        maker = steps[made_by.get(z, k)]
+        if maker.kind != "forward" or maker.op is not fused.linear or maker.dynamic or \
+                z in outputs or getattr(trace.dtypes.get(z), "kind", None) != "f":
+            continue
+        rules = [j for j in readers[z] if j != k]
+        if len(rules) > 1 or any(steps[j] is None or steps[j].fn is not _relu_grad or
+                                 steps[j].ins[2] != z for j in rules):
+            continue  # Z is read by something besides relu and its rule
+        if any(steps[j] is not None and steps[j].fn is _add_into for j in readers.get(a, ())):
+            continue  # A would be added into in place, and Z with it
+        steps[k] = Step("forward", _relu_into, step.ins, a, op=step.op, detail=step.detail,
+                        scope=step.scope)
+        if not rules:
+            continue
+        j = rules[0]
+        rule = steps[j]
+        if a in outputs or max(readers.get(a, [k])) > j or rule.ins[0] in (z, a):
+            continue  # A (which is Z now) is still read after the rule, or is its gradient
+        steps[j] = Step("backward", _relu_grad_into, rule.ins, rule.out, op=rule.op,
+                        detail=rule.detail, scope=rule.scope, node_index=rule.node_index)
+
+
+def _relu_into(x: np.ndarray) -> np.ndarray:
+    """relu's forward, np.maximum(x, 0), written over x (see _relu_in_place)."""
+    return np.maximum(x, 0, out=x)
+
+
+def _relu_grad_into(g: Any, y: Any, x: Any) -> Any:
+    """relu_backward(g, x) with its mask written over x, which nothing reads afterwards."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape and \
+            g.dtype == x.dtype:
+        np.greater(x, 0, out=x)
+        return np.multiply(g, x, out=x)
+    return elementwise.relu_backward(g, x)
 
 
 def _fuse_cross_entropy_mean(trace: Trace, steps: list, k: int, readers: dict,

@@ -404,6 +404,78 @@ def test_relu_backward_rewrite_is_bit_exact_on_zeros_infs_and_nans(monkeypatch, 
         assert np.array_equal(g.view(np.uint8), eager.grad.view(np.uint8))  # bit for bit
 
 
+def _relu_net(seed: int) -> tuple[nn.Linear, nn.Linear]:
+    """Two layers whose first gives exact zeros (a zero row of W with a zero bias entry)."""
+    an.manual_seed(seed)
+    first, second = nn.Linear(4, 6), nn.Linear(6, 3)
+    first.weight.data[1] = 0
+    first.bias.data[1] = 0
+    return first, second
+
+
+def _relu_plain(first, second, x):
+    loss = second(F.relu(first(x))).sum()
+    loss.backward()
+    return (loss,)
+
+
+def _relu_input_read_again(first, second, x):
+    z = first(x)
+    loss = (second(F.relu(z)) + z[:, :3]).sum()
+    loss.backward()
+    return (loss,)
+
+
+def _relu_output_returned(first, second, x):
+    a = F.relu(first(x))
+    loss = second(a).sum()
+    loss.backward()
+    return loss, a
+
+
+def _relu_output_read_after_backward(first, second, x):
+    a = F.relu(first(x))
+    loss = second(a).sum()
+    loss.backward()
+    return loss, (a * 2).detach()
+
+
+@pytest.mark.parametrize("fn, forward_in_place, rule_in_place", [
+    (_relu_plain, True, True),
+    (_relu_input_read_again, False, False),
+    (_relu_output_returned, True, False),
+    (_relu_output_read_after_backward, True, False),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_after_linear_is_written_in_place_only_when_nothing_else_reads_it(
+        fn, forward_in_place, rule_in_place, dtype):
+    """The replay writes relu(Z) over Z, and its rule's mask over Z, only when no other step
+    reads Z or A at that point; every case equals eager bit for bit, zeros and NaNs included."""
+    import autonet.autograd.compile as compile_module
+
+    rng = np.random.default_rng(8)
+    nets = [_relu_net(3), _relu_net(3)]
+    for net in nets:
+        for p in (*net[0].parameters(), *net[1].parameters()):
+            p.data = p.data.astype(dtype)
+    step = an.compile(lambda x: fn(*nets[0], x))
+    for n in (1, 5, 5, 2):
+        x = rng.standard_normal((n, 4)).astype(dtype)
+        x[0, 0] = np.nan if n == 2 else x[0, 0]
+        got = step(an.tensor(x))
+        want = fn(*nets[1], an.tensor(x))
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and np.array_equal(g.data, w.data, equal_nan=True)
+        for p, q in zip((*nets[0][0].parameters(), *nets[0][1].parameters()),
+                        (*nets[1][0].parameters(), *nets[1][1].parameters())):
+            assert np.array_equal(p.grad, q.grad, equal_nan=True)
+            p.grad = q.grad = None
+    assert step.replays == 1  # n = 1, 5, then 5 again (a replay), then 2: a new signature
+    code, bound = compile_module.replay_code(step.trace)
+    assert (", 0, out=" in code) == forward_in_place
+    assert any(v is compile_module._relu_grad_into for v in bound.values()) == rule_in_place
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_fused_cross_entropy_mean_equals_eager_over_many_batches(dtype):
     # the fused step shifts the softmax by the argmax's logit and reuses the forward's
