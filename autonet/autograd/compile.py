@@ -1019,7 +1019,7 @@ class Compiled:
             # something watches every op (summary(), check=True's eager run): fn itself runs, so
             # it sees them, where a replay would hide them
             return self.fn(*args)
-        key = (grad_mode.enabled, tuple(_signature(a) for a in args))
+        key = (grad_mode.enabled, *[_signature(a) for a in args])
         entry = self._cache.get(key)
         if entry is not None and entry.matches():
             self._cache.move_to_end(key)
@@ -1104,10 +1104,11 @@ class _Entry:
         self.trace = trace
         self.result: Any = None
         self._replay = _make_replay(trace)
+        self._training = list(trace.training)  # a list compares with matches()'s in one step
         self._checking: Callable | None = None
 
     def matches(self) -> bool:
-        return tuple(m.training for m in self.trace.modules) == self.trace.training
+        return [m.training for m in self.trace.modules] == self._training
 
     def replay(self, args: tuple) -> Any:
         return _rebuild(self.trace.output, iter(self._replay(args, None)))
@@ -1198,10 +1199,13 @@ def _make_replay(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], 
 
 
 def _signature(value: Any) -> tuple:
+    """What a replay depends on in one argument: a Tensor's or array's shape and dtype (and
+    requires_grad), a Python value itself."""
     if isinstance(value, Tensor):
-        return ("tensor", value.shape, value.dtype.str, value._requires_grad)
+        data = value.data
+        return ("tensor", data.shape, data.dtype, value._requires_grad)
     if isinstance(value, np.ndarray):
-        return ("array", value.shape, value.dtype.str)
+        return ("array", value.shape, value.dtype)
     try:
         hash(value)
     except TypeError:
