@@ -25,6 +25,7 @@ from autonet.nn.norm_functional import batch_norm, group_norm, layer_norm
 from autonet.ops import fused
 from autonet.ops.axes import takes_axis
 from autonet.ops.fused import linear as linear_op
+from autonet.ops.nondiff import refuse_complex
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor
 
@@ -240,6 +241,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     binary_cross_entropy_with_logits on the logits: it is exact where sigmoid saturates."""
     _check_reduction("binary_cross_entropy", reduction)
     _same_shape("binary_cross_entropy", input, target)
+    refuse_complex("binary_cross_entropy", input)  # (before the range check, which orders)
     p = as_array(input)
     if np.any((p < 0) | (p > 1)):
         raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got "

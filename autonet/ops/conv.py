@@ -254,7 +254,7 @@ def _window_argmax(inputs, attrs, out) -> np.ndarray:
 
 
 max_pool2d = Primitive("max_pool2d", _max_pool2d, (_max_pool2d_grad,), kind="reduction",
-                       export=False,
+                       export=False, ordered=True,
                        kink=Kink(_window_argmax, "where two elements of a window tie for its max"),
                        doc="max_pool2d(x (N, C, H, W), kernel_size, stride, padding, dilation "
                            "(pairs), ceil_mode) -> (N, C, H_out, W_out); the gradient goes to "

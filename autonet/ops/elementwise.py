@@ -112,16 +112,18 @@ def _relu_grad(xp, g, y, x):
 
 # relu'(0) = 0 (the convention of PyTorch and numpy-based courses).
 relu = Primitive("relu", lambda x: np.maximum(x, 0), (_relu_grad,),
-                 kind=EW, method=True, kink=AT_ZERO, doc="max(x, 0) elementwise (gradient 0 at 0).")
+                 kind=EW, method=True, kink=AT_ZERO, ordered=True,
+                 doc="max(x, 0) elementwise (gradient 0 at 0).")
 leaky_relu = Primitive(
     "leaky_relu",
     lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
     (lambda xp, g, y, x, negative_slope=0.01: xp.where(x > 0, g, g * negative_slope),),
-    kind=EW, method=True, kink=AT_ZERO, doc="x for x > 0, negative_slope * x otherwise.")
+    kind=EW, method=True, kink=AT_ZERO, ordered=True,
+    doc="x for x > 0, negative_slope * x otherwise.")
 # elu'(x) = alpha * exp(x) = y + alpha for x <= 0.
 elu = Primitive("elu", _elu, (
     lambda xp, g, y, x, alpha=1.0: xp.where(x > 0, g, g * (y + alpha)),
-), saves_output=True, kind=EW, method=True,
+), saves_output=True, kind=EW, method=True, ordered=True,
     kink=Kink(sign_of_first, "at 0 (slopes alpha and 1 meet there unless alpha = 1)"),
     doc="x for x > 0, alpha * (exp(x) - 1) otherwise.")
 # softplus(x) = log(1 + exp(x)) computed as logaddexp(0, x): finite for any x.
@@ -132,17 +134,18 @@ clip = Primitive(
     "clip",
     lambda x, a_min=None, a_max=None: np.clip(x, a_min, a_max),
     (lambda xp, g, y, x, a_min=None, a_max=None: g * (x == y),),
-    saves_output=True, kind=EW, method=True, kink=Kink(clip_region, "at a_min/a_max"),
+    saves_output=True, kind=EW, method=True, kink=Kink(clip_region, "at a_min/a_max"), ordered=True,
     doc="x limited to [a_min, a_max] (either may be None); gradient 1 inside, 0 outside.")
 # At ties the gradient is split evenly between the two inputs (as in PyTorch).
 maximum = Primitive("maximum", np.maximum, (
     lambda xp, g, y, a, b: g * (a > b) + g * (a == b) * 0.5,
     lambda xp, g, y, a, b: g * (a < b) + g * (a == b) * 0.5,
-), kind=EW, method=True, kink=AT_TIES, doc="The larger of a and b, elementwise.")
+), kind=EW, method=True, kink=AT_TIES, ordered=True, doc="The larger of a and b, elementwise.")
 minimum = Primitive("minimum", np.minimum, (
     lambda xp, g, y, a, b: g * (a < b) + g * (a == b) * 0.5,
     lambda xp, g, y, a, b: g * (a > b) + g * (a == b) * 0.5,
-), kind=EW, method=True, kink=AT_TIES, doc="The smaller of a and b, elementwise.")
+), kind=EW, method=True, kink=AT_TIES, ordered=True,
+    doc="The smaller of a and b, elementwise.")
 def _where(condition, a, b):
     if isinstance(condition, str | bytes):  # numpy reads a non-empty string as True
         raise TypeError(f"the condition must be booleans (a mask such as x > 0), got "

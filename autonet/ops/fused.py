@@ -274,7 +274,7 @@ def _bce_grad_p(xp, g, y, p, t):
 
 softmax_cross_entropy = Primitive(
     "softmax_cross_entropy", _softmax_cross_entropy, (_softmax_cross_entropy_grad, None, None),
-    keeping=_softmax_cross_entropy_keeping, kind="fused", export=False,
+    keeping=_softmax_cross_entropy_keeping, kind="fused", export=False, ordered=True,
     doc="Per-example cross-entropy of logits (N, C) and int targets (N,) -> (N,) (see above); "
         "with mean=True their mean, in the same node (the loss of nn.functional.cross_entropy).")
 binary_cross_entropy_with_logits = Primitive(
@@ -282,10 +282,10 @@ binary_cross_entropy_with_logits = Primitive(
         _bce_with_logits_grad_x,
         _bce_with_logits_grad_t,
         lambda xp, g, y, x, t, pos_weight: g * t * _softplus_neg(xp, x),
-    ), kind="fused", export=False,
+    ), kind="fused", export=False, ordered=True,
     doc="Elementwise binary cross-entropy of logits x and targets t (see above).")
 binary_cross_entropy = Primitive("binary_cross_entropy", _bce, (
     _bce_grad_p,
     lambda xp, g, y, p, t: g * (_clamped_log(xp, 1 - p) - _clamped_log(xp, p)),
-), kind="fused", export=False,
+), kind="fused", export=False, ordered=True,
     doc="Elementwise binary cross-entropy of probabilities p and targets t (see above).")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autonet.ops.axes import from_axis_error, takes_axis
-from autonet.ops.primitive import _hooks, as_array, rewrapped
+from autonet.ops.primitive import _describe, _hooks, as_array, rewrapped, unordered
 from autonet.ops.registry import composite, register
 from autonet.tensor import Tensor
 
@@ -31,10 +31,21 @@ class _Call:
         self.name, self.forward = name, forward
 
 
-def _plain(numpy_fn: Callable[..., Any], name: str, public: bool = True) -> Callable[..., Tensor]:
+def refuse_complex(name: str, *args: Any) -> None:
+    """Raise for complex values given to a function that orders them (a comparison, argmax,
+    sort): numpy would compare them real part first, which no formula means."""
+    for a in args:
+        if np.result_type(as_array(a)).kind == "c":
+            raise TypeError(unordered(name, _describe(args, {})))
+
+
+def _plain(numpy_fn: Callable[..., Any], name: str, public: bool = True,
+           ordered: bool = False) -> Callable[..., Tensor]:
     call = _Call(name, numpy_fn)
 
     def fn(*args: Any, **kwargs: Any) -> Tensor:
+        if ordered:
+            refuse_complex(name, *args)
         try:
             out = numpy_fn(*(as_array(a) for a in args), **kwargs)
         except np.exceptions.AxisError as error:
@@ -58,10 +69,10 @@ _METHODS = {"floor", "ceil", "round", "trunc", "sign", "isnan", "isinf", "isfini
 
 equal = _plain(np.equal, "equal")
 not_equal = _plain(np.not_equal, "not_equal")
-less = _plain(np.less, "less")
-less_equal = _plain(np.less_equal, "less_equal")
-greater = _plain(np.greater, "greater")
-greater_equal = _plain(np.greater_equal, "greater_equal")
+less = _plain(np.less, "less", ordered=True)
+less_equal = _plain(np.less_equal, "less_equal", ordered=True)
+greater = _plain(np.greater, "greater", ordered=True)
+greater_equal = _plain(np.greater_equal, "greater_equal", ordered=True)
 logical_not = _plain(np.logical_not, "logical_not")
 logical_and = _plain(np.logical_and, "logical_and")
 logical_or = _plain(np.logical_or, "logical_or")
@@ -75,22 +86,25 @@ isinf = _plain(np.isinf, "isinf")
 isfinite = _plain(np.isfinite, "isfinite")
 
 
-def _along_axes(numpy_fn: Callable[..., Any], name: str) -> Callable[..., Tensor]:
+def _along_axes(numpy_fn: Callable[..., Any], name: str, ordered: bool = False
+                ) -> Callable[..., Tensor]:
     """A no-gradient reduction taking numpy's axis=/keepdims= (PyTorch's dim=/keepdim=), as a
     function an.<name> and a method t.<name>()."""
-    return composite(takes_axis(_plain(numpy_fn, name, public=False),
+    return composite(takes_axis(_plain(numpy_fn, name, public=False, ordered=ordered),
                                 keywords=("axis", "keepdims")), name=name, method=True)
 
 
-argmax = _along_axes(np.argmax, "argmax")
-argmin = _along_axes(np.argmin, "argmin")
+argmax = _along_axes(np.argmax, "argmax", ordered=True)
+argmin = _along_axes(np.argmin, "argmin", ordered=True)
 # any/all: the module names end in _ so that Python's any() and all() stay usable here
 any_ = _along_axes(np.any, "any")
 all_ = _along_axes(np.all, "all")
 
 
-def sort_order(data: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:
-    """The indices that sort ``data`` along ``axis``, stably (ties keep their order)."""
+def sort_order(name: str, data: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:
+    """The indices that sort ``data`` along ``axis``, stably (ties keep their order), for the op
+    ``name`` (complex values, which have no order, are refused)."""
+    refuse_complex(name, data)
     if not descending:
         return np.argsort(data, axis=axis, kind="stable")
     if data.dtype.kind in "fi":  # stable among ties, like ascending
@@ -108,7 +122,7 @@ def argsort(x: Any, axis: int | None = -1, descending: bool = False) -> Tensor:
         data, axis = data.ravel(), -1
     if data.ndim == 0:
         return Tensor._wrap(np.zeros((), dtype=np.intp))
-    return Tensor._wrap(sort_order(data, axis, descending))
+    return Tensor._wrap(sort_order("argsort", data, axis, descending))
 
 
 def _bitwise(numpy_fn: Callable[..., Any], name: str, symbol: str) -> Callable[..., Tensor]:

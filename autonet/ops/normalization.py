@@ -103,6 +103,10 @@ def _erfc_tail(y):
 
 def _erf(x):
     x = np.asarray(x)
+    if x.dtype.kind == "c":  # the rationals below are real-line approximations
+        raise TypeError("complex values are not supported: erf (and gelu, which uses it) is "
+                        "computed for real values only; pass real values, or for gelu "
+                        "approximate='tanh'")
     x64 = x.astype(np.float64)
     y = np.abs(x64)
     small = y <= 0.46875

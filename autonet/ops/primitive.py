@@ -61,20 +61,23 @@ class Primitive:
             had parents); ``scope`` is the innermost scope of the node, or None. Drawings use it
             to show one box per step (autonet/viz/unroll.py).
         doc: the op's docstring, shown by ``help(an.<name>)``.
+        ordered: the op compares values (max, relu, clip): complex inputs, which have no order
+            (numpy would compare them real part first), are refused.
         method: also offer the op as ``Tensor.<name>`` (unless Tensor defines that method itself).
         export: expose it as ``autonet.<name>``; False for a primitive behind a composite.
         register: False for primitives that are not part of the op set (custom Functions).
     """
 
     __slots__ = ("name", "forward", "vjps", "saves_output", "keeping", "kind", "kink", "symbol",
-                 "hint", "watch_rank1", "unrolled")
+                 "hint", "watch_rank1", "unrolled", "ordered")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Rule | None],
                  saves_output: bool = False, *, kind: str = "custom", kink: Kink | None = None,
                  symbol: str | None = None, hint: str | None = None, doc: str | None = None,
                  method: bool = False, export: bool = True, register: bool = True,
                  unrolled: Callable[..., Tensor] | None = None,
-                 keeping: Callable[..., tuple[Any, Any]] | None = None) -> None:
+                 keeping: Callable[..., tuple[Any, Any]] | None = None,
+                 ordered: bool = False) -> None:
         if kind not in KINDS:
             raise ValueError(f"Primitive {name!r}: kind={kind!r} is not one of {KINDS}")
         if keeping is not None and saves_output:
@@ -91,6 +94,7 @@ class Primitive:
         self.symbol = symbol
         self.hint = hint
         self.unrolled = unrolled
+        self.ordered = ordered
         # A class of its own per op, so help(an.exp) and inspect.signature show the op, not this
         # class (an instance cannot carry __doc__ with __slots__).
         self.__class__ = type(name, (type(self),), {
@@ -178,6 +182,8 @@ class Primitive:
             raise TypeError(f"{self.name}: the result would hold {out.dtype} values, not numbers "
                             f"{_describe(args, attrs)}; tensors hold bool, integer, float or "
                             "complex values: pass numbers")
+        if kind == "c" and self.ordered:  # (an ordered op's output is complex for complex inputs)
+            raise TypeError(unordered(self.name, _describe(args, attrs)))
         # only an (n,) array meeting an (n, 1) column makes (..., n, n): the rank-1 test first
         # (rank1: an elementwise op with two or more inputs, one of them (n,)), it is rarely
         # true, while square outputs are common
@@ -294,6 +300,13 @@ _hooks = _Hooks()
 
 _BROADCAST_HINT = ("; numpy broadcasting needs equal sizes or 1 in each trailing dimension: "
                    "reshape an input (e.g. x.reshape(-1, 1)) or transpose it")
+
+
+def unordered(name: str, inputs: str) -> str:
+    """The error for complex values given to an op that compares them (numpy would order them
+    real part first, a result no formula means; PyTorch refuses them too)."""
+    return (f"{name}: complex numbers have no order, so {name} (which compares values) is "
+            f"undefined for them {inputs}; pass real values instead (abs(x) is the modulus)")
 
 
 def _describe(args: Sequence[Any], attrs: dict) -> str:

@@ -142,10 +142,10 @@ mean_row = Primitive("mean", np.mean, (
         _spread(xp, g * (1.0 / builtins.max(_count(x.shape, axis), 1)), x, axis, keepdims),
 ), kind=RD, export=False, doc="Mean" + _AXIS_DOC)
 max_row = Primitive("max", np.max, (_extreme_grad,), saves_output=True, kind=RD, export=False,
-                kink=Kink(attaining, "where two elements tie for the max"),
+                kink=Kink(attaining, "where two elements tie for the max"), ordered=True,
                 doc="Maximum" + _AXIS_DOC + " Ties share the gradient equally.")
 min_row = Primitive("min", np.min, (_extreme_grad,), saves_output=True, kind=RD, export=False,
-                kink=Kink(attaining, "where two elements tie for the min"),
+                kink=Kink(attaining, "where two elements tie for the min"), ordered=True,
                 doc="Minimum" + _AXIS_DOC + " Ties share the gradient equally.")
 # d var / dx = 2 (x - mean) / (n - ddof);  d std / dx = (x - mean) / ((n - ddof) std), and 0 (a
 # subgradient, as in PyTorch) for a constant slice, where std = 0.

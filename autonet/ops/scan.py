@@ -100,7 +100,7 @@ def sort(x: Any, axis: int | None = -1, descending: bool = False) -> Tensor:
     data = np.asarray(as_array(x))
     if data.ndim == 0:
         return reshape(x, ())
-    return take_along_axis(x, sort_order(data, axis, descending), axis=axis)
+    return take_along_axis(x, sort_order("sort", data, axis, descending), axis=axis)
 
 
 class TopK(NamedTuple):
@@ -124,5 +124,5 @@ def topk(x: Any, k: int, axis: int = -1, largest: bool = True, sorted: bool = Tr
     if not 0 <= k <= n:
         raise ValueError(f"topk: k={k} is out of range for axis {axis} of length {n} "
                          f"(input shape {data.shape}); use 0 <= k <= {n}")
-    indices = np.take(sort_order(data, axis, largest), np.arange(k), axis=axis)
+    indices = np.take(sort_order("topk", data, axis, largest), np.arange(k), axis=axis)
     return TopK(take_along_axis(x, indices, axis=axis), Tensor._wrap(indices))
