@@ -16,7 +16,7 @@ import numpy as np
 
 from autonet import ops
 from autonet.arguments import integer, number, numeric
-from autonet.autograd.compile import CompileError, replayed, tracing
+from autonet.autograd.trace import CompileError, replayed, tracing
 from autonet.creation import sample
 from autonet.nn.attention_functional import scaled_dot_product_attention
 from autonet.nn.conv_functional import *  # noqa: F403  (conv, pooling, dropout2d)

@@ -14,7 +14,7 @@ import numpy as np
 
 from autonet import ops
 from autonet.arguments import integer, number
-from autonet.autograd.compile import replayed
+from autonet.autograd.trace import replayed
 from autonet.ops.normalization import normalize
 from autonet.ops.primitive import as_array
 from autonet.tensor import Tensor

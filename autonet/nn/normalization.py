@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from autonet.arguments import flag, integer, number
-from autonet.autograd.compile import CompileError, replayed, tracing
+from autonet.autograd.trace import CompileError, replayed, tracing
 from autonet.nn import norm_functional as F
 from autonet.nn.module import Module, Parameter
 from autonet.ops.primitive import as_array

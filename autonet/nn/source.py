@@ -27,6 +27,7 @@ import numpy as np
 
 from autonet.autograd import compile as compile_module
 from autonet.autograd.inline import lambda_node as _lambda_node
+from autonet.autograd.trace import output_slots
 from autonet.nn.activations import Activation
 from autonet.nn.layers import Dropout, Linear
 from autonet.ops import elementwise, fused, reduce
@@ -189,7 +190,7 @@ class _Writer:
             self.names[slot] = self.unique(base)
             self.param_names.append((self.names[slot], tensor))
         layer = 0
-        output = set(_output_slots(self.trace.output))
+        output = set(output_slots(self.trace.output))
         for step in self.trace.steps:
             if step.kind not in ("forward", "sample"):
                 continue
@@ -561,5 +562,4 @@ def _wrap(text: str) -> str:
                               ast.Subscript) else f"({text})"
 
 
-_output_slots = compile_module._output_slots
 compile_module.writers.source = write_source

@@ -301,9 +301,9 @@ def test_conv_pooling_and_channel_dropout_replay_exactly():
 def _ce_replays(fuse: bool, monkeypatch, dtype, batches):
     """Losses and logits' gradients of a compiled CE-mean step (traced on batches[0]) over
     every batch, with the cross-entropy rewrite on or off."""
-    import autonet.autograd.compile as compile_module
+    import autonet.autograd.rewrites as rewrites
 
-    monkeypatch.setattr(compile_module, "FUSE", fuse)
+    monkeypatch.setattr(rewrites, "FUSE", fuse)
 
     def f(z, t):
         loss = F.cross_entropy(z, t)
@@ -373,7 +373,7 @@ def test_cross_entropy_kept_per_example_is_not_fused():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_backward_rewrite_is_bit_exact_on_zeros_infs_and_nans(monkeypatch, dtype):
-    import autonet.autograd.compile as compile_module
+    import autonet.autograd.rewrites as rewrites
 
     x = np.array([[-1.0, 0.0, -0.0, 2.0, np.nan, np.inf, -np.inf, 3.0]], dtype)
     c = np.array([[np.inf, -3.0, np.nan, 1.0, 2.0, -np.inf, 5.0, -2.0]], dtype)
@@ -384,12 +384,11 @@ def test_relu_backward_rewrite_is_bit_exact_on_zeros_infs_and_nans(monkeypatch, 
         return loss
 
     grads = {}
-    rewrite = compile_module._relu_grad
+    rewrite = rewrites._relu_grad
     calls: list = []
-    monkeypatch.setattr(compile_module, "_relu_grad",
-                        lambda *args: calls.append(1) or rewrite(*args))
+    monkeypatch.setattr(rewrites, "_relu_grad", lambda *args: calls.append(1) or rewrite(*args))
     for fuse in (False, True):
-        monkeypatch.setattr(compile_module, "FUSE", fuse)
+        monkeypatch.setattr(rewrites, "FUSE", fuse)
         calls.clear()
         step = an.compile(f)
         for _ in range(2):
@@ -451,7 +450,8 @@ def test_relu_after_linear_is_written_in_place_only_when_nothing_else_reads_it(
         fn, forward_in_place, rule_in_place, dtype):
     """The replay writes relu(Z) over Z, and its rule's mask over Z, only when no other step
     reads Z or A at that point; every case equals eager bit for bit, zeros and NaNs included."""
-    import autonet.autograd.compile as compile_module
+    import autonet.autograd.replay as replay
+    import autonet.autograd.rewrites as rewrites
 
     rng = np.random.default_rng(8)
     nets = [_relu_net(3), _relu_net(3)]
@@ -471,9 +471,9 @@ def test_relu_after_linear_is_written_in_place_only_when_nothing_else_reads_it(
             assert np.array_equal(p.grad, q.grad, equal_nan=True)
             p.grad = q.grad = None
     assert step.replays == 1  # n = 1, 5, then 5 again (a replay), then 2: a new signature
-    code, bound = compile_module.replay_code(step.trace)
+    code, bound = replay.replay_code(step.trace)
     assert (", 0, out=" in code) == forward_in_place
-    assert any(v is compile_module._relu_grad_into for v in bound.values()) == rule_in_place
+    assert any(v is rewrites._relu_grad_into for v in bound.values()) == rule_in_place
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])

@@ -212,7 +212,7 @@ def test_comparisons_sign_and_argmax_are_recomputed_on_every_replay():
 
 
 def test_replayed_effects_run_on_each_replays_arrays():
-    from autonet.autograd.compile import replayed
+    from autonet.autograd.trace import replayed
     from autonet.ops.primitive import as_array
 
     total = an.tensor(np.zeros(3))
