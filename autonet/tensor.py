@@ -58,17 +58,19 @@ def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     return array
 
 
-class _ReadHooks:
-    """An observer of values leaving the graph as Python or numpy (``item()``, ``numpy()``, ...);
-    an.compile uses it to refuse reading a traced value, which a replay would not see change."""
+class _ValueHooks:
+    """Observers of values leaving the graph as Python or numpy (``item()``, ``numpy()``, ...)
+    and of writes into a tensor in place that no op records (``t[i] = v``, ``t += v`` under
+    no_grad); an.compile uses them to refuse what a replay would not repeat."""
 
-    __slots__ = ("on_read",)
+    __slots__ = ("on_read", "on_write")
 
     def __init__(self) -> None:
         self.on_read: Any = None  # (tensor, what) -> None
+        self.on_write: Any = None  # (tensor, value written, what) -> None
 
 
-read_hooks = _ReadHooks()
+value_hooks = _ValueHooks()
 
 
 class Tensor:
@@ -219,8 +221,8 @@ class Tensor:
         return len(self.data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if read_hooks.on_read is not None:
-            read_hooks.on_read(self, "np.asarray()")
+        if value_hooks.on_read is not None:
+            value_hooks.on_read(self, "np.asarray()")
         return self.data if dtype is None else self.data.astype(dtype)
 
     # numpy's protocols: np.exp(t), np.sum(t, axis=0), np.concatenate([t, u]) run autonet's op
@@ -237,22 +239,22 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The values as a numpy array (shared memory, no graph)."""
-        if read_hooks.on_read is not None:
-            read_hooks.on_read(self, ".numpy()")
+        if value_hooks.on_read is not None:
+            value_hooks.on_read(self, ".numpy()")
         return self.data
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
-        if read_hooks.on_read is not None:
-            read_hooks.on_read(self, ".item()")
+        if value_hooks.on_read is not None:
+            value_hooks.on_read(self, ".item()")
         if self.data.size != 1:
             raise ValueError(f"item: tensor has shape {self.shape} ({self.size} elements); "
                              "only one-element tensors convert to a Python number")
         return self.data.item()
 
     def tolist(self) -> Any:
-        if read_hooks.on_read is not None:
-            read_hooks.on_read(self, ".tolist()")
+        if value_hooks.on_read is not None:
+            value_hooks.on_read(self, ".tolist()")
         return self.data.tolist()
 
     def astype(self, dtype: Any) -> Tensor:
@@ -280,8 +282,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if read_hooks.on_read is not None:
-            read_hooks.on_read(self, "bool()")
+        if value_hooks.on_read is not None:
+            value_hooks.on_read(self, "bool()")
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                              "use .any() or .all()")
@@ -354,6 +356,8 @@ class Tensor:
             raise RuntimeError("setitem: in-place assignment into a tensor that requires grad "
                                "would corrupt its gradient; build a new tensor (an.where, "
                                "an.concatenate) or assign into .data under an.no_grad()")
+        if value_hooks.on_write is not None:
+            value_hooks.on_write(self, value, "t[...] = v")
         self.data[index] = value.data if isinstance(value, Tensor) else value
 
     # comparisons give boolean tensors with no gradient
@@ -532,6 +536,8 @@ class Tensor:
 
         if grad_mode.enabled:
             return op(self, other)
+        if value_hooks.on_write is not None:
+            value_hooks.on_write(self, other, f"in-place {op.name} under no_grad")
         ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
               casting="same_kind")
         return self

@@ -43,7 +43,7 @@ from autonet.autograd.graph import draws, grad_mode
 from autonet.autograd.replay import interpreter, replay_code
 from autonet.autograd.trace import CompileError, Recorder, Trace, rebuild
 from autonet.ops.primitive import _hooks
-from autonet.tensor import Tensor, read_hooks
+from autonet.tensor import Tensor, value_hooks
 
 CACHE_SIZE = 8
 COMPILE_STEPS = 200_000  # longer traces replay through a loop (Python compiles ~6 us a line)
@@ -124,7 +124,8 @@ class Compiled:
                                "compiled function cannot call another one while it traces")
         _hooks.on_call = recorder.on_call
         draws.on_sample = recorder.on_sample
-        read_hooks.on_read = recorder.on_read
+        value_hooks.on_read = recorder.on_read
+        value_hooks.on_write = recorder.on_write
         engine.observers.tracer = recorder
         try:
             result = self.fn(*args)
@@ -132,7 +133,7 @@ class Compiled:
         finally:
             _hooks.on_call = None
             draws.on_sample = None
-            read_hooks.on_read = None
+            value_hooks.on_read = value_hooks.on_write = None
             engine.observers.tracer = None
         self.traces += 1
         entry = _Entry(trace)

@@ -254,6 +254,21 @@ class Recorder:
                 f"of the first call. Return the tensor from the function and read it outside, "
                 f"or use tensor ops (an.where, an.maximum) instead of Python branches on values")
 
+    def on_write(self, tensor: Tensor, value: Any, what: str) -> None:
+        """A write into ``tensor`` in place that no op records: refused when the replay would
+        not repeat it, that is when ``tensor`` (or the value written) is a value of the trace:
+        an input, a parameter, an op's result, or a constant an op has read already."""
+        written = id(tensor) in self.tensor_slot or self._traced(tensor.data)
+        read = self._traced(value.data if isinstance(value, Tensor) else value) or (
+            isinstance(value, Tensor) and id(value) in self.tensor_slot)
+        if written or read:
+            raise CompileError(
+                f"compile: {what} inside the compiled function writes in place into a tensor "
+                f"of shape {tensor.shape}{' from a traced value' if read else ''}; the replay "
+                f"repeats only recorded ops and would not repeat the write. Build the value with "
+                f"ops instead (an.where(mask, v, t), an.concatenate, an.stack, t + v), or make "
+                f"the change outside the compiled function")
+
     # ---- backward, as engine.run_backward + engine.backward do it ---------------------------
     def backward(self, roots: list, grads: list, retain_graph: bool) -> None:
         """loss.backward(): every leaf's gradient added into its ``.grad`` (engine.backward)."""

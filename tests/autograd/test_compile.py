@@ -221,6 +221,71 @@ def test_changing_parameters_inside_is_refused():
         an.compile(f)(an.tensor(x), y)
 
 
+def _write_copy(x):
+    c = an.tensor(x)
+    c[0] = 5.0
+    return c * 1
+
+
+def _write_result(x):
+    c = x * 1
+    c[:, 1] = 0.0
+    return c + 1
+
+
+def _write_traced_into_fresh(x):
+    c = an.zeros(x.shape)
+    c[0] = x[1]
+    return c * 2
+
+
+def _write_after_use(x):
+    c = an.ones(x.shape)
+    y = x * c
+    c[0] = 3.0  # eager's y used the ones; a replay reading c afresh would not
+    return y
+
+
+def _add_in_place_without_grad(x):
+    c = x * 2
+    with an.no_grad():
+        c += 1
+    return c
+
+
+@pytest.mark.parametrize("fn, traced", [(_write_copy, False), (_write_result, False),
+                                        (_write_traced_into_fresh, True),
+                                        (_write_after_use, False),
+                                        (_add_in_place_without_grad, False)])
+def test_writing_in_place_into_a_traced_value_is_refused(fn, traced):
+    # each would replay wrongly (the write is not an op): refused at trace time, naming the write
+    x = an.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(CompileError, match=r"writes in place into a tensor of shape") as caught:
+        an.compile(fn)(x)
+    assert ("from a traced value" in str(caught.value)) == traced
+    assert "t[...] = v" in str(caught.value) or "in-place add under no_grad" in str(caught.value)
+
+
+@pytest.mark.parametrize("n", [1, 3, 4])
+def test_writing_into_a_fresh_constant_before_use_still_replays(n):
+    # a tensor made inside the step from constants and written before any op reads it is a
+    # constant of the trace, the same on every call: no refusal, and the replay equals eager
+    def f(x):
+        c = an.zeros(x.shape[1:])
+        c[0] = 1.5
+        with an.no_grad():
+            d = an.ones(x.shape[1:])
+            d *= 3
+        return x * c + d
+
+    step = an.compile(f)
+    rng = np.random.default_rng(n)
+    for _ in range(3):
+        x = an.tensor(rng.standard_normal((n, 3)))
+        assert np.array_equal(step(x).numpy(), f(x).numpy())
+    assert step.traces == 1 and step.replays == 2
+
+
 def test_a_live_graph_as_output_is_refused():
     model = _mlp()
     with pytest.raises(CompileError, match=r"graph is still alive"):
