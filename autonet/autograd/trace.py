@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from autonet.autograd import engine
-from autonet.autograd.graph import grad_mode
+from autonet.autograd.graph import draws, grad_mode
 from autonet.ops.namespace import NUMPY
 from autonet.ops.shape import sum_to
 from autonet.tensor import Tensor
@@ -111,6 +111,7 @@ class Recorder:
         self.snapshots: list[tuple[Tensor, Any, np.ndarray]] = []
         self.scopes: dict[int, Any] = {}
         self.external_slots: set[int] = set()
+        self.generator = draws.generator()  # the one every replay draws from
         for k, a in enumerate(args):
             if isinstance(a, Tensor):
                 slot = self._bind(a, a.data)
@@ -229,6 +230,7 @@ class Recorder:
         self.trace.steps.append(Step("effect", fn, ins, None, fn, None, grad_mode.scope))
 
     def on_sample(self, draw: Callable[..., np.ndarray], args: tuple, out: np.ndarray) -> None:
+        self._same_generator()
         slot = self._bind(None, out)
         self.trace.steps.append(Step("sample", draw, args, slot, draw, None, grad_mode.scope))
 
@@ -324,7 +326,16 @@ class Recorder:
             return self.trace.constants[slot]
         raise KeyError(slot)
 
+    def _same_generator(self) -> None:
+        if draws.generator() is not self.generator:
+            raise CompileError(
+                "compile: the compiled function reseeds autonet's generator (an.manual_seed or "
+                "an.random.seeded inside it); a replay draws on from the generator as it stands "
+                "and would not reseed it, so its dropout masks and random values would differ "
+                "from eager. Seed once, outside the compiled function")
+
     def finish(self, result: Any) -> None:
+        self._same_generator()
         for tensor, array, copy in self.snapshots:
             if tensor.data is not array or not np.array_equal(array, copy, equal_nan=True):
                 name = tensor.name or f"a tensor of shape {tensor.shape}"

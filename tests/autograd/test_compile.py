@@ -286,6 +286,45 @@ def test_writing_into_a_fresh_constant_before_use_still_replays(n):
     assert step.traces == 1 and step.replays == 2
 
 
+def _reseeds_then_drops(x):
+    an.manual_seed(0)
+    return F.dropout(x, 0.5)
+
+
+def _drops_in_a_seeded_block(x):
+    with an.random.seeded(3):
+        return F.dropout(x, 0.5)
+
+
+def _reseeds_after_its_draws(x):
+    y = F.dropout(x, 0.5)
+    an.manual_seed(1)  # eager's next call draws from the fresh seed; a replay would not reseed
+    return y
+
+
+@pytest.mark.parametrize("fn", [_reseeds_then_drops, _drops_in_a_seeded_block,
+                                _reseeds_after_its_draws, lambda x: an.manual_seed(2) and x * 2])
+def test_reseeding_inside_is_refused(fn):
+    with pytest.raises(CompileError, match=r"reseeds autonet's generator"):
+        an.compile(fn)(an.tensor(np.ones(8)))
+
+
+@pytest.mark.parametrize("n", [1, 8, 32])
+def test_seeding_outside_still_replays_dropout_as_eager(n):
+    # the healthy habit: one seed before the loop, or each call inside its own seeded block
+    x = an.tensor(np.ones((n, 4)))
+    results = []
+    for compiled in (False, True):
+        an.manual_seed(5)
+        step = an.compile(lambda x: F.dropout(x, 0.5)) if compiled else (
+            lambda x: F.dropout(x, 0.5))
+        results.append([step(x).numpy() for _ in range(3)])
+        with an.random.seeded(9):
+            results[-1].append(step(x).numpy())
+    for eager, replayed in zip(*results):
+        assert np.array_equal(eager, replayed)
+
+
 def test_a_live_graph_as_output_is_refused():
     model = _mlp()
     with pytest.raises(CompileError, match=r"graph is still alive"):
