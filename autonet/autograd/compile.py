@@ -5,10 +5,11 @@ of array operations: each primitive's forward, each random draw, and the backwar
 engine runs it (its order, every rule call, the sums back to broadcast shapes, the accumulation
 of gradients and the stores into ``.grad``). That sequence becomes one straight-line Python
 function of the input arrays (``step.replay_code``). Later calls whose inputs have the same
-shapes, dtypes and requires_grad flags, under the same grad mode and with the same modules in
-train/eval mode, run that function on the new arrays: no Tensor or Node is made and nothing is
-sorted, yet the outputs (as Tensors) and every leaf's ``.grad`` are those of the eager call, bit
-for bit. Another signature traces again (a few are cached).
+shapes, dtypes and requires_grad flags, under the same grad mode, with the same modules in
+train/eval mode holding the same parameters (shapes, dtypes, requires_grad), run that function
+on the new arrays: no Tensor or Node is made and nothing is sorted, yet the outputs (as Tensors)
+and every leaf's ``.grad`` are those of the eager call, bit for bit. Another signature traces
+again (a few are cached).
 
 What is frozen at trace time, as in jax.jit or tinygrad's TinyJit: Python control flow and
 Python values (an ``if`` on a tensor's value, a loop count, a hyperparameter read from a global).
@@ -179,10 +180,21 @@ class _Entry:
         self.result: Any = None
         self._replay = _make_replay(trace)
         self._training = list(trace.training)  # a list compares with matches()'s in one step
+        self._externals = [tensor for _, tensor in trace.externals]
+        self._state = self._external_state()
+        self._owners = _owners(trace)
         self._checking: Callable | None = None
 
     def matches(self) -> bool:
-        return [m.training for m in self.trace.modules] == self._training
+        """Whether a replay would do what fn does now: the same train/eval state of every module,
+        and the same tensors read from outside (parameters), of the same shapes, dtypes and
+        requires_grad (a layer frozen or swapped after the trace makes it trace again)."""
+        return ([m.training for m in self.trace.modules] == self._training
+                and self._external_state() == self._state
+                and all(held.get(name) is tensor for held, name, tensor in self._owners))
+
+    def _external_state(self) -> list[tuple]:
+        return [(t.data.shape, t.data.dtype, t._requires_grad) for t in self._externals]
 
     def replay(self, args: tuple) -> Any:
         return rebuild(self.trace.output, iter(self._replay(args, None)))
@@ -262,6 +274,17 @@ class _Entry:
                 where, leaf = step.ins[0]
                 leaves.append(args[leaf] if where == "arg" else leaf)
         return leaves
+
+
+def _owners(trace: Trace) -> list[tuple[dict, str, Tensor]]:
+    """(a module's parameter or buffer dict, name, tensor) for every tensor the trace reads from
+    outside that a module of the trace holds: assigning a new Parameter there is seen."""
+    read = {id(tensor) for _, tensor in trace.externals}
+    found = []
+    for module in trace.modules:
+        for held in (module._parameters, module._buffers):
+            found.extend((held, name, t) for name, t in held.items() if id(t) in read)
+    return found
 
 
 def _make_replay(trace: Trace, capture: bool = False) -> Callable[[tuple, Any], list]:

@@ -325,6 +325,50 @@ def test_seeding_outside_still_replays_dropout_as_eager(n):
         assert np.array_equal(eager, replayed)
 
 
+def _freeze_first_layer(model):
+    model[0].weight.requires_grad = False
+    model[0].bias.requires_grad_(False)
+
+
+def _swap_last_weight(model):
+    model[4].weight = nn.Parameter(np.full((3, 6), 0.1, np.float32))
+
+
+def _widen_a_bias_dtype(model):
+    model[2].bias.data = model[2].bias.data.astype(np.float64)
+
+
+def _load_doubled_weights(model):
+    model.load_state_dict({k: np.asarray(v) * 2 for k, v in model.state_dict().items()})
+
+
+@pytest.mark.parametrize("change, retraces", [(_freeze_first_layer, True),
+                                              (_swap_last_weight, True),
+                                              (_widen_a_bias_dtype, True),
+                                              (_load_doubled_weights, False)])
+@pytest.mark.parametrize("n", [1, 6])
+def test_changing_the_model_between_calls_replays_what_eager_does(change, retraces, n):
+    # freezing a layer, assigning a new Parameter or a new dtype after the first call: the
+    # trace read the old state, so the call traces again; new values alone just replay
+    x, y = _data(n)
+    runs = []
+    for compiled in (False, True):
+        model = _mlp()
+        step = _ce_step(model)
+        step = an.compile(step) if compiled else step
+        step(an.tensor(x), y)
+        change(model)
+        model.zero_grad()
+        loss = step(an.tensor(x), y)
+        runs.append([loss.numpy()] + [p.grad for p in model.parameters()])
+        if compiled:
+            assert (step.traces, step.replays) == ((2, 0) if retraces else (1, 1))
+    for eager, replayed in zip(*runs):
+        assert (eager is None) == (replayed is None)
+        if eager is not None:
+            assert eager.dtype == replayed.dtype and np.array_equal(eager, replayed)
+
+
 def test_a_live_graph_as_output_is_refused():
     model = _mlp()
     with pytest.raises(CompileError, match=r"graph is still alive"):
