@@ -87,6 +87,7 @@ class Compiled:
         self._cache: OrderedDict[tuple, _Entry] = OrderedDict()
         self._last: _Entry | None = None
         self._checked = 0
+        self._warned_hooks = False
 
     def __call__(self, *args: Any) -> Any:
         if _hooks.on_call is not None and engine.observers.tracer is None:
@@ -98,6 +99,8 @@ class Compiled:
         if entry is not None and entry.matches():
             self._cache.move_to_end(key)
             self._last = entry
+            if entry.hooked:
+                return self._eager_for_hooks(args)
             if self.check and self._checked < CHECK_CALLS:
                 self._checked += 1
                 return entry.checked_replay(self.fn, args)
@@ -114,6 +117,17 @@ class Compiled:
                 f"dropped. If shapes change on every call, compiling does not pay off",
                 RuntimeWarning, stacklevel=2)
         return entry.result
+
+    def _eager_for_hooks(self, args: tuple) -> Any:
+        """fn itself, while a module it calls has forward hooks (said once)."""
+        if not self._warned_hooks:
+            self._warned_hooks = True
+            warnings.warn(
+                f"compile: a module that {self.fn.__name__} calls has forward hooks, Python code "
+                f"a replay would not run; calls run eagerly (not faster) while they are "
+                f"registered. Remove the hooks (handle.remove()) to replay",
+                RuntimeWarning, stacklevel=3)
+        return self.fn(*args)
 
     def _trace(self, args: tuple) -> _Entry:
         trace = Trace()
@@ -183,6 +197,9 @@ class _Entry:
         self._externals = [tensor for _, tensor in trace.externals]
         self._state = self._external_state()
         self._owners = _owners(trace)
+        self._hooks = self._hook_state()
+        # a forward hook is Python code (it may log, or change an output): a replay runs none
+        self.hooked = any(self._hooks)
         self._checking: Callable | None = None
 
     def matches(self) -> bool:
@@ -191,7 +208,11 @@ class _Entry:
         requires_grad (a layer frozen or swapped after the trace makes it trace again)."""
         return ([m.training for m in self.trace.modules] == self._training
                 and self._external_state() == self._state
-                and all(held.get(name) is tensor for held, name, tensor in self._owners))
+                and all(held.get(name) is tensor for held, name, tensor in self._owners)
+                and self._hook_state() == self._hooks)
+
+    def _hook_state(self) -> list[dict]:
+        return [dict(getattr(m, "_forward_hooks", None) or {}) for m in self.trace.modules]
 
     def _external_state(self) -> list[tuple]:
         return [(t.data.shape, t.data.dtype, t._requires_grad) for t in self._externals]

@@ -1,6 +1,8 @@
 """an.compile: a replay leaves exactly what eager leaves (outputs and .grad, bit for bit), draws
 fresh random values, retraces on a new signature, and refuses what it cannot replay."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -367,6 +369,49 @@ def test_changing_the_model_between_calls_replays_what_eager_does(change, retrac
         assert (eager is None) == (replayed is None)
         if eager is not None:
             assert eager.dtype == replayed.dtype and np.array_equal(eager, replayed)
+
+
+def test_forward_hooks_run_on_every_call_and_are_said_once():
+    # a hook is Python (here it logs and changes the output): while one is registered the calls
+    # run eagerly, with one RuntimeWarning; removed, the step replays again
+    model = _mlp()
+    x, y = _data(4)
+    step = an.compile(_ce_step(model))
+    step(an.tensor(x), y)
+    seen = []
+
+    def hook(module, inputs, out):
+        seen.append(out.shape)
+        return out * 0.5
+
+    handle = model[2].register_forward_hook(hook)
+    eager_model = _mlp()
+    eager_model[2].register_forward_hook(lambda m, i, o: o * 0.5)
+    with pytest.warns(RuntimeWarning, match="forward hooks") as caught:
+        for _ in range(3):
+            model.zero_grad()
+            eager_model.zero_grad()
+            got = step(an.tensor(x), y)
+            want = _ce_step(eager_model)(an.tensor(x), y)
+            assert got.item() == want.item()
+            assert np.array_equal(model[0].weight.grad, eager_model[0].weight.grad)
+    assert len(seen) == 3 and len(caught) == 1
+    handle.remove()
+    replays = step.replays
+    step(an.tensor(x), y)
+    step(an.tensor(x), y)
+    assert len(seen) == 3 and step.replays == replays + 1  # traced again, then replayed
+
+
+@pytest.mark.parametrize("n", [1, 5, 16])
+def test_no_hook_warning_without_hooks(n):
+    step = an.compile(_ce_step(_mlp(0.3)))
+    x, y = _data(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            step(an.tensor(x), y)
+    assert step.replays == 2
 
 
 def test_a_live_graph_as_output_is_refused():
