@@ -89,24 +89,31 @@ class Compiled:
         self._checked = 0
         self._warned_hooks = False
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = self.fn
+        if kwargs:  # keyword values follow the positional ones, their names part of the key
+            names = tuple(sorted(kwargs))
+            fn = functools.partial(_with_keywords, fn, len(args), names)
+            args = (*args, *[kwargs[name] for name in names])
         if _hooks.on_call is not None and engine.observers.tracer is None:
             # something watches every op (summary(), check=True's eager run): fn itself runs, so
             # it sees them, where a replay would hide them
-            return self.fn(*args)
+            return fn(*args)
         key = (grad_mode.enabled, *[_signature(a) for a in args])
+        if kwargs:
+            key += (names,)
         entry = self._cache.get(key)
         if entry is not None and entry.matches():
             self._cache.move_to_end(key)
             self._last = entry
             if entry.hooked:
-                return self._eager_for_hooks(args)
+                return self._eager_for_hooks(fn, args)
             if self.check and self._checked < CHECK_CALLS:
                 self._checked += 1
-                return entry.checked_replay(self.fn, args)
+                return entry.checked_replay(fn, args)
             self.replays += 1
             return entry.replay(args)
-        entry = self._trace(args)
+        entry = self._trace(fn, args)
         self._cache[key] = entry
         self._cache.move_to_end(key)
         if len(self._cache) > self.cache_size:
@@ -118,7 +125,7 @@ class Compiled:
                 RuntimeWarning, stacklevel=2)
         return entry.result
 
-    def _eager_for_hooks(self, args: tuple) -> Any:
+    def _eager_for_hooks(self, fn: Callable[..., Any], args: tuple) -> Any:
         """fn itself, while a module it calls has forward hooks (said once)."""
         if not self._warned_hooks:
             self._warned_hooks = True
@@ -127,9 +134,9 @@ class Compiled:
                 f"a replay would not run; calls run eagerly (not faster) while they are "
                 f"registered. Remove the hooks (handle.remove()) to replay",
                 RuntimeWarning, stacklevel=3)
-        return self.fn(*args)
+        return fn(*args)
 
-    def _trace(self, args: tuple) -> _Entry:
+    def _trace(self, fn: Callable[..., Any], args: tuple) -> _Entry:
         trace = Trace()
         trace.arg_kinds = ["tensor" if isinstance(a, Tensor) else
                            "array" if isinstance(a, np.ndarray) else "value" for a in args]
@@ -143,7 +150,7 @@ class Compiled:
         value_hooks.on_write = recorder.on_write
         engine.observers.tracer = recorder
         try:
-            result = self.fn(*args)
+            result = fn(*args)
             recorder.finish(result)
         finally:
             _hooks.on_call = None
@@ -295,6 +302,12 @@ class _Entry:
                 where, leaf = step.ins[0]
                 leaves.append(args[leaf] if where == "arg" else leaf)
         return leaves
+
+
+def _with_keywords(fn: Callable[..., Any], n_positional: int, names: tuple, *values: Any) -> Any:
+    """fn called with the flat values of a call that had keywords: the first n_positional
+    positionally, the rest by ``names``."""
+    return fn(*values[:n_positional], **dict(zip(names, values[n_positional:])))
 
 
 def _owners(trace: Trace) -> list[tuple[dict, str, Tensor]]:

@@ -414,6 +414,31 @@ def test_no_hook_warning_without_hooks(n):
     assert step.replays == 2
 
 
+def test_keyword_arguments_trace_and_replay_as_eager():
+    def f(x, y, scale=1.0, *, shift=0.0):
+        loss = (F.cross_entropy(model(x), y) * scale + shift)
+        loss.backward()
+        return loss
+
+    model = _mlp()
+    step = an.compile(f)
+    x, y = _data(4)
+    t = an.tensor(x)
+    calls = [((t, y), {}), ((t,), {"y": y}), ((), {"y": y, "x": t}), ((t, y), {"scale": 2.0}),
+             ((t, y, 2.0), {"shift": 1.0}), ((t, y), {"shift": 1.0, "scale": 2.0}),
+             ((t,), {"y": y})]
+    for args, kwargs in calls:
+        model.zero_grad()
+        want = f(*args, **kwargs).item()
+        grads = [p.grad.copy() for p in model.parameters()]
+        model.zero_grad()
+        assert step(*args, **kwargs).item() == want
+        assert all(np.array_equal(p.grad, g) for p, g in zip(model.parameters(), grads))
+    assert step.replays >= 1  # the repeated keyword call replayed
+    with pytest.raises(TypeError, match="unexpected keyword argument 'z'"):
+        step(an.tensor(x), y, z=1)
+
+
 def test_a_live_graph_as_output_is_refused():
     model = _mlp()
     with pytest.raises(CompileError, match=r"graph is still alive"):
