@@ -206,6 +206,7 @@ def _cross_entropy_mean(ignore_index: int, fallback: Any, logits: np.ndarray,
     mean_of are np.sum's and np.mean's own reductions without numpy's Python-level wrappers."""
     if type(target) is not np.ndarray or ignore_index in target:
         return fallback(logits, target)  # ignored targets: the rule's weighted form
+    fused.check_class_indices("cross_entropy", target, logits.shape[1], ignore_index)
     n = logits.shape[0]
     rows, top, soft, total = fused.shifted_exp(logits)
     per = np.log(total) + top

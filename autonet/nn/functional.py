@@ -268,36 +268,8 @@ def _check_class_targets(name: str, target: np.ndarray, n: int, c: int,
     if target.shape != (n,):
         raise ValueError(f"{name}: integer targets must have shape (N,) = ({n},), one class index "
                          f"per example, got {target.shape}")
-    if target.size and target.min() >= 0 and target.max() < c:
-        return target  # every index in range (two reductions, the usual case)
-    bad = target[((target < 0) | (target >= c)) & (target != ignore_index)]
-    if bad.size:
-        raise ValueError(f"{name}: target class index {int(bad[0])} is out of range for {c} "
-                         f"classes; targets must be integers in [0, {c - 1}] (or ignore_index="
-                         f"{ignore_index} for examples to skip)")
+    fused.check_class_indices(name, target, c, ignore_index)
     return target
-
-
-class _UnsignedOfSameSize(dict):
-    """dtype -> the unsigned integer dtype of its size, or None for other dtypes and byte orders;
-    each computed on its first look-up."""
-
-    def __missing__(self, dtype: np.dtype) -> np.dtype | None:
-        unsigned = np.dtype(f"u{dtype.itemsize}") if dtype.kind in "iu" and dtype.isnative else None
-        self[dtype] = unsigned
-        return unsigned
-
-
-_UNSIGNED = _UnsignedOfSameSize()
-
-
-def _in_range(target: np.ndarray, c: int) -> bool:
-    """Whether integer ``target`` (non-empty) holds only class indices in [0, c), in one reduction:
-    viewed as unsigned of the same size, a negative index is above any class count. False for
-    other dtypes and byte orders (the full checks then decide)."""
-    unsigned = _UNSIGNED[target.dtype]
-    # the ufunc reduction itself: ndarray.max would add a Python frame (numpy's _amax)
-    return unsigned is not None and bool(np.maximum.reduce(target.view(unsigned)) < c)
 
 
 def _class_weight(name: str, weight: Any, c: int, like: Any) -> np.ndarray | None:
@@ -351,7 +323,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
             and type(ignore_index) is int
             and type(target) is np.ndarray and len(shape) == 2
             and target.shape == shape[:1] and not 0 <= ignore_index < shape[1]
-            and target.size and _in_range(target, shape[1])):
+            and target.size and fused.in_range(target, shape[1])):
         return fused.softmax_cross_entropy(input, target, label_smoothing=0.0,
                                            ignore_index=ignore_index, mean=True)
     _check_reduction("cross_entropy", reduction)
@@ -365,14 +337,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
         t = _check_class_targets("cross_entropy", t, n, c, ignore_index)
         args = (input, t) if w is None else (input, t, w)
         attrs = {"label_smoothing": float(label_smoothing), "ignore_index": int(ignore_index)}
-        kept = t != ignore_index
-        if w is None and kept.all():
-            if reduction == "mean":  # the mean of N examples in the same node: one node less
-                return fused.softmax_cross_entropy(*args, **attrs, mean=True)
-            return _reduce("cross_entropy", fused.softmax_cross_entropy(*args, **attrs), reduction)
-        loss = fused.softmax_cross_entropy(*args, **attrs)
-        total = float(np.sum(kept)) if w is None else float(np.sum(w[t[kept]]))
-        return _weighted_mean("cross_entropy", loss, total, reduction)
+        if reduction == "mean":  # PyTorch's mean (over the kept examples' weights), one node
+            return fused.softmax_cross_entropy(*args, **attrs, mean=True)
+        return _reduce("cross_entropy", fused.softmax_cross_entropy(*args, **attrs), reduction)
     if t.dtype.kind == "f":
         if t.shape != (n, c):
             raise ValueError(f"cross_entropy: float targets are class probabilities and must have "

@@ -35,7 +35,15 @@ from autonet.ops.namespace import NUMPY
 from autonet.tensor import Tensor
 
 # autonet helpers whose numpy-only meaning is simpler than their code
-_STAND_INS = {"as_array": "def as_array(x):\n    return x\n"}
+_STAND_INS = {
+    "as_array": "def as_array(x):\n    return x\n",
+    "check_class_indices": (
+        "def check_class_indices(name, target, c, ignore_index):\n"
+        "    bad = target[((target < 0) | (target >= c)) & (target != ignore_index)]\n"
+        "    if bad.size:\n"
+        "        raise ValueError(f'{name}: target class {int(bad[0])} is out of range for {c} "
+        "classes')\n"),
+}
 
 _OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
               np.matmul: "@", np.power: "**"}
@@ -81,7 +89,8 @@ def _when_2d(template: str, *params: str) -> Any:
 
 
 def _cross_entropy_grad(call: _Call) -> tuple[str, str] | None:
-    """(softmax(logits) - Y) / m, for class indices without weights or smoothing. The rule's
+    """(softmax(logits) - Y) / m, for class indices without weights or smoothing (m: the examples
+    whose target is not ignore_index, as the mean divides by). The rule's
     softmax shifts each row by logits[rows, argmax], the row's max (the same element, up to
     the sign of a zero, which changes no exp), and subtracts 1 at the targets (x - 0 is x).
     An ignored target (never a class: cross_entropy checks) has a row of zeros in Y, and the
@@ -95,8 +104,10 @@ def _cross_entropy_grad(call: _Call) -> tuple[str, str] | None:
     ignore = a.get("ignore_index")
     if not isinstance(ignore, int) or 0 <= ignore < c or not isinstance(a.get("mean"), bool):
         return None
-    scale = f"(g * (1 / {max(n, 1)}))" if a["mean"] else "g[:, None]"  # rule: g * (1.0 / n)
-    note = "(softmax - one-hot targets) * g / m" if a["mean"] else \
+    # the rule scales g by 1 / m, m the count of examples not ignored (at least 1)
+    scale = f"(g * (1 / max(float(np.count_nonzero(target != {ignore})), 1.0)))" if a["mean"] \
+        else "g[:, None]"
+    note = "(softmax - one-hot targets) * g / m, m the examples not ignored" if a["mean"] else \
         "(softmax - one-hot targets) * g"
     return (f"(_softmax(logits) - _one_hot(target, {c})) * (target != {ignore})[:, None] * "
             f"{scale}", note + ", 0 for an ignored target")

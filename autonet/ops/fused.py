@@ -105,6 +105,41 @@ linear = Primitive("linear", _linear, (
     doc="x (..., in) @ w.T (out, in) + b (out,) -> (..., out); public form nn.functional.linear.")
 
 
+class _UnsignedOfSameSize(dict):
+    """dtype -> the unsigned integer dtype of its size, or None for other dtypes and byte orders;
+    each computed on its first look-up."""
+
+    def __missing__(self, dtype: np.dtype) -> np.dtype | None:
+        unsigned = np.dtype(f"u{dtype.itemsize}") if dtype.kind in "iu" and dtype.isnative else None
+        self[dtype] = unsigned
+        return unsigned
+
+
+_UNSIGNED = _UnsignedOfSameSize()
+
+
+def in_range(target: np.ndarray, c: int) -> bool:
+    """Whether integer ``target`` (non-empty) holds only class indices in [0, c), in one reduction:
+    viewed as unsigned of the same size, a negative index is above any class count. False for
+    other dtypes and byte orders (the full check then decides)."""
+    unsigned = _UNSIGNED[target.dtype]
+    # the ufunc reduction itself: ndarray.max would add a Python frame (numpy's _amax)
+    return unsigned is not None and bool(np.maximum.reduce(target.view(unsigned)) < c)
+
+
+def check_class_indices(name: str, target: np.ndarray, c: int, ignore_index: int) -> None:
+    """Raise unless every target is a class index in [0, c) or ``ignore_index``: numpy would
+    take a negative index from the end, silently. The forward checks every call (a compiled
+    step's replay too), the functional form before it."""
+    if not target.size or in_range(target, c) or (target.min() >= 0 and target.max() < c):
+        return
+    bad = target[((target < 0) | (target >= c)) & (target != ignore_index)]
+    if bad.size:
+        raise ValueError(f"{name}: target class index {int(bad[0])} is out of range for {c} "
+                         f"classes; targets must be integers in [0, {c - 1}] (or ignore_index="
+                         f"{ignore_index} for examples to skip)")
+
+
 def _row_weights(target, weight, ignore_index, dtype):
     """Targets made safe to index with (ignored rows point at class 0), and m_i w_{t_i} (N,)."""
     keep = target != ignore_index
@@ -123,7 +158,24 @@ def _plain(target, weight, label_smoothing, ignore_index) -> bool:
 def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ignore_index=-100,
                            mean=False):
     loss = _per_example(logits, target, weight, label_smoothing, ignore_index)
-    return mean_of(loss) if mean else loss
+    if not mean:
+        return loss
+    if _plain(target, weight, label_smoothing, ignore_index):
+        return mean_of(loss)
+    return weighted_mean_of(loss, _kept_weight(target, weight, ignore_index, loss.dtype))
+
+
+def _kept_weight(target, weight, ignore_index, dtype):
+    """sum_i m_i w_{t_i}: what PyTorch's 'mean' divides by (the count of kept examples without
+    class weights), computed from each call's targets."""
+    return np.add.reduce(_row_weights(target, weight, ignore_index, dtype)[1])
+
+
+def weighted_mean_of(loss, total_weight):
+    """sum(loss) / total_weight in the loss's dtype; nan (0 / 0) when every example is ignored."""
+    total = np.add.reduce(loss, axis=None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total.dtype.type(total / total_weight)
 
 
 def _softmax_cross_entropy_keeping(logits, target, weight=None, label_smoothing=0.0,
@@ -134,6 +186,7 @@ def _softmax_cross_entropy_keeping(logits, target, weight=None, label_smoothing=
     if not _plain(target, weight, label_smoothing, ignore_index):
         return _softmax_cross_entropy(logits, target, weight, label_smoothing, ignore_index,
                                       mean), None
+    check_class_indices("cross_entropy", target, logits.shape[1], ignore_index)
     rows, top, soft, total = shifted_exp(logits)
     loss = np.log(total) + top - logits[rows, target]  # lse - x_it, as _per_example
     soft /= total[:, None]
@@ -163,6 +216,7 @@ def mean_of(loss):
 
 def _per_example(logits, target, weight, label_smoothing, ignore_index):
     c = logits.shape[1]
+    check_class_indices("cross_entropy", target, c, ignore_index)
     rows, top, _, total = shifted_exp(logits)
     lse = np.log(total) + top
     if _plain(target, weight, label_smoothing, ignore_index):
@@ -182,13 +236,14 @@ def _per_example(logits, target, weight, label_smoothing, ignore_index):
 def _softmax_cross_entropy_grad(xp, g, y, logits, target, weight=None, label_smoothing=0.0,
                                 ignore_index=-100, mean=False):
     n, c = logits.shape
-    if mean:  # d mean / d loss_i = 1 / N: g scaled once (mean's own rule), for every example
-        g = g * (1.0 / max(n, 1))
     dtype = as_array(logits).dtype
     # y: the softmax the keeping forward computed (plain case, numpy), else None
     plain = y is not None or _plain(target, weight, label_smoothing, ignore_index)
     if not plain:
         safe, picked, keep = _row_weights(target, weight, ignore_index, dtype)
+    if mean:  # d mean / d loss_i = 1 / N (1 / sum m_i w_t when weighted): g scaled once
+        total_weight = max(n, 1) if plain else float(np.add.reduce(picked))
+        g = g * (1.0 / total_weight) if total_weight else g * 0  # every example ignored: 0
     # softmax recomputed from the logits shifted by each row's max (picked by index: the argmax is
     # a constant, like the targets), so it is exact and cannot overflow.
     rows = np.arange(n)

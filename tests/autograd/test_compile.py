@@ -439,6 +439,51 @@ def test_keyword_arguments_trace_and_replay_as_eager():
         step(an.tensor(x), y, z=1)
 
 
+@pytest.mark.parametrize("options", [{}, {"weight": np.array([1.0, 5.0, 10.0], np.float32)},
+                                     {"label_smoothing": 0.1},
+                                     {"weight": np.array([0.5, 2.0, 1.0], np.float32),
+                                      "label_smoothing": 0.2, "ignore_index": 1}])
+@pytest.mark.parametrize("n", [1, 6])
+def test_cross_entropy_replays_its_mean_from_every_batchs_targets(options, n):
+    # the mean divides by the kept examples' weight, which depends on the targets: traced on a
+    # batch without ignored targets, replayed on batches with some, all or other classes
+    def step(model):
+        def f(x, y):
+            loss = F.cross_entropy(model(x), y, **options)
+            loss.backward()
+            return loss
+        return f
+
+    x, _ = _data(n)
+    ignore = options.get("ignore_index", -100)
+    targets = [np.zeros(n, np.int64), np.full(n, 2), np.arange(n) % 3]
+    targets += [np.where(np.arange(n) % 2 == 0, ignore, 2), np.full(n, ignore)]
+    runs = []
+    for compiled in (False, True):
+        model = _mlp()
+        f = an.compile(step(model)) if compiled else step(model)
+        seen = []
+        for y in targets:
+            model.zero_grad()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # every target ignored: 0 / 0
+                seen.append(f(an.tensor(x), y).numpy())
+            seen += [p.grad.copy() for p in model.parameters()]
+        runs.append(seen)
+    _assert_same(runs[0][:1], runs[1][:1])
+    for eager, replayed in zip(*runs):
+        assert np.array_equal(eager, replayed, equal_nan=True)
+
+
+def test_a_replayed_cross_entropy_still_checks_its_targets():
+    step = an.compile(_ce_step(_mlp()))
+    x, y = _data(4)
+    step(an.tensor(x), y)
+    for bad in (np.array([0, 1, -1, 2]), np.array([0, 3, 1, 2])):  # -1 would index from the end
+        with pytest.raises(ValueError, match=r"target class index (-1|3) is out of range for 3"):
+            step(an.tensor(x), bad)
+
+
 def test_a_live_graph_as_output_is_refused():
     model = _mlp()
     with pytest.raises(CompileError, match=r"graph is still alive"):
