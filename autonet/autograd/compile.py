@@ -34,6 +34,7 @@ import inspect
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,8 @@ class Compiled:
         key = (grad_mode.enabled, *[_signature(a) for a in args])
         if kwargs:
             key += (names,)
+        if len(args) > 1 and len(set(map(id, args))) < len(args):
+            key += (_aliases(args),)  # one tensor passed twice was traced as one input
         entry = self._cache.get(key)
         if entry is not None and entry.matches():
             self._cache.move_to_end(key)
@@ -202,27 +205,38 @@ class _Entry:
         self._replay = _make_replay(trace)
         self._training = list(trace.training)  # a list compares with matches()'s in one step
         self._externals = [tensor for _, tensor in trace.externals]
-        self._state = self._external_state()
-        self._owners = _owners(trace)
-        self._hooks = self._hook_state()
+        self._arrays = [t.data for t in self._externals]  # their arrays as traced
+        self._layout = [(a.shape, a.dtype) for a in self._arrays]
+        self._flags = [t._requires_grad for t in self._externals]
+        owners = _owners(trace)
+        self._holders = [held for held, _, _ in owners]
+        self._names = [name for _, name, _ in owners]
+        self._held = [value for _, _, value in owners]
+        self._hooked_modules = [m for m in trace.modules if hasattr(m, "_forward_hooks")]
+        self._hooks = [dict(m._forward_hooks) for m in self._hooked_modules]
         # a forward hook is Python code (it may log, or change an output): a replay runs none
         self.hooked = any(self._hooks)
         self._checking: Callable | None = None
 
     def matches(self) -> bool:
-        """Whether a replay would do what fn does now: the same train/eval state of every module,
-        and the same tensors read from outside (parameters), of the same shapes, dtypes and
-        requires_grad (a layer frozen or swapped after the trace makes it trace again)."""
-        return ([m.training for m in self.trace.modules] == self._training
-                and self._external_state() == self._state
-                and all(held.get(name) is tensor for held, name, tensor in self._owners)
-                and self._hook_state() == self._hooks)
-
-    def _hook_state(self) -> list[dict]:
-        return [dict(getattr(m, "_forward_hooks", None) or {}) for m in self.trace.modules]
-
-    def _external_state(self) -> list[tuple]:
-        return [(t.data.shape, t.data.dtype, t._requires_grad) for t in self._externals]
+        """Whether a replay would do what fn does now: the same train/eval state and forward
+        hooks of every module, the same layers and parameters held where they were, and the
+        tensors read from outside (parameters) of the same shapes, dtypes and requires_grad (a
+        layer frozen or swapped after the trace makes it trace again)."""
+        modules = self.trace.modules
+        externals = self._externals
+        if [m.training for m in modules] != self._training or \
+                [t._requires_grad for t in externals] != self._flags or \
+                not all(map(is_, map(dict.get, self._holders, self._names), self._held)) or \
+                [m._forward_hooks for m in self._hooked_modules] != self._hooks:
+            return False
+        arrays = [t.data for t in externals]
+        if all(map(is_, arrays, self._arrays)):
+            return True  # the same arrays (updated in place by the optimizer, as usual)
+        if [(a.shape, a.dtype) for a in arrays] != self._layout:
+            return False  # .data reassigned with another shape or dtype
+        self._arrays = arrays
+        return True
 
     def replay(self, args: tuple) -> Any:
         return rebuild(self.trace.output, iter(self._replay(args, None)))
@@ -304,20 +318,27 @@ class _Entry:
         return leaves
 
 
+def _aliases(args: tuple) -> tuple[int, ...]:
+    """For each argument, the position of its first occurrence (the same object passed twice)."""
+    first: dict[int, int] = {}
+    return tuple(first.setdefault(id(a), k) for k, a in enumerate(args))
+
+
 def _with_keywords(fn: Callable[..., Any], n_positional: int, names: tuple, *values: Any) -> Any:
     """fn called with the flat values of a call that had keywords: the first n_positional
     positionally, the rest by ``names``."""
     return fn(*values[:n_positional], **dict(zip(names, values[n_positional:])))
 
 
-def _owners(trace: Trace) -> list[tuple[dict, str, Tensor]]:
-    """(a module's parameter or buffer dict, name, tensor) for every tensor the trace reads from
-    outside that a module of the trace holds: assigning a new Parameter there is seen."""
-    read = {id(tensor) for _, tensor in trace.externals}
+def _owners(trace: Trace) -> list[tuple[dict, str, Any]]:
+    """(a module's parameter, buffer or submodule dict, name, what it holds) for every tensor the
+    trace reads from outside and every module it ran that a module of the trace holds: assigning
+    a new Parameter or swapping a layer of a Sequential there is seen."""
+    used = {id(tensor) for _, tensor in trace.externals} | {id(m) for m in trace.modules}
     found = []
     for module in trace.modules:
-        for held in (module._parameters, module._buffers):
-            found.extend((held, name, t) for name, t in held.items() if id(t) in read)
+        for held in (module._parameters, module._buffers, module._modules):
+            found.extend((held, name, t) for name, t in held.items() if id(t) in used)
     return found
 
 

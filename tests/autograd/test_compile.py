@@ -340,6 +340,11 @@ def _widen_a_bias_dtype(model):
     model[2].bias.data = model[2].bias.data.astype(np.float64)
 
 
+def _swap_a_layer(model):
+    model[3] = nn.Sigmoid()
+    model[4] = nn.Linear(6, 3)
+
+
 def _load_doubled_weights(model):
     model.load_state_dict({k: np.asarray(v) * 2 for k, v in model.state_dict().items()})
 
@@ -347,6 +352,7 @@ def _load_doubled_weights(model):
 @pytest.mark.parametrize("change, retraces", [(_freeze_first_layer, True),
                                               (_swap_last_weight, True),
                                               (_widen_a_bias_dtype, True),
+                                              (_swap_a_layer, True),
                                               (_load_doubled_weights, False)])
 @pytest.mark.parametrize("n", [1, 6])
 def test_changing_the_model_between_calls_replays_what_eager_does(change, retraces, n):
@@ -482,6 +488,27 @@ def test_a_replayed_cross_entropy_still_checks_its_targets():
     for bad in (np.array([0, 1, -1, 2]), np.array([0, 3, 1, 2])):  # -1 would index from the end
         with pytest.raises(ValueError, match=r"target class index (-1|3) is out of range for 3"):
             step(an.tensor(x), bad)
+
+
+def test_one_tensor_passed_twice_is_its_own_signature():
+    # traced as one input (the same Tensor): calls with two distinct tensors trace again
+    def f(a, b):
+        loss = ((a - b) ** 2 * a).sum()
+        loss.backward()
+        return loss
+
+    step = an.compile(f)
+    x = an.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = an.tensor(np.array([3.0, 5.0]), requires_grad=True)
+    for a, b in [(x, x), (x, x), (x, y), (y, x), (y, y), (x, y)]:
+        x.grad = y.grad = None
+        got = step(a, b).item()
+        grads = (x.grad, y.grad)
+        x.grad = y.grad = None
+        assert got == f(a, b).item()
+        for g, want in zip(grads, (x.grad, y.grad)):
+            assert (g is None and want is None) or np.array_equal(g, want)
+    assert step.traces == 2 and step.replays == 4
 
 
 def test_a_live_graph_as_output_is_refused():
