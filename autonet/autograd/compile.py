@@ -251,7 +251,7 @@ class _Entry:
         buffers_before = [np.array(t.data, copy=True) for t in changed]
         state = draws.generator().bit_generator.state
         replayed: list = []
-        self._checking(args, replayed)
+        outputs = rebuild(self.trace.output, iter(self._checking(args, replayed)))
         grads_replay = [None if t.grad is None else t.grad.copy() for t in leaves]
         for t, g in zip(leaves, grads_before):
             t.grad = g
@@ -302,6 +302,12 @@ class _Entry:
             if not same:
                 raise CompileError(f"compile(check=True): the gradient of "
                                    f"{t.name or tuple(t.shape)} differs between replay and eager")
+        where = _first_difference(outputs, result, "the result")
+        if where is not None:
+            raise CompileError(
+                f"compile(check=True): {where} differs between replay and eager. A value the "
+                f"function computes outside autonet's ops (numpy on .data, float(...)) is a "
+                f"constant of the trace: compute it with tensor ops, or outside the function")
         return result
 
     def _effect_targets(self) -> list[Tensor]:
@@ -316,6 +322,27 @@ class _Entry:
                 where, leaf = step.ins[0]
                 leaves.append(args[leaf] if where == "arg" else leaf)
         return leaves
+
+
+def _first_difference(replayed: Any, eager: Any, where: str) -> str | None:
+    """Where two results of fn differ (tensors and arrays by value, NaN equal to NaN), or None."""
+    if isinstance(eager, Tensor | np.ndarray | np.generic):
+        a, b = (np.asarray(v.data if isinstance(v, Tensor) else v) for v in (replayed, eager))
+        same = a.shape == b.shape and a.dtype == b.dtype and np.array_equal(
+            a, b, equal_nan=a.dtype.kind in "fc")
+        return None if same else where
+    if isinstance(eager, tuple | list) and type(replayed) is type(eager) and \
+            len(replayed) == len(eager):
+        return next((w for k, (r, e) in enumerate(zip(replayed, eager))
+                     if (w := _first_difference(r, e, f"{where}[{k}]")) is not None), None)
+    if isinstance(eager, dict) and isinstance(replayed, dict) and replayed.keys() == eager.keys():
+        return next((w for k in eager
+                     if (w := _first_difference(replayed[k], eager[k], f"{where}[{k!r}]"))
+                     is not None), None)
+    try:
+        return None if bool(replayed == eager) or replayed is eager else where
+    except (TypeError, ValueError):
+        return None if replayed is eager else where
 
 
 def _aliases(args: tuple) -> tuple[int, ...]:

@@ -511,6 +511,49 @@ def test_one_tensor_passed_twice_is_its_own_signature():
     assert step.traces == 2 and step.replays == 4
 
 
+@pytest.mark.parametrize("extra", [
+    lambda logits, y: (logits.data.argmax(1) == y).mean(),  # numpy on .data: frozen
+    lambda logits, y: float(logits.data.sum()),
+    lambda logits, y: {"acc": np.asarray(logits.data[:, 0])},
+])
+def test_check_finds_a_returned_value_computed_outside_the_ops(extra):
+    model = _mlp()
+
+    def f(x, y):
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        return loss, extra(logits, y)
+
+    step = an.compile(f, check=True)
+    step(*_batch(5, 0))
+    with pytest.raises(CompileError, match=r"the result\[1\].* differs between replay and eager"):
+        step(*_batch(5, 1))
+
+
+def _batch(n, seed):
+    x, y = _data(n, seed)
+    return an.tensor(x), y
+
+
+@pytest.mark.parametrize("n", [1, 4, 9])
+def test_check_passes_returned_tensors_and_constants(n):
+    model = _mlp(0.2)
+
+    def f(x, y):
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        return {"loss": loss, "correct": (logits.argmax(axis=1) == an.tensor(y)).sum(),
+                "name": "mlp", "classes": 3, "nothing": None}
+
+    step = an.compile(f, check=True)
+    for seed in range(5):
+        out = step(*_batch(n, seed))
+        assert out["name"] == "mlp" and out["classes"] == 3
+    assert step.replays == 1  # 1 trace, 3 checked calls, then a plain replay
+
+
 def test_a_live_graph_as_output_is_refused():
     model = _mlp()
     with pytest.raises(CompileError, match=r"graph is still alive"):
