@@ -1,7 +1,14 @@
 """Data: datasets, the DataLoader, preprocessing, generated toy sets and bundled real data."""
 
 from autonet.data.bundled import load_digits, load_iris, load_nursery_rhymes
-from autonet.data.dataset import Dataset, Subset, TensorDataset, random_split, train_test_split
+from autonet.data.dataset import (
+    Dataset,
+    Samples,
+    Subset,
+    TensorDataset,
+    random_split,
+    train_test_split,
+)
 from autonet.data.loader import DataLoader
 from autonet.data.mnist import load_mnist, read_idx
 from autonet.data.preprocessing import StandardScaler, one_hot, standardize
@@ -16,7 +23,8 @@ from autonet.data.synthetic import (
 )
 
 __all__ = [
-    "DataLoader", "Dataset", "StandardScaler", "Subset", "TensorDataset", "blobs", "circles",
+    "DataLoader", "Dataset", "Samples", "StandardScaler", "Subset", "TensorDataset", "blobs",
+    "circles",
     "flower", "linear_regression", "load_digits", "load_iris", "load_mnist",
     "load_nursery_rhymes", "moons",
     "one_hot", "random_split", "read_idx", "spirals", "standardize", "train_test_split", "xor",

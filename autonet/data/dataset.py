@@ -24,11 +24,68 @@ class Dataset:
     def batch(self, indices: np.ndarray) -> Any:
         """Samples ``indices`` stacked along a new first axis (DataLoader calls this). The default
         gathers one sample at a time; array-backed datasets override it with one fancy index."""
-        samples = [self[int(i)] for i in indices]
-        if isinstance(samples[0], tuple | list):
-            return tuple(np.stack([np.asarray(s[k]) for s in samples])
-                         for k in range(len(samples[0])))
-        return np.stack([np.asarray(s) for s in samples])
+        return collate([self[int(i)] for i in indices], [int(i) for i in indices],
+                       type(self).__name__)
+
+
+class Samples(Dataset):
+    """A list of samples, each a tuple such as ``(features, label)`` (PyTorch's usual dataset):
+    ``Samples([(x0, y0), (x1, y1)])[1] == (x1, y1)``; batches stack each part."""
+
+    def __init__(self, samples: Sequence[Any]) -> None:
+        self.samples = list(samples)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.samples[index]
+
+
+def collate(samples: list, indices: list[int], where: str) -> Any:
+    """Samples stacked along a new first axis: a tuple (or dict) of arrays for tuple (dict)
+    samples, one array otherwise. A sample whose parts do not match the first one's is an
+    error naming it (``where``: the dataset, ``indices``: the samples' positions in it)."""
+    first = samples[0]
+    if isinstance(first, tuple | list):
+        for sample, i in zip(samples, indices):
+            if not isinstance(sample, tuple | list) or len(sample) != len(first):
+                raise ValueError(f"{where}: sample {i} is {_kind(sample)} where sample "
+                                 f"{indices[0]} is {_kind(first)}; every sample needs the same "
+                                 "parts, e.g. (features, label)")
+        return tuple(_stack([s[k] for s in samples], indices, where, f"part {k} of ")
+                     for k in range(len(first)))
+    if isinstance(first, dict):
+        for sample, i in zip(samples, indices):
+            if not isinstance(sample, dict) or sample.keys() != first.keys():
+                raise ValueError(f"{where}: sample {i} has keys {_kind(sample)} where sample "
+                                 f"{indices[0]} has {sorted(first)}; every sample needs the "
+                                 "same keys")
+        return {key: _stack([s[key] for s in samples], indices, where, f"{key!r} of ")
+                for key in first}
+    return _stack(samples, indices, where, "")
+
+
+def _kind(sample: Any) -> str:
+    if isinstance(sample, dict):
+        return str(sorted(sample))
+    if isinstance(sample, tuple | list):
+        return f"a {type(sample).__name__} of {len(sample)}"
+    return type(sample).__name__
+
+
+def _stack(parts: list, indices: list[int], where: str, part: str) -> np.ndarray:
+    arrays = [_as_array(p) for p in parts]
+    for given, array, i in zip(parts, arrays, indices):
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"{where}: {part}sample {i} holds {type(given).__name__} (dtype "
+                            f"{array.dtype}), not numbers; return numbers, arrays or tensors "
+                            "from __getitem__")
+        if array.shape != arrays[0].shape:
+            raise ValueError(f"{where}: {part}sample {i} has shape {array.shape} where {part}"
+                             f"sample {indices[0]} has {arrays[0].shape}; pad or resize them to "
+                             "one shape (or use batch_size=1)")
+    return np.stack(arrays)
 
 
 def _as_array(a: Any) -> np.ndarray:

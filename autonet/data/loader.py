@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from autonet.arguments import flag, integer
-from autonet.data.dataset import Dataset, TensorDataset
+from autonet.data.dataset import Dataset, Samples, TensorDataset
 from autonet.tensor import Tensor
 
 
@@ -32,7 +32,8 @@ class DataLoader:
     """Iterate over ``dataset`` in batches; each batch is a tuple of Tensors (or one Tensor).
 
     Args:
-        dataset: a Dataset, or a tuple ``(X, y)`` of arrays (wrapped in a TensorDataset).
+        dataset: a Dataset, a tuple ``(X, y)`` of arrays (wrapped in a TensorDataset), or a
+            list of samples ``[(x0, y0), (x1, y1), ...]`` (tuples or dicts, as in PyTorch).
         batch_size: samples per batch; the last batch is smaller unless ``drop_last``.
         shuffle: draw a new random order every epoch (each sample still appears exactly once).
         drop_last: skip the final incomplete batch.
@@ -45,7 +46,10 @@ class DataLoader:
 
     def __init__(self, dataset: Dataset | tuple, batch_size: int = 32, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None) -> None:
-        if isinstance(dataset, tuple | list):
+        if isinstance(dataset, list) and dataset and \
+                all(isinstance(sample, tuple | dict) for sample in dataset):
+            dataset = Samples(dataset)  # [(x0, y0), (x1, y1), ...]: one tuple per sample
+        elif isinstance(dataset, tuple | list):
             if not dataset or any(np.ndim(part) == 0 for part in dataset):
                 raise TypeError(f"DataLoader: dataset {dataset!r:.60} must be a Dataset or a "
                                 "tuple of arrays (X, y) with one row per sample")
@@ -81,6 +85,8 @@ class DataLoader:
             batch = self.dataset.batch(indices)
             if isinstance(batch, tuple | list):
                 yield tuple(_to_tensor(part) for part in batch)
+            elif isinstance(batch, dict):
+                yield {key: _to_tensor(part) for key, part in batch.items()}
             else:
                 yield _to_tensor(batch)
 

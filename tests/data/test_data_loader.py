@@ -125,3 +125,50 @@ def test_numpy_float_sizes_are_fractions():
     assert (len(train), len(test)) == (8, 2)
     parts = random_split(TensorDataset(x), [np.float64(0.7), np.float64(0.3)])
     assert [len(p) for p in parts] == [7, 3]
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 5])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_list_of_sample_pairs_batches_as_the_columns_would(batch_size, shuffle):
+    # PyTorch's usual dataset, [(x0, y0), (x1, y1), ...]: the same batches as (X, y)
+    rng = np.random.default_rng(batch_size)
+    X, y = rng.standard_normal((5, 3)), rng.integers(0, 4, 5)
+    pairs = [(X[i], int(y[i])) for i in range(5)]
+    by_rows = list(DataLoader(pairs, batch_size=batch_size, shuffle=shuffle, seed=3))
+    by_columns = list(DataLoader((X, y), batch_size=batch_size, shuffle=shuffle, seed=3))
+    assert len(by_rows) == len(by_columns)
+    for (xa, ya), (xb, yb) in zip(by_rows, by_columns):
+        assert np.array_equal(xa.numpy(), xb.numpy()) and np.array_equal(ya.numpy(), yb.numpy())
+        assert ya.dtype == np.int64
+
+
+def test_dict_samples_batch_as_dicts_of_tensors():
+    samples = [{"x": np.full(2, i), "y": i % 2} for i in range(4)]
+    batch = next(iter(DataLoader(samples, batch_size=3)))
+    assert set(batch) == {"x", "y"} and batch["x"].shape == (3, 2)
+    assert batch["y"].numpy().tolist() == [0, 1, 0]
+
+
+class _Ragged(Dataset):
+    def __init__(self, sample):
+        self.sample = sample
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return self.sample(i)
+
+
+@pytest.mark.parametrize("sample, error, words", [
+    (lambda i: (np.ones(2 + i), 0), ValueError, ("_Ragged", "part 0 of sample 1", "shape (3,)")),
+    (lambda i: (np.ones(2),) if i else (np.ones(2), 0), ValueError,
+     ("_Ragged", "sample 1 is a tuple of 1", "tuple of 2")),
+    (lambda i: ("text", i), TypeError, ("_Ragged", "part 0 of sample 0 holds str")),
+    (lambda i: {"x": 1} if i else {"x": 1, "y": 2}, ValueError, ("sample 1 has keys ['x']",)),
+])
+def test_samples_that_do_not_stack_name_the_sample(sample, error, words):
+    with pytest.raises(error) as caught:
+        next(iter(DataLoader(_Ragged(sample), batch_size=3)))
+    for word in words:
+        assert word in str(caught.value), str(caught.value)
