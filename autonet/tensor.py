@@ -6,7 +6,7 @@ Every operator and method here delegates to a function in ``autonet.ops``; the m
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -219,6 +219,29 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows ``t[0], t[1], ...`` (each on the graph, as indexing is)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor; use t.item() for its value")
+        return (self[i] for i in range(len(self.data)))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy of a leaf (values, grad, requires_grad, name; ``copy.deepcopy(model)`` copies
+        its parameters so). A result of ops holds its graph and is refused, as in PyTorch."""
+        if self._node is not None:
+            raise RuntimeError(
+                f"deepcopy: only leaf tensors can be deep-copied; this one is the result of "
+                f"'{self._node.name}' and holds its graph. Copy t.detach() for its values, or "
+                f"use t.clone() to stay on the graph")
+        copy = type(self).__new__(type(self))
+        memo[id(self)] = copy
+        copy.data = self.data.copy()
+        copy._grad = None if self._grad is None else np.array(self._grad, copy=True)
+        copy._requires_grad = self._requires_grad
+        copy._node = None
+        copy.name = self.name
+        return copy
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if value_hooks.on_read is not None:

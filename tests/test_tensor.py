@@ -155,3 +155,33 @@ def test_every_constructor_takes_a_name() -> None:
         maker = getattr(an, name)
         assert "name" in inspect.signature(maker).parameters, name
         assert maker(*args, name="x0").name == "x0", name
+
+
+def test_deepcopy_copies_leaves_and_models_and_refuses_a_graph_at_any_depth():
+    import copy
+
+    model = an.nn.Sequential(an.nn.Linear(2, 3), an.nn.ReLU(), an.nn.Linear(3, 1))
+    model[0].weight.grad = np.ones((3, 2), np.float32)
+    twin = copy.deepcopy(model)
+    for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters()):
+        assert type(q) is type(p) and q is not p and q.requires_grad and q.name == p.name
+        assert np.array_equal(p.data, q.data) and not np.shares_memory(p.data, q.data)
+    assert np.array_equal(twin[0].weight.grad, model[0].weight.grad)
+    assert not np.shares_memory(twin[0].weight.grad, model[0].weight.grad)
+    x = an.tensor(np.ones(3), requires_grad=True)
+    for depth in (1, 50_000):  # a deep graph was a RecursionError
+        y = x
+        for _ in range(depth):
+            y = y * 1.0
+        with pytest.raises(RuntimeError, match="only leaf tensors can be deep-copied.*'mul'"):
+            copy.deepcopy(y)
+
+
+def test_iterating_gives_rows_on_the_graph_and_refuses_0d():
+    x = an.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    rows = list(x)
+    assert len(rows) == 3 and all(r.shape == (2,) for r in rows)
+    (rows[1] * rows[2]).sum().backward()
+    assert x.grad.tolist() == [[0, 0], [4, 5], [2, 3]]
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(an.tensor(1.0))
