@@ -166,6 +166,13 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("no trials best", lambda: tune.Results([], "val_loss", "min", {"x": [1]}).best,
      RuntimeError, ("tune", "no trials")),
     # training
+    ("norm ord over two axes", lambda: an.norm(an.ones((2, 3)), ord=1), ValueError,
+     ("norm", "ord=1", "matrix norm", "p=1")),
+    ("norm ord over an axis pair", lambda: an.norm(an.ones((2, 3, 4)), ord=np.inf, axis=(1, 2)),
+     ValueError, ("norm", "ord=inf", "matrix norm")),
+    ("fit scheduler of another optimizer", lambda: _fit(scheduler=lr_scheduler.StepLR(
+        optim.SGD(_params(), lr=0.1), step_size=1)), ValueError,
+     ("fit", "scheduler StepLR", "another optimizer")),
     ("fit callbacks not a list", lambda: _fit(callbacks=EarlyStopping()), TypeError,
      ("fit", "callbacks", "EarlyStopping")),
     ("fit callbacks items", lambda: _fit(callbacks=["stop"]), TypeError,
@@ -890,7 +897,8 @@ def test_the_axis_mask_and_schedule_checks_still_take_what_pytorch_takes() -> No
     v = an.tensor([0.5, -2.0, 3.0])
     assert float(an.norm(v, "fro")) == float(an.norm(v)) and float(v.norm(p=-np.inf)) == 0.5
     assert float(an.norm(v, np.inf)) == float(an.norm(v, "inf")) == 3.0
-    assert an.norm(an.ones(2, 2), 2.5).shape == () and float(an.norm(v, -1)) > 0
+    assert an.norm(an.ones(2, 2), p=2.5).shape == () and float(an.norm(v, -1)) > 0
+    assert float(an.ones(2, 2).norm(2)) == 2.0  # torch's W.norm(2): every value's 2-norm
     assert not an.eye(2, requires_grad=0).requires_grad
     assert an.tensor([1.0], requires_grad=np.bool_(True)).requires_grad
     assert an.ones_like(np.arange(2), requires_grad=False).dtype == np.int64

@@ -163,7 +163,7 @@ def test_deepcopy_copies_leaves_and_models_and_refuses_a_graph_at_any_depth():
     model = an.nn.Sequential(an.nn.Linear(2, 3), an.nn.ReLU(), an.nn.Linear(3, 1))
     model[0].weight.grad = np.ones((3, 2), np.float32)
     twin = copy.deepcopy(model)
-    for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters()):
+    for p, q in zip(model.parameters(), twin.parameters()):
         assert type(q) is type(p) and q is not p and q.requires_grad and q.name == p.name
         assert np.array_equal(p.data, q.data) and not np.shares_memory(p.data, q.data)
     assert np.array_equal(twin[0].weight.grad, model[0].weight.grad)

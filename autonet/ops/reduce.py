@@ -217,14 +217,25 @@ def _norm_order(ord: Any, name: str) -> Any:
 @takes_axis
 def norm(x, ord=None, axis=None, keepdims=False, p=None):
     """The 2-norm sqrt(sum(x^2)) over ``axis`` (None: all values; numpy's vector norm, ``'fro'``
-    for matrices), or the ``ord``-norm sum(|x|^ord)^(1/ord), ``inf`` the max of |x|; PyTorch's
-    ``p=`` is ``ord``. At x = 0 the 2-norm's gradient is 0 (a subgradient, as in PyTorch)."""
+    for matrices), or the entrywise ``p``-norm sum(|x|^p)^(1/p), ``inf`` the max of |x``
+    (PyTorch's torch.norm, ``t.norm(2)`` included). numpy's ``ord=`` means the same over one
+    axis; over two axes any ord but None, 'fro' and 2 would be a matrix norm there, and is
+    refused. At x = 0 the 2-norm's gradient is 0 (a subgradient, as in PyTorch)."""
     from autonet.ops.elementwise import abs, sqrt, where
 
     numeric(x, "norm", "x")
     ord = _norm_order(p if p is not None else ord, "p" if p is not None else "ord")
-    if axis is not None and np.ndim(as_array(x)):  # name norm, not the sum it is made of
-        normalize_axis(axis, np.ndim(as_array(x)), "norm")
+    ndim = np.ndim(as_array(x))
+    if axis is not None and ndim:  # name norm, not the sum it is made of
+        normalize_axis(axis, ndim, "norm")
+    two_axes = (axis is None and ndim == 2) or (isinstance(axis, tuple | list) and len(axis) == 2)
+    if p is None and ord not in (None, "fro", 2) and two_axes:
+        # numpy's ord= over two axes is a matrix norm (1: the largest column sum, inf: the
+        # largest row sum); PyTorch's p= is entrywise. 2 stays torch's W.norm(2), the Frobenius
+        # norm of every value (numpy's would be the largest singular value)
+        raise ValueError(f"norm: ord={ord!r} over two axes is numpy's matrix norm, which autonet "
+                         f"does not compute; for the entrywise norm (torch.norm's) pass p={ord!r}"
+                         f", or flatten first: an.norm(x.reshape(-1), ord={ord!r})")
     if ord in (None, 2, "fro"):
         squares = sum(x * x, axis=axis, keepdims=keepdims)
         zero = np.asarray(as_array(squares)) == 0

@@ -107,6 +107,11 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     plateau_key = "loss" if val_loader is None else "val_loss"
     if getattr(scheduler, "steps_on_metric", False):
         _check_plateau_mode(scheduler, plateau_key)
+    if scheduler is not None and getattr(scheduler, "optimizer", optimizer) is not optimizer:
+        raise ValueError(f"fit: the scheduler {type(scheduler).__name__} was made for another "
+                         "optimizer than the one fit steps, so it would never change this one's "
+                         "learning rate; make it from the same optimizer: "
+                         "Scheduler(optimizer, ...)")
     callbacks = list(callbacks)
     state = TrainState(model, optimizer, scheduler, history, loader, callbacks)
     saved_callbacks = None if resume is None else restore(state, resume)

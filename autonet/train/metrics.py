@@ -12,12 +12,16 @@ from autonet.nn.losses import BCELoss
 
 
 def accuracy(output: np.ndarray, target: np.ndarray, threshold: float = 0.0) -> float | None:
-    """Fraction classified right: argmax over classes for (N, C) outputs with class-index targets;
+    """Fraction classified right: argmax over classes for (N, C) outputs with class-index targets
+    (targets that are no class, such as an ignore_index of -100, not counted);
     ``output > threshold`` for one logit (N,) or (N, 1) against 0/1 targets. None for
     regression-like targets (non-integer values)."""
     output, target = np.asarray(output), np.asarray(target)
     if output.ndim == 2 and output.shape[1] > 1 and target.ndim == 1:
-        return float(np.mean(output.argmax(axis=1) == target))
+        kept = (target >= 0) & (target < output.shape[1])  # an ignore_index (-100) is no class
+        if not kept.any():
+            return None
+        return float(np.mean(output.argmax(axis=1)[kept] == target[kept]))
     if output.ndim == 2 and output.shape[1] > 1 and target.shape == output.shape \
             and _is_one_hot(target):
         # one-hot targets (MSE on softmax outputs): the class is the argmax of both

@@ -265,12 +265,13 @@ def norm_args(draw: Any) -> tuple:
     shape = draw(nonscalar_shapes)
     axis = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
     return _arrays([away_from_zero()], [shape], draw(seeds)), {
-        "ord": draw(st.sampled_from([None, 1, 3, 2.5, np.inf, -np.inf])), "axis": axis,
+        "p": draw(st.sampled_from([None, 1, 3, 2.5, np.inf, -np.inf])), "axis": axis,
         "keepdims": draw(st.booleans())}
 
 
-def _norm_reference(x, ord, axis, keepdims):
-    p = 2 if ord is None else ord
+def _norm_reference(x, p, axis, keepdims):
+    """torch.norm's entrywise p-norm (numpy's ord= over one axis is the same)."""
+    p = 2 if p is None else p
     if np.isinf(p):
         return (np.max if p > 0 else np.min)(np.abs(x), axis=axis, keepdims=keepdims)
     return np.sum(np.abs(x) ** p, axis=axis, keepdims=keepdims) ** (1 / p)

@@ -346,3 +346,18 @@ def test_progress_bar_shows_in_jupyter_and_not_in_a_pipe(monkeypatch):
     assert bar is not None
     bar.close()
     assert _progress(3, 0, "epochs", True, 0) is None  # verbose=0 stays silent
+
+
+@pytest.mark.parametrize("n", [3, 10, 64])
+def test_accuracy_leaves_out_targets_that_are_no_class(n):
+    # an ignore_index target (-100) is not a miss: accuracy over the labelled examples only
+    rng = np.random.default_rng(n)
+    output = rng.standard_normal((n, 4))
+    target = rng.integers(0, 4, n)
+    assert accuracy(output, target) == pytest.approx(np.mean(output.argmax(1) == target))
+    masked = target.copy()
+    masked[::3] = -100
+    kept = masked != -100
+    assert accuracy(output, masked) == pytest.approx(np.mean(output.argmax(1)[kept] ==
+                                                             target[kept]))
+    assert accuracy(output, np.full(n, -100)) is None
