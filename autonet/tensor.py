@@ -135,6 +135,11 @@ class Tensor:
 
     @grad.setter
     def grad(self, value: np.ndarray | None) -> None:
+        if value is not None and np.shape(value) != self.data.shape:
+            # an optimizer would broadcast it into the update, or fail deep inside numpy
+            raise ValueError(f"grad: the assigned gradient has shape {np.shape(value)} but the "
+                             f"tensor has shape {self.data.shape}; assign an array of the "
+                             f"tensor's shape (or None)")
         self._grad = value
 
     @property
@@ -561,9 +566,19 @@ class Tensor:
             return op(self, other)
         if value_hooks.on_write is not None:
             value_hooks.on_write(self, other, f"in-place {op.name} under no_grad")
-        ufunc(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
-              casting="same_kind")
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self.data, value, out=self.data, casting="same_kind")
+        except (TypeError, ValueError) as error:  # numpy's casting and broadcasting refusals
+            raise (TypeError if isinstance(error, TypeError) else ValueError)(
+                f"in-place {op.name} under no_grad: the result of {self.data.dtype} "
+                f"{self.data.shape} with {np.result_type(value)} {np.shape(value)} cannot be "
+                f"written back into the tensor ({error}); an in-place update keeps the tensor's "
+                f"shape and dtype: use t = t {_SYMBOLS[op.name]} v for a new tensor") from None
         return self
+
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
 
 class Size(int):

@@ -37,6 +37,11 @@ def _x64() -> an.Tensor:
     return an.tensor(np.array([1.0, 2.0]), requires_grad=True)
 
 
+def _in_place_without_grad(t: an.Tensor, value: Any) -> None:
+    with an.no_grad():
+        t *= value
+
+
 NAN, INF = float("nan"), float("inf")
 
 CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]] = [
@@ -170,6 +175,15 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
      ("norm", "ord=1", "matrix norm", "p=1")),
     ("norm ord over an axis pair", lambda: an.norm(an.ones((2, 3, 4)), ord=np.inf, axis=(1, 2)),
      ValueError, ("norm", "ord=inf", "matrix norm")),
+    ("in-place cast under no_grad", lambda: _in_place_without_grad(
+        an.tensor(np.array([1, 2])), 0.5), TypeError,
+     ("in-place mul under no_grad", "int64 (2,)", "float64", "t = t * v")),
+    ("in-place broadcast under no_grad",
+     lambda: _in_place_without_grad(an.ones(2), an.ones((3, 2))), ValueError,
+     ("in-place mul under no_grad", "float32 (2,)", "(3, 2)", "keeps the tensor's shape")),
+    ("grad of another shape", lambda: setattr(an.ones(2, requires_grad=True), "grad",
+                                              np.ones((1, 1))), ValueError,
+     ("grad", "shape (1, 1)", "shape (2,)")),
     ("fit scheduler of another optimizer", lambda: _fit(scheduler=lr_scheduler.StepLR(
         optim.SGD(_params(), lr=0.1), step_size=1)), ValueError,
      ("fit", "scheduler StepLR", "another optimizer")),

@@ -81,8 +81,8 @@ class Function:
     * ``forward`` receives numpy arrays for Tensor arguments (other arguments as given) and returns
       one numpy array. Do not modify the inputs in place.
     * ``backward`` receives the gradient with respect to that output (a numpy array of its shape)
-      and returns one gradient per input of ``forward``: an array of the input's shape (a scalar
-      or any shape that broadcasts to or from it is fine), or None for an input that needs none.
+      and returns one gradient per input of ``forward``: an array of the input's shape (a single
+      value, or a shape that broadcasts from it, is fine), or None for an input that needs none.
     * ``differentiable_backward = True`` (class attribute): under ``create_graph=True``
       (``gradgradcheck``, ``an.hvp``) ``backward`` is called with Tensors instead: ``grad`` and
       the saved inputs and output become Tensors, so a backward written with Python operators and
@@ -193,7 +193,7 @@ def _checked(cls: type[Function], i: int, gi: Any, x: Any) -> np.ndarray:
         joint = np.broadcast_shapes(gi.shape, shape)
     except ValueError:
         joint = None
-    if joint == shape and gi.shape != shape:
+    if joint == shape and gi.shape != shape and gi.size == 1:
         return np.array(np.broadcast_to(gi, shape))  # a scalar db for a (1, 1) b, say
     if joint is None or joint != gi.shape:
         raise ValueError(f"{cls.__name__}.backward: the gradient for input {i} has shape "

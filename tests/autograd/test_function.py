@@ -248,3 +248,35 @@ def test_the_gradients_backward_returned_are_not_kept_after_the_pass():
     y = _Cube.apply(a, b)
     y.sum().backward()
     assert all(ref() is None for ref in _Cube.kept)  # y (and its ctx) still alive
+
+
+class _RowGradient(an.Function):
+    """backward returns one row for a (3, 4) input: a forgotten sum or keepdims, not a gradient."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.sum(axis=0)
+
+
+class _ScalarGradient(an.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.sum() * 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 3  # one value for every entry: broadcast to the input's shape
+
+
+def test_a_gradient_smaller_than_its_input_is_refused_unless_it_is_one_value():
+    x = an.tensor(np.ones((3, 4)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"_RowGradient.backward: .* shape \(4,\) .* \(3, 4\)"):
+        _RowGradient.apply(x).sum().backward()
+    for shape in [(1, 1), (3, 4), (2, 1, 5)]:
+        y = an.tensor(np.ones(shape), requires_grad=True)
+        _ScalarGradient.apply(y).backward()
+        assert y.grad.shape == shape and np.all(y.grad == 3)
