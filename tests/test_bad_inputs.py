@@ -184,6 +184,9 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("grad of another shape", lambda: setattr(an.ones(2, requires_grad=True), "grad",
                                               np.ones((1, 1))), ValueError,
      ("grad", "shape (1, 1)", "shape (2,)")),
+    ("random_split fractions not summing to 1",
+     lambda: random_split(TensorDataset(np.ones((10, 1))), [0.5, 0.3]), ValueError,
+     ("random_split", "[0.5, 0.3]", "sum to 0.8", "not 1")),
     ("fit scheduler of another optimizer", lambda: _fit(scheduler=lr_scheduler.StepLR(
         optim.SGD(_params(), lr=0.1), step_size=1)), ValueError,
      ("fit", "scheduler StepLR", "another optimizer")),

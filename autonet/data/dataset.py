@@ -152,6 +152,10 @@ def _split_sizes(n: int, lengths: Sequence[float]) -> list[int]:
         for k in range(n - sum(sizes)):  # hand out the remainder one by one, as PyTorch does
             sizes[k % len(sizes)] += 1
         return sizes
+    if all(isinstance(x, float | np.floating) for x in lengths):
+        raise ValueError(f"random_split: the fractions {list(lengths)} sum to {sum(lengths):.6g}, "
+                         f"not 1; give fractions summing to 1 (e.g. [0.8, 0.2]) or counts "
+                         f"summing to {n}")
     sizes = [integer(x, "random_split", "lengths") for x in lengths]  # (2.5 is no count)
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise ValueError(f"random_split: lengths {list(lengths)} must be non-negative counts "

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from autonet import ops
 from autonet.arguments import integer, number
+from autonet.nn import functional
 from autonet.nn.module import Module
 from autonet.ops.axes import takes_axis
 from autonet.tensor import Tensor
@@ -79,9 +80,19 @@ class ELU(Activation):
 
 
 class Softplus(Activation):
-    """log(1 + exp(x)), finite for any x."""
+    """log(1 + exp(beta x)) / beta, finite for any x (PyTorch's; x itself where beta x >
+    threshold)."""
 
     op = ops.softplus
+    settings = ("beta", "threshold")
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = number(beta, "Softplus", "beta", 0.0, low_open=True)
+        self.threshold = number(threshold, "Softplus", "threshold", infinite=True)
+
+    def forward(self, x: Any) -> Tensor:
+        return functional.softplus(x, self.beta, self.threshold)
 
 
 class Softmax(Activation):

@@ -94,7 +94,18 @@ def dropout_mask(generator: np.random.Generator, shape: tuple, p: float, dtype: 
 relu = ops.relu
 sigmoid = ops.sigmoid
 tanh = ops.tanh
-softplus = ops.softplus
+
+
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta elementwise (PyTorch's softplus), finite for any x; where
+    beta x > threshold it is x itself, as in PyTorch (the two differ by under 2e-9 there)."""
+    beta = number(beta, "softplus", "beta", 0.0, low_open=True)
+    threshold = number(threshold, "softplus", "threshold", infinite=True)
+    if beta == 1.0 and threshold == 20.0:
+        return ops.softplus(x)  # one node: the op itself, exact for any x
+    scaled = x * beta if beta != 1.0 else x
+    smooth = ops.softplus(scaled) / beta if beta != 1.0 else ops.softplus(scaled)
+    return ops.where(scaled > threshold, x, smooth)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:

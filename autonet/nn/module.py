@@ -134,8 +134,11 @@ class Module:
             modules[name] = value
         elif name in params:
             if value is not None:
+                hint = (f"; to update it in place (m.{name} -= lr * g, say) run that under "
+                        f"an.no_grad(), or assign nn.Parameter(...)"
+                        if isinstance(value, Tensor) else "")
                 raise TypeError(f"{type(self).__name__}.{name} is a Parameter; assign an "
-                                f"an.nn.Parameter or None, not {type(value).__name__}")
+                                f"an.nn.Parameter or None, not {type(value).__name__}{hint}")
             params[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
