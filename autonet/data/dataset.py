@@ -152,7 +152,7 @@ def _split_sizes(n: int, lengths: Sequence[float]) -> list[int]:
         for k in range(n - sum(sizes)):  # hand out the remainder one by one, as PyTorch does
             sizes[k % len(sizes)] += 1
         return sizes
-    if all(isinstance(x, float | np.floating) for x in lengths):
+    if all(isinstance(x, float | np.floating) and 0 <= x <= 1 for x in lengths):
         raise ValueError(f"random_split: the fractions {list(lengths)} sum to {sum(lengths):.6g}, "
                          f"not 1; give fractions summing to 1 (e.g. [0.8, 0.2]) or counts "
                          f"summing to {n}")
