@@ -83,7 +83,10 @@ class Tensor:
         name: optional label shown in graph drawings and error messages.
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_node", "name", "__weakref__")
+    # _written: the creation number (autograd.graph.next_seq) of the last in-place change made
+    # through the Tensor (t += v under no_grad, t[i] = v, an optimizer step), 0 if none: backward
+    # compares it with the numbers of the nodes that saved the tensor
+    __slots__ = ("data", "_grad", "_requires_grad", "_node", "name", "_written", "__weakref__")
     __hash__ = object.__hash__  # identity, although == is elementwise
 
     def __init__(self, data: Any, *shape: Any, requires_grad: bool = False, dtype: Any = None,
@@ -95,6 +98,7 @@ class Tensor:
         self._grad: np.ndarray | None = None
         self._node = None
         self.name = name
+        self._written = 0
         self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -195,6 +199,7 @@ class Tensor:
         t._requires_grad = False
         t._node = None
         t.name = name
+        t._written = 0
         return t
 
     # ---- numpy-like attributes -----------------------------------------------------------
@@ -246,6 +251,7 @@ class Tensor:
         copy._requires_grad = self._requires_grad
         copy._node = None
         copy.name = self.name
+        copy._written = 0
         return copy
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -387,6 +393,7 @@ class Tensor:
         if value_hooks.on_write is not None:
             value_hooks.on_write(self, value, "t[...] = v")
         self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._changed_in_place()
 
     # comparisons give boolean tensors with no gradient
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -575,7 +582,14 @@ class Tensor:
                 f"{self.data.shape} with {np.result_type(value)} {np.shape(value)} cannot be "
                 f"written back into the tensor ({error}); an in-place update keeps the tensor's "
                 f"shape and dtype: use t = t {_SYMBOLS[op.name]} v for a new tensor") from None
+        self._changed_in_place()
         return self
+
+    def _changed_in_place(self) -> None:
+        """Note an in-place change, for backward to compare with when its nodes saved it."""
+        from autonet.autograd.graph import next_seq
+
+        self._written = next_seq()
 
 
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}

@@ -15,6 +15,7 @@ The only place that knows about ordering, accumulation, broadcasting and freeing
 
 from __future__ import annotations
 
+import dis
 import threading
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
@@ -152,6 +153,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue
+                if parent._written:
+                    check_unchanged(node, i, parent)
                 up = parent._node
                 key = parent if up is None else up
                 if wanted is not None and key not in wanted:
@@ -231,6 +234,8 @@ def _propagate(order: list[Node], accumulated: dict, owned: set, retain_graph: b
                 i += 1
                 if parent is None:
                     continue
+                if parent._written:  # changed in place some time: after a node saved it?
+                    check_unchanged(node, i, parent)
                 try:  # Primitive.rule(i), inlined
                     rule = vjps[i]
                 except IndexError:
@@ -268,6 +273,49 @@ def _propagate(order: list[Node], accumulated: dict, owned: set, retain_graph: b
                     own(key)
         if not retain_graph:
             node.parents = node.inputs = node.attrs = node.out = None
+
+
+def check_unchanged(node: Node, i: int, parent: Tensor) -> None:
+    """Raise if ``parent``, input ``i`` of ``node``, was changed in place (under no_grad, by
+    ``t[...] = v`` or an optimizer step) after ``node`` saved it and a rule of ``node`` reads it,
+    or after the op that made it saved it as its output: the gradient would silently use the
+    changed values (PyTorch's "modified by an inplace operation")."""
+    written = parent._written
+    saved_by = None
+    if written > node.seq and any(
+            _reads(node.primitive.rule(j), i) for j, p in enumerate(node.parents) if p is not None):
+        saved_by = node
+    up = parent._node
+    if saved_by is None and up is not None and written > up.seq and up.primitive.saves_output:
+        saved_by = up
+    if saved_by is not None:
+        what = f"'{parent.name}'" if parent.name else f"a tensor of shape {parent.shape}"
+        role = "input" if saved_by is node else "output"
+        raise RuntimeError(
+            f"backward: {what} was changed in place (t += v under no_grad, t[...] = v, or an "
+            f"optimizer step) after '{saved_by.name}' saved it as its {role} for the gradient, "
+            f"which would use the changed values. Change it after backward, or compute with a "
+            f"copy (t.clone(), or t.detach().clone() outside the graph)")
+
+
+def _reads(rule: Any, i: int) -> bool:
+    """Whether gradient rule ``rule(xp, g, y, *inputs)`` may read input ``i`` (True unless its
+    code plainly never loads that parameter)."""
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_flags & 0x04:  # not a plain function, or *inputs
+        return True
+    names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+    if 3 + i >= len(names):
+        return True
+    name = names[3 + i]
+    if name in code.co_cellvars:  # read by an inner function
+        return True
+    for instruction in dis.get_instructions(code):
+        if instruction.opname.startswith(("LOAD_FAST", "LOAD_DEREF")):
+            value = instruction.argval
+            if value == name or (isinstance(value, tuple) and name in value):
+                return True
+    return False
 
 
 def _output_tensor(node: Node) -> Tensor:

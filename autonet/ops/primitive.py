@@ -195,6 +195,7 @@ class Primitive:
         result.data = out
         result._grad = None
         result.name = None
+        result._written = 0
         if parents is not None and grad_mode.enabled and kind in "fc":
             result._requires_grad = True
             node = result._node = _new_node(Node)

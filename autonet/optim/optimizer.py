@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from autonet.arguments import flag, function, number, state_mapping
-from autonet.autograd.graph import enable_grad
+from autonet.autograd.graph import enable_grad, next_seq
 from autonet.tensor import Tensor
 
 _NON_NEGATIVE = ("lr", "weight_decay", "eps", "momentum", "lr_decay", "initial_accumulator_value")
@@ -124,6 +124,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         states, update = self.state, self._update
+        changed = next_seq()  # what backward compares with the nodes that saved a parameter
         for group in self.param_groups:
             self._begin_group(group)
             for p in group["params"]:
@@ -137,6 +138,7 @@ class Optimizer:
                 except KeyError:
                     state = states[p] = {}
                 update(group, p.data, grad, state)
+                p._written = changed
         return loss
 
     def scratch_like(self, param: np.ndarray, slot: int = 0) -> np.ndarray:

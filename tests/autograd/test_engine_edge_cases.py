@@ -81,3 +81,82 @@ def test_backward_frees_what_a_custom_function_saved():
     y.sum().backward()
     gc.collect()
     assert _Saves.saved() is None  # y is still alive, its graph was freed
+
+
+def _mul_changed_under_no_grad():
+    x = an.tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = (x * x).sum()
+    with an.no_grad():
+        x *= 2
+    return y, [x]
+
+
+def _weight_changed_by_setitem():
+    x = an.tensor([1.0, 2.0], requires_grad=True)
+    w = an.tensor([3.0, 4.0])
+    w.requires_grad = True
+    y = (x * w).sum()
+    w.requires_grad = False
+    w[0] = 30.0
+    w.requires_grad = True
+    return y, [x]
+
+
+def _saved_output_changed():
+    x = an.tensor([1.0, 2.0], requires_grad=True)
+    y = x.tanh()
+    with an.no_grad():
+        y *= 0
+    return y.sum(), [x]
+
+
+def _optimizer_step_between_two_backwards():
+    w = an.tensor([1.0, 2.0], requires_grad=True)
+    z = an.tensor([0.5, 0.3], requires_grad=True)
+    loss = (w * z).sum()
+    loss.backward(retain_graph=True)
+    an.optim.SGD([w], lr=0.1).step()  # the GAN pattern: the graph saved the old w
+    return loss, [z]
+
+
+@pytest.mark.parametrize("make", [_mul_changed_under_no_grad, _weight_changed_by_setitem,
+                                  _saved_output_changed, _optimizer_step_between_two_backwards])
+@pytest.mark.parametrize("how", ["backward", "grad"])
+def test_a_saved_tensor_changed_in_place_is_refused_by_backward(make, how):
+    # the gradient would use the changed values (silently wrong before): PyTorch refuses too
+    loss, inputs = make()
+    with pytest.raises(RuntimeError, match=r"changed in place .* saved it as its (input|output)"):
+        if how == "backward":
+            loss.backward()
+        else:
+            an.grad(loss, inputs)
+
+
+@pytest.mark.parametrize("batch", [1, 4, 16])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_in_place_changes_that_do_not_touch_a_saved_value_pass(batch, seed):
+    rng = np.random.default_rng(seed)
+    model = an.nn.Sequential(an.nn.Linear(3, 5), an.nn.Tanh(), an.nn.Linear(5, 2))
+    opt = an.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = an.tensor(rng.standard_normal((batch, 3)))
+    y = rng.integers(0, 2, batch)
+    for _ in range(3):  # the usual loop: each step's graph is made after the last update
+        opt.zero_grad()
+        an.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    # a rule that reads no input (add), a change before the graph was made, a change after
+    # backward freed it, and two backwards of a retained graph with no change between them
+    a = an.tensor(rng.standard_normal(3), requires_grad=True)
+    s = (a + 1).sum()
+    with an.no_grad():
+        a *= 2
+    s.backward()
+    assert np.array_equal(a.grad, np.ones(3))
+    with an.no_grad():
+        a += 1
+    t = (a * a).sum()
+    t.backward(retain_graph=True)
+    t.backward()
+    with an.no_grad():
+        a *= 0.5
+    (a * a).sum().backward()
