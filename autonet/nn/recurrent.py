@@ -22,6 +22,7 @@ between them.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,11 @@ class RNNBase(Module):
         self.bias = flag(bias, name, "bias")
         self.batch_first = flag(batch_first, name, "batch_first")
         self.dropout = float(dropout)
+        if self.dropout and self.num_layers == 1:
+            # dropout sits between stacked layers only: with one layer it never applies
+            warnings.warn(f"{name}: dropout={self.dropout} acts between stacked layers, so with "
+                          f"num_layers=1 it never applies; use num_layers >= 2, or an "
+                          f"nn.Dropout on the outputs", UserWarning, stacklevel=3)
         self.bidirectional = flag(bidirectional, name, "bidirectional")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         gates = _GATES[mode] * self.hidden_size

@@ -353,3 +353,20 @@ def test_a_compiled_step_through_a_recurrent_layer_replays_the_same_gradients(mo
     for replayed in grads[1:]:
         for a, b in zip(grads[0], replayed):
             np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("layer", [nn.RNN, nn.LSTM, nn.GRU])
+def test_dropout_with_one_layer_says_it_never_applies(layer):
+    with pytest.warns(UserWarning, match=r"dropout=0.3 acts between stacked layers.*num_layers=1"):
+        layer(3, 4, dropout=0.3)
+
+
+@pytest.mark.parametrize("layer", [nn.RNN, nn.LSTM, nn.GRU])
+@pytest.mark.parametrize("num_layers, dropout", [(1, 0.0), (2, 0.3), (3, 0.5), (2, 0.0)])
+def test_no_dropout_warning_where_dropout_applies_or_is_off(layer, num_layers, dropout):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        module = layer(3, 4, num_layers=num_layers, dropout=dropout)
+        module(an.tensor(np.ones((2, 5, 3), np.float32)))
