@@ -187,6 +187,10 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
     ("random_split fractions not summing to 1",
      lambda: random_split(TensorDataset(np.ones((10, 1))), [0.5, 0.3]), ValueError,
      ("random_split", "[0.5, 0.3]", "sum to 0.8", "not 1")),
+    ("load_state_dict cuts an integer buffer", lambda: nn.BatchNorm1d(2).load_state_dict(
+        {**{k: np.asarray(v) for k, v in nn.BatchNorm1d(2).state_dict().items()},
+         "num_batches_tracked": np.array(3.7)}), ValueError,
+     ("load_state_dict", "'num_batches_tracked'", "int64", "3.7", "not whole numbers")),
     ("fit scheduler of another optimizer", lambda: _fit(scheduler=lr_scheduler.StepLR(
         optim.SGD(_params(), lr=0.1), step_size=1)), ValueError,
      ("fit", "scheduler StepLR", "another optimizer")),

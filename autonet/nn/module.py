@@ -348,9 +348,18 @@ class Module:
                 raise ValueError(f"load_state_dict: {key!r} has shape {value.shape} in the state "
                                  f"dict but {target.data.shape} in the model; the checkpoint was "
                                  "saved from a network with different layer sizes")
+            if target.data.dtype.kind in "biu" and value.dtype.kind in "fc":
+                cut = value[value != np.round(value.real)]  # NaN too
+                if cut.size:
+                    raise ValueError(f"load_state_dict: {key!r} holds integers "
+                                     f"({target.data.dtype}) in the model but the state dict "
+                                     f"has {value.dtype} values that are not whole numbers (such "
+                                     f"as {cut.flat[0].item()}); copying would cut them off: "
+                                     "check the checkpoint")
         for key, target in targets.items():
             if key in state_dict:
                 target.data[...] = to_array(state_dict[key], copy=False)
+                target._changed_in_place()  # a graph saved the old values: backward will say
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing --------------------------------------------------------------------------

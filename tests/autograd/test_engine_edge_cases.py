@@ -119,8 +119,17 @@ def _optimizer_step_between_two_backwards():
     return loss, [z]
 
 
+def _weights_loaded_after_the_forward():
+    model = an.nn.Linear(2, 1)
+    x = an.tensor(np.ones((3, 2)), requires_grad=True)
+    loss = model(x).sum()
+    model.load_state_dict({k: np.asarray(v) * 2 for k, v in model.state_dict().items()})
+    return loss, [x]
+
+
 @pytest.mark.parametrize("make", [_mul_changed_under_no_grad, _weight_changed_by_setitem,
-                                  _saved_output_changed, _optimizer_step_between_two_backwards])
+                                  _saved_output_changed, _optimizer_step_between_two_backwards,
+                                  _weights_loaded_after_the_forward])
 @pytest.mark.parametrize("how", ["backward", "grad"])
 def test_a_saved_tensor_changed_in_place_is_refused_by_backward(make, how):
     # the gradient would use the changed values (silently wrong before): PyTorch refuses too
