@@ -191,6 +191,9 @@ CORPUS: list[tuple[str, Callable[[], Any], type[BaseException], tuple[str, ...]]
         {**{k: np.asarray(v) for k, v in nn.BatchNorm1d(2).state_dict().items()},
          "num_batches_tracked": np.array(3.7)}), ValueError,
      ("load_state_dict", "'num_batches_tracked'", "int64", "3.7", "not whole numbers")),
+    ("LambdaLR negative factor", lambda: [s.step() for s in [lr_scheduler.LambdaLR(
+        _sgd(), lambda epoch: 1 - 0.5 * epoch)] for _ in range(3)], ValueError,
+     ("LambdaLR", "lr_lambda(3)", ">= 0", "-0.5")),
     ("fit scheduler of another optimizer", lambda: _fit(scheduler=lr_scheduler.StepLR(
         optim.SGD(_params(), lr=0.1), step_size=1)), ValueError,
      ("fit", "scheduler StepLR", "another optimizer")),

@@ -107,6 +107,11 @@ def sort_order(name: str, data: np.ndarray, axis: int, descending: bool = False)
     refuse_complex(name, data)
     if not descending:
         return np.argsort(data, axis=axis, kind="stable")
+    if data.dtype.kind == "f" and np.isnan(data).any():
+        # NaN above every number, as ascending puts it last and argmax picks it (PyTorch's
+        # order): NaNs first, then -data, stably
+        return np.moveaxis(np.lexsort((np.moveaxis(-data, axis, -1),
+                                       np.moveaxis(~np.isnan(data), axis, -1))), -1, axis)
     if data.dtype.kind in "fi":  # stable among ties, like ascending
         return np.argsort(-data, axis=axis, kind="stable")
     return np.flip(np.argsort(data, axis=axis, kind="stable"), axis=axis)

@@ -104,7 +104,9 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _lr(self, base_lr: float, epoch: int) -> float:
-        return base_lr * self.lr_lambda(epoch)
+        # the factor is checked as an optimizer checks its lr: a negative or NaN one would
+        # climb the loss or poison every parameter from this epoch on
+        return base_lr * number(self.lr_lambda(epoch), "LambdaLR", f"lr_lambda({epoch})", 0.0)
 
 
 class StepLR(LRScheduler):

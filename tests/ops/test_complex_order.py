@@ -91,3 +91,22 @@ def test_ops_defined_for_complex_numbers_still_take_them(call) -> None:
     z = np.array([[1 - 2j, -1 + 0.5j], [0.25 + 0j, -0.5 - 1j]])
     out = call(an.tensor(z))
     assert np.isfinite(out.numpy()).all()
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_nan_is_above_every_number_in_descending_sort_and_topk(axis, seed):
+    # ascending sort puts NaN last and argmax picks it: descending and topk put it first
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((4, 5))
+    x[rng.random((4, 5)) < 0.3] = np.nan
+    down = an.sort(an.tensor(x), axis=axis, descending=True).numpy()
+    up = an.sort(an.tensor(x), axis=axis).numpy()
+    flipped_up = np.flip(up, axis=axis)  # NaNs first, then the numbers from the largest
+    assert np.array_equal(down, flipped_up, equal_nan=True)
+    k = 2
+    values = an.topk(an.tensor(x), k, axis=axis).values.numpy()
+    assert np.array_equal(values, np.take(down, np.arange(k), axis=axis), equal_nan=True)
+    t = an.tensor(x, requires_grad=True)
+    an.sort(t, axis=axis, descending=True).sum().backward()
+    assert np.array_equal(t.grad, np.ones_like(x))  # every value goes back to its own place
