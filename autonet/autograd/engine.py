@@ -11,11 +11,14 @@ The only place that knows about ordering, accumulation, broadcasting and freeing
 * broadcasting: a rule's result is summed back to its input's shape here, once, for every op;
 * freeing: after a node's rules ran, its saved arrays and parent links are dropped unless
   ``retain_graph`` is set.
+* changed inputs: an input changed in place after its node saved it (``Tensor._written`` later
+  than ``Node.seq``) stops backward when a rule reads it (check_unchanged).
 """
 
 from __future__ import annotations
 
 import dis
+import inspect
 import threading
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
@@ -302,7 +305,7 @@ def _reads(rule: Any, i: int) -> bool:
     """Whether gradient rule ``rule(xp, g, y, *inputs)`` may read input ``i`` (True unless its
     code plainly never loads that parameter)."""
     code = getattr(rule, "__code__", None)
-    if code is None or code.co_flags & 0x04:  # not a plain function, or *inputs
+    if code is None or code.co_flags & inspect.CO_VARARGS:  # not a plain function, or *inputs
         return True
     names = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
     if 3 + i >= len(names):
