@@ -1,6 +1,6 @@
 """Reverse-mode autodiff: walk the recorded graph from the outputs back to the leaves.
 
-The only place that knows about ordering, accumulation, broadcasting and freeing:
+The only place that knows about ordering, accumulation, broadcasting, freeing and changed inputs:
 
 * order: the nodes reachable from the outputs (an iterative walk, so graph depth is limited by
   memory only, never by Python's recursion limit), latest-created first: every node was created
@@ -10,7 +10,7 @@ The only place that knows about ordering, accumulation, broadcasting and freeing
   ones are added into in place;
 * broadcasting: a rule's result is summed back to its input's shape here, once, for every op;
 * freeing: after a node's rules ran, its saved arrays and parent links are dropped unless
-  ``retain_graph`` is set.
+  ``retain_graph`` is set;
 * changed inputs: an input changed in place after its node saved it (``Tensor._written`` later
   than ``Node.seq``) stops backward when a rule reads it (check_unchanged).
 """

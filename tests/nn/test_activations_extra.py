@@ -16,6 +16,8 @@ F = an.nn.functional
 
 
 def _reference(x, beta, threshold):
+    if beta == 1.0 and threshold == 20.0:  # the defaults: the exact op, no switch to x
+        return np.logaddexp(0.0, x)
     return np.where(beta * x > threshold, x, np.logaddexp(0.0, beta * x) / beta)
 
 
