@@ -156,7 +156,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             for i, parent in enumerate(parents):
                 if parent is None:
                     continue
-                if parent._written:
+                written = parent._written  # changed in place after a node saved it?
+                if written and (written > node.seq or parent._node is not None):
                     check_unchanged(node, i, parent)
                 up = parent._node
                 key = parent if up is None else up
@@ -237,7 +238,10 @@ def _propagate(order: list[Node], accumulated: dict, owned: set, retain_graph: b
                 i += 1
                 if parent is None:
                     continue
-                if parent._written:  # changed in place some time: after a node saved it?
+                # changed in place after this node, or the op that made it, saved it? (a
+                # parameter the optimizer stepped before this forward: neither, no call)
+                written = parent._written
+                if written and (written > node.seq or parent._node is not None):
                     check_unchanged(node, i, parent)
                 try:  # Primitive.rule(i), inlined
                     rule = vjps[i]

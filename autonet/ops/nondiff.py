@@ -35,7 +35,11 @@ def refuse_complex(name: str, *args: Any) -> None:
     """Raise for complex values given to a function that orders them (a comparison, argmax,
     sort): numpy would compare them real part first, which no formula means."""
     for a in args:
-        if np.result_type(as_array(a)).kind == "c":
+        value = as_array(a)
+        if type(value) in (int, float, bool):  # the usual x > 0: nothing to resolve
+            continue
+        dtype = getattr(value, "dtype", None)
+        if (dtype.kind if dtype is not None else np.result_type(value).kind) == "c":
             raise TypeError(unordered(name, _describe(args, {})))
 
 
