@@ -157,18 +157,15 @@ def _plain(target, weight, label_smoothing, ignore_index) -> bool:
 
 def _softmax_cross_entropy(logits, target, weight=None, label_smoothing=0.0, ignore_index=-100,
                            mean=False):
-    loss = _per_example(logits, target, weight, label_smoothing, ignore_index)
+    check_class_indices("cross_entropy", target, logits.shape[1], ignore_index)
+    # (safe targets, m_i w_t, m_i) unless plain, computed once for the loss and its mean
+    weights = None if _plain(target, weight, label_smoothing, ignore_index) else \
+        _row_weights(target, weight, ignore_index, logits.dtype)
+    loss = _per_example(logits, target, weight, label_smoothing, weights)
     if not mean:
         return loss
-    if _plain(target, weight, label_smoothing, ignore_index):
-        return mean_of(loss)
-    return weighted_mean_of(loss, _kept_weight(target, weight, ignore_index, loss.dtype))
-
-
-def _kept_weight(target, weight, ignore_index, dtype):
-    """sum_i m_i w_{t_i}: what PyTorch's 'mean' divides by (the count of kept examples without
-    class weights), computed from each call's targets."""
-    return np.add.reduce(_row_weights(target, weight, ignore_index, dtype)[1])
+    # PyTorch's 'mean' divides by sum_i m_i w_t (the kept examples' count without weights)
+    return mean_of(loss) if weights is None else weighted_mean_of(loss, np.add.reduce(weights[1]))
 
 
 def weighted_mean_of(loss, total_weight):
@@ -186,7 +183,8 @@ def _softmax_cross_entropy_keeping(logits, target, weight=None, label_smoothing=
     if not _plain(target, weight, label_smoothing, ignore_index):
         return _softmax_cross_entropy(logits, target, weight, label_smoothing, ignore_index,
                                       mean), None
-    check_class_indices("cross_entropy", target, logits.shape[1], ignore_index)
+    # (its one caller, nn.functional.cross_entropy, checked the targets; forward checks them
+    # itself, for a compiled step's replay)
     rows, top, soft, total = shifted_exp(logits)
     loss = np.log(total) + top - logits[rows, target]  # lse - x_it, as _per_example
     soft /= total[:, None]
@@ -214,14 +212,14 @@ def mean_of(loss):
     return total.dtype.type(total / np.intp(loss.size))
 
 
-def _per_example(logits, target, weight, label_smoothing, ignore_index):
+def _per_example(logits, target, weight, label_smoothing, weights):
+    """Each example's loss; ``weights``: _row_weights(...), or None in the plain case."""
     c = logits.shape[1]
-    check_class_indices("cross_entropy", target, c, ignore_index)
     rows, top, _, total = shifted_exp(logits)
     lse = np.log(total) + top
-    if _plain(target, weight, label_smoothing, ignore_index):
+    if weights is None:
         return lse - logits[rows, target]  # every m_i w_t = 1: no factor to apply
-    safe, picked, keep = _row_weights(target, weight, ignore_index, logits.dtype)
+    safe, picked, keep = weights
     loss = picked * (lse - logits[rows, safe])
     if label_smoothing:
         if weight is None:  # eps / C sum_j (lse - x_ij) = eps (lse - mean_j x_ij)
